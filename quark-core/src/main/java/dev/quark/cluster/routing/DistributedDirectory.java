@@ -93,12 +93,12 @@ final class DistributedDirectory implements ActivationHook {
     private static final long RETRY_WAIT_MILLIS = 250;
 
     /**
-     * How long a registration or a lookup of an actor of a type placed with its parent waits in all for the
-     * previous owners' entries ({@code LOOKUP_HELD}) before it goes on without them, and how long a child's
-     * first registration waits in all for their release: a previous owner that hangs must not hold every first
-     * activation in its old ranges (or a parent's spawn) for the whole hand-off timeout. The entries are a help
-     * (an entry handed over late is registered again by its silo); only a claim ({@link #claim}) needs them, and
-     * waits the full timeout. Other types ask the previous owners nothing.
+     * How long a first registration (and, for a type placed with its parent, a registration again or a lookup)
+     * waits in all for the previous owners' entries ({@code LOOKUP_HELD}) before it goes on without them, and how
+     * long a child's first registration waits in all for their release: a previous owner that hangs must not hold
+     * every first activation in its old ranges (or a parent's spawn) for the whole hand-off timeout. The entries are
+     * a help (an entry handed over late is registered again by its silo, which ends a second activation started
+     * meanwhile); only a claim ({@link #claim}) needs them, and waits the full timeout.
      */
     static final Duration HELD_LOOKUP_WAIT = Duration.ofSeconds(1);
 
@@ -157,13 +157,13 @@ final class DistributedDirectory implements ActivationHook {
     private final Set<ActorAddress> claimed = ConcurrentHashMap.newKeySet();
 
     /**
-     * Entries of types placed with their parent that this partition removed ({@code UNREGISTER},
-     * {@code REMOVE_STALE}) while it owned the address for less than the hand-off window, each with the time it
-     * was removed: a previous owner may still hold the same entry among its released ones (or hand it over late),
-     * and taking it again would send the calls for an actor that ended (a child whose parent ended) back to a
-     * silo that no longer runs it. Kept for the window: each removal first forgets those remembered longer than
-     * the window, oldest first ({@link #removedInOrder}), and so does a view change. A later removal of the same
-     * address by another silo incarnation replaces the one remembered. Other types remember nothing.
+     * Entries this partition removed ({@code UNREGISTER}, {@code REMOVE_STALE}) while it owned the address for less
+     * than the hand-off window, each with the time it was removed: a previous owner may still hold the same entry
+     * among its released ones (or hand it over late), and taking it again would send the calls for an actor that
+     * ended (a child whose parent ended, an activation a leaving silo handed over) back to a silo that no longer
+     * runs it. Kept for the window: each removal first forgets those remembered longer than the window, oldest
+     * first ({@link #removedInOrder}), and so does a view change. A later removal of the same address by another
+     * silo incarnation replaces the one remembered. Removals outside the window remember nothing.
      */
     private final ConcurrentHashMap<ActorAddress, Removed> removed = new ConcurrentHashMap<>();
 
@@ -845,9 +845,10 @@ final class DistributedDirectory implements ActivationHook {
                             + " for silo " + entry.siloId() + " (epoch " + entry.epoch() + "): its view (membership "
                             + "version " + view.version() + ") does not have that silo alive yet");
                 }
-                if (child) {
-                    // Only types placed with their parent ask the previous owners: the others never did (their
-                    // partitions are registered again by their silos after a view change).
+                if (child || operation == DirectoryRequest.Operation.REGISTER) {
+                    // A first registration, of any type, may arrive before the entry that a previous owner hands
+                    // over (ADOPT) or that the host registers again (REGISTER_AGAIN): it takes the previous owners'
+                    // entries first. Types placed with their parent ask before a registration again too.
                     adoptFromPreviousOwners(address, view);
                 }
                 if (child && operation == DirectoryRequest.Operation.REGISTER && !entry.siloId().equals(this.self)) {
@@ -970,7 +971,10 @@ final class DistributedDirectory implements ActivationHook {
     /**
      * Asks the silos that owned an address's partition in the views replaced within the hand-off window, and
      * are still alive, for their entry, unless this partition has a live one: so that an activation
-     * registered there is not registered twice while the entries move. Only for types placed with their parent.
+     * registered there is not registered twice while the entries move (a leaving or a staying previous owner's
+     * {@code ADOPT}, or the host's {@code REGISTER_AGAIN}, may still be on its way). Before every first
+     * registration within the window; for types placed with their parent also before a registration again and a
+     * lookup.
      */
     private void adoptFromPreviousOwners(ActorAddress address, ClusterView view) {
         adoptFromPreviousOwners(address, view, false);
@@ -984,6 +988,10 @@ final class DistributedDirectory implements ActivationHook {
      * @throws SiloUnavailableException when strict and a live previous owner did not answer
      */
     private void adoptFromPreviousOwners(ActorAddress address, ClusterView view, boolean strict) {
+        if (!this.views.changedWithinWindow()) {
+            // No view replaced within the window: no previous owner (recentOwners would say so under its lock).
+            return;
+        }
         DirectoryEntry existing = this.partition.lookup(address);
         if (existing != null && existing.isAliveIn(view)) {
             return;
@@ -1262,12 +1270,9 @@ final class DistributedDirectory implements ActivationHook {
      * window after this silo gained the address).
      */
     private void rememberRemoved(ActorAddress address, DirectoryEntry entry) {
-        if (!this.silo.placedWithParent(address.typeName())) {
-            return;
-        }
         long now = this.clock.millis();
         forgetRemovedBefore(now - this.window.toMillis());
-        if (this.views.recentOwners(address, this.partitions).isEmpty()) {
+        if (!this.views.changedWithinWindow() || this.views.recentOwners(address, this.partitions).isEmpty()) {
             return;
         }
         Removed remembered = this.removed.merge(address, new Removed(entry, now), (older, newer) ->

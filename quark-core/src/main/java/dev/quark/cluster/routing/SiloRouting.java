@@ -239,7 +239,7 @@ public final class SiloRouting implements AutoCloseable {
 
     /**
      * Returns how many entries this silo's directory partition removed within the hand-off window and remembers, so
-     * as not to take them again from a previous owner: only children placed with their parent.
+     * as not to take them again from a previous owner.
      */
     int directoryRemovalsRemembered() {
         return this.directory.removalsRemembered();

@@ -27,6 +27,8 @@ import dev.quark.runtime.ActorAddress;
  */
 final class ViewTracker {
 
+    private static final long NEVER = Long.MIN_VALUE;
+
     /** How many replaced views are kept at most, however recent. */
     private static final int MAX_PAST_VIEWS = 16;
 
@@ -41,6 +43,9 @@ final class ViewTracker {
     private final Object installLock = new Object();
 
     private volatile ClusterView current = ClusterView.EMPTY;
+
+    /** When the current view replaced another (the clock's millis); {@link #NEVER} before the first view. */
+    private volatile long changedAtMillis = NEVER;
 
     /** Guarded by this: the replaced views, newest first, with when they were replaced. */
     private final Deque<PastView> past = new ArrayDeque<>();
@@ -94,6 +99,7 @@ final class ViewTracker {
                 this.past.addFirst(new PastView(first ? withoutSelf(next) : previous, now, first));
                 prune(now);
                 this.current = next;
+                this.changedAtMillis = now;
                 for (Iterator<VersionWaiter> it = this.waiters.iterator(); it.hasNext();) {
                     VersionWaiter waiter = it.next();
                     if (waiter.version() <= next.version()) {
@@ -121,6 +127,17 @@ final class ViewTracker {
                 || (!this.past.isEmpty() && now - this.past.peekLast().replacedAtMillis() >= this.window.toMillis())) {
             this.past.removeLast();
         }
+    }
+
+    /**
+     * Tells whether the current view replaced another within the hand-off window (this silo's first view
+     * included), without a lock: outside it no actor has a recent owner, and what asks the previous owners can
+     * skip them at the cost of one volatile read and a clock read.
+     * @return whether the last view change was within the window
+     */
+    boolean changedWithinWindow() {
+        long at = this.changedAtMillis;
+        return at != NEVER && this.clock.millis() - at < this.window.toMillis();
     }
 
     /**

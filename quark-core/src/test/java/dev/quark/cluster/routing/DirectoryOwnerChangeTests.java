@@ -34,6 +34,7 @@ import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.placement.HashPlacementDirector;
 import dev.quark.cluster.placement.PlacementDirector;
 import dev.quark.cluster.ring.HashRing;
+import dev.quark.cluster.ring.RingHash;
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.jackson.JacksonPayloadCodec;
 import dev.quark.runtime.ActorAddress;
@@ -48,10 +49,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The directory while the owner of a partition changes, seen from one silo whose peers the test plays: only types
- * placed with their parent ask a previous owner; one that does not answer does not hold a child's registration
- * for the hand-off timeout, and a registration answered
- * by the old owner after the view moved the partition is registered again with the new owner.
+ * The directory while the owner of a partition changes, seen from one silo whose peers the test plays: a first
+ * registration asks the live previous owners for their entry within the hand-off window (a leaver's included), and
+ * only types placed with their parent ask them before a lookup; one that does not answer does not hold a
+ * registration for the hand-off timeout, and a registration answered by the old owner after the view moved the
+ * partition is registered again with the new owner.
  */
 class DirectoryOwnerChangeTests {
 
@@ -80,14 +82,16 @@ class DirectoryOwnerChangeTests {
     }
 
     /**
-     * A silo that just started owns the partition of a directory-placed actor (not placed with its parent),
-     * which the silo before it (alive, but hung) owned: its registration and lookups ask that silo nothing, as
-     * before types placed with their parent existed.
+     * A silo that just started owns the partition of a directory-placed actor (not placed with its parent), which
+     * the silo before it (alive, but hung) owned: a lookup asks that silo nothing; a first registration asks it for
+     * the entry it may hold ({@code LOOKUP_HELD}) and goes on after {@link DistributedDirectory#HELD_LOOKUP_WAIT},
+     * not the hand-off timeout; once the hand-off window has passed, a first registration asks nobody.
      */
     @Test
-    void aDirectoryPlacedActorAsksNoPreviousOwner() {
+    void aDirectoryPlacedActorsFirstRegistrationAsksAPreviousOwnerOnlyWithinTheWindowAndNotForLong() {
         this.routing = SiloRouting.builder("silo-2", this.transport).clock(this.clock)
             .handoffTimeout(Duration.ofSeconds(30))
+            .handoffWindow(Duration.ofSeconds(60))
             .build();
         this.runtime = this.routing.configure(ActorRuntime.builder().actor(SpotActor.class, SpotActor::new)).build();
         SiloAddress address = listen();
@@ -97,21 +101,147 @@ class DirectoryOwnerChangeTests {
                 new SiloEntry("silo-0", SILO_0, now, SiloStatus.ACTIVE, now, 1, Set.of("Spot"), List.of()))), 150);
         this.transport.silent.add(SILO_0);
         this.routing.follow(HeldViewSource.of(view));
-        String id = idWhere("spot-", (candidate) -> "silo-2"
-            .equals(DistributedDirectory.PARTITIONS.ownerOf(new ActorAddress("Spot", candidate), view)));
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.routing.view().version() == 1);
+        List<String> ids = IntStream.range(0, 100_000).mapToObj((i) -> "spot-" + i)
+            .filter((candidate) -> "silo-2"
+                .equals(DistributedDirectory.PARTITIONS.ownerOf(new ActorAddress("Spot", candidate), view)))
+            .limit(3)
+            .toList();
 
-        CompletableFuture<String> where = CompletableFuture.supplyAsync(() -> this.runtime.get(Spot.class, id).where());
-
-        assertThat(where).succeedsWithin(Duration.ofSeconds(5)).isEqualTo("silo-2");
-        String unknown = idWhere("spot-none-", (candidate) -> "silo-2"
-            .equals(DistributedDirectory.PARTITIONS.ownerOf(new ActorAddress("Spot", candidate), view)));
-        this.transport.handler().receive(directoryRequest(91, "Spot", unknown,
+        this.transport.handler().receive(directoryRequest(91, "Spot", ids.get(0),
                 new DirectoryRequest(DirectoryRequest.Operation.LOOKUP, null)));
         Envelope answer = answerTo(91);
         assertThat(answer.kind()).isEqualTo(Envelope.Kind.RESPONSE);
         assertThat(DirectoryRequest.decodeAnswer(answer.payload())).isNull();
-        assertThat(this.transport.sentToSilent).as("what the hung previous owner was asked")
-            .noneMatch((sent) -> sent.kind() == Envelope.Kind.DIRECTORY || sent.kind() == Envelope.Kind.HANDOFF);
+        assertThat(directoryRequestsToSilent()).as("what the lookup asked the hung previous owner").isEmpty();
+
+        long started = System.nanoTime();
+        CompletableFuture<String> where = CompletableFuture
+            .supplyAsync(() -> this.runtime.get(Spot.class, ids.get(1)).where());
+        assertThat(where).succeedsWithin(Duration.ofSeconds(5)).isEqualTo("silo-2");
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).as("how long the first activation waited")
+            .isLessThan(Duration.ofSeconds(5));
+        assertThat(directoryRequestsToSilent()).as("what the first registration asked the hung previous owner")
+            .containsExactly(DirectoryRequest.Operation.LOOKUP_HELD);
+
+        this.clock.advance(Duration.ofSeconds(61));
+        assertThat(this.runtime.get(Spot.class, ids.get(2)).where()).isEqualTo("silo-2");
+        assertThat(directoryRequestsToSilent()).as("what a first registration after the window asked").hasSize(1);
+    }
+
+    private List<DirectoryRequest.Operation> directoryRequestsToSilent() {
+        return this.transport.sentToSilent.stream()
+            .filter((sent) -> sent.kind() == Envelope.Kind.DIRECTORY)
+            .map((sent) -> DirectoryRequest.decode(sent.payload()).operation())
+            .toList();
+    }
+
+    /**
+     * A silo leaves (its status {@code SHUTTING_DOWN}) that owned the partition of a directory-placed actor whose
+     * activation still runs on it (a held turn): a first registration from another silo reaches the partition's new
+     * owner before the leaver's hand-over of the entry ({@code ADOPT}). The new owner asks the leaver for the entry it
+     * held, and the registration learns where the actor lives instead of starting a second activation.
+     */
+    @Test
+    void aFirstRegistrationAtTheNewOwnerBeforeTheHandOverTakesTheEntryALeavingPreviousOwnerHolds()
+            throws InterruptedException {
+        String id = spotOfALeavingPreviousOwner();
+        DirectoryEntry onTheLeaver = new DirectoryEntry("silo-3", 1, 5);
+
+        this.transport.handler().receive(directoryRequestFrom("silo-0", 101, "Spot", id,
+                new DirectoryRequest(DirectoryRequest.Operation.REGISTER, new DirectoryEntry("silo-0", 1, 7))));
+        Envelope asked = heldEntryAsked(101, "silo-0");
+        reply(asked, Envelope.Kind.RESPONSE, DirectoryRequest.encodeAnswer(onTheLeaver));
+
+        Envelope answer = answerTo(101, "silo-0");
+        assertThat(answer.kind()).isEqualTo(Envelope.Kind.RESPONSE);
+        assertThat(DirectoryRequest.decodeAnswer(answer.payload())).as("the activation registered")
+            .isEqualTo(onTheLeaver);
+    }
+
+    /**
+     * As above, and the leaver's activation has ended since, its entry removed at the new owner: the leaver's copy of
+     * the entry (kept for the hand-off window) is not taken again at the next first registration, which would send
+     * the calls back to a silo that no longer runs the actor.
+     */
+    @Test
+    void anEntryRemovedAtTheNewOwnerIsNotTakenAgainFromTheCopyALeavingPreviousOwnerKeeps()
+            throws InterruptedException {
+        String id = spotOfALeavingPreviousOwner();
+        DirectoryEntry onTheLeaver = new DirectoryEntry("silo-3", 1, 5);
+        this.transport.handler().receive(directoryRequestFrom("silo-0", 101, "Spot", id,
+                new DirectoryRequest(DirectoryRequest.Operation.REGISTER, new DirectoryEntry("silo-0", 1, 7))));
+        reply(heldEntryAsked(101, "silo-0"), Envelope.Kind.RESPONSE, DirectoryRequest.encodeAnswer(onTheLeaver));
+        assertThat(DirectoryRequest.decodeAnswer(answerTo(101, "silo-0").payload())).isEqualTo(onTheLeaver);
+        unregister(102, "Spot", id, onTheLeaver);
+
+        DirectoryEntry candidate = new DirectoryEntry("silo-0", 1, 8);
+        this.transport.handler().receive(directoryRequestFrom("silo-0", 103, "Spot", id,
+                new DirectoryRequest(DirectoryRequest.Operation.REGISTER, candidate)));
+        reply(heldEntryAsked(103, "silo-0"), Envelope.Kind.RESPONSE, DirectoryRequest.encodeAnswer(onTheLeaver));
+
+        Envelope answer = answerTo(103, "silo-0");
+        assertThat(answer.kind()).isEqualTo(Envelope.Kind.RESPONSE);
+        assertThat(DirectoryRequest.decodeAnswer(answer.payload())).as("the activation registered")
+            .isEqualTo(candidate);
+    }
+
+    /**
+     * Starts silo-2 with silo-0 and silo-3 active, then installs the view in which silo-3 is leaving
+     * ({@code SHUTTING_DOWN}, off the ring): the partition of the returned directory-placed actor moves from silo-3
+     * (its only previous owner) to silo-2.
+     * @return the actor's id
+     */
+    private String spotOfALeavingPreviousOwner() {
+        this.routing = SiloRouting.builder("silo-2", this.transport).clock(this.clock)
+            .handoffTimeout(Duration.ofSeconds(30))
+            .build();
+        this.runtime = this.routing.configure(ActorRuntime.builder().actor(SpotActor.class, SpotActor::new)).build();
+        SiloAddress address = listen();
+        Instant now = Instant.now();
+        Set<String> types = Set.of("Spot");
+        SiloEntry self = new SiloEntry("silo-2", address, now, SiloStatus.ACTIVE, now, 1, types, List.of());
+        SiloEntry caller = new SiloEntry("silo-0", SILO_0, now, SiloStatus.ACTIVE, now, 1, types, List.of());
+        ClusterView before = ClusterView.of(MembershipSnapshot.of(1, List.of(self, caller,
+                new SiloEntry("silo-3", SILO_3, now, SiloStatus.ACTIVE, now, 1, types, List.of()))), 150);
+        ClusterView leaving = ClusterView.of(MembershipSnapshot.of(2, List.of(self, caller,
+                new SiloEntry("silo-3", SILO_3, now, SiloStatus.SHUTTING_DOWN, now, 1, types, List.of()))), 150);
+        HashRing beforeThisSilo = HashRing.of(List.of("silo-0", "silo-3"), 150);
+        String id = idWhere("spot-", (candidate) -> {
+            ActorAddress spot = new ActorAddress("Spot", candidate);
+            return "silo-3".equals(DistributedDirectory.PARTITIONS.ownerOf(spot, before))
+                    && "silo-3".equals(beforeThisSilo.ownerOf(RingHash.of(spot)))
+                    && "silo-2".equals(DistributedDirectory.PARTITIONS.ownerOf(spot, leaving));
+        });
+        HeldViewSource views = HeldViewSource.of(before);
+        this.routing.follow(views);
+        views.install(leaving);
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.routing.view().version() == 2);
+        return id;
+    }
+
+    /**
+     * Returns the {@code LOOKUP_HELD} this silo sent silo-3 within 10 s; fails when the registration is answered
+     * first.
+     */
+    private Envelope heldEntryAsked(long registrationId, String registeringSilo) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            Envelope sent = this.transport.sent.poll(100, TimeUnit.MILLISECONDS);
+            if (sent == null) {
+                continue;
+            }
+            if (sent.kind() == Envelope.Kind.DIRECTORY && "silo-3".equals(sent.targetSiloId())
+                    && DirectoryRequest.decode(sent.payload()).operation() == DirectoryRequest.Operation.LOOKUP_HELD) {
+                return sent;
+            }
+            if (registeringSilo.equals(sent.targetSiloId()) && sent.correlationId() == registrationId) {
+                throw new AssertionError("the registration was answered before the leaving previous owner was "
+                        + "asked for its entry: " + sent.kind() + " " + ((sent.kind() == Envelope.Kind.RESPONSE)
+                                ? DirectoryRequest.decodeAnswer(sent.payload()) : ""));
+            }
+        }
+        throw new AssertionError("no LOOKUP_HELD sent to silo-3 within 10 s");
     }
 
     /**
@@ -545,12 +675,12 @@ class DirectoryOwnerChangeTests {
     }
 
     /**
-     * Within the hand-off window after its start, a silo removes entries from its partition: it remembers only
-     * those of types placed with their parent (a previous owner may still hand them over), and forgets them once
-     * the window has passed, at its next removal, with no view change.
+     * Within the hand-off window after its start, a silo removes entries from its partition: it remembers them, of
+     * every type (a previous owner may still hand them over, or answer a first registration with its copy), and
+     * forgets them once the window has passed, at its next removal, with no view change.
      */
     @Test
-    void onlyRemovalsOfChildrenAreRememberedAndOnlyForTheWindow() throws IOException {
+    void removalsAreRememberedOnlyForTheWindow() throws IOException {
         this.routing = SiloRouting.builder("silo-2", this.transport).clock(this.clock)
             .handoffWindow(Duration.ofSeconds(60))
             .build();
@@ -575,9 +705,9 @@ class DirectoryOwnerChangeTests {
         DirectoryEntry ended = new DirectoryEntry("silo-3", 1, 7);
 
         unregister(94, "Spot", spot, ended);
-        assertThat(this.routing.directoryRemovalsRemembered()).as("removals of directory-placed actors").isZero();
+        assertThat(this.routing.directoryRemovalsRemembered()).as("removals of directory-placed actors").isOne();
         unregister(95, "Fledgling", children.get(0), ended);
-        assertThat(this.routing.directoryRemovalsRemembered()).as("removals of children").isOne();
+        assertThat(this.routing.directoryRemovalsRemembered()).as("and of children").isEqualTo(2);
         this.clock.advance(Duration.ofSeconds(61));
         unregister(96, "Fledgling", children.get(1), ended);
         assertThat(this.routing.directoryRemovalsRemembered()).as("removals after the window").isZero();
@@ -590,12 +720,22 @@ class DirectoryOwnerChangeTests {
     }
 
     private Envelope directoryRequest(long messageId, String type, String id, DirectoryRequest request) {
-        return new Envelope(messageId, 0, Envelope.Kind.DIRECTORY, "silo-3", 1, SILO_3, "silo-2", 1, type, id, 0,
-                request.encode(), 0, null, Map.of(), this.clock.millis() + 60_000, 1, 0);
+        return directoryRequestFrom("silo-3", messageId, type, id, request);
+    }
+
+    private Envelope directoryRequestFrom(String siloId, long messageId, String type, String id,
+            DirectoryRequest request) {
+        return new Envelope(messageId, 0, Envelope.Kind.DIRECTORY, siloId, 1, "silo-0".equals(siloId) ? SILO_0 : SILO_3,
+                "silo-2", 1, type, id, 0, request.encode(), 0, null, Map.of(), this.clock.millis() + 60_000, 1, 0);
     }
 
     /** The answer sent to silo-3 for its request, within 10 s. */
     private Envelope answerTo(long messageId) {
+        return answerTo(messageId, "silo-3");
+    }
+
+    /** The answer sent to a silo for its request, within 10 s. */
+    private Envelope answerTo(long messageId, String siloId) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (System.nanoTime() < deadline) {
             Envelope sent;
@@ -606,7 +746,7 @@ class DirectoryOwnerChangeTests {
                 Thread.currentThread().interrupt();
                 throw new AssertionError(ex);
             }
-            if (sent != null && "silo-3".equals(sent.targetSiloId()) && sent.correlationId() == messageId) {
+            if (sent != null && siloId.equals(sent.targetSiloId()) && sent.correlationId() == messageId) {
                 return sent;
             }
         }
