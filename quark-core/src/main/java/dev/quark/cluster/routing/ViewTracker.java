@@ -95,11 +95,13 @@ final class ViewTracker {
                     return;
                 }
                 long now = this.clock.millis();
+                // Before the view is current: a registration that reads the new view (without this lock) must find
+                // the window open, or it would skip asking the previous owners.
+                this.changedAtMillis = now;
                 boolean first = previous.version() == 0;
                 this.past.addFirst(new PastView(first ? withoutSelf(next) : previous, now, first));
                 prune(now);
                 this.current = next;
-                this.changedAtMillis = now;
                 for (Iterator<VersionWaiter> it = this.waiters.iterator(); it.hasNext();) {
                     VersionWaiter waiter = it.next();
                     if (waiter.version() <= next.version()) {

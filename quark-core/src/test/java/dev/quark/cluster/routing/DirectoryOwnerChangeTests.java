@@ -119,8 +119,9 @@ class DirectoryOwnerChangeTests {
         CompletableFuture<String> where = CompletableFuture
             .supplyAsync(() -> this.runtime.get(Spot.class, ids.get(1)).where());
         assertThat(where).succeedsWithin(Duration.ofSeconds(5)).isEqualTo("silo-2");
-        assertThat(Duration.ofNanos(System.nanoTime() - started)).as("how long the first activation waited")
-            .isLessThan(Duration.ofSeconds(5));
+        assertThat(Duration.ofNanos(System.nanoTime() - started))
+            .as("how long the first activation waited (the hung owner is asked for about 1 s, not the 30 s timeout)")
+            .isLessThan(Duration.ofSeconds(3));
         assertThat(directoryRequestsToSilent()).as("what the first registration asked the hung previous owner")
             .containsExactly(DirectoryRequest.Operation.LOOKUP_HELD);
 
