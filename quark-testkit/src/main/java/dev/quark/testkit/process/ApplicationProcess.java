@@ -28,15 +28,23 @@ import java.util.stream.Stream;
  * machines with two cores. It runs the jar extracted ({@link #extracted(Path)}), not the jar itself: the same
  * classes, without Spring Boot's nested-jar class loading, which saves about a fifth of a start's CPU time (one silo
  * of the cluster sample: 10.6 to 13.0 s of CPU until it was ready from the jar, 8.7 to 10.4 s extracted, on a busy
- * two-core machine).
+ * two-core machine). With the system property {@code quark.testkit.process.class-data=auto} it also maps a
+ * class-data cache of the extracted application (an AOT cache on JDK 25 and later, a CDS archive before), which the
+ * first start of a jar creates in a training run with its properties: worth it for a jar started many times per build
+ * only (see {@code ClassDataCache}).
  */
 public final class ApplicationProcess implements AutoCloseable {
 
-    /** The options every JVM is started with: a small serial heap and the C1 compiler only. */
+    /**
+     * The options every JVM is started with: a small serial heap and the C1 compiler only. Those of its class-data
+     * cache come after them.
+     */
     public static final List<String> JVM_OPTIONS = List.of("-Xmx256m", "-XX:+UseSerialGC",
-            "-XX:TieredStopAtLevel=1", "-Xshare:auto");
+            "-XX:TieredStopAtLevel=1");
 
     private static final Map<Path, Path> EXTRACTED = new ConcurrentHashMap<>();
+
+    private static final Map<Path, List<String>> CLASS_DATA_OPTIONS = new ConcurrentHashMap<>();
 
     private final String name;
 
@@ -55,7 +63,10 @@ public final class ApplicationProcess implements AutoCloseable {
     }
 
     /**
-     * Starts an application without waiting for it to serve.
+     * Starts an application without waiting for it to serve. When a class-data cache is asked for and the extracted
+     * jar has none yet, the first start in a test JVM first waits for the training run that creates it, with the same
+     * properties (15 to 30 s on a busy machine); the training ends before the application binds a port or starts any
+     * lifecycle bean.
      * @param jar the application's executable jar
      * @param name a name for messages, also the log file's name; an application started again under the same
      * name appends to the same log
@@ -65,12 +76,15 @@ public final class ApplicationProcess implements AutoCloseable {
      * @throws UncheckedIOException when the log cannot be written or the JVM cannot be started
      */
     public static ApplicationProcess start(Path jar, String name, List<String> properties, Path logs) {
+        Path application = extracted(jar);
+        List<String> arguments = properties.stream().map((property) -> "--" + property).toList();
         List<String> command = new ArrayList<>();
         command.add(java());
         command.addAll(JVM_OPTIONS);
+        command.addAll(classDataOptions(application, arguments));
         command.add("-jar");
-        command.add(extracted(jar).toString());
-        properties.forEach((property) -> command.add("--" + property));
+        command.add(application.toString());
+        command.addAll(arguments);
         try {
             Files.createDirectories(logs);
             Path log = logs.resolve(name + ".log");
@@ -97,6 +111,15 @@ public final class ApplicationProcess implements AutoCloseable {
      */
     public static Path extracted(Path jar) {
         return EXTRACTED.computeIfAbsent(jar.toAbsolutePath().normalize(), ApplicationProcess::extract);
+    }
+
+    /**
+     * Returns the options that map the extracted application's class-data cache, trained with the arguments of the
+     * first start when it has none yet; once per extracted jar and test JVM.
+     */
+    private static List<String> classDataOptions(Path application, List<String> arguments) {
+        return CLASS_DATA_OPTIONS.computeIfAbsent(application,
+                (key) -> ClassDataCache.of(key).options(java(), JVM_OPTIONS, arguments));
     }
 
     private static Path extract(Path jar) {
