@@ -238,8 +238,8 @@ class PostgresNotificationListenerTests {
     /**
      * A callback that breaks the thread on every call (here with a {@link VirtualMachineError}, even on the call that
      * says notifications may have been missed) does not make the listener loop: each new thread connects after a
-     * pause twice as long as the last. Once that callback is gone, the other callbacks are notified again; a close
-     * during a pause ends everything at once.
+     * pause twice as long as the last (from 50 ms here, 100 ms by default). Once that callback is gone, the other
+     * callbacks are notified again; a close during a pause ends everything at once.
      */
     @Test
     void aCallbackThatKeepsBreakingTheThreadMakesTheListenerBackOff() {
@@ -247,6 +247,8 @@ class PostgresNotificationListenerTests {
         String other = "quark_test_" + Long.toHexString(System.nanoTime()) + "_other";
         List<Long> calls = new CopyOnWriteArrayList<>();
         PostgresNotificationListener listener = new PostgresNotificationListener(dataSource, "test");
+        Duration firstPause = Duration.ofMillis(50);
+        listener.firstPause(firstPause);
         Subscription breaking = listener.subscribe(failing, (notifications) -> {
             calls.add(System.nanoTime());
             throw new InternalError("test: breaks the thread");
@@ -257,7 +259,7 @@ class PostgresNotificationListenerTests {
             notify(failing, "break");
             await("five calls, four restarts").atMost(WAIT).until(() -> calls.size() >= 5);
             for (int restart = 1; restart <= 4; restart++) {
-                long pause = 100L << (restart - 1);
+                long pause = firstPause.toMillis() << (restart - 1);
                 assertThat(Duration.ofNanos(calls.get(restart) - calls.get(restart - 1)))
                     .as("the pause before restart %d", restart)
                     .isGreaterThanOrEqualTo(Duration.ofMillis(pause * 9 / 10));

@@ -68,6 +68,15 @@ class JdbcJobWakeUpsTests {
     /** How soon after its due time a job for later runs. */
     private static final Duration ON_TIME = Duration.ofMillis(1000);
 
+    /**
+     * How far ahead a job for later is due: its notification, which takes milliseconds, arrives well before; a job the
+     * consumer did not learn of would wait for its poll, 30 seconds after its start.
+     */
+    private static final Duration AHEAD = Duration.ofSeconds(1);
+
+    /** How long the consumer must stay idle to show that nothing woke it: a wake-up takes milliseconds. */
+    private static final Duration QUIET = Duration.ofSeconds(1);
+
     private static final String TYPE = "wake-up";
 
     private static PostgresTestSchema schema;
@@ -82,6 +91,9 @@ class JdbcJobWakeUpsTests {
     private final Map<String, Instant> ranAt = new java.util.concurrent.ConcurrentHashMap<>();
 
     private final AtomicInteger claims = new AtomicInteger();
+
+    /** The consumer's looks at the store's next due job that returned. */
+    private final AtomicInteger looks = new AtomicInteger();
 
     private final List<AutoCloseable> started = new ArrayList<>();
 
@@ -137,7 +149,8 @@ class JdbcJobWakeUpsTests {
     }
 
     /**
-     * Starts the consumer node's workers, counting their claim rounds, and waits for the claim round of its start.
+     * Starts the consumer node's workers, counting their claim rounds, and waits for the poll of its start and the
+     * look at the store that follows it, so that no claim round of the start finds what a test writes next.
      */
     private PostgresJobWakeUps consumer() {
         JdbcJobStore store = new JdbcJobStore(dataSource, PREFIX, Clock.systemUTC(), sender());
@@ -152,6 +165,11 @@ class JdbcJobWakeUpsTests {
                     catch (InvocationTargetException ex) {
                         throw ex.getCause();
                     }
+                    finally {
+                        if (method.getName().equals("nextDueAfter")) {
+                            this.looks.incrementAndGet();
+                        }
+                    }
                 });
         JobOrchestrator orchestrator = JobOrchestrator.builder(counting, store.leaseStore().orElseThrow(),
                 this.handlers, this.codec)
@@ -163,7 +181,8 @@ class JdbcJobWakeUpsTests {
         PostgresJobWakeUps wakeUps = new PostgresJobWakeUps(dataSource, store.channel(), orchestrator);
         this.started.add(wakeUps);
         wakeUps.start();
-        await().atMost(WAKE_UP).until(() -> this.claims.get() > 0);
+        // The look runs once the poll is done.
+        await("the start's poll and look").atMost(WAKE_UP).until(() -> this.claims.get() > 0 && this.looks.get() > 0);
         return wakeUps;
     }
 
@@ -181,7 +200,7 @@ class JdbcJobWakeUpsTests {
     @Test
     void aJobForLaterEnqueuedOnAnotherNodeRunsWhenItComesDueNotAtThePoll() {
         consumer();
-        Instant dueAt = Instant.now().plusSeconds(2);
+        Instant dueAt = Instant.now().plus(AHEAD);
         producer(true).enqueueAt(TYPE, "later", dueAt);
         awaitRanOnTime("later", dueAt);
     }
@@ -196,7 +215,7 @@ class JdbcJobWakeUpsTests {
                 JobLeases.of(producerStore.leaseStore().orElseThrow(), "producer", Duration.ofMinutes(1))).getFirst();
         assertThat(claimed.job().id()).isEqualTo(id);
         consumer();
-        Instant dueAt = Instant.now().plusSeconds(2);
+        Instant dueAt = Instant.now().plus(AHEAD);
         producerStore.finish(id, claimed.lease(),
                 JobTransition.retry(dueAt, dev.quark.jobs.JobError.of(new IllegalStateException("no"))),
                 new JobReport(0, null, List.of()), Instant.now());
@@ -206,7 +225,8 @@ class JdbcJobWakeUpsTests {
     /** Enqueued without a notice before the consumer starts: its look at the store after its first poll finds it. */
     @Test
     void aJobForLaterNobodyToldTheNodeOfRunsWhenItComesDueNotAtThePoll() {
-        Instant dueAt = Instant.now().plusSeconds(3);
+        // The consumer's start comes first: a second or two on a loaded machine.
+        Instant dueAt = Instant.now().plus(AHEAD.multipliedBy(2));
         producer(false).enqueueAt(TYPE, "untold", dueAt);
         consumer();
         awaitRanOnTime("untold", dueAt);
@@ -229,8 +249,9 @@ class JdbcJobWakeUpsTests {
             JdbcClient.create(dataSource).sql("select pg_notify(?, 'probe')").param(channel).query().singleRow();
             return heard.contains("probe");
         });
-        Instant first = Instant.now().plusSeconds(2);
-        Instant second = first.plusSeconds(1);
+        Instant first = Instant.now().plus(AHEAD);
+        // Wake-ups are at least a twentieth of the poll interval apart.
+        Instant second = first.plus(JobOrchestrator.wakeUpGap(LONG_POLL));
         DefaultJobQueue producer = producer(true);
         producer.enqueueAt(TYPE, "first", first);
         producer.enqueueAt(TYPE, "second", second);
@@ -244,13 +265,13 @@ class JdbcJobWakeUpsTests {
     void aCancelledJobForLaterWakesTheNodeOnceAndNotInALoop() {
         consumer();
         DefaultJobQueue producer = producer(true);
-        Instant dueAt = Instant.now().plusSeconds(2);
+        Instant dueAt = Instant.now().plus(AHEAD);
         JobId id = producer.enqueueAt(TYPE, "cancelled", dueAt);
         int before = this.claims.get();
         producer.cancel(id);
         await("the wake-up's claim").atMost(WAKE_UP.plusSeconds(2)).until(() -> this.claims.get() > before);
         int after = this.claims.get();
-        await("no claim in a loop").during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3))
+        await("no claim in a loop").during(QUIET).atMost(QUIET.multipliedBy(3))
             .until(() -> this.claims.get() == after);
         assertThat(after - before).isLessThanOrEqualTo(2);
         assertThat(this.ran).isEmpty();
@@ -267,7 +288,7 @@ class JdbcJobWakeUpsTests {
     void withoutNotificationsAJobEnqueuedOnAnotherNodeWaitsForThePoll() {
         consumer();
         producer(false).enqueue(TYPE, "not notified");
-        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3)).until(this.ran::isEmpty);
+        await().during(QUIET).atMost(QUIET.multipliedBy(3)).until(this.ran::isEmpty);
     }
 
     @Test
@@ -279,7 +300,7 @@ class JdbcJobWakeUpsTests {
             producer.enqueue(TYPE, "rolled back");
             status.setRollbackOnly();
         });
-        await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3)).until(() -> this.claims.get() == before);
+        await().during(QUIET).atMost(QUIET.multipliedBy(3)).until(() -> this.claims.get() == before);
         producer.enqueue(TYPE, "committed");
         await().atMost(WAKE_UP).until(() -> this.ran.contains("committed"));
         assertThat(this.ran).containsExactly("committed");
@@ -395,7 +416,7 @@ class JdbcJobWakeUpsTests {
         JdbcJobStore store = new JdbcJobStore(dataSource, PREFIX, Clock.systemUTC(), sender());
         JdbcClient.create(dataSource).sql("select pg_notify(?, 'another-type')").param(store.channel())
             .query((row) -> { });
-        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(2)).until(() -> this.claims.get() == before);
+        await().during(QUIET).atMost(QUIET.multipliedBy(3)).until(() -> this.claims.get() == before);
         assertThat(Set.copyOf(this.ran)).isEmpty();
     }
 
@@ -411,7 +432,7 @@ class JdbcJobWakeUpsTests {
     void aRecurringJobFiredByAStoreThatDoesNotNotifyWaitsForThePoll() {
         consumer();
         assertThat(fireRecurring(new JdbcRecurringJobStore(dataSource, PREFIX), "fired quietly")).isTrue();
-        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3)).until(this.ran::isEmpty);
+        await().during(QUIET).atMost(QUIET.multipliedBy(3)).until(this.ran::isEmpty);
     }
 
     /** Saves a recurring job of the test's type due a second ago and fires it as its scheduler would. */

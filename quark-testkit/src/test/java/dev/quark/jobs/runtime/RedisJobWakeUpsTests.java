@@ -61,6 +61,15 @@ class RedisJobWakeUpsTests {
     /** How soon after its due time a job for later runs. */
     private static final Duration ON_TIME = Duration.ofMillis(1000);
 
+    /**
+     * How far ahead a job for later is due: its notice, which takes milliseconds, arrives well before; a job the
+     * consumer did not learn of would wait for its poll, 30 seconds after its start.
+     */
+    private static final Duration AHEAD = Duration.ofSeconds(1);
+
+    /** How long the consumer must stay idle to show that nothing woke it: a wake-up takes milliseconds. */
+    private static final Duration QUIET = Duration.ofSeconds(1);
+
     private static final String TYPE = "wake-up";
 
     private static LettuceConnectionFactory connectionFactory;
@@ -79,6 +88,9 @@ class RedisJobWakeUpsTests {
     private final Map<String, Instant> ranAt = new java.util.concurrent.ConcurrentHashMap<>();
 
     private final AtomicInteger claims = new AtomicInteger();
+
+    /** The consumer's looks at the store's next due job that returned. */
+    private final AtomicInteger looks = new AtomicInteger();
 
     private final List<AutoCloseable> started = new ArrayList<>();
 
@@ -138,8 +150,9 @@ class RedisJobWakeUpsTests {
     }
 
     /**
-     * Starts the consumer node's workers, counting their claim rounds, and waits for its subscription and the claim
-     * round of its start.
+     * Starts the consumer node's workers, counting their claim rounds, once its subscription is confirmed (the poll
+     * that the confirmation asks for finds the workers not started yet), and waits for the poll of its start and the
+     * look at the store that follows it, so that no claim round of the start finds what a test writes next.
      */
     private RedisJobWakeUps consumer() {
         RedisJobStore store = store(true);
@@ -155,6 +168,9 @@ class RedisJobWakeUpsTests {
                         throw ex.getCause();
                     }
                     finally {
+                        if (method.getName().equals("nextDueAfter")) {
+                            this.looks.incrementAndGet();
+                        }
                         Runnable after = method.getName().equals("claimDue") ? this.afterNextClaim.getAndSet(null)
                                 : null;
                         if (after != null) {
@@ -167,18 +183,13 @@ class RedisJobWakeUpsTests {
             .pollInterval(LONG_POLL)
             .build();
         this.started.add(orchestrator);
-        orchestrator.start();
         RedisJobWakeUps wakeUps = new RedisJobWakeUps(connectionFactory, store.channel(), orchestrator);
         this.started.add(wakeUps);
         wakeUps.start();
-        await().atMost(WAKE_UP).until(() -> wakeUps.isSubscribed() && this.claims.get() > 0);
-        try {
-            // Done once no claim round runs any more, the start's included.
-            orchestrator.poll().toCompletableFuture().get(WAKE_UP.toSeconds(), TimeUnit.SECONDS);
-        }
-        catch (Exception ex) {
-            throw new IllegalStateException("The consumer's claim rounds did not end", ex);
-        }
+        await("the subscription").atMost(WAKE_UP).until(wakeUps::isSubscribed);
+        orchestrator.start();
+        // The look runs once the poll is done.
+        await("the start's poll and look").atMost(WAKE_UP).until(() -> this.claims.get() > 0 && this.looks.get() > 0);
         return wakeUps;
     }
 
@@ -207,7 +218,7 @@ class RedisJobWakeUpsTests {
     @Test
     void aJobForLaterEnqueuedOnAnotherNodeRunsWhenItComesDueNotAtThePoll() {
         consumer();
-        Instant dueAt = Instant.now().plusSeconds(2);
+        Instant dueAt = Instant.now().plus(AHEAD);
         producer(store(true)).enqueueAt(TYPE, "later", dueAt);
         awaitRanOnTime("later", dueAt);
     }
@@ -221,7 +232,7 @@ class RedisJobWakeUpsTests {
                 JobLeases.of(leases, "producer", Duration.ofMinutes(1))).getFirst();
         assertThat(claimed.job().id()).isEqualTo(id);
         consumer();
-        Instant dueAt = Instant.now().plusSeconds(2);
+        Instant dueAt = Instant.now().plus(AHEAD);
         producerStore.finish(id, claimed.lease(),
                 JobTransition.retry(dueAt, dev.quark.jobs.JobError.of(new IllegalStateException("no"))),
                 new JobReport(0, null, List.of()), Instant.now());
@@ -232,7 +243,8 @@ class RedisJobWakeUpsTests {
     /** Enqueued without a notice before the consumer starts: its look at the store after its first poll finds it. */
     @Test
     void aJobForLaterNobodyToldTheNodeOfRunsWhenItComesDueNotAtThePoll() {
-        Instant dueAt = Instant.now().plusSeconds(3);
+        // The consumer's start comes first: a second or two on a loaded machine.
+        Instant dueAt = Instant.now().plus(AHEAD.multipliedBy(2));
         producer(store(false)).enqueueAt(TYPE, "untold", dueAt);
         consumer();
         awaitRanOnTime("untold", dueAt);
@@ -246,8 +258,9 @@ class RedisJobWakeUpsTests {
     void aSecondJobForLaterIsNotToldOfButRunsOnTimeAfterTheFirst() {
         consumer();
         List<String> heard = heard();
-        Instant first = Instant.now().plusSeconds(2);
-        Instant second = first.plusSeconds(1);
+        Instant first = Instant.now().plus(AHEAD);
+        // Wake-ups are at least a twentieth of the poll interval apart.
+        Instant second = first.plus(JobOrchestrator.wakeUpGap(LONG_POLL));
         DefaultJobQueue producer = producer(store(true));
         producer.enqueueAt(TYPE, "first", first);
         producer.enqueueAt(TYPE, "second", second);
@@ -296,12 +309,13 @@ class RedisJobWakeUpsTests {
         consumer();
         RedisJobStore store = store(true);
         Instant now = Instant.now();
-        Instant keyed = now.plusSeconds(6);
+        // Held back, "next" would run when "keyed" wakes the consumer: later than ON_TIME allows.
+        Instant keyed = now.plus(AHEAD.multipliedBy(4));
         store.enqueue(new dev.quark.jobs.store.NewJob(JobId.next(Clock.systemUTC()), TYPE,
                 this.codec.write(TYPE, "keyed"), "key", now, keyed));
         assertThat(store.enqueue(new dev.quark.jobs.store.NewJob(JobId.next(Clock.systemUTC()), TYPE,
-                this.codec.write(TYPE, "again"), "key", now, now.plusSeconds(2))).created()).isFalse();
-        Instant dueAt = now.plusSeconds(3);
+                this.codec.write(TYPE, "again"), "key", now, now.plus(AHEAD))).created()).isFalse();
+        Instant dueAt = now.plus(AHEAD.multipliedBy(3).dividedBy(2));
         producer(store).enqueueAt(TYPE, "next", dueAt);
         awaitRanOnTime("next", dueAt);
     }
@@ -332,13 +346,13 @@ class RedisJobWakeUpsTests {
     void aCancelledJobForLaterWakesTheNodeOnceAndNotInALoop() {
         consumer();
         DefaultJobQueue producer = producer(store(true));
-        Instant dueAt = Instant.now().plusSeconds(2);
+        Instant dueAt = Instant.now().plus(AHEAD);
         JobId id = producer.enqueueAt(TYPE, "cancelled", dueAt);
         int before = this.claims.get();
         producer.cancel(id);
         await("the wake-up's claim").atMost(WAKE_UP.plusSeconds(2)).until(() -> this.claims.get() > before);
         int after = this.claims.get();
-        await("no claim in a loop").during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3))
+        await("no claim in a loop").during(QUIET).atMost(QUIET.multipliedBy(3))
             .until(() -> this.claims.get() == after);
         assertThat(after - before).isLessThanOrEqualTo(2);
         assertThat(this.ran).isEmpty();
@@ -363,7 +377,7 @@ class RedisJobWakeUpsTests {
     void withoutNotificationsAJobEnqueuedOnAnotherNodeWaitsForThePoll() {
         consumer();
         producer(store(false)).enqueue(TYPE, "not notified");
-        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3)).until(this.ran::isEmpty);
+        await().during(QUIET).atMost(QUIET.multipliedBy(3)).until(this.ran::isEmpty);
     }
 
     @Test
@@ -371,7 +385,7 @@ class RedisJobWakeUpsTests {
         consumer();
         int before = this.claims.get();
         producer(store(true)).enqueueAfter(TYPE, "later", Duration.ofMinutes(5));
-        await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3)).until(() -> this.claims.get() == before);
+        await().during(QUIET).atMost(QUIET.multipliedBy(3)).until(() -> this.claims.get() == before);
     }
 
     @Test
@@ -424,7 +438,7 @@ class RedisJobWakeUpsTests {
         producerStore.finish(later, laterClaim.lease(), JobTransition.retry(now.plusSeconds(300), error),
                 new JobReport(0, null, List.of()), now);
         leases.release(laterClaim.lease());
-        await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3)).until(() -> this.claims.get() == before);
+        await().during(QUIET).atMost(QUIET.multipliedBy(3)).until(() -> this.claims.get() == before);
         // Released only once the woken claim came back without it, as in aJobGivenBackOnAnotherNodeWakesTheWorkers.
         this.afterNextClaim.set(() -> leases.release(atOnceClaim.lease()));
         producerStore.finish(atOnce, atOnceClaim.lease(), JobTransition.retry(now, error),
@@ -438,7 +452,7 @@ class RedisJobWakeUpsTests {
         RedisJobWakeUps wakeUps = consumer();
         int before = this.claims.get();
         redis.convertAndSend(wakeUps.channel(), "another-type");
-        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(2)).until(() -> this.claims.get() == before);
+        await().during(QUIET).atMost(QUIET.multipliedBy(3)).until(() -> this.claims.get() == before);
         assertThat(this.ran).isEmpty();
         // The control: a message of a type it runs, sent after the other one, wakes it (so the other was heard).
         redis.convertAndSend(wakeUps.channel(), TYPE);
@@ -688,7 +702,7 @@ class RedisJobWakeUpsTests {
     void aRecurringJobFiredByAStoreThatDoesNotNotifyWaitsForThePoll() {
         consumer();
         assertThat(fireRecurring(new RedisRecurringJobStore(connectionFactory, prefix), "fired quietly")).isTrue();
-        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3)).until(this.ran::isEmpty);
+        await().during(QUIET).atMost(QUIET.multipliedBy(3)).until(this.ran::isEmpty);
     }
 
     /** Saves a recurring job of the test's type due a second ago and fires it as its scheduler would. */

@@ -66,7 +66,8 @@ class JdbcDurableTaskWakeUpsTests {
 
     private static HikariDataSource dataSource;
 
-    private final AtomicInteger claims = new AtomicInteger();
+    /** The worker's looks at the store's next visible work that returned. */
+    private final AtomicInteger looks = new AtomicInteger();
 
     private final List<AutoCloseable> started = new ArrayList<>();
 
@@ -127,8 +128,8 @@ class JdbcDurableTaskWakeUpsTests {
     }
 
     /**
-     * Starts the worker node, counting its claims of instances, listening to the store's notifications, and waits
-     * for the claim of its start.
+     * Starts the worker node, listening to the store's notifications, and waits for the poll of its start and the look
+     * at the store that follows it, so that no poll of the start finds what a test writes next.
      */
     private DurableTaskClient consumer() {
         JdbcDurableTaskStore store = store(true);
@@ -137,14 +138,16 @@ class JdbcDurableTaskWakeUpsTests {
                     if (method.getName().equals("rowLeases")) {
                         return Optional.of(proxy);
                     }
-                    if (method.getName().equals("claimInstances")) {
-                        this.claims.incrementAndGet();
-                    }
                     try {
                         return method.invoke(store, args);
                     }
                     catch (InvocationTargetException ex) {
                         throw ex.getCause();
+                    }
+                    finally {
+                        if (method.getName().equals("nextVisibleAfter")) {
+                            this.looks.incrementAndGet();
+                        }
                     }
                 });
         DurableTaskWorker worker = DurableTaskWorker
@@ -158,7 +161,8 @@ class JdbcDurableTaskWakeUpsTests {
         this.started.add(wakeUps);
         wakeUps.start();
         worker.start();
-        await().atMost(WAKE_UP).until(() -> this.claims.get() > 0);
+        // The look starts once the poll's claims were made.
+        await("the start's poll and look").atMost(WAKE_UP).until(() -> this.looks.get() > 0);
         return new StoreDurableTaskClient(counting, new JacksonPayloadConverter(), Clock.systemUTC(), this.registry,
                 worker::wake, new InstanceUpdates());
     }

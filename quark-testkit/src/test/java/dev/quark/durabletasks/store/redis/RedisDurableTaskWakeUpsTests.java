@@ -83,6 +83,9 @@ class RedisDurableTaskWakeUpsTests {
 
     private final AtomicInteger claims = new AtomicInteger();
 
+    /** The consumer's looks at the store's next visible work that returned. */
+    private final AtomicInteger looks = new AtomicInteger();
+
     private final List<AutoCloseable> started = new ArrayList<>();
 
     private final DurableTaskRegistry registry = DurableTaskRegistry.builder(new JacksonPayloadConverter())
@@ -152,7 +155,7 @@ class RedisDurableTaskWakeUpsTests {
 
     /**
      * Starts the consumer node's worker, counting its looks for due instances, subscribed to the store's notices, and
-     * waits for its subscription and the poll of its start.
+     * waits for its subscription, the poll of its start and the look at the next visible work that follows it.
      */
     private Consumer consumer() {
         RedisDurableTaskStore store = store(true);
@@ -169,6 +172,9 @@ class RedisDurableTaskWakeUpsTests {
                         if (method.getName().equals("dueInstances")) {
                             this.claims.incrementAndGet();
                         }
+                        if (method.getName().equals("nextVisibleAfter")) {
+                            this.looks.incrementAndGet();
+                        }
                     }
                 });
         DurableTaskWorker worker = worker(counting, "consumer");
@@ -179,7 +185,7 @@ class RedisDurableTaskWakeUpsTests {
         wakeUps.start();
         await().atMost(WAKE_UP).until(wakeUps::isSubscribed);
         worker.start();
-        await().atMost(WAKE_UP).until(() -> this.claims.get() > 0);
+        await().atMost(WAKE_UP).until(() -> this.claims.get() > 0 && this.looks.get() > 0);
         DurableTaskClient client = new StoreDurableTaskClient(counting, new JacksonPayloadConverter(),
                 Clock.systemUTC(), this.registry, worker::wake, new InstanceUpdates());
         return new Consumer(client, store, wakeUps);
