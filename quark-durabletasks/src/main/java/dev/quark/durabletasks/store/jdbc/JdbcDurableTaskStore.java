@@ -109,6 +109,9 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
      */
     static final Duration RELEASE_NOTICE_INTERVAL = Duration.ofMillis(250);
 
+    /** The most activity completions written in one statement ({@link GroupedWrites}). */
+    static final int MAX_COMPLETIONS_PER_STATEMENT = 256;
+
     private static final String FINAL = "('COMPLETED', 'FAILED', 'TERMINATED')";
 
     private static final String INSTANCE_COLUMNS = "instance_id, name, status, execution, history_length, input, output, "
@@ -150,6 +153,9 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
     private final ThrottledNotice releaseNotice;
 
     private final LaterWorkNotices laterNotices = new LaterWorkNotices();
+
+    private final GroupedWrites<Completion, Boolean> completions = new GroupedWrites<>(MAX_COMPLETIONS_PER_STATEMENT,
+            this::completeAll, this::completeAlone);
 
     private final Clock clock;
 
@@ -648,17 +654,66 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
 
     @Override
     public boolean completeActivity(String activityId, FencingToken token, TaskMessage outcome) {
-        // One statement, atomic on its own: the call's deletion and, only when it deleted the call, the outcome's
-        // insert (for an instance that has not finished, as send does).
+        return this.completions.write(new Completion(activityId, token, outcome));
+    }
+
+    /** Returns how many completions wait for the one being written; for tests. */
+    int queuedCompletions() {
+        return this.completions.queued();
+    }
+
+    /**
+     * Records one completion in one statement, atomic on its own: the call's deletion and, only when it deleted the
+     * call, the outcome's insert (for an instance that has not finished, as send does).
+     */
+    private boolean completeAlone(Completion completion) {
+        TaskMessage outcome = completion.outcome();
         return this.jdbc.sql("with done as (delete from " + this.activities + " where id = ? and lease_token = ? "
                 + "returning id), recorded as (insert into " + this.messages + " (instance_id, execution, event_type, "
                 + "event, visible_at) select ?, ?, ?, ?, ? from done where exists (select 1 from " + this.instances
                 + " where instance_id = ? and status not in " + FINAL + ")) select count(*) from done")
-            .params(args(activityId, token.value(), outcome.instanceId(), outcome.execution(),
+            .params(args(completion.activityId(), completion.token().value(), outcome.instanceId(), outcome.execution(),
                     StoreJson.type(outcome.event()), StoreJson.write(outcome.event()), timestamp(outcome.visibleAt()),
                     outcome.instanceId()))
             .query(Long.class)
             .single() == 1;
+    }
+
+    /**
+     * Records the completions that queued while another was written in one statement (see {@link GroupedWrites}):
+     * each call deleted if it still holds its token, its rows locked in key order as renewals lock them (two
+     * statements that lock rows they share in different orders could deadlock), and each deleted call's outcome
+     * inserted in the batch's order, for an instance that has not finished.
+     */
+    private List<Boolean> completeAll(List<Completion> batch) {
+        int size = batch.size();
+        String[] ids = new String[size];
+        Long[] tokens = new Long[size];
+        List<TaskMessage> outcomes = new ArrayList<>(size);
+        for (int i = 0; i < size; i++) {
+            ids[i] = batch.get(i).activityId();
+            tokens[i] = batch.get(i).token().value();
+            outcomes.add(batch.get(i).outcome());
+        }
+        MessageColumns sent = new MessageColumns(outcomes);
+        Set<Completed> deleted = new HashSet<>(this.jdbc.sql("with done as (delete from " + this.activities + " a using ("
+                + lockedInKeyOrder(this.activities, "id") + ") r where a.id = r.id returning a.id, a.lease_token), "
+                + "recorded as (insert into " + this.messages + " (instance_id, execution, event_type, event, visible_at) "
+                + "select m.instance_id, m.execution, m.event_type, m.event, m.visible_at::timestamptz "
+                + "from unnest(?::text[], ?::bigint[], ?::text[], ?::int[], ?::text[], ?::text[], ?::text[]) "
+                + "with ordinality as m(id, token, instance_id, execution, event_type, event, visible_at, n) "
+                + "join done d on d.id = m.id and d.lease_token = m.token where exists (select 1 from " + this.instances
+                + " i where i.instance_id = m.instance_id and i.status not in " + FINAL + ") order by m.n) "
+                + "select id, lease_token from done")
+            .params(args(ids, tokens, ids, tokens, sent.instanceIds, sent.executions, sent.eventTypes, sent.events,
+                    sent.visibleAt))
+            .query((row, number) -> new Completed(Objects.requireNonNull(row.getString(1)), row.getLong(2)))
+            .list());
+        List<Boolean> results = new ArrayList<>(size);
+        for (int i = 0; i < size; i++) {
+            results.add(deleted.contains(new Completed(ids[i], tokens[i])));
+        }
+        return results;
     }
 
     @Override
@@ -969,6 +1024,14 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
     @Override
     public String toString() {
         return "JdbcDurableTaskStore[table " + this.instances + "]";
+    }
+
+    /** An activity call's outcome to record, for the call's token. */
+    private record Completion(String activityId, FencingToken token, TaskMessage outcome) {
+    }
+
+    /** A call a grouped completion deleted, with the token it held. */
+    private record Completed(String activityId, long token) {
     }
 
     private record Current(@Nullable Long token, int historyLength) {

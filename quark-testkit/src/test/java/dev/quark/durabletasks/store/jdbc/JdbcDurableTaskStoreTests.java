@@ -4,8 +4,17 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 
@@ -37,6 +46,7 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.DelegatingDataSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 class JdbcDurableTaskStoreTests extends DurableTaskStoreContractTests {
 
@@ -164,6 +174,72 @@ class JdbcDurableTaskStoreTests extends DurableTaskStoreContractTests {
             .allMatch((i) -> next.messages().get(i).id() > next.messages().get(i - 1).id())).isTrue();
     }
 
+    /**
+     * Activity completions that arrive while one is written are written together, in one statement (one WAL flush),
+     * each still fenced by its own token; one completion alone is written at once. Before, each was a statement of
+     * its own: 21 here.
+     */
+    @Test
+    void completionsThatQueueWhileOneIsWrittenAreWrittenInOneStatement() throws Exception {
+        StatementCounter counter = new StatementCounter(dataSource);
+        JdbcDurableTaskStore counted = new JdbcDurableTaskStore(counter, PREFIX);
+        String id = newInstanceId("grouped");
+        counted.create(new NewInstance(id, "fan-out", "1", null, NOW, NOW));
+        OrchestrationWorkItem claimed = counted.claimInstance(id, nextToken(), NOW).orElseThrow();
+        List<HistoryEvent> events = new ArrayList<>(List.of(new OrchestratorStarted(NOW),
+                claimed.messages().get(0).message().event()));
+        List<NewActivity> calls = new ArrayList<>();
+        for (int task = 1; task <= 22; task++) {
+            events.add(new TaskScheduled(NOW, task, "add", Integer.toString(task)));
+            calls.add(new NewActivity(id, 1, task, "add", Integer.toString(task), ActivityOptions.DEFAULTS, NOW));
+        }
+        counted.commit(new OrchestrationCommit(id, claimed.token(), 0, events,
+                claimed.messages().stream().map(ReceivedMessage::id).toList(), OrchestrationStatus.RUNNING, null, null,
+                false, null, List.of(), List.of(), calls, NOW));
+        List<String> due = counted.dueActivities(NOW, 100_000)
+            .stream()
+            .filter((call) -> call.startsWith(id + "#"))
+            .sorted(Comparator.reverseOrder())
+            .toList();
+        assertThat(due).hasSize(22);
+        Map<String, FencingToken> tokens = new LinkedHashMap<>();
+        for (String call : due) {
+            FencingToken token = nextToken();
+            counted.claimActivity(call, token, NOW).orElseThrow();
+            tokens.put(call, token);
+        }
+        String taken = due.get(21);
+        FencingToken stale = tokens.get(taken);
+        FencingToken newer = nextToken();
+        counted.claimActivity(taken, newer, NOW).orElseThrow();
+        Map<String, Future<Boolean>> completed = new LinkedHashMap<>();
+        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            counter.holdConnections();
+            String first = due.get(0);
+            completed.put(first, threads.submit(() -> counted.completeActivity(first, tokens.get(first), outcome(id))));
+            await().atMost(Duration.ofSeconds(10)).until(() -> counter.held() == 1);
+            for (String call : due.subList(1, 22)) {
+                completed.put(call, threads.submit(() -> counted.completeActivity(call, tokens.get(call), outcome(id))));
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> counted.queuedCompletions() == 21);
+            assertThat(counter.during(() -> {
+                counter.releaseConnections();
+                completed.values().forEach((result) -> assertThat(result).succeedsWithin(Duration.ofSeconds(10)));
+            })).isEqualTo(new Counts(2, 0));
+        }
+        for (Map.Entry<String, Future<Boolean>> each : completed.entrySet()) {
+            assertThat(each.getValue().get()).as(each.getKey()).isEqualTo(!each.getKey().equals(taken));
+        }
+        assertThat(counted.dueActivities(NOW, 100_000)).filteredOn((call) -> call.startsWith(id + "#"))
+            .containsExactly(taken);
+        OrchestrationWorkItem next = counted.claimInstance(id, nextToken(), NOW.plusSeconds(1)).orElseThrow();
+        assertThat(next.messages()).hasSize(21);
+    }
+
+    private static TaskMessage outcome(String instanceId) {
+        return new TaskMessage(instanceId, 1, new TaskCompleted(NOW, 1, "2"), NOW);
+    }
+
     private record Counts(int statements, int commits) {
     }
 
@@ -174,8 +250,25 @@ class JdbcDurableTaskStoreTests extends DurableTaskStoreContractTests {
 
         private final AtomicInteger commits = new AtomicInteger();
 
+        private final AtomicInteger held = new AtomicInteger();
+
+        private volatile CountDownLatch gate = new CountDownLatch(0);
+
         StatementCounter(HikariDataSource target) {
             super(target);
+        }
+
+        /** Holds every connection asked for from now on until {@link #releaseConnections()}. */
+        void holdConnections() {
+            this.gate = new CountDownLatch(1);
+        }
+
+        void releaseConnections() {
+            this.gate.countDown();
+        }
+
+        int held() {
+            return this.held.get();
         }
 
         Counts during(Runnable work) {
@@ -187,6 +280,19 @@ class JdbcDurableTaskStoreTests extends DurableTaskStoreContractTests {
 
         @Override
         public Connection getConnection() throws SQLException {
+            this.held.incrementAndGet();
+            try {
+                if (!this.gate.await(30, TimeUnit.SECONDS)) {
+                    throw new SQLException("The test held the connection too long");
+                }
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                throw new SQLException(ex);
+            }
+            finally {
+                this.held.decrementAndGet();
+            }
             Connection connection = obtainTargetDataSource().getConnection();
             return (Connection) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] { Connection.class },
                     (proxy, method, args) -> {
