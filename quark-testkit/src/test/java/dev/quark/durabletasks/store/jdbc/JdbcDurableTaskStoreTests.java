@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -32,6 +33,7 @@ import dev.quark.durabletasks.store.OrchestrationWorkItem;
 import dev.quark.durabletasks.store.ReceivedMessage;
 import dev.quark.durabletasks.store.TaskMessage;
 import dev.quark.lease.FencingToken;
+import dev.quark.lease.LeaseLostException;
 import dev.quark.durabletasks.store.NewInstance;
 import dev.quark.jdbc.TablePrefix;
 import dev.quark.testkit.durabletasks.DurableTaskStoreContractTests;
@@ -234,6 +236,56 @@ class JdbcDurableTaskStoreTests extends DurableTaskStoreContractTests {
             .containsExactly(taken);
         OrchestrationWorkItem next = counted.claimInstance(id, nextToken(), NOW.plusSeconds(1)).orElseThrow();
         assertThat(next.messages()).hasSize(21);
+    }
+
+    /**
+     * Steps' commits that arrive while one is written are written together, in one statement, each as if alone: a
+     * commit whose token is stale is refused and writes nothing, the others of its batch are written. Before, each
+     * commit was a statement of its own: 11 here, and the refusal's read.
+     */
+    @Test
+    void commitsThatQueueWhileOneIsWrittenAreWrittenInOneStatementEachFenced() throws Exception {
+        StatementCounter counter = new StatementCounter(dataSource);
+        JdbcDurableTaskStore counted = new JdbcDurableTaskStore(counter, PREFIX);
+        List<OrchestrationCommit> commits = new ArrayList<>();
+        for (int i = 0; i < 11; i++) {
+            String id = newInstanceId("grouped-commit-" + i);
+            counted.create(new NewInstance(id, "sequence", "1", null, NOW, NOW));
+            OrchestrationWorkItem claimed = counted.claimInstance(id, nextToken(), NOW).orElseThrow();
+            commits.add(new OrchestrationCommit(id, claimed.token(), 0,
+                    List.of(new OrchestratorStarted(NOW), claimed.messages().get(0).message().event(),
+                            new TaskScheduled(NOW, 1, "add", "1")),
+                    claimed.messages().stream().map(ReceivedMessage::id).toList(), OrchestrationStatus.RUNNING, null,
+                    null, false, null, List.of(), List.of(),
+                    List.of(new NewActivity(id, 1, 1, "add", "1", ActivityOptions.DEFAULTS, NOW)), NOW));
+        }
+        OrchestrationCommit stale = commits.get(10);
+        counted.claimInstance(stale.instanceId(), nextToken(), NOW).orElseThrow();
+        List<Future<?>> written = new ArrayList<>();
+        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            counter.holdConnections();
+            written.add(threads.submit(() -> counted.commit(commits.get(0))));
+            await().atMost(Duration.ofSeconds(10)).until(() -> counter.held() == 1);
+            for (OrchestrationCommit commit : commits.subList(1, 11)) {
+                written.add(threads.submit(() -> counted.commit(commit)));
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> counted.queuedCommits() == 10);
+            assertThat(counter.during(() -> {
+                counter.releaseConnections();
+                written.forEach((result) -> await().atMost(Duration.ofSeconds(10)).until(result::isDone));
+            })).as("the first alone, the ten others together, the refusal's read").isEqualTo(new Counts(3, 0));
+        }
+        for (int i = 0; i < 10; i++) {
+            assertThat(written.get(i).get()).isNull();
+            assertThat(counted.instance(commits.get(i).instanceId()).orElseThrow().historyLength()).isEqualTo(3);
+            assertThat(counted.history(commits.get(i).instanceId())).containsExactlyElementsOf(commits.get(i).events());
+        }
+        assertThat(written.get(10)).failsWithin(Duration.ofSeconds(10))
+            .withThrowableOfType(ExecutionException.class)
+            .withCauseInstanceOf(LeaseLostException.class);
+        assertThat(counted.history(stale.instanceId())).isEmpty();
+        assertThat(counted.dueActivities(NOW, 100_000)).contains(commits.get(0).activities().get(0).id(),
+                commits.get(9).activities().get(0).id()).doesNotContain(stale.activities().get(0).id());
     }
 
     private static TaskMessage outcome(String instanceId) {
