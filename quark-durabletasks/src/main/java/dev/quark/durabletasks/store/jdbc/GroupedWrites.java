@@ -15,8 +15,10 @@ import java.util.function.Function;
  * <p>
  * On PostgreSQL every statement that commits on its own waits for its WAL flush; a burst of activity completions
  * (a fan-out's calls ending together, the steps of many instances) then costs one flush per batch instead of one per
- * completion, and one statement's parse, plan and round trip. A batch whose statement fails is written again one
- * request at a time, so that one request the database refuses fails alone.
+ * completion, and one statement's parse, plan and round trip. When a batch's statement fails, the thread that wrote
+ * it writes its own request alone and puts the others back at the head of the queue for the next of them to write:
+ * a request the database refuses ends up written alone and fails alone, and a thread's own trouble (an interrupt)
+ * fails only its own request.
  * <p>
  * No thread of its own: the caller whose request heads the queue writes the batch, on its own thread, while the
  * others wait. Thread-safe.
@@ -84,15 +86,18 @@ final class GroupedWrites<T, R> {
         finally {
             Pending<T, R> next;
             synchronized (this.lock) {
+                // Should this thread fail before writing (an Error), no request of its batch is left waiting; those
+                // put back in the queue wait for the next writer.
+                for (Pending<T, R> each : batch) {
+                    if (!this.queue.contains(each)) {
+                        each.turn.complete(new Failed(new IllegalStateException("The grouped write was not done")));
+                    }
+                }
                 next = this.queue.peek();
                 this.writing = next != null;
             }
             if (next != null) {
                 next.turn.complete(Lead.INSTANCE);
-            }
-            // Should this thread fail before writing (an Error), no request of its batch is left waiting.
-            for (Pending<T, R> each : batch) {
-                each.turn.complete(new Failed(new IllegalStateException("The grouped write was not done")));
             }
         }
         return mine.result();
@@ -118,7 +123,15 @@ final class GroupedWrites<T, R> {
             results = this.writeAll.apply(batch.stream().map(Pending::request).toList());
         }
         catch (RuntimeException ex) {
-            batch.forEach(this::writeAlone);
+            // This thread writes its own request alone; the others go back to the head of the queue, and the next
+            // of them writes them on its own thread: a failure of this thread (interrupted, say, which closes its
+            // connection's socket) is not theirs.
+            synchronized (this.lock) {
+                for (int i = batch.size() - 1; i > 0; i--) {
+                    this.queue.addFirst(batch.get(i));
+                }
+            }
+            writeAlone(batch.get(0));
             return;
         }
         if (results.size() != batch.size()) {

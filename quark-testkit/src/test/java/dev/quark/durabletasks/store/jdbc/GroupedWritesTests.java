@@ -20,6 +20,8 @@ class GroupedWritesTests {
 
     private final List<Integer> alone = new CopyOnWriteArrayList<>();
 
+    private final List<Thread> writers = new CopyOnWriteArrayList<>();
+
     private final CompletableFuture<Void> firstWrite = new CompletableFuture<>();
 
     @Test
@@ -45,7 +47,8 @@ class GroupedWritesTests {
     }
 
     @Test
-    void aBatchWhoseWriteFailsIsWrittenOneRequestAtATimeSoThatOnlyTheRefusedOneFails() throws Exception {
+    void aBatchWhoseWriteFailsIsWrittenOneRequestAtATimeEachOnItsOwnThreadSoThatOnlyTheRefusedOneFails()
+            throws Exception {
         GroupedWrites<Integer, Integer> writes = new GroupedWrites<>(8, (batch) -> {
             throw new IllegalStateException("refused: " + batch);
         }, this::writeOne);
@@ -68,6 +71,7 @@ class GroupedWritesTests {
             assertThat(results.get(3).get()).isEqualTo(30);
         }
         assertThat(this.alone).containsExactly(0, 1, -2, 3);
+        assertThat(this.writers).hasSize(4).doesNotHaveDuplicates();
     }
 
     private List<Integer> writeAll(List<Integer> batch) {
@@ -77,6 +81,7 @@ class GroupedWritesTests {
 
     private Integer writeOne(Integer request) {
         this.alone.add(request);
+        this.writers.add(Thread.currentThread());
         if (this.alone.size() == 1) {
             this.firstWrite.join();
         }
