@@ -33,19 +33,31 @@ import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 class RedisEventStoreTests extends EventStoreContractTests {
 
-    private static RedisTestServer server;
-
     private static String prefix;
 
     private static LettuceConnectionFactory connectionFactory;
 
     private static RedisEventStore store;
 
+    private static Runnable deleteKeys;
+
     @BeforeAll
     static void connect() {
-        server = RedisTestServer.get();
-        prefix = server.uniqueKeyPrefix(RedisEventStoreTests.class);
-        connectionFactory = RedisTestConnections.connect(server);
+        RedisTestServer server = RedisTestServer.get();
+        String keys = server.uniqueKeyPrefix(RedisEventStoreTests.class);
+        use(RedisTestConnections.connect(server), keys, () -> server.deleteKeys(keys));
+    }
+
+    /**
+     * Runs the tests on a connection factory; a subclass that hides {@link #connect()} runs them on another Redis.
+     * @param factory the started factory, destroyed after the tests
+     * @param keyPrefix the prefix of the tests' keys
+     * @param cleanUp deletes the tests' keys after them
+     */
+    static void use(LettuceConnectionFactory factory, String keyPrefix, Runnable cleanUp) {
+        prefix = keyPrefix;
+        connectionFactory = factory;
+        deleteKeys = cleanUp;
         store = new RedisEventStore(connectionFactory, prefix);
     }
 
@@ -53,9 +65,11 @@ class RedisEventStoreTests extends EventStoreContractTests {
     static void disconnect() {
         if (connectionFactory != null) {
             connectionFactory.destroy();
+            connectionFactory = null;
         }
-        if (server != null && prefix != null) {
-            server.deleteKeys(prefix);
+        if (deleteKeys != null) {
+            deleteKeys.run();
+            deleteKeys = null;
         }
     }
 

@@ -48,8 +48,6 @@ class RedisLeaseStoreTests extends LeaseStoreContractTests {
             return 1
             """, Long.class);
 
-    private static RedisTestServer server;
-
     private static String prefix;
 
     private static LettuceConnectionFactory connectionFactory;
@@ -58,11 +56,25 @@ class RedisLeaseStoreTests extends LeaseStoreContractTests {
 
     private static StringRedisTemplate redis;
 
+    private static Runnable deleteKeys;
+
     @BeforeAll
     static void connect() {
-        server = RedisTestServer.get();
-        prefix = server.uniqueKeyPrefix(RedisLeaseStoreTests.class);
-        connectionFactory = RedisTestConnections.connect(server);
+        RedisTestServer server = RedisTestServer.get();
+        String keys = server.uniqueKeyPrefix(RedisLeaseStoreTests.class);
+        use(RedisTestConnections.connect(server), keys, () -> server.deleteKeys(keys));
+    }
+
+    /**
+     * Runs the tests on a connection factory; a subclass that hides {@link #connect()} runs them on another Redis.
+     * @param factory the started factory, destroyed after the tests
+     * @param keyPrefix the prefix of the tests' keys
+     * @param cleanUp deletes the tests' keys after them
+     */
+    static void use(LettuceConnectionFactory factory, String keyPrefix, Runnable cleanUp) {
+        prefix = keyPrefix;
+        connectionFactory = factory;
+        deleteKeys = cleanUp;
         store = new RedisLeaseStore(connectionFactory, prefix, Clock.systemUTC());
         redis = new StringRedisTemplate(connectionFactory);
     }
@@ -71,9 +83,11 @@ class RedisLeaseStoreTests extends LeaseStoreContractTests {
     static void disconnect() {
         if (connectionFactory != null) {
             connectionFactory.destroy();
+            connectionFactory = null;
         }
-        if (server != null && prefix != null) {
-            server.deleteKeys(prefix);
+        if (deleteKeys != null) {
+            deleteKeys.run();
+            deleteKeys = null;
         }
     }
 

@@ -47,13 +47,27 @@ class RedisReminderTableTests extends ReminderTableContractTests {
 
     private static RedisReminderTable table;
 
+    private static Runnable deleteKeys;
+
     private static final ManualClock changeClock = new ManualClock();
 
     @BeforeAll
     static void connect() {
         server = RedisTestServer.get();
-        prefix = server.uniqueKeyPrefix(RedisReminderTableTests.class);
-        connectionFactory = RedisTestConnections.connect(server);
+        String keys = server.uniqueKeyPrefix(RedisReminderTableTests.class);
+        use(RedisTestConnections.connect(server), keys, () -> server.deleteKeys(keys));
+    }
+
+    /**
+     * Runs the tests on a connection factory; a subclass that hides {@link #connect()} runs them on another Redis.
+     * @param factory the started factory, destroyed after the tests
+     * @param keyPrefix the prefix of the tests' keys
+     * @param cleanUp deletes the tests' keys after them
+     */
+    static void use(LettuceConnectionFactory factory, String keyPrefix, Runnable cleanUp) {
+        prefix = keyPrefix;
+        connectionFactory = factory;
+        deleteKeys = cleanUp;
         table = new RedisReminderTable(connectionFactory, prefix, RedisReminderTable.DEFAULT_REPLY_TIMEOUT, changeClock);
     }
 
@@ -61,9 +75,11 @@ class RedisReminderTableTests extends ReminderTableContractTests {
     static void disconnect() {
         if (connectionFactory != null) {
             connectionFactory.destroy();
+            connectionFactory = null;
         }
-        if (server != null && prefix != null) {
-            server.deleteKeys(prefix);
+        if (deleteKeys != null) {
+            deleteKeys.run();
+            deleteKeys = null;
         }
     }
 

@@ -30,22 +30,38 @@ class RedisDurableTaskStoreTests extends DurableTaskStoreContractTests {
 
     private static StringRedisTemplate redis;
 
+    private static Runnable deleteKeys;
+
     @BeforeAll
     static void connect() {
         RedisTestServer server = RedisTestServer.get();
-        prefix = server.uniqueKeyPrefix(RedisDurableTaskStoreTests.class);
-        connectionFactory = RedisTestConnections.connect(server);
+        String keys = server.uniqueKeyPrefix(RedisDurableTaskStoreTests.class);
+        use(RedisTestConnections.connect(server), keys, () -> server.deleteKeys(keys));
+    }
+
+    /**
+     * Runs the tests on a connection factory; a subclass that hides {@link #connect()} runs them on another Redis.
+     * @param factory the started factory, destroyed after the tests
+     * @param keyPrefix the prefix of the tests' keys
+     * @param cleanUp deletes the tests' keys after them
+     */
+    static void use(LettuceConnectionFactory factory, String keyPrefix, Runnable cleanUp) {
+        prefix = keyPrefix;
+        connectionFactory = factory;
+        deleteKeys = cleanUp;
         store = new RedisDurableTaskStore(connectionFactory, prefix);
         redis = new StringRedisTemplate(connectionFactory);
     }
 
     @AfterAll
     static void disconnect() {
-        if (redis != null) {
-            RedisTestServer.get().deleteKeys(prefix);
-        }
         if (connectionFactory != null) {
             connectionFactory.destroy();
+            connectionFactory = null;
+        }
+        if (deleteKeys != null) {
+            deleteKeys.run();
+            deleteKeys = null;
         }
     }
 

@@ -34,11 +34,25 @@ class RedisJobStoreTests extends JobStoreContractTests {
 
     private static StringRedisTemplate redis;
 
+    private static Runnable deleteKeys;
+
     @BeforeAll
     static void connect() {
         RedisTestServer server = RedisTestServer.get();
-        prefix = server.uniqueKeyPrefix(RedisJobStoreTests.class);
-        connectionFactory = RedisTestConnections.connect(server);
+        String keys = server.uniqueKeyPrefix(RedisJobStoreTests.class);
+        use(RedisTestConnections.connect(server), keys, () -> server.deleteKeys(keys));
+    }
+
+    /**
+     * Runs the tests on a connection factory; a subclass that hides {@link #connect()} runs them on another Redis.
+     * @param factory the started factory, destroyed after the tests
+     * @param keyPrefix the prefix of the tests' keys
+     * @param cleanUp deletes the tests' keys after them
+     */
+    static void use(LettuceConnectionFactory factory, String keyPrefix, Runnable cleanUp) {
+        prefix = keyPrefix;
+        connectionFactory = factory;
+        deleteKeys = cleanUp;
         store = new RedisJobStore(connectionFactory, prefix);
         leases = new RedisLeaseStore(connectionFactory, prefix, Clock.systemUTC());
         redis = new StringRedisTemplate(connectionFactory);
@@ -46,14 +60,13 @@ class RedisJobStoreTests extends JobStoreContractTests {
 
     @AfterAll
     static void disconnect() {
-        if (redis != null) {
-            Set<String> keys = redis.keys(prefix + "*");
-            if (keys != null && !keys.isEmpty()) {
-                redis.delete(keys);
-            }
-        }
         if (connectionFactory != null) {
             connectionFactory.destroy();
+            connectionFactory = null;
+        }
+        if (deleteKeys != null) {
+            deleteKeys.run();
+            deleteKeys = null;
         }
     }
 

@@ -3,7 +3,6 @@ package dev.quark.messaging.store.redis;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -41,25 +40,38 @@ class RedisInboxStoreTests extends InboxStoreContractTests {
 
     private static StringRedisTemplate redis;
 
+    private static Runnable deleteKeys;
+
     @BeforeAll
     static void connect() {
         RedisTestServer server = RedisTestServer.get();
-        prefix = server.uniqueKeyPrefix(RedisInboxStoreTests.class);
-        connectionFactory = RedisTestConnections.connect(server);
+        String keys = server.uniqueKeyPrefix(RedisInboxStoreTests.class);
+        use(RedisTestConnections.connect(server), keys, () -> server.deleteKeys(keys));
+    }
+
+    /**
+     * Runs the tests on a connection factory; a subclass that hides {@link #connect()} runs them on another Redis.
+     * @param factory the started factory, destroyed after the tests
+     * @param keyPrefix the prefix of the tests' keys
+     * @param cleanUp deletes the tests' keys after them
+     */
+    static void use(LettuceConnectionFactory factory, String keyPrefix, Runnable cleanUp) {
+        prefix = keyPrefix;
+        connectionFactory = factory;
+        deleteKeys = cleanUp;
         store = new RedisInboxStore(connectionFactory, prefix);
         redis = new StringRedisTemplate(connectionFactory);
     }
 
     @AfterAll
     static void disconnect() {
-        if (redis != null) {
-            Set<String> keys = redis.keys(prefix + "*");
-            if (keys != null && !keys.isEmpty()) {
-                redis.delete(keys);
-            }
-        }
         if (connectionFactory != null) {
             connectionFactory.destroy();
+            connectionFactory = null;
+        }
+        if (deleteKeys != null) {
+            deleteKeys.run();
+            deleteKeys = null;
         }
     }
 

@@ -1,0 +1,18 @@
+package dev.quark.eventsourcing.redis;
+
+import dev.quark.testkit.server.RedisClusterTestServer;
+import dev.quark.testkit.server.RedisTestConnections;
+import org.junit.jupiter.api.BeforeAll;
+
+/**
+ * The event store's contract and its Redis tests on a Redis Cluster of three masters: a stream's keys share the stream's hash tag.
+ */
+class RedisClusterEventStoreTests extends RedisEventStoreTests {
+
+    @BeforeAll
+    static void connect() {
+        RedisClusterTestServer cluster = RedisClusterTestServer.get();
+        String keys = cluster.uniqueKeyPrefix(RedisClusterEventStoreTests.class);
+        use(RedisTestConnections.connect(cluster), keys, () -> cluster.deleteKeys(keys));
+    }
+}

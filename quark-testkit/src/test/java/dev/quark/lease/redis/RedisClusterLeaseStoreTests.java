@@ -1,0 +1,19 @@
+package dev.quark.lease.redis;
+
+import dev.quark.testkit.server.RedisClusterTestServer;
+import dev.quark.testkit.server.RedisTestConnections;
+import org.junit.jupiter.api.BeforeAll;
+
+/**
+ * The lease store's contract and its Redis tests on a Redis Cluster of three masters: every key of the store carries
+ * the {@code {lease}} hash tag, so its scripts find all their keys in one slot.
+ */
+class RedisClusterLeaseStoreTests extends RedisLeaseStoreTests {
+
+    @BeforeAll
+    static void connect() {
+        RedisClusterTestServer cluster = RedisClusterTestServer.get();
+        String keys = cluster.uniqueKeyPrefix(RedisClusterLeaseStoreTests.class);
+        use(RedisTestConnections.connect(cluster), keys, () -> cluster.deleteKeys(keys));
+    }
+}
