@@ -103,8 +103,17 @@ class RedisJobWakeUpsTests {
     @BeforeAll
     static void connect() {
         RedisTestServer server = RedisTestServer.get();
-        prefix = server.uniqueKeyPrefix(RedisJobWakeUpsTests.class);
-        connectionFactory = RedisTestConnections.connect(server);
+        use(RedisTestConnections.connect(server), server.uniqueKeyPrefix(RedisJobWakeUpsTests.class));
+    }
+
+    /**
+     * Runs the tests on a connection factory; a subclass that hides {@link #connect()} runs them on another Redis.
+     * @param factory the started factory, destroyed after the tests
+     * @param keyPrefix the prefix of the tests' keys, deleted after them
+     */
+    static void use(LettuceConnectionFactory factory, String keyPrefix) {
+        prefix = keyPrefix;
+        connectionFactory = factory;
         redis = new StringRedisTemplate(connectionFactory);
         leases = new RedisLeaseStore(connectionFactory, prefix, Clock.systemUTC());
     }
@@ -119,6 +128,7 @@ class RedisJobWakeUpsTests {
         }
         if (connectionFactory != null) {
             connectionFactory.destroy();
+            connectionFactory = null;
         }
     }
 
