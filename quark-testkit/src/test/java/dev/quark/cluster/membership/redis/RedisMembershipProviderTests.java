@@ -53,11 +53,25 @@ class RedisMembershipProviderTests extends MembershipProviderContractTests {
     /** The subscriptions of this class's watches, as a Spring context's bean; closed after all its tests. */
     private static RedisChannelSubscriptions subscriptions;
 
+    private static Runnable deleteKeys;
+
     @BeforeAll
     static void connect() {
         server = RedisTestServer.get();
-        prefix = server.uniqueKeyPrefix(RedisMembershipProviderTests.class);
-        connectionFactory = connectionFactory(server.host(), server.port());
+        String keys = server.uniqueKeyPrefix(RedisMembershipProviderTests.class);
+        use(connectionFactory(server.host(), server.port()), keys, () -> server.deleteKeys(keys));
+    }
+
+    /**
+     * Runs the tests on a connection factory; a subclass that hides {@link #connect()} runs them on another Redis.
+     * @param factory the started factory, destroyed after the tests
+     * @param keyPrefix the prefix of the tests' keys
+     * @param cleanUp deletes the tests' keys after them
+     */
+    static void use(LettuceConnectionFactory factory, String keyPrefix, Runnable cleanUp) {
+        prefix = keyPrefix;
+        connectionFactory = factory;
+        deleteKeys = cleanUp;
         redis = new StringRedisTemplate(connectionFactory);
         subscriptions = new RedisChannelSubscriptions();
     }
@@ -90,9 +104,11 @@ class RedisMembershipProviderTests extends MembershipProviderContractTests {
         }
         if (connectionFactory != null) {
             connectionFactory.destroy();
+            connectionFactory = null;
         }
-        if (server != null && prefix != null) {
-            server.deleteKeys(prefix);
+        if (deleteKeys != null) {
+            deleteKeys.run();
+            deleteKeys = null;
         }
     }
 
