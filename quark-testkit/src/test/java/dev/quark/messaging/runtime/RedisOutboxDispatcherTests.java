@@ -53,8 +53,17 @@ class RedisOutboxDispatcherTests {
     @BeforeAll
     static void connect() {
         RedisTestServer server = RedisTestServer.get();
-        prefix = server.uniqueKeyPrefix(RedisOutboxDispatcherTests.class);
-        connectionFactory = RedisTestConnections.connect(server);
+        use(RedisTestConnections.connect(server), server.uniqueKeyPrefix(RedisOutboxDispatcherTests.class));
+    }
+
+    /**
+     * Runs the tests on a connection factory; a subclass that hides {@link #connect()} runs them on another Redis.
+     * @param factory the started factory, destroyed after the tests
+     * @param keyPrefix the prefix of the tests' keys, deleted after them
+     */
+    static void use(LettuceConnectionFactory factory, String keyPrefix) {
+        prefix = keyPrefix;
+        connectionFactory = factory;
     }
 
     @AfterAll
@@ -66,6 +75,7 @@ class RedisOutboxDispatcherTests {
                 redis.delete(keys);
             }
             connectionFactory.destroy();
+            connectionFactory = null;
         }
     }
 
