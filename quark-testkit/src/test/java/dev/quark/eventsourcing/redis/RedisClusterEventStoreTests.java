@@ -1,7 +1,6 @@
 package dev.quark.eventsourcing.redis;
 
-import dev.quark.testkit.server.RedisClusterTestServer;
-import dev.quark.testkit.server.RedisTestConnections;
+import dev.quark.testkit.server.RedisTestArea;
 import org.junit.jupiter.api.BeforeAll;
 
 /**
@@ -11,8 +10,6 @@ class RedisClusterEventStoreTests extends RedisEventStoreTests {
 
     @BeforeAll
     static void connect() {
-        RedisClusterTestServer cluster = RedisClusterTestServer.get();
-        String keys = cluster.uniqueKeyPrefix(RedisClusterEventStoreTests.class);
-        use(RedisTestConnections.connect(cluster), keys, () -> cluster.deleteKeys(keys));
+        use(RedisTestArea.onCluster(RedisClusterEventStoreTests.class));
     }
 }

@@ -16,8 +16,7 @@ import dev.quark.eventsourcing.NewEvent;
 import dev.quark.eventsourcing.Snapshot;
 import dev.quark.eventsourcing.StoredEvent;
 import dev.quark.testkit.eventsourcing.EventStoreContractTests;
-import dev.quark.testkit.server.RedisTestConnections;
-import dev.quark.testkit.server.RedisTestServer;
+import dev.quark.testkit.server.RedisTestArea;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,37 +38,29 @@ class RedisEventStoreTests extends EventStoreContractTests {
 
     private static RedisEventStore store;
 
-    private static Runnable deleteKeys;
+    private static RedisTestArea area;
 
     @BeforeAll
     static void connect() {
-        RedisTestServer server = RedisTestServer.get();
-        String keys = server.uniqueKeyPrefix(RedisEventStoreTests.class);
-        use(RedisTestConnections.connect(server), keys, () -> server.deleteKeys(keys));
+        use(RedisTestArea.onServer(RedisEventStoreTests.class));
     }
 
     /**
-     * Runs the tests on a connection factory; a subclass that hides {@link #connect()} runs them on another Redis.
-     * @param factory the started factory, destroyed after the tests
-     * @param keyPrefix the prefix of the tests' keys
-     * @param cleanUp deletes the tests' keys after them
+     * Runs the tests in a room on a Redis; a subclass that hides {@link #connect()} runs them on another Redis.
+     * @param room the factory and the key prefix, closed after the tests
      */
-    static void use(LettuceConnectionFactory factory, String keyPrefix, Runnable cleanUp) {
-        prefix = keyPrefix;
-        connectionFactory = factory;
-        deleteKeys = cleanUp;
+    static void use(RedisTestArea room) {
+        area = room;
+        prefix = room.prefix();
+        connectionFactory = room.connectionFactory();
         store = new RedisEventStore(connectionFactory, prefix);
     }
 
     @AfterAll
     static void disconnect() {
-        if (connectionFactory != null) {
-            connectionFactory.destroy();
-            connectionFactory = null;
-        }
-        if (deleteKeys != null) {
-            deleteKeys.run();
-            deleteKeys = null;
+        if (area != null) {
+            area.close();
+            area = null;
         }
     }
 

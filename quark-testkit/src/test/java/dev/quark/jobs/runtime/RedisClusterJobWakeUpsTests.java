@@ -1,7 +1,6 @@
 package dev.quark.jobs.runtime;
 
-import dev.quark.testkit.server.RedisClusterTestServer;
-import dev.quark.testkit.server.RedisTestConnections;
+import dev.quark.testkit.server.RedisTestArea;
 import org.junit.jupiter.api.BeforeAll;
 
 /**
@@ -12,8 +11,7 @@ class RedisClusterJobWakeUpsTests extends RedisJobWakeUpsTests {
 
     @BeforeAll
     static void connect() {
-        RedisClusterTestServer cluster = RedisClusterTestServer.get();
-        use(RedisTestConnections.connect(cluster), cluster.uniqueKeyPrefix(RedisClusterJobWakeUpsTests.class));
+        use(RedisTestArea.onCluster(RedisClusterJobWakeUpsTests.class));
     }
 
     /**

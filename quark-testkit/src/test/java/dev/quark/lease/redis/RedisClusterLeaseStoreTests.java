@@ -1,7 +1,6 @@
 package dev.quark.lease.redis;
 
-import dev.quark.testkit.server.RedisClusterTestServer;
-import dev.quark.testkit.server.RedisTestConnections;
+import dev.quark.testkit.server.RedisTestArea;
 import org.junit.jupiter.api.BeforeAll;
 
 /**
@@ -12,8 +11,6 @@ class RedisClusterLeaseStoreTests extends RedisLeaseStoreTests {
 
     @BeforeAll
     static void connect() {
-        RedisClusterTestServer cluster = RedisClusterTestServer.get();
-        String keys = cluster.uniqueKeyPrefix(RedisClusterLeaseStoreTests.class);
-        use(RedisTestConnections.connect(cluster), keys, () -> cluster.deleteKeys(keys));
+        use(RedisTestArea.onCluster(RedisClusterLeaseStoreTests.class));
     }
 }

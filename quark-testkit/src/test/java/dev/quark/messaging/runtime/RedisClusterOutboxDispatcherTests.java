@@ -1,7 +1,6 @@
 package dev.quark.messaging.runtime;
 
-import dev.quark.testkit.server.RedisClusterTestServer;
-import dev.quark.testkit.server.RedisTestConnections;
+import dev.quark.testkit.server.RedisTestArea;
 import org.junit.jupiter.api.BeforeAll;
 
 /**
@@ -12,7 +11,6 @@ class RedisClusterOutboxDispatcherTests extends RedisOutboxDispatcherTests {
 
     @BeforeAll
     static void connect() {
-        RedisClusterTestServer cluster = RedisClusterTestServer.get();
-        use(RedisTestConnections.connect(cluster), cluster.uniqueKeyPrefix(RedisClusterOutboxDispatcherTests.class));
+        use(RedisTestArea.onCluster(RedisClusterOutboxDispatcherTests.class));
     }
 }

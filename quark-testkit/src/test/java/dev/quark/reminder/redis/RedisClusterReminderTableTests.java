@@ -1,7 +1,6 @@
 package dev.quark.reminder.redis;
 
-import dev.quark.testkit.server.RedisClusterTestServer;
-import dev.quark.testkit.server.RedisTestConnections;
+import dev.quark.testkit.server.RedisTestArea;
 import org.junit.jupiter.api.BeforeAll;
 
 /**
@@ -12,9 +11,7 @@ class RedisClusterReminderTableTests extends RedisReminderTableTests {
 
     @BeforeAll
     static void connect() {
-        RedisClusterTestServer cluster = RedisClusterTestServer.get();
-        String keys = cluster.uniqueKeyPrefix(RedisClusterReminderTableTests.class);
-        use(RedisTestConnections.connect(cluster), keys, () -> cluster.deleteKeys(keys));
+        use(RedisTestArea.onCluster(RedisClusterReminderTableTests.class));
     }
 
     /**

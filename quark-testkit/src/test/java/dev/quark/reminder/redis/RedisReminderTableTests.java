@@ -18,7 +18,7 @@ import dev.quark.reminder.ReminderUpdate;
 import dev.quark.runtime.ActorAddress;
 import dev.quark.testkit.ManualClock;
 import dev.quark.testkit.reminder.ReminderTableContractTests;
-import dev.quark.testkit.server.RedisTestConnections;
+import dev.quark.testkit.server.RedisTestArea;
 import dev.quark.testkit.server.RedisTestServer;
 import io.lettuce.core.event.connection.ConnectedEvent;
 import io.lettuce.core.resource.ClientResources;
@@ -39,47 +39,37 @@ import static org.awaitility.Awaitility.await;
 
 class RedisReminderTableTests extends ReminderTableContractTests {
 
-    private static RedisTestServer server;
-
     private static String prefix;
 
     private static LettuceConnectionFactory connectionFactory;
 
     private static RedisReminderTable table;
 
-    private static Runnable deleteKeys;
+    private static RedisTestArea area;
 
     private static final ManualClock changeClock = new ManualClock();
 
     @BeforeAll
     static void connect() {
-        server = RedisTestServer.get();
-        String keys = server.uniqueKeyPrefix(RedisReminderTableTests.class);
-        use(RedisTestConnections.connect(server), keys, () -> server.deleteKeys(keys));
+        use(RedisTestArea.onServer(RedisReminderTableTests.class));
     }
 
     /**
-     * Runs the tests on a connection factory; a subclass that hides {@link #connect()} runs them on another Redis.
-     * @param factory the started factory, destroyed after the tests
-     * @param keyPrefix the prefix of the tests' keys
-     * @param cleanUp deletes the tests' keys after them
+     * Runs the tests in a room on a Redis; a subclass that hides {@link #connect()} runs them on another Redis.
+     * @param room the factory and the key prefix, closed after the tests
      */
-    static void use(LettuceConnectionFactory factory, String keyPrefix, Runnable cleanUp) {
-        prefix = keyPrefix;
-        connectionFactory = factory;
-        deleteKeys = cleanUp;
+    static void use(RedisTestArea room) {
+        area = room;
+        prefix = room.prefix();
+        connectionFactory = room.connectionFactory();
         table = new RedisReminderTable(connectionFactory, prefix, RedisReminderTable.DEFAULT_REPLY_TIMEOUT, changeClock);
     }
 
     @AfterAll
     static void disconnect() {
-        if (connectionFactory != null) {
-            connectionFactory.destroy();
-            connectionFactory = null;
-        }
-        if (deleteKeys != null) {
-            deleteKeys.run();
-            deleteKeys = null;
+        if (area != null) {
+            area.close();
+            area = null;
         }
     }
 
@@ -248,6 +238,7 @@ class RedisReminderTableTests extends ReminderTableContractTests {
         AtomicInteger connected = new AtomicInteger();
         var counting = resources.eventBus().get().filter(ConnectedEvent.class::isInstance)
             .subscribe((event) -> connected.incrementAndGet());
+        RedisTestServer server = RedisTestServer.get();
         RedisStandaloneConfiguration configuration = new RedisStandaloneConfiguration(server.host(), server.port());
         if (server.password() != null) {
             configuration.setPassword(server.password());
@@ -291,6 +282,7 @@ class RedisReminderTableTests extends ReminderTableContractTests {
         AtomicInteger connected = new AtomicInteger();
         var counting = resources.eventBus().get().filter(ConnectedEvent.class::isInstance)
             .subscribe((event) -> connected.incrementAndGet());
+        RedisTestServer server = RedisTestServer.get();
         RedisStandaloneConfiguration configuration = new RedisStandaloneConfiguration(server.host(), server.port());
         if (server.password() != null) {
             configuration.setPassword(server.password());

@@ -1,7 +1,6 @@
 package dev.quark.state.redis;
 
-import dev.quark.testkit.server.RedisClusterTestServer;
-import dev.quark.testkit.server.RedisTestConnections;
+import dev.quark.testkit.server.RedisTestArea;
 import org.junit.jupiter.api.BeforeAll;
 
 /**
@@ -11,8 +10,6 @@ class RedisClusterStateStoreTests extends RedisStateStoreTests {
 
     @BeforeAll
     static void connect() {
-        RedisClusterTestServer cluster = RedisClusterTestServer.get();
-        String keys = cluster.uniqueKeyPrefix(RedisClusterStateStoreTests.class);
-        use(RedisTestConnections.connect(cluster), keys, () -> cluster.deleteKeys(keys));
+        use(RedisTestArea.onCluster(RedisClusterStateStoreTests.class));
     }
 }

@@ -4,8 +4,7 @@ import java.util.Map;
 
 import dev.quark.state.StateKey;
 import dev.quark.state.StateStore;
-import dev.quark.testkit.server.RedisTestConnections;
-import dev.quark.testkit.server.RedisTestServer;
+import dev.quark.testkit.server.RedisTestArea;
 import dev.quark.testkit.state.StateStoreContractTests;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -25,37 +24,29 @@ class RedisStateStoreTests extends StateStoreContractTests {
 
     private static RedisStateStore store;
 
-    private static Runnable deleteKeys;
+    private static RedisTestArea area;
 
     @BeforeAll
     static void connect() {
-        RedisTestServer server = RedisTestServer.get();
-        String keys = server.uniqueKeyPrefix(RedisStateStoreTests.class);
-        use(RedisTestConnections.connect(server), keys, () -> server.deleteKeys(keys));
+        use(RedisTestArea.onServer(RedisStateStoreTests.class));
     }
 
     /**
-     * Runs the tests on a connection factory; a subclass that hides {@link #connect()} runs them on another Redis.
-     * @param factory the started factory, destroyed after the tests
-     * @param keyPrefix the prefix of the tests' keys
-     * @param cleanUp deletes the tests' keys after them
+     * Runs the tests in a room on a Redis; a subclass that hides {@link #connect()} runs them on another Redis.
+     * @param room the factory and the key prefix, closed after the tests
      */
-    static void use(LettuceConnectionFactory factory, String keyPrefix, Runnable cleanUp) {
-        prefix = keyPrefix;
-        connectionFactory = factory;
-        deleteKeys = cleanUp;
+    static void use(RedisTestArea room) {
+        area = room;
+        prefix = room.prefix();
+        connectionFactory = room.connectionFactory();
         store = new RedisStateStore(connectionFactory, prefix);
     }
 
     @AfterAll
     static void disconnect() {
-        if (connectionFactory != null) {
-            connectionFactory.destroy();
-            connectionFactory = null;
-        }
-        if (deleteKeys != null) {
-            deleteKeys.run();
-            deleteKeys = null;
+        if (area != null) {
+            area.close();
+            area = null;
         }
     }
 

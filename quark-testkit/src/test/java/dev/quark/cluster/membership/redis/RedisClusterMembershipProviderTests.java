@@ -1,7 +1,6 @@
 package dev.quark.cluster.membership.redis;
 
-import dev.quark.testkit.server.RedisClusterTestServer;
-import dev.quark.testkit.server.RedisTestConnections;
+import dev.quark.testkit.server.RedisTestArea;
 import org.junit.jupiter.api.BeforeAll;
 
 /**
@@ -13,9 +12,7 @@ class RedisClusterMembershipProviderTests extends RedisMembershipProviderTests {
 
     @BeforeAll
     static void connect() {
-        RedisClusterTestServer cluster = RedisClusterTestServer.get();
-        String keys = cluster.uniqueKeyPrefix(RedisClusterMembershipProviderTests.class);
-        use(RedisTestConnections.connect(cluster), keys, () -> cluster.deleteKeys(keys));
+        use(RedisTestArea.onCluster(RedisClusterMembershipProviderTests.class));
     }
 
     /**

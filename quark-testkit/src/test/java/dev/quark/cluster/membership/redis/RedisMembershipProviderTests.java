@@ -18,6 +18,7 @@ import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.membership.Suspicion;
 import dev.quark.redis.RedisChannelSubscriptions;
 import dev.quark.testkit.cluster.MembershipProviderContractTests;
+import dev.quark.testkit.server.RedisTestArea;
 import dev.quark.testkit.server.RedisTestServer;
 import dev.quark.testkit.server.TcpProxy;
 import io.lettuce.core.api.async.RedisAsyncCommands;
@@ -53,25 +54,22 @@ class RedisMembershipProviderTests extends MembershipProviderContractTests {
     /** The subscriptions of this class's watches, as a Spring context's bean; closed after all its tests. */
     private static RedisChannelSubscriptions subscriptions;
 
-    private static Runnable deleteKeys;
+    private static RedisTestArea area;
 
     @BeforeAll
     static void connect() {
         server = RedisTestServer.get();
-        String keys = server.uniqueKeyPrefix(RedisMembershipProviderTests.class);
-        use(connectionFactory(server.host(), server.port()), keys, () -> server.deleteKeys(keys));
+        use(RedisTestArea.onServer(RedisMembershipProviderTests.class));
     }
 
     /**
-     * Runs the tests on a connection factory; a subclass that hides {@link #connect()} runs them on another Redis.
-     * @param factory the started factory, destroyed after the tests
-     * @param keyPrefix the prefix of the tests' keys
-     * @param cleanUp deletes the tests' keys after them
+     * Runs the tests in a room on a Redis; a subclass that hides {@link #connect()} runs them on another Redis.
+     * @param room the factory and the key prefix, closed after the tests
      */
-    static void use(LettuceConnectionFactory factory, String keyPrefix, Runnable cleanUp) {
-        prefix = keyPrefix;
-        connectionFactory = factory;
-        deleteKeys = cleanUp;
+    static void use(RedisTestArea room) {
+        area = room;
+        prefix = room.prefix();
+        connectionFactory = room.connectionFactory();
         redis = new StringRedisTemplate(connectionFactory);
         subscriptions = new RedisChannelSubscriptions();
     }
@@ -102,13 +100,9 @@ class RedisMembershipProviderTests extends MembershipProviderContractTests {
         if (subscriptions != null) {
             subscriptions.close();
         }
-        if (connectionFactory != null) {
-            connectionFactory.destroy();
-            connectionFactory = null;
-        }
-        if (deleteKeys != null) {
-            deleteKeys.run();
-            deleteKeys = null;
+        if (area != null) {
+            area.close();
+            area = null;
         }
     }
 

@@ -11,8 +11,7 @@ import dev.quark.jobs.store.NewJob;
 import dev.quark.lease.LeaseStore;
 import dev.quark.lease.redis.RedisLeaseStore;
 import dev.quark.testkit.jobs.JobStoreContractTests;
-import dev.quark.testkit.server.RedisTestConnections;
-import dev.quark.testkit.server.RedisTestServer;
+import dev.quark.testkit.server.RedisTestArea;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -34,25 +33,21 @@ class RedisJobStoreTests extends JobStoreContractTests {
 
     private static StringRedisTemplate redis;
 
-    private static Runnable deleteKeys;
+    private static RedisTestArea area;
 
     @BeforeAll
     static void connect() {
-        RedisTestServer server = RedisTestServer.get();
-        String keys = server.uniqueKeyPrefix(RedisJobStoreTests.class);
-        use(RedisTestConnections.connect(server), keys, () -> server.deleteKeys(keys));
+        use(RedisTestArea.onServer(RedisJobStoreTests.class));
     }
 
     /**
-     * Runs the tests on a connection factory; a subclass that hides {@link #connect()} runs them on another Redis.
-     * @param factory the started factory, destroyed after the tests
-     * @param keyPrefix the prefix of the tests' keys
-     * @param cleanUp deletes the tests' keys after them
+     * Runs the tests in a room on a Redis; a subclass that hides {@link #connect()} runs them on another Redis.
+     * @param room the factory and the key prefix, closed after the tests
      */
-    static void use(LettuceConnectionFactory factory, String keyPrefix, Runnable cleanUp) {
-        prefix = keyPrefix;
-        connectionFactory = factory;
-        deleteKeys = cleanUp;
+    static void use(RedisTestArea room) {
+        area = room;
+        prefix = room.prefix();
+        connectionFactory = room.connectionFactory();
         store = new RedisJobStore(connectionFactory, prefix);
         leases = new RedisLeaseStore(connectionFactory, prefix, Clock.systemUTC());
         redis = new StringRedisTemplate(connectionFactory);
@@ -60,13 +55,9 @@ class RedisJobStoreTests extends JobStoreContractTests {
 
     @AfterAll
     static void disconnect() {
-        if (connectionFactory != null) {
-            connectionFactory.destroy();
-            connectionFactory = null;
-        }
-        if (deleteKeys != null) {
-            deleteKeys.run();
-            deleteKeys = null;
+        if (area != null) {
+            area.close();
+            area = null;
         }
     }
 

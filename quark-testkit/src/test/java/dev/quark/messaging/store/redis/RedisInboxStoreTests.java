@@ -23,8 +23,7 @@ import org.springframework.transaction.support.TransactionOperations;
 import dev.quark.messaging.runtime.DefaultInbox;
 import dev.quark.messaging.store.InboxStore;
 import dev.quark.testkit.messaging.InboxStoreContractTests;
-import dev.quark.testkit.server.RedisTestConnections;
-import dev.quark.testkit.server.RedisTestServer;
+import dev.quark.testkit.server.RedisTestArea;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -40,38 +39,30 @@ class RedisInboxStoreTests extends InboxStoreContractTests {
 
     private static StringRedisTemplate redis;
 
-    private static Runnable deleteKeys;
+    private static RedisTestArea area;
 
     @BeforeAll
     static void connect() {
-        RedisTestServer server = RedisTestServer.get();
-        String keys = server.uniqueKeyPrefix(RedisInboxStoreTests.class);
-        use(RedisTestConnections.connect(server), keys, () -> server.deleteKeys(keys));
+        use(RedisTestArea.onServer(RedisInboxStoreTests.class));
     }
 
     /**
-     * Runs the tests on a connection factory; a subclass that hides {@link #connect()} runs them on another Redis.
-     * @param factory the started factory, destroyed after the tests
-     * @param keyPrefix the prefix of the tests' keys
-     * @param cleanUp deletes the tests' keys after them
+     * Runs the tests in a room on a Redis; a subclass that hides {@link #connect()} runs them on another Redis.
+     * @param room the factory and the key prefix, closed after the tests
      */
-    static void use(LettuceConnectionFactory factory, String keyPrefix, Runnable cleanUp) {
-        prefix = keyPrefix;
-        connectionFactory = factory;
-        deleteKeys = cleanUp;
+    static void use(RedisTestArea room) {
+        area = room;
+        prefix = room.prefix();
+        connectionFactory = room.connectionFactory();
         store = new RedisInboxStore(connectionFactory, prefix);
         redis = new StringRedisTemplate(connectionFactory);
     }
 
     @AfterAll
     static void disconnect() {
-        if (connectionFactory != null) {
-            connectionFactory.destroy();
-            connectionFactory = null;
-        }
-        if (deleteKeys != null) {
-            deleteKeys.run();
-            deleteKeys = null;
+        if (area != null) {
+            area.close();
+            area = null;
         }
     }
 

@@ -22,8 +22,7 @@ import dev.quark.messaging.store.OutboxStore;
 import dev.quark.messaging.store.StoredMessage;
 import dev.quark.state.redis.RedisStateAttachment;
 import dev.quark.testkit.messaging.OutboxStoreContractTests;
-import dev.quark.testkit.server.RedisTestConnections;
-import dev.quark.testkit.server.RedisTestServer;
+import dev.quark.testkit.server.RedisTestArea;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
@@ -39,38 +38,30 @@ class RedisOutboxStoreTests extends OutboxStoreContractTests {
 
     private static StringRedisTemplate redis;
 
-    private static Runnable deleteKeys;
+    private static RedisTestArea area;
 
     @BeforeAll
     static void connect() {
-        RedisTestServer server = RedisTestServer.get();
-        String keys = server.uniqueKeyPrefix(RedisOutboxStoreTests.class);
-        use(RedisTestConnections.connect(server), keys, () -> server.deleteKeys(keys));
+        use(RedisTestArea.onServer(RedisOutboxStoreTests.class));
     }
 
     /**
-     * Runs the tests on a connection factory; a subclass that hides {@link #connect()} runs them on another Redis.
-     * @param factory the started factory, destroyed after the tests
-     * @param keyPrefix the prefix of the tests' keys
-     * @param cleanUp deletes the tests' keys after them
+     * Runs the tests in a room on a Redis; a subclass that hides {@link #connect()} runs them on another Redis.
+     * @param room the factory and the key prefix, closed after the tests
      */
-    static void use(LettuceConnectionFactory factory, String keyPrefix, Runnable cleanUp) {
-        prefix = keyPrefix;
-        connectionFactory = factory;
-        deleteKeys = cleanUp;
+    static void use(RedisTestArea room) {
+        area = room;
+        prefix = room.prefix();
+        connectionFactory = room.connectionFactory();
         store = new RedisOutboxStore(connectionFactory, prefix);
         redis = new StringRedisTemplate(connectionFactory);
     }
 
     @AfterAll
     static void disconnect() {
-        if (connectionFactory != null) {
-            connectionFactory.destroy();
-            connectionFactory = null;
-        }
-        if (deleteKeys != null) {
-            deleteKeys.run();
-            deleteKeys = null;
+        if (area != null) {
+            area.close();
+            area = null;
         }
     }
 
