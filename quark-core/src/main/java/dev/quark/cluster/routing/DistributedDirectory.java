@@ -634,6 +634,14 @@ final class DistributedDirectory implements ActivationHook {
     }
 
     /**
+     * Returns whether every silo that may host activations in the current view has reported its re-registrations
+     * done for a version or a newer one ({@link RegistrationRounds}).
+     */
+    boolean roundsReported(long version) {
+        return this.rounds.missing(version, this.views.current()).isEmpty();
+    }
+
+    /**
      * Returns how many removed entries this partition remembers ({@link #removed}).
      */
     int removalsRemembered() {

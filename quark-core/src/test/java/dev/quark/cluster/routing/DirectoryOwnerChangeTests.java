@@ -240,6 +240,7 @@ class DirectoryOwnerChangeTests {
         roundReported(1);
         roundDone("silo-0");
         roundDone("silo-3");
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.routing.directoryRoundsReported(1));
         DirectoryEntry candidate = new DirectoryEntry("silo-0", 1, 7);
         this.transport.handler().receive(directoryRequestFrom("silo-0", 112, "Spot", ids.get(1),
                 new DirectoryRequest(DirectoryRequest.Operation.REGISTER, candidate)));
