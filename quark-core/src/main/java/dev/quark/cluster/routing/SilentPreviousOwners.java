@@ -84,13 +84,8 @@ final class SilentPreviousOwners {
         watch(owner, mark, question);
     }
 
-    /** How many silos are marked (expired marks included until looked at). */
-    int size() {
-        return this.marks.size();
-    }
-
     private void watch(SiloEntry owner, Mark mark, CompletableFuture<Envelope> question) {
-        question.whenComplete((answer, failure) -> {
+        var unused = question.whenComplete((answer, failure) -> {
             if (answer != null) {
                 // Any answer, an ERROR too: the silo answers again.
                 this.marks.computeIfPresent(owner.siloId(),
