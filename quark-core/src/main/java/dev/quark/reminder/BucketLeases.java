@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 
 import dev.quark.lease.FencingToken;
 import dev.quark.lease.Lease;
@@ -31,6 +32,14 @@ final class BucketLeases implements AutoCloseable {
 
     private static final String RESOURCE_PREFIX = "reminders:";
 
+    /**
+     * How many lease durations after this silo raised the lease store's tokens above a stamp a greater stamp found on
+     * a valid lease is taken for a second live lease store on the table (two clusters, or {@code quark.leases.backend}
+     * switched silo by silo) rather than a second loss, and not raised above: raising would have the silos on each
+     * store take the buckets from each other, one raise after the other. As the event subscriptions do.
+     */
+    static final int RAISES_APART = 10;
+
     private static final String[] RESOURCES = new String[ReminderBuckets.COUNT];
 
     private static final LostFencingTokens.Subject BUCKETS = new LostFencingTokens.Subject("bucket", "reminder buckets",
@@ -50,6 +59,14 @@ final class BucketLeases implements AutoCloseable {
 
     private final LostFencingTokens lostTokens;
 
+    private final Clock clock;
+
+    /** The last raise of the store's tokens this silo made: above which stamp, and when. */
+    private volatile @Nullable Raise lastRaise;
+
+    /** When this silo last held a raise back, {@code null} before the first. */
+    private final AtomicReference<@Nullable Instant> lastHeldBack = new AtomicReference<>();
+
     /**
      * Creates the leases of a silo.
      * @param keeper the keeper, on {@code store}
@@ -62,15 +79,20 @@ final class BucketLeases implements AutoCloseable {
         this.keeper = keeper;
         this.table = table;
         this.duration = keeper.duration();
-        this.lostTokens = new LostFencingTokens(store, (leases) -> stamps(table, leases), BUCKETS, Level.ERROR,
+        this.clock = clock;
+        this.lostTokens = new LostFencingTokens(store, (leases) -> stamps(table), BUCKETS, Level.ERROR,
                 (buckets) -> metrics.fencingTokensLost(buckets), clock);
     }
 
-    /** Reads the table's stamps of the leases' buckets, by lease resource. */
-    private static Map<String, FencingToken> stamps(ReminderTable table, List<Lease> leases) {
-        List<Integer> buckets = leases.stream().map((lease) -> bucketOf(lease.resource())).toList();
+    /**
+     * Reads the table's stamps of every bucket, by lease resource, not only the refused leases': the store's tokens
+     * are then raised above the greatest stamp in the table, so that every bucket stamped before the store lost its
+     * tokens is claimed again after one raise, and a greater stamp found later was written since
+     * ({@link #RAISES_APART}). One read per claim round that finds a refusal.
+     */
+    private static Map<String, FencingToken> stamps(ReminderTable table) {
         Map<String, FencingToken> stamps = new LinkedHashMap<>();
-        table.stamps(ReminderBucketSet.of(buckets)).forEach((bucket, stamp) -> stamps.put(RESOURCES[bucket], stamp));
+        table.stamps(ReminderBucketSet.all()).forEach((bucket, stamp) -> stamps.put(RESOURCES[bucket], stamp));
         return stamps;
     }
 
@@ -139,10 +161,47 @@ final class BucketLeases implements AutoCloseable {
         }
         List<Lease> refused = acquired.stream().filter((lease) -> !stamped.contains(bucketOf(lease.resource()))).toList();
         if (!refused.isEmpty()) {
-            this.lostTokens.recover(refused);
+            Instant now = this.clock.instant();
+            LostFencingTokens.Recovery recovery = this.lostTokens.recover(refused, (highest) -> holdBack(highest, now));
+            FencingToken stamp = recovery.stamp();
+            if (recovery.outcome() == LostFencingTokens.Outcome.RAISED && stamp != null) {
+                this.lastRaise = new Raise(stamp, now);
+            }
+            else if (recovery.outcome() == LostFencingTokens.Outcome.HELD_BACK) {
+                this.lastHeldBack.set(now);
+            }
             this.keeper.releaseAll(refused);
         }
         return stamped;
+    }
+
+    /**
+     * Why the store's tokens are not raised above a stamp found on a valid lease: this silo raised them above a lower
+     * stamp less than {@link #RAISES_APART} lease durations ago, so another store's leases stamped the buckets since
+     * (a store that lost its tokens once, raised above the highest stamp, is not found below a greater one). A stamp
+     * not above the last raise's (a store with tokens per resource, raised for one bucket per round) is raised.
+     * Not sticky: once the window has passed the next incident raises again, so a table left to one store again
+     * (the other deployment stopped) is claimed again within about a window.
+     */
+    private @Nullable String holdBack(FencingToken highest, Instant now) {
+        Raise raise = this.lastRaise;
+        Duration window = this.duration.multipliedBy(RAISES_APART);
+        if (raise == null || !highest.isNewerThan(raise.above()) || !now.isBefore(raise.at().plus(window))) {
+            return null;
+        }
+        return "they were raised above the stamp " + raise.above() + " at " + raise.at() + ", less than " + RAISES_APART
+                + " lease durations (" + window + ") ago, and the buckets hold a greater stamp again: two lease stores "
+                + "on one reminder table? (two deployments sharing the table, or quark.leases.backend switched silo by "
+                + "silo); not raising them again before " + raise.at().plus(window) + ", which would have the silos on "
+                + "each store take the buckets from each other: put every silo on one lease store";
+    }
+
+    /**
+     * Returns when this silo last found tokens lost and did not raise them ({@link #RAISES_APART}).
+     * @return the instant of that claim round, {@code null} when it never held a raise back
+     */
+    @Nullable Instant lastRaiseHeldBack() {
+        return this.lastHeldBack.get();
     }
 
     /**
@@ -207,5 +266,9 @@ final class BucketLeases implements AutoCloseable {
     static LeaseKeeper.Builder keeper(LeaseStore store, String owner) {
         return LeaseKeeper.builder(Objects.requireNonNull(store, "store must not be null"), owner)
             .batchSize(ReminderBuckets.COUNT);
+    }
+
+    /** A raise of the store's tokens: above which stamp, and when. */
+    private record Raise(FencingToken above, Instant at) {
     }
 }

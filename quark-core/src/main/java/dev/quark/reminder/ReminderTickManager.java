@@ -626,7 +626,8 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
         return new Stats(this.counts.delivered.sum(), this.counts.failed.sum(), this.counts.undelivered.sum(),
                 this.counts.abandoned.sum(),
                 this.counts.skipped.sum(), this.counts.missed.sum(), queued, this.running, this.writes.pendingCount(),
-                this.owned.size(), lostTokens.resources(), lostTokens.last());
+                this.owned.size(), lostTokens.resources(), lostTokens.last(),
+                (this.leases != null) ? this.leases.lastRaiseHeldBack() : null);
     }
 
     /**
@@ -1755,10 +1756,35 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
      * {@link ReminderMetrics#fencingTokensLost} counts them); always 0 without {@link Builder#leases leases}
      * @param lastFencingTokensLoss when the claim round that found the last of them ran, on the manager's clock;
      * {@code null} while there was none
+     * @param lastFencingTokensRaiseHeldBack when a claim round last found tokens lost again within ten lease durations
+     * of this silo's raise, and did not raise them (two lease stores on one table?), on the manager's clock;
+     * {@code null} while there was none
      */
     public record Stats(long delivered, long failed, long undelivered, long abandoned, long skipped, long missed,
             int waiting, int running, int pendingWrites, int ownedBuckets, long fencingTokensLost,
-            @Nullable Instant lastFencingTokensLoss) {
+            @Nullable Instant lastFencingTokensLoss, @Nullable Instant lastFencingTokensRaiseHeldBack) {
+
+        /**
+         * Creates the counters of a manager that never held a raise back.
+         * @param delivered see the record
+         * @param failed see the record
+         * @param undelivered see the record
+         * @param abandoned see the record
+         * @param skipped see the record
+         * @param missed see the record
+         * @param waiting see the record
+         * @param running see the record
+         * @param pendingWrites see the record
+         * @param ownedBuckets see the record
+         * @param fencingTokensLost see the record
+         * @param lastFencingTokensLoss see the record
+         */
+        public Stats(long delivered, long failed, long undelivered, long abandoned, long skipped, long missed,
+                int waiting, int running, int pendingWrites, int ownedBuckets, long fencingTokensLost,
+                @Nullable Instant lastFencingTokensLoss) {
+            this(delivered, failed, undelivered, abandoned, skipped, missed, waiting, running, pendingWrites,
+                    ownedBuckets, fencingTokensLost, lastFencingTokensLoss, null);
+        }
     }
 
     private static final class Counts {

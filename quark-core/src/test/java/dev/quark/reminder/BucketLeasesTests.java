@@ -223,6 +223,66 @@ class BucketLeasesTests {
         assertThat(this.lostCounted).isEmpty();
     }
 
+    /**
+     * The store's tokens are raised above the greatest stamp in the table, not only above the refused buckets': a bucket
+     * stamped before the loss that the silo claims later (after a view change, say) stamps without a second incident.
+     */
+    @Test
+    void oneRaiseCoversEveryBucketStampedBeforeTheLoss() {
+        this.table.stamp(Map.of(BUCKET, new FencingToken(5_000), BUCKET + 1, new FencingToken(7_000)));
+        try (BucketLeases leases = leasesOn(this.store)) {
+            assertThat(leases.acquire(ReminderBucketSet.of(BUCKET))).isEqualTo(ReminderBucketSet.none());
+            assertThat(logged(Level.ERROR)).singleElement().asString().contains("bucket 17 (token 1, stamp 5000)");
+
+            assertThat(leases.acquire(ReminderBucketSet.of(BUCKET, BUCKET + 1)))
+                .as("both stamp: the store was raised above 7000, bucket 18's stamp, too")
+                .isEqualTo(ReminderBucketSet.of(BUCKET, BUCKET + 1));
+            assertThat(leases.validToken(BUCKET + 1, this.clock.instant())).isGreaterThan(new FencingToken(7_000));
+        }
+        assertThat(logged(Level.ERROR)).as("one incident").hasSize(1);
+        assertThat(this.lostCounted).containsExactly(1);
+    }
+
+    /**
+     * Two live lease stores on one reminder table: after this silo raised its store above the table's stamps and
+     * stamped, the other store's leases stamp the bucket higher again. Within ten lease durations of the raise the
+     * silo does not raise again (which would have the two sides take the buckets from each other without end): it
+     * logs the likely cause at ERROR, releases the bucket and tells when; after the window it raises once more.
+     */
+    @Test
+    void aStampAboveTheLastRaiseWithinTenLeaseDurationsIsAnotherStoresAndIsNotRaisedAboveAgain() {
+        this.table.stamp(Map.of(BUCKET, new FencingToken(5_000)));
+        try (BucketLeases leases = leasesOn(this.store)) {
+            leases.acquire(ReminderBucketSet.of(BUCKET));
+            assertThat(leases.acquire(ReminderBucketSet.of(BUCKET))).as("raised, stamped")
+                .isEqualTo(ReminderBucketSet.of(BUCKET));
+            leases.release(ReminderBucketSet.of(BUCKET));
+
+            this.clock.advance(LEASE.multipliedBy(5));
+            this.table.stamp(Map.of(BUCKET, new FencingToken(9_000)));
+            Instant heldBackAt = this.clock.instant();
+            assertThat(leases.acquire(ReminderBucketSet.of(BUCKET))).as("refused, not raised")
+                .isEqualTo(ReminderBucketSet.none());
+            assertThat(leases.held()).isEqualTo(ReminderBucketSet.none());
+            assertThat(leases.lastRaiseHeldBack()).isEqualTo(heldBackAt);
+            assertThat(logged(Level.ERROR)).hasSize(2)
+                .last()
+                .asString()
+                .contains("not raising its tokens", "two lease stores on one reminder table?", "stamp 9000");
+            assertThat(this.store.tryAcquire("other", "silo-2", LEASE).orElseThrow().token())
+                .as("the store was not raised above 9000")
+                .isLessThan(new FencingToken(9_000));
+
+            this.clock.advance(LEASE.multipliedBy(5));
+            leases.acquire(ReminderBucketSet.of(BUCKET));
+            assertThat(leases.acquire(ReminderBucketSet.of(BUCKET))).as("the window passed: raised again")
+                .isEqualTo(ReminderBucketSet.of(BUCKET));
+            assertThat(leases.validToken(BUCKET, this.clock.instant())).isGreaterThan(new FencingToken(9_000));
+            assertThat(leases.lastRaiseHeldBack()).as("still the last one held back").isEqualTo(heldBackAt);
+        }
+        assertThat(this.lostCounted).as("each incident counted, the held-back one too").containsExactly(1, 1);
+    }
+
     private BucketLeases leasesOn(LeaseStore leaseStore) {
         return new BucketLeases(keeper(leaseStore), leaseStore, this.table, this.clock, this.metrics);
     }

@@ -14,7 +14,6 @@ import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
@@ -179,6 +178,9 @@ final class DistributedDirectory implements ActivationHook {
      */
     private final ConcurrentHashMap<ActorAddress, CompletableFuture<Void>> unregistering = new ConcurrentHashMap<>();
 
+    /** Previous owners that did not answer a {@code LOOKUP_HELD} in time, passed over for a while. */
+    private final SilentPreviousOwners silentOwners;
+
     /** Makes a child's token and its mark one step, for {@link #removeStale}. */
     private final Object marks = new Object();
 
@@ -216,6 +218,7 @@ final class DistributedDirectory implements ActivationHook {
         this.partitions = (address, view) -> silo.placedWithParent(address.typeName())
                 ? placement.ownerOf(address, view) : PARTITIONS.ownerOf(address, view);
         this.rounds = new RegistrationRounds(self, views, notices);
+        this.silentOwners = new SilentPreviousOwners(clock, window);
         this.self = self;
         this.views = views;
         this.messenger = messenger;
@@ -630,6 +633,14 @@ final class DistributedDirectory implements ActivationHook {
     }
 
     /**
+     * Returns whether every silo that may host activations in the current view has reported its re-registrations
+     * done for a version or a newer one ({@link RegistrationRounds}).
+     */
+    boolean roundsReported(long version) {
+        return this.rounds.missing(version, this.views.current()).isEmpty();
+    }
+
+    /**
      * Returns how many removed entries this partition remembers ({@link #removed}).
      */
     int removalsRemembered() {
@@ -984,7 +995,11 @@ final class DistributedDirectory implements ActivationHook {
      * Asks the previous owners for their entry (see above), together; {@code strict} for a claim: a previous owner
      * that is still alive and does not answer within the hand-off timeout fails it, since the entry it may hold
      * names a child that runs elsewhere. Otherwise each previous owner gets {@link #HELD_LOOKUP_WAIT} (so they get
-     * that in all), and one that does not answer in time is passed over.
+     * that in all), and one that does not answer in time is passed over, and remembered
+     * ({@link SilentPreviousOwners}): the next first registrations pass it over at once. For a type not placed with
+     * its parent nobody is asked once every silo that may host activations has reported its re-registrations done
+     * for the view in which this silo gained the address's partition, or a newer one ({@link RegistrationRounds}):
+     * every live activation there is registered here by then, whatever the previous owners hold.
      * @throws SiloUnavailableException when strict and a live previous owner did not answer
      */
     private void adoptFromPreviousOwners(ActorAddress address, ClusterView view, boolean strict) {
@@ -996,21 +1011,33 @@ final class DistributedDirectory implements ActivationHook {
         if (existing != null && existing.isAliveIn(view)) {
             return;
         }
-        Duration wait = (strict || this.timeout.compareTo(HELD_LOOKUP_WAIT) < 0) ? this.timeout : HELD_LOOKUP_WAIT;
         Set<String> previousOwners = this.views.recentOwners(address, this.partitions);
-        Map<String, CompletableFuture<Envelope>> answers = new LinkedHashMap<>();
+        if (previousOwners.isEmpty() || (!strict && registeredAgainEverywhere(address))) {
+            return;
+        }
+        Duration wait = (strict || this.timeout.compareTo(HELD_LOOKUP_WAIT) < 0) ? this.timeout : HELD_LOOKUP_WAIT;
+        long deadline = System.nanoTime() + wait.toNanos();
+        Map<SiloEntry, CompletableFuture<Envelope>> answers = new LinkedHashMap<>();
         for (String previous : previousOwners) {
             SiloEntry target = view.membership().silos().get(previous);
             if (target == null) {
                 continue;
             }
-            answers.put(previous, (previousOwners.size() == 1) ? heldOnThisThread(target, address, wait)
-                    : heldInBackground(target, address, wait));
+            if (!strict && this.silentOwners.isSilent(target)) {
+                logger.debug("Silo {} does not wait for silo {}, which did not answer a question for a directory "
+                        + "entry, before it registers {}", this.self, previous, address);
+                if (this.silentOwners.askAgain(target)) {
+                    this.silentOwners.askedAgain(target, askHeld(target, address));
+                }
+                continue;
+            }
+            answers.put(target, askHeld(target, address));
         }
-        answers.forEach((previous, answer) -> {
+        answers.forEach((target, answer) -> {
+            String previous = target.siloId();
             RuntimeException failure;
             try {
-                Envelope reply = answer.join();
+                Envelope reply = answer.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
                 if (reply.kind() == Envelope.Kind.RESPONSE) {
                     DirectoryEntry held = DirectoryRequest.decodeAnswer(reply.payload());
                     if (held != null) {
@@ -1020,7 +1047,22 @@ final class DistributedDirectory implements ActivationHook {
                 }
                 failure = asRuntime(this.silo.codec().decodeFailure(reply.payload()));
             }
-            catch (CompletionException | CancellationException ex) {
+            catch (TimeoutException ex) {
+                failure = new SiloUnavailableException("Silo " + previous + " did not answer the directory "
+                        + DirectoryRequest.Operation.LOOKUP_HELD + " of " + address + " within " + wait, ex);
+                if (!strict) {
+                    logger.debug("Silo {} passes silo {} over for the directory entries of its old ranges until it "
+                            + "answers: it did not answer within {}", this.self, previous, wait);
+                }
+                this.silentOwners.noAnswer(target, answer);
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                answer.cancel(false);
+                failure = new SiloUnavailableException("Interrupted while waiting for the directory "
+                        + DirectoryRequest.Operation.LOOKUP_HELD + " of " + address, ex);
+            }
+            catch (ExecutionException | CancellationException ex) {
                 failure = asRuntime((ex.getCause() != null) ? ex.getCause() : ex);
             }
             catch (RuntimeException ex) {
@@ -1038,25 +1080,36 @@ final class DistributedDirectory implements ActivationHook {
         });
     }
 
-    private CompletableFuture<Envelope> heldOnThisThread(SiloEntry target, ActorAddress address, Duration wait) {
+    /**
+     * Tells whether every silo that may host activations has registered again, with their new partition owners,
+     * what it hosts up to the view in which this silo gained an address's partition (for a type not placed with
+     * its parent): a previous owner's entry for a live activation is then registered here already, or was removed.
+     */
+    private boolean registeredAgainEverywhere(ActorAddress address) {
+        if (this.silo.placedWithParent(address.typeName())) {
+            return false;
+        }
+        long gained = this.views.gainedAt(address, this.partitions);
+        return gained > 0 && this.rounds.missing(gained, this.views.current()).isEmpty();
+    }
+
+    /**
+     * Asks a previous owner for the entry it holds ({@code LOOKUP_HELD}), with the hand-off timeout as the question's
+     * deadline: the asker waits less, and an answer that comes after it stopped waiting still tells that the silo
+     * answers ({@link SilentPreviousOwners}).
+     * @return the answer's stage, failed when the question could not be sent
+     */
+    private CompletableFuture<Envelope> askHeld(SiloEntry target, ActorAddress address) {
+        DirectoryRequest.Operation operation = DirectoryRequest.Operation.LOOKUP_HELD;
         try {
-            return CompletableFuture.completedFuture(send(target, DirectoryRequest.Operation.LOOKUP_HELD, address,
-                    null, wait));
+            return this.messenger.request(Peer.of(target), Messenger.Message.control(Envelope.Kind.DIRECTORY, address,
+                    new DirectoryRequest(operation, null).encode(), this.clock.millis() + this.timeout.toMillis()),
+                    () -> new SiloUnavailableException("Silo " + target.siloId() + " did not answer the directory "
+                            + operation + " of " + address + " within " + this.timeout),
+                    "the directory " + operation + " of " + address);
         }
         catch (RuntimeException ex) {
             return CompletableFuture.failedFuture(ex);
-        }
-    }
-
-    private CompletableFuture<Envelope> heldInBackground(SiloEntry target, ActorAddress address, Duration wait) {
-        try {
-            return CompletableFuture.supplyAsync(() -> send(target, DirectoryRequest.Operation.LOOKUP_HELD, address,
-                    null, wait), this.executor);
-        }
-        catch (RejectedExecutionException ex) {
-            return CompletableFuture.failedFuture(new SiloUnavailableException("Silo " + this.self + " closed its "
-                    + "routing while it asked silo " + target.siloId() + " for the directory entry of " + address,
-                    ex));
         }
     }
 

@@ -245,6 +245,14 @@ public final class SiloRouting implements AutoCloseable {
         return this.directory.removalsRemembered();
     }
 
+    /**
+     * Returns whether every silo that may host activations in this silo's view has reported its directory
+     * re-registrations done for a membership version or a newer one, as far as this silo has heard.
+     */
+    boolean directoryRoundsReported(long version) {
+        return this.directory.roundsReported(version);
+    }
+
     /** Returns the hand-off of actors between this silo and its peers, for the tests of this package. */
     OwnershipHandoff handoff() {
         return this.handoff;

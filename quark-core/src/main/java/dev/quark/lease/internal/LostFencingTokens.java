@@ -111,7 +111,7 @@ public final class LostFencingTokens {
      * @return what was found and done
      */
     public Recovery recover(List<Lease> refused) {
-        return recover(refused, null);
+        return recover(refused, (String) null);
     }
 
     /**
@@ -123,6 +123,19 @@ public final class LostFencingTokens {
      * @return what was found and done: {@link Outcome#HELD_BACK} when tokens were found lost and not raised
      */
     public Recovery recover(List<Lease> refused, @Nullable String holdBack) {
+        return recover(refused, (highest) -> holdBack);
+    }
+
+    /**
+     * As {@link #recover(List, String)}, but the area judges whether to hold the raise back once the highest stamp
+     * found is known: a stamp above the one it raised the store's tokens above a moment ago tells two live lease stores
+     * apart from a store that has not yet been raised for every resource.
+     * @param refused the leases whose stamp was refused
+     * @param holdBack given the highest stamp found above a valid lease's token (a lost token), returns why the store's
+     * tokens are not raised, or {@code null} to raise them
+     * @return what was found and done: {@link Outcome#HELD_BACK} when tokens were found lost and not raised
+     */
+    public Recovery recover(List<Lease> refused, Function<FencingToken, @Nullable String> holdBack) {
         Instant now = this.clock.instant();
         List<Lease> valid = refused.stream().filter((lease) -> lease.isValidAt(now)).toList();
         if (valid.size() < refused.size()) {
@@ -198,11 +211,12 @@ public final class LostFencingTokens {
             count(fresh);
         }
         Lost highest = found.get(0);
-        if (holdBack != null) {
+        @Nullable String heldBack = holdBack.apply(highest.stamp());
+        if (heldBack != null) {
             log((fresh > 0) ? this.incidentLevel : Level.DEBUG, "The lease store {} granted valid leases on {} {} "
                     + "with fencing tokens below the stamps they hold; not raising its tokens: {}: {}", this.store,
-                    found.size(), this.subject.plural(), holdBack, describe(found));
-            return new Recovery(Outcome.HELD_BACK, highest.stamp(), holdBack);
+                    found.size(), this.subject.plural(), heldBack, describe(found));
+            return new Recovery(Outcome.HELD_BACK, highest.stamp(), heldBack);
         }
         Level incident = (fresh > 0) ? this.incidentLevel : Level.DEBUG;
         log(incident, "The lease store {} granted valid leases on {} {} with fencing tokens below the stamps they "
@@ -210,9 +224,13 @@ public final class LostFencingTokens {
                 + "without persistence?). Raising its tokens above the stamps and claiming them again: {}", this.store,
                 found.size(), this.subject.plural(), describe(found));
         List<Lease> leases = found.stream().map(Lost::lease).toList();
+        // Above every stamp read, not only the refused leases': an area that reads the stamps of all its resources
+        // (the reminders read every bucket's) has one raise cover every stamp written before the loss.
+        FencingToken ceiling = read.values().stream().max(Comparator.naturalOrder()).orElse(highest.stamp());
+        FencingToken above = ceiling.isNewerThan(highest.stamp()) ? ceiling : highest.stamp();
         try {
-            this.store.raiseTokensAbove(highest.lease().resource(), highest.stamp());
-            return new Recovery(Outcome.RAISED, highest.stamp(), null);
+            this.store.raiseTokensAbove(highest.lease().resource(), above);
+            return new Recovery(Outcome.RAISED, above, null);
         }
         catch (UnsupportedOperationException ex) {
             log((fresh > 0) ? Level.ERROR : Level.DEBUG, "Cannot raise the lease store's tokens, so {} {} work again "
@@ -326,7 +344,10 @@ public final class LostFencingTokens {
         /**
          * Reads the stamps.
          * @param leases the leases whose resources' stamps to read
-         * @return per resource, the token its row holds; a resource without a stamp may be left out
+         * @return per resource, the token its row holds; a resource without a stamp may be left out. It may hold more
+         * resources than the leases': the store's tokens are raised above the greatest of all, so that an area that
+         * returns all of its resources' stamps is raised above every stamp written before its store lost its tokens
+         * in one go
          * @throws UnsupportedOperationException when the area cannot read its stamps: nothing is raised, and the
          * incident is logged at {@code ERROR} once
          */
@@ -364,7 +385,9 @@ public final class LostFencingTokens {
     /**
      * What a {@link #recover} found and did.
      * @param outcome what it did
-     * @param stamp the highest stamp found above a valid lease's token, {@code null} for {@link Outcome#NONE}
+     * @param stamp the highest stamp found above a valid lease's token, {@code null} for {@link Outcome#NONE}; for
+     * {@link Outcome#RAISED} the stamp the store's tokens were raised above: the greatest the area read, which is
+     * greater when it read stamps beyond the refused leases' ({@link Stamps#of})
      * @param failure why the store's tokens were not raised, {@code null} unless {@link Outcome#CANNOT_RAISE},
      * {@link Outcome#RAISE_FAILED} or {@link Outcome#HELD_BACK}
      */

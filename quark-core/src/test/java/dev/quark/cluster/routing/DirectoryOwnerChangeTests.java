@@ -130,6 +130,138 @@ class DirectoryOwnerChangeTests {
         assertThat(directoryRequestsToSilent()).as("what a first registration after the window asked").hasSize(1);
     }
 
+    /**
+     * As above, with two previous owners: silo-0 hung, silo-3 answering. The first registration in silo-0's old
+     * ranges waits about {@link DistributedDirectory#HELD_LOOKUP_WAIT} for it; the next ones within the window pass it
+     * over at once, without asking it again while that question is open, and a registration in silo-3's old ranges
+     * still asks silo-3. Once silo-0 answers that question (late), it is asked again.
+     */
+    @Test
+    void aPreviousOwnerThatDidNotAnswerIsPassedOverByTheNextFirstRegistrationsWhileOneThatAnswersIsStillAsked()
+            throws InterruptedException {
+        this.routing = SiloRouting.builder("silo-2", this.transport).clock(this.clock)
+            .handoffTimeout(Duration.ofSeconds(30))
+            .handoffWindow(Duration.ofSeconds(60))
+            .build();
+        this.runtime = this.routing.configure(ActorRuntime.builder().actor(SpotActor.class, SpotActor::new)).build();
+        SiloAddress address = listen();
+        Instant now = Instant.now();
+        ClusterView view = ClusterView.of(MembershipSnapshot.of(1, List.of(
+                new SiloEntry("silo-2", address, now, SiloStatus.ACTIVE, now, 1, Set.of("Spot"), List.of()),
+                new SiloEntry("silo-0", SILO_0, now, SiloStatus.ACTIVE, now, 1, Set.of("Spot"), List.of()),
+                new SiloEntry("silo-3", SILO_3, now, SiloStatus.ACTIVE, now, 1, Set.of("Spot"), List.of()))), 150);
+        this.transport.silent.add(SILO_0);
+        this.routing.follow(HeldViewSource.of(view));
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.routing.view().version() == 1);
+        HashRing beforeThisSilo = HashRing.of(List.of("silo-0", "silo-3"), 150);
+        List<String> hungOwners = spotsGainedFrom(view, beforeThisSilo, "silo-0", 4);
+        String answeringOwners = spotsGainedFrom(view, beforeThisSilo, "silo-3", 1).get(0);
+
+        assertThat(registrationTime(hungOwners.get(0))).as("the first registration in the hung owner's old ranges")
+            .isBetween(Duration.ofMillis(900), Duration.ofSeconds(3));
+        assertThat(registrationTime(hungOwners.get(1))).as("the second").isLessThan(Duration.ofMillis(500));
+        assertThat(registrationTime(hungOwners.get(2))).as("the third").isLessThan(Duration.ofMillis(500));
+        assertThat(directoryRequestsToSilent()).as("what the hung previous owner was asked")
+            .containsExactly(DirectoryRequest.Operation.LOOKUP_HELD);
+
+        CompletableFuture<String> where = CompletableFuture
+            .supplyAsync(() -> this.runtime.get(Spot.class, answeringOwners).where());
+        Envelope asked = sentDirectory(DirectoryRequest.Operation.LOOKUP_HELD, "silo-3");
+        assertThat(asked.actorId()).isEqualTo(answeringOwners);
+        reply(asked, Envelope.Kind.RESPONSE, DirectoryRequest.encodeAnswer(null));
+        assertThat(where).succeedsWithin(Duration.ofSeconds(5)).isEqualTo("silo-2");
+
+        Envelope unanswered = this.transport.sentToSilent.stream()
+            .filter((sent) -> sent.kind() == Envelope.Kind.DIRECTORY)
+            .findFirst()
+            .orElseThrow();
+        reply(unanswered, Envelope.Kind.RESPONSE, DirectoryRequest.encodeAnswer(null));
+        assertThat(registrationTime(hungOwners.get(3))).as("a registration after the late answer")
+            .isBetween(Duration.ofMillis(900), Duration.ofSeconds(3));
+        assertThat(directoryRequestsToSilent()).as("what the previous owner was asked after its late answer")
+            .containsExactly(DirectoryRequest.Operation.LOOKUP_HELD, DirectoryRequest.Operation.LOOKUP_HELD);
+    }
+
+    /**
+     * Ids of directory-placed actors whose partition this silo owns in its first view and another silo owned before it
+     * (the guess: the first view's ring without this silo).
+     */
+    private static List<String> spotsGainedFrom(ClusterView view, HashRing before, String previousOwner, int count) {
+        return IntStream.range(0, 100_000).mapToObj((i) -> "spot-" + i)
+            .filter((candidate) -> {
+                ActorAddress spot = new ActorAddress("Spot", candidate);
+                return "silo-2".equals(DistributedDirectory.PARTITIONS.ownerOf(spot, view))
+                        && previousOwner.equals(before.ownerOf(RingHash.of(spot)));
+            })
+            .limit(count)
+            .toList();
+    }
+
+    /** Activates a directory-placed actor here and returns how long it took. */
+    private Duration registrationTime(String id) {
+        long started = System.nanoTime();
+        CompletableFuture<String> where = CompletableFuture.supplyAsync(() -> this.runtime.get(Spot.class, id).where());
+        assertThat(where).succeedsWithin(Duration.ofSeconds(5)).isEqualTo("silo-2");
+        return Duration.ofNanos(System.nanoTime() - started);
+    }
+
+    /**
+     * A silo that just joined (or restarted under the same id) owns partitions that, as far as it can tell, the other
+     * silos owned before its first view (the guess: that view's ring without it). Until the other silos report their
+     * re-registrations for that view done, a first registration there asks the guessed owner and takes the entry it
+     * holds (a registration that overtakes its hand-over starts no second activation); once every silo has reported,
+     * every live activation is registered here already, and a first registration asks nobody.
+     */
+    @Test
+    void aJoinersFirstRegistrationAsksTheGuessedPreviousOwnerOnlyUntilEverySiloHasRegisteredAgain()
+            throws InterruptedException, IOException {
+        this.routing = SiloRouting.builder("silo-2", this.transport).clock(this.clock)
+            .handoffTimeout(Duration.ofSeconds(30))
+            .handoffWindow(Duration.ofSeconds(60))
+            .build();
+        this.runtime = this.routing.configure(ActorRuntime.builder().actor(SpotActor.class, SpotActor::new)).build();
+        SiloAddress address = listen();
+        Instant now = Instant.now();
+        ClusterView view = ClusterView.of(MembershipSnapshot.of(1, List.of(
+                new SiloEntry("silo-2", address, now, SiloStatus.ACTIVE, now, 1, Set.of("Spot"), List.of()),
+                new SiloEntry("silo-0", SILO_0, now, SiloStatus.ACTIVE, now, 1, Set.of("Spot"), List.of()),
+                new SiloEntry("silo-3", SILO_3, now, SiloStatus.ACTIVE, now, 1, Set.of("Spot"), List.of()))), 150);
+        this.routing.follow(HeldViewSource.of(view));
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.routing.view().version() == 1);
+        List<String> ids = spotsGainedFrom(view, HashRing.of(List.of("silo-0", "silo-3"), 150), "silo-3", 2);
+        DirectoryEntry heldByTheGuess = new DirectoryEntry("silo-3", 1, 5);
+
+        this.transport.handler().receive(directoryRequestFrom("silo-0", 111, "Spot", ids.get(0),
+                new DirectoryRequest(DirectoryRequest.Operation.REGISTER, new DirectoryEntry("silo-0", 1, 6))));
+        reply(heldEntryAsked(111, "silo-0"), Envelope.Kind.RESPONSE, DirectoryRequest.encodeAnswer(heldByTheGuess));
+        assertThat(DirectoryRequest.decodeAnswer(answerTo(111, "silo-0").payload()))
+            .as("the registration before the rounds: the guessed owner's entry").isEqualTo(heldByTheGuess);
+
+        roundReported(1);
+        roundDone("silo-0");
+        roundDone("silo-3");
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.routing.directoryRoundsReported(1));
+        DirectoryEntry candidate = new DirectoryEntry("silo-0", 1, 7);
+        this.transport.handler().receive(directoryRequestFrom("silo-0", 112, "Spot", ids.get(1),
+                new DirectoryRequest(DirectoryRequest.Operation.REGISTER, candidate)));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        Envelope answer = null;
+        while (answer == null && System.nanoTime() < deadline) {
+            Envelope sent = this.transport.sent.poll(100, TimeUnit.MILLISECONDS);
+            if (sent == null) {
+                continue;
+            }
+            assertThat(sent.kind() == Envelope.Kind.DIRECTORY
+                    && DirectoryRequest.decode(sent.payload()).operation() == DirectoryRequest.Operation.LOOKUP_HELD)
+                .as("a LOOKUP_HELD sent after every silo reported its round: %s", sent).isFalse();
+            if ("silo-0".equals(sent.targetSiloId()) && sent.correlationId() == 112) {
+                answer = sent;
+            }
+        }
+        assertThat(answer).as("the answer to the registration after the rounds").isNotNull();
+        assertThat(DirectoryRequest.decodeAnswer(answer.payload())).isEqualTo(candidate);
+    }
+
     private List<DirectoryRequest.Operation> directoryRequestsToSilent() {
         return this.transport.sentToSilent.stream()
             .filter((sent) -> sent.kind() == Envelope.Kind.DIRECTORY)

@@ -176,9 +176,9 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
 
     /**
      * The attempts whose handler returned and whose outcome is being written ({@link #handlerReturned}): their
-     * worker's slot is free for the next job, but they still count against the room of the claims (so the node holds
-     * at most {@code workers + prefetch} jobs), they are held jobs, and {@link #runningJobs()} lists them until their
-     * outcome is written.
+     * worker's slot is free for the next job, and up to {@code workers + prefetch} of them leave the room of the claims
+     * free too (more count against it, {@link #claimSize(int)}); they are held jobs, and {@link #runningJobs()} lists
+     * them until their outcome is written.
      */
     private final Map<JobId, JobExecution> writing = new HashMap<>();
 
@@ -773,10 +773,19 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         return claimSize(this.reserved);
     }
 
-    /** As {@link #claimSize()}, with that much room reserved by the claims in flight. Called holding the lock. */
+    /**
+     * As {@link #claimSize()}, with that much room reserved by the claims in flight. Called holding the lock.
+     * <p>
+     * Jobs whose outcome is being written do not count against the room, up to {@code workers + prefetch} of them:
+     * their handlers returned, so holding room for them only made the claims wait for the outcomes' commits (a job held
+     * its room through the commit of its claim and then of its outcome, and the room, not the database, set the rate).
+     * Beyond that many they count, so that a store slow to write outcomes slows the claims down instead of letting
+     * outcomes pile up: a node holds at most {@code workers + prefetch} jobs to run and as many more being written.
+     */
     private int claimSize(int reserved) {
+        int held = this.workers + this.prefetch;
         // Outcomes kept until the store answers (UnwrittenOutcomes) hold their jobs too, though their attempts ended.
-        int room = this.workers + this.prefetch - this.running.size() - this.writing.size() - this.ready.size()
+        int room = held - this.running.size() - Math.max(0, this.writing.size() - held) - this.ready.size()
                 - this.unwritten.size() - reserved;
         if (room <= 0) {
             return 0;
@@ -1149,9 +1158,10 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
      * Called on an attempt's thread once its handler returned, before its outcome is written (write-behind): frees
      * the worker's slot, and its type's place under a concurrency limit, for the next waiting job, which starts at
      * once, while the outcome is written (with those of the other attempts that end meanwhile, {@link OutcomeWriter}).
-     * The job stays held until {@link #ended}: it counts against the room of the claims, so the node holds no more
-     * jobs than before, it is left out of the node's own look for abandoned jobs, its lease is kept, and
-     * {@link #runningJobs()} lists it. Its outcome is then written as before, fenced by its lease; a lease lost
+     * The job stays held until {@link #ended}: it is left out of the node's own look for abandoned jobs, its lease is
+     * kept, and {@link #runningJobs()} lists it; but it leaves its room for the claims (up to {@code workers +
+     * prefetch} such jobs, {@link #claimSize(int)}), so the node polls now when that room is wanted, rather than
+     * once the outcome is written. Its outcome is then written as before, fenced by its lease; a lease lost
      * meanwhile refuses it. Whatever starting the next job throws is logged here, never taken for the attempt's
      * failure.
      * @param execution the attempt
@@ -1172,6 +1182,13 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
             // start when a slot frees next, or at the next poll.
             logger.error("Job orchestrator '{}' could not start the next waiting job once job {} ({}) returned",
                     this.owner, execution.job().id(), execution.type(), ex);
+        }
+        boolean claim;
+        synchronized (this.lock) {
+            claim = this.state == State.RUNNING && claimSize() > 0;
+        }
+        if (claim && !this.attemptsFailingToStart) {
+            poll();
         }
     }
 

@@ -25,7 +25,9 @@ import org.springframework.boot.health.contributor.Health;
  * {@code management.endpoint.health.status.order}. What needs a person (why did the store lose its data?) is an
  * alert on any increase of {@code quark.reminders.lease.tokens.lost}; the details tell which silo found how many
  * buckets and when. Buckets that cannot be claimed again (a store that cannot raise its tokens) show as fewer
- * {@code ownedBuckets}.
+ * {@code ownedBuckets}. A silo that found its buckets' stamps above its store's tokens again within ten lease
+ * durations of its raise (two lease stores on one reminder table, most likely) and did not raise them again shows when
+ * it last did so ({@code lastFencingTokensRaiseHeldBack}); the status stays {@code UP} for the same reasons.
  */
 public class ReminderTickManagerHealthIndicator extends AbstractHealthIndicator {
 
@@ -51,6 +53,10 @@ public class ReminderTickManagerHealthIndicator extends AbstractHealthIndicator 
         Instant lastLoss = stats.lastFencingTokensLoss();
         if (lastLoss != null) {
             builder.withDetail("lastFencingTokensLoss", lastLoss.toString());
+        }
+        Instant heldBack = stats.lastFencingTokensRaiseHeldBack();
+        if (heldBack != null) {
+            builder.withDetail("lastFencingTokensRaiseHeldBack", heldBack.toString());
         }
         if (!this.manager.isRunning()) {
             builder.outOfService();

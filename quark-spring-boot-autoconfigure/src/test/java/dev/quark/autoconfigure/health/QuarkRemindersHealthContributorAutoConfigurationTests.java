@@ -7,6 +7,7 @@ import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
 
 import dev.quark.lease.FencingToken;
 import dev.quark.actor.ReminderSchedule;
@@ -28,6 +29,7 @@ import dev.quark.runtime.ActorAddress;
 import dev.quark.runtime.ActorRuntime;
 import dev.quark.testkit.ManualClock;
 import dev.quark.testkit.ManualScheduler;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -63,7 +65,8 @@ class QuarkRemindersHealthContributorAutoConfigurationTests {
                 .containsEntry("ownedBuckets", 1024)
                 .containsEntry("fencingTokensLost", 0L)
                 .containsKeys("waiting", "running", "pendingWrites")
-                .doesNotContainKey("lastFencingTokensLoss");
+                .doesNotContainKey("lastFencingTokensLoss")
+                .doesNotContainKey("lastFencingTokensRaiseHeldBack");
         });
     }
 
@@ -84,7 +87,51 @@ class QuarkRemindersHealthContributorAutoConfigurationTests {
                 .isEqualTo(Status.UP);
             assertThat(health.getDetails()).containsEntry("fencingTokensLost", 1L)
                 .containsEntry("lastFencingTokensLoss", started.toString())
-                .containsEntry("ownedBuckets", 1);
+                .containsEntry("ownedBuckets", 1)
+                .doesNotContainKey("lastFencingTokensRaiseHeldBack");
+        });
+    }
+
+    /**
+     * Two lease stores on one reminder table: after the silo raised its store and claimed the bucket, the other side
+     * stamped it higher. The silo's next claim of it within ten lease durations holds the raise back; the health shows
+     * when, and stays {@code UP}.
+     */
+    @Test
+    void showsWhenTheSiloHeldARaiseBackAndStaysUp() {
+        this.contextRunner.withUserConfiguration(LeaseStoreThatLostItsTokens.class).run((context) -> {
+            ReminderTickManager manager = context.getBean(ReminderTickManager.class);
+            ManualScheduler scheduler = context.getBean(ManualScheduler.class);
+            ManualClock clock = context.getBean(ManualClock.class);
+            OwnedBuckets owned = context.getBean(OwnedBuckets.class);
+            advanceUntil(scheduler, () -> manager.ownedBuckets().contains(LOST_BUCKET));
+            owned.buckets = ReminderBucketSet.none();
+            manager.ownershipChanged();
+            advanceUntil(scheduler, () -> owned.leaseStore.holder("reminders:" + LOST_BUCKET).isEmpty());
+
+            context.getBean(InMemoryReminderTable.class).stamp(Map.of(LOST_BUCKET, new FencingToken(9_000)));
+            Instant stampedAbove = clock.instant();
+            owned.buckets = ReminderBucketSet.of(LOST_BUCKET);
+            manager.ownershipChanged();
+            ReminderTickManagerHealthIndicator indicator = context.getBean("quarkRemindersHealthIndicator",
+                    ReminderTickManagerHealthIndicator.class);
+            advanceUntil(scheduler, () -> indicator.health().getDetails().containsKey("lastFencingTokensRaiseHeldBack"));
+
+            Health health = indicator.health();
+            assertThat(health.getStatus()).isEqualTo(Status.UP);
+            assertThat(Instant.parse((String) health.getDetails().get("lastFencingTokensRaiseHeldBack")))
+                .isAfterOrEqualTo(stampedAbove);
+            assertThat(health.getDetails()).containsEntry("fencingTokensLost", 2L).containsEntry("ownedBuckets", 0);
+            assertThat(manager.ownedBuckets().contains(LOST_BUCKET)).as("not claimed: the store was not raised again")
+                .isFalse();
+        });
+    }
+
+    /** Moves virtual time on while the claim rounds' lease calls run on their own thread, until the condition holds. */
+    private static void advanceUntil(ManualScheduler scheduler, BooleanSupplier condition) {
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> {
+            scheduler.advance(Duration.ofMillis(25));
+            return condition.getAsBoolean();
         });
     }
 
@@ -151,11 +198,28 @@ class QuarkRemindersHealthContributorAutoConfigurationTests {
         }
 
         @Bean
-        ReminderTickManager reminderTickManager(ReminderTable table, ActorRuntime runtime, ManualClock clock) {
+        OwnedBuckets ownedBuckets(ManualClock clock) {
+            return new OwnedBuckets(new InMemoryLeaseStore(clock));
+        }
+
+        @Bean
+        ReminderTickManager reminderTickManager(ReminderTable table, ActorRuntime runtime, OwnedBuckets owned) {
             return ReminderTickManager.builder(table, runtime)
-                .ownership(() -> ReminderBucketSet.of(LOST_BUCKET))
-                .leases(new InMemoryLeaseStore(clock), "silo-1", Duration.ofSeconds(10))
+                .ownership(() -> owned.buckets)
+                .leases(owned.leaseStore, "silo-1", Duration.ofSeconds(10))
                 .build();
+        }
+    }
+
+    /** The buckets the silo owns, which a test changes as a view change would, and the store of their leases. */
+    static final class OwnedBuckets {
+
+        final InMemoryLeaseStore leaseStore;
+
+        volatile ReminderBucketSet buckets = ReminderBucketSet.of(LOST_BUCKET);
+
+        OwnedBuckets(InMemoryLeaseStore leaseStore) {
+            this.leaseStore = leaseStore;
         }
     }
 

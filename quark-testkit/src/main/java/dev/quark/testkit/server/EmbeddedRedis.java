@@ -1,6 +1,7 @@
 package dev.quark.testkit.server;
 
 import java.io.IOException;
+import java.nio.file.Path;
 
 import redis.embedded.RedisServer;
 
@@ -32,5 +33,32 @@ final class EmbeddedRedis {
         RedisTestServer server = new RedisTestServer("127.0.0.1", port, null, TestServerOrigin.EMBEDDED);
         server.ping();
         return server;
+    }
+
+    /**
+     * Starts the masters of a {@link RedisClusterTestServer} from the same binaries (Redis 6.2: no sharded pub/sub).
+     */
+    static RedisClusterProcesses.NodeLauncher clusterNodeLauncher() {
+        return (int port, Path folder) -> {
+            RedisServer process = RedisServer.newRedisServer()
+                .bind("127.0.0.1")
+                .port(port)
+                .setting("dir " + folder)
+                .setting("cluster-enabled yes")
+                .setting("cluster-config-file nodes.conf")
+                .setting("cluster-node-timeout 5000")
+                .setting("save \"\"")
+                .setting("appendonly no")
+                .build();
+            process.start();
+            return () -> {
+                try {
+                    process.stop();
+                }
+                catch (IOException ex) {
+                    // the JVM exits anyway
+                }
+            };
+        };
     }
 }

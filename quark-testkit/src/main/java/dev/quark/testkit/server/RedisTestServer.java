@@ -93,6 +93,14 @@ public record RedisTestServer(String host, int port, @Nullable String password, 
      * @return how many keys were deleted
      */
     public long deleteKeys(String prefix) {
+        return deleteKeys(prefix, false);
+    }
+
+    /**
+     * Deletes every key that starts with a prefix, in one {@code DEL} per {@code SCAN} page, or one per key on a
+     * cluster's master (whose {@code DEL} refuses keys of several slots).
+     */
+    long deleteKeys(String prefix, boolean oneByOne) {
         if (prefix.isEmpty()) {
             throw new IllegalArgumentException("Refusing to delete every key of a shared server: the prefix is empty");
         }
@@ -103,7 +111,12 @@ public record RedisTestServer(String host, int port, @Nullable String password, 
                 List<?> reply = (List<?>) redis.command("SCAN", cursor, "MATCH", escape(prefix) + "*", "COUNT", "1000");
                 cursor = (String) reply.get(0);
                 List<?> keys = (List<?>) reply.get(1);
-                if (!keys.isEmpty()) {
+                if (oneByOne) {
+                    for (Object key : keys) {
+                        deleted += (Long) redis.command("DEL", (String) key);
+                    }
+                }
+                else if (!keys.isEmpty()) {
                     List<String> command = new ArrayList<>();
                     command.add("DEL");
                     keys.forEach((key) -> command.add((String) key));

@@ -218,12 +218,18 @@ class JobOrchestratorTests {
             assertThat(this.store.find(first).orElseThrow().status()).isEqualTo(JobStatus.RUNNING);
             assertThat(node.orchestrator().runningJobs()).as("an attempt whose outcome is being written").contains(first);
             assertThat(this.leases.holder(JobLeases.resource(first))).as("its lease, kept").isPresent();
-            // Both outcomes wait to be written (the second behind the first): they count against the claims' room,
-            // so the node holds no more than its worker and its prefetch.
+            // Both outcomes wait to be written (the second behind the first). Up to workers + prefetch (2) of them
+            // leave the claims' room free: a third and a fourth job are claimed and run meanwhile; with four outcomes
+            // waiting, the fifth is not claimed (the node holds at most 2 jobs to run and 2 more being written).
             await().atMost(WAIT).until(() -> node.orchestrator().runningJobs().equals(Set.of(first, second)));
             JobId third = node.queue().enqueue("gated", "third");
+            await().atMost(WAIT).until(() -> node.orchestrator().runningJobs().equals(Set.of(first, second, third)));
+            JobId fourth = node.queue().enqueue("gated", "fourth");
+            await().atMost(WAIT).until(() -> node.orchestrator().runningJobs()
+                .equals(Set.of(first, second, third, fourth)));
+            JobId fifth = node.queue().enqueue("gated", "fifth");
             node.orchestrator().poll().toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
-            assertThat(this.store.find(third).orElseThrow().status()).isEqualTo(JobStatus.ENQUEUED);
+            assertThat(this.store.find(fifth).orElseThrow().status()).isEqualTo(JobStatus.ENQUEUED);
             assertThat(node.orchestrator().prefetchedJobs()).isEmpty();
         }
         finally {
@@ -231,9 +237,49 @@ class JobOrchestratorTests {
         }
         awaitStatus(first, JobStatus.SUCCEEDED);
         awaitStatus(second, JobStatus.SUCCEEDED);
+        await().atMost(WAIT).until(() -> this.metrics.outcomes.size() == 5);
         await().atMost(WAIT).until(() -> node.orchestrator().runningJobs().isEmpty());
-        await().atMost(WAIT).until(() -> this.metrics.outcomes.size() == 3);
         assertThat(this.metrics.outcomes).containsOnly("gated:succeeded");
+    }
+
+    @Test
+    void aJobWhoseOutcomeIsBeingWrittenLeavesItsRoomToTheNextClaim() throws Exception {
+        List<String> ran = new CopyOnWriteArrayList<>();
+        CountDownLatch heldMayReturn = new CountDownLatch(1);
+        Node node = prefetchingNode("node-1", 1, 0, Duration.ofSeconds(30), JobHandler.of("quick", String.class,
+                (payload, context) -> {
+                    if (payload.equals("held")) {
+                        heldMayReturn.await();
+                    }
+                    ran.add(payload);
+                }));
+        CountDownLatch mayBeWritten = new CountDownLatch(1);
+        JobId held;
+        JobId next;
+        try {
+            held = node.queue().enqueue("quick", "held");
+            this.store.holdFinishOf(held, mayBeWritten);
+            heldMayReturn.countDown();
+            awaitLatch(this.store.finishHeld);
+            // One worker, no prefetch: before, the job whose outcome was being written held the only room, and the
+            // next job waited for that commit; now it is claimed and runs while the outcome is written.
+            next = node.queue().enqueue("quick", "next");
+            await().atMost(WAIT).until(() -> ran.contains("next"));
+            assertThat(this.store.find(held).orElseThrow().status()).isEqualTo(JobStatus.RUNNING);
+            await().atMost(WAIT).until(() -> node.orchestrator().runningJobs().equals(Set.of(held, next)));
+            // Two outcomes being written, one more than workers + prefetch: no room is left for a claim.
+            JobId third = node.queue().enqueue("quick", "third");
+            node.orchestrator().poll().toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+            assertThat(this.store.find(third).orElseThrow().status()).isEqualTo(JobStatus.ENQUEUED);
+            assertThat(ran).doesNotContain("third");
+        }
+        finally {
+            mayBeWritten.countDown();
+        }
+        awaitStatus(held, JobStatus.SUCCEEDED);
+        awaitStatus(next, JobStatus.SUCCEEDED);
+        await().atMost(WAIT).until(() -> ran.contains("third"));
+        await().atMost(WAIT).until(() -> node.orchestrator().runningJobs().isEmpty());
     }
 
     @Test

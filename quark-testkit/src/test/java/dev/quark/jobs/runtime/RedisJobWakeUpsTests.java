@@ -27,7 +27,7 @@ import dev.quark.jobs.store.JobTransition;
 import dev.quark.jobs.store.redis.RedisJobStore;
 import dev.quark.jobs.store.redis.RedisRecurringJobStore;
 import dev.quark.lease.redis.RedisLeaseStore;
-import dev.quark.testkit.server.RedisTestConnections;
+import dev.quark.testkit.server.RedisTestArea;
 import dev.quark.testkit.server.RedisTestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -76,6 +76,8 @@ class RedisJobWakeUpsTests {
 
     private static String prefix;
 
+    private static RedisTestArea redisArea;
+
     private static StringRedisTemplate redis;
 
     private static RedisLeaseStore leases;
@@ -102,23 +104,26 @@ class RedisJobWakeUpsTests {
 
     @BeforeAll
     static void connect() {
-        RedisTestServer server = RedisTestServer.get();
-        prefix = server.uniqueKeyPrefix(RedisJobWakeUpsTests.class);
-        connectionFactory = RedisTestConnections.connect(server);
+        use(RedisTestArea.onServer(RedisJobWakeUpsTests.class));
+    }
+
+    /**
+     * Runs the tests in a room on a Redis; a subclass that hides {@link #connect()} runs them on another Redis.
+     * @param room the factory and the key prefix, closed after the tests
+     */
+    static void use(RedisTestArea room) {
+        redisArea = room;
+        prefix = room.prefix();
+        connectionFactory = room.connectionFactory();
         redis = new StringRedisTemplate(connectionFactory);
         leases = new RedisLeaseStore(connectionFactory, prefix, Clock.systemUTC());
     }
 
     @AfterAll
     static void disconnect() {
-        if (redis != null) {
-            Set<String> keys = redis.keys(prefix + "*");
-            if (keys != null && !keys.isEmpty()) {
-                redis.delete(keys);
-            }
-        }
-        if (connectionFactory != null) {
-            connectionFactory.destroy();
+        if (redisArea != null) {
+            redisArea.close();
+            redisArea = null;
         }
     }
 

@@ -10,8 +10,7 @@ import dev.quark.lease.Lease;
 import dev.quark.lease.LeaseStore;
 import dev.quark.testkit.lease.FencedRecords;
 import dev.quark.testkit.lease.LeaseStoreContractTests;
-import dev.quark.testkit.server.RedisTestConnections;
-import dev.quark.testkit.server.RedisTestServer;
+import dev.quark.testkit.server.RedisTestArea;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -48,8 +47,6 @@ class RedisLeaseStoreTests extends LeaseStoreContractTests {
             return 1
             """, Long.class);
 
-    private static RedisTestServer server;
-
     private static String prefix;
 
     private static LettuceConnectionFactory connectionFactory;
@@ -58,22 +55,30 @@ class RedisLeaseStoreTests extends LeaseStoreContractTests {
 
     private static StringRedisTemplate redis;
 
+    private static RedisTestArea area;
+
     @BeforeAll
     static void connect() {
-        server = RedisTestServer.get();
-        prefix = server.uniqueKeyPrefix(RedisLeaseStoreTests.class);
-        connectionFactory = RedisTestConnections.connect(server);
+        use(RedisTestArea.onServer(RedisLeaseStoreTests.class));
+    }
+
+    /**
+     * Runs the tests in a room on a Redis; a subclass that hides {@link #connect()} runs them on another Redis.
+     * @param room the factory and the key prefix, closed after the tests
+     */
+    static void use(RedisTestArea room) {
+        area = room;
+        prefix = room.prefix();
+        connectionFactory = room.connectionFactory();
         store = new RedisLeaseStore(connectionFactory, prefix, Clock.systemUTC());
         redis = new StringRedisTemplate(connectionFactory);
     }
 
     @AfterAll
     static void disconnect() {
-        if (connectionFactory != null) {
-            connectionFactory.destroy();
-        }
-        if (server != null && prefix != null) {
-            server.deleteKeys(prefix);
+        if (area != null) {
+            area.close();
+            area = null;
         }
     }
 

@@ -7,7 +7,6 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -34,8 +33,7 @@ import dev.quark.messaging.store.MessageStatus;
 import dev.quark.messaging.store.StoredMessage;
 import dev.quark.messaging.store.redis.RedisOutboxStore;
 import dev.quark.testkit.ManualClock;
-import dev.quark.testkit.server.RedisTestConnections;
-import dev.quark.testkit.server.RedisTestServer;
+import dev.quark.testkit.server.RedisTestArea;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -50,22 +48,28 @@ class RedisOutboxDispatcherTests {
 
     private static String prefix;
 
+    private static RedisTestArea redisArea;
+
     @BeforeAll
     static void connect() {
-        RedisTestServer server = RedisTestServer.get();
-        prefix = server.uniqueKeyPrefix(RedisOutboxDispatcherTests.class);
-        connectionFactory = RedisTestConnections.connect(server);
+        use(RedisTestArea.onServer(RedisOutboxDispatcherTests.class));
+    }
+
+    /**
+     * Runs the tests in a room on a Redis; a subclass that hides {@link #connect()} runs them on another Redis.
+     * @param room the factory and the key prefix, closed after the tests
+     */
+    static void use(RedisTestArea room) {
+        redisArea = room;
+        prefix = room.prefix();
+        connectionFactory = room.connectionFactory();
     }
 
     @AfterAll
     static void disconnect() {
-        if (connectionFactory != null) {
-            StringRedisTemplate redis = new StringRedisTemplate(connectionFactory);
-            Set<String> keys = redis.keys(prefix + "*");
-            if (keys != null && !keys.isEmpty()) {
-                redis.delete(keys);
-            }
-            connectionFactory.destroy();
+        if (redisArea != null) {
+            redisArea.close();
+            redisArea = null;
         }
     }
 

@@ -18,7 +18,7 @@ import dev.quark.reminder.ReminderUpdate;
 import dev.quark.runtime.ActorAddress;
 import dev.quark.testkit.ManualClock;
 import dev.quark.testkit.reminder.ReminderTableContractTests;
-import dev.quark.testkit.server.RedisTestConnections;
+import dev.quark.testkit.server.RedisTestArea;
 import dev.quark.testkit.server.RedisTestServer;
 import io.lettuce.core.event.connection.ConnectedEvent;
 import io.lettuce.core.resource.ClientResources;
@@ -39,31 +39,37 @@ import static org.awaitility.Awaitility.await;
 
 class RedisReminderTableTests extends ReminderTableContractTests {
 
-    private static RedisTestServer server;
-
     private static String prefix;
 
     private static LettuceConnectionFactory connectionFactory;
 
     private static RedisReminderTable table;
 
+    private static RedisTestArea area;
+
     private static final ManualClock changeClock = new ManualClock();
 
     @BeforeAll
     static void connect() {
-        server = RedisTestServer.get();
-        prefix = server.uniqueKeyPrefix(RedisReminderTableTests.class);
-        connectionFactory = RedisTestConnections.connect(server);
+        use(RedisTestArea.onServer(RedisReminderTableTests.class));
+    }
+
+    /**
+     * Runs the tests in a room on a Redis; a subclass that hides {@link #connect()} runs them on another Redis.
+     * @param room the factory and the key prefix, closed after the tests
+     */
+    static void use(RedisTestArea room) {
+        area = room;
+        prefix = room.prefix();
+        connectionFactory = room.connectionFactory();
         table = new RedisReminderTable(connectionFactory, prefix, RedisReminderTable.DEFAULT_REPLY_TIMEOUT, changeClock);
     }
 
     @AfterAll
     static void disconnect() {
-        if (connectionFactory != null) {
-            connectionFactory.destroy();
-        }
-        if (server != null && prefix != null) {
-            server.deleteKeys(prefix);
+        if (area != null) {
+            area.close();
+            area = null;
         }
     }
 
@@ -232,6 +238,7 @@ class RedisReminderTableTests extends ReminderTableContractTests {
         AtomicInteger connected = new AtomicInteger();
         var counting = resources.eventBus().get().filter(ConnectedEvent.class::isInstance)
             .subscribe((event) -> connected.incrementAndGet());
+        RedisTestServer server = RedisTestServer.get();
         RedisStandaloneConfiguration configuration = new RedisStandaloneConfiguration(server.host(), server.port());
         if (server.password() != null) {
             configuration.setPassword(server.password());
@@ -275,6 +282,7 @@ class RedisReminderTableTests extends ReminderTableContractTests {
         AtomicInteger connected = new AtomicInteger();
         var counting = resources.eventBus().get().filter(ConnectedEvent.class::isInstance)
             .subscribe((event) -> connected.incrementAndGet());
+        RedisTestServer server = RedisTestServer.get();
         RedisStandaloneConfiguration configuration = new RedisStandaloneConfiguration(server.host(), server.port());
         if (server.password() != null) {
             configuration.setPassword(server.password());

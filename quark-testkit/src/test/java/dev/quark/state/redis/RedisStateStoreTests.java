@@ -4,8 +4,7 @@ import java.util.Map;
 
 import dev.quark.state.StateKey;
 import dev.quark.state.StateStore;
-import dev.quark.testkit.server.RedisTestConnections;
-import dev.quark.testkit.server.RedisTestServer;
+import dev.quark.testkit.server.RedisTestArea;
 import dev.quark.testkit.state.StateStoreContractTests;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -19,29 +18,35 @@ import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 class RedisStateStoreTests extends StateStoreContractTests {
 
-    private static RedisTestServer server;
-
     private static String prefix;
 
     private static LettuceConnectionFactory connectionFactory;
 
     private static RedisStateStore store;
 
+    private static RedisTestArea area;
+
     @BeforeAll
     static void connect() {
-        server = RedisTestServer.get();
-        prefix = server.uniqueKeyPrefix(RedisStateStoreTests.class);
-        connectionFactory = RedisTestConnections.connect(server);
+        use(RedisTestArea.onServer(RedisStateStoreTests.class));
+    }
+
+    /**
+     * Runs the tests in a room on a Redis; a subclass that hides {@link #connect()} runs them on another Redis.
+     * @param room the factory and the key prefix, closed after the tests
+     */
+    static void use(RedisTestArea room) {
+        area = room;
+        prefix = room.prefix();
+        connectionFactory = room.connectionFactory();
         store = new RedisStateStore(connectionFactory, prefix);
     }
 
     @AfterAll
     static void disconnect() {
-        if (connectionFactory != null) {
-            connectionFactory.destroy();
-        }
-        if (server != null && prefix != null) {
-            server.deleteKeys(prefix);
+        if (area != null) {
+            area.close();
+            area = null;
         }
     }
 

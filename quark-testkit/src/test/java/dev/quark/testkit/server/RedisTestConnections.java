@@ -2,6 +2,10 @@ package dev.quark.testkit.server;
 
 import java.time.Duration;
 
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+
+import org.springframework.data.redis.connection.RedisClusterConfiguration;
 import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
@@ -27,6 +31,24 @@ public final class RedisTestConnections {
         }
         LettuceConnectionFactory factory = new LettuceConnectionFactory(configuration,
                 LettuceClientConfiguration.builder().commandTimeout(Duration.ofSeconds(10)).build());
+        factory.afterPropertiesSet();
+        factory.start();
+        return factory;
+    }
+
+    /**
+     * Connects to a test Redis Cluster: its masters as the seed nodes, the same command timeout, the topology refreshed
+     * as Lettuce's adaptive triggers (a MOVED or ASK redirection, a lost node) tell.
+     * @param cluster the cluster
+     * @return a started connection factory
+     */
+    public static LettuceConnectionFactory connect(RedisClusterTestServer cluster) {
+        RedisClusterConfiguration configuration = new RedisClusterConfiguration(cluster.nodes());
+        ClusterClientOptions options = ClusterClientOptions.builder()
+            .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder().enableAllAdaptiveRefreshTriggers().build())
+            .build();
+        LettuceConnectionFactory factory = new LettuceConnectionFactory(configuration,
+                LettuceClientConfiguration.builder().commandTimeout(Duration.ofSeconds(10)).clientOptions(options).build());
         factory.afterPropertiesSet();
         factory.start();
         return factory;

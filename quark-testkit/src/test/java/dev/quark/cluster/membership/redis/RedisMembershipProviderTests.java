@@ -18,6 +18,7 @@ import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.membership.Suspicion;
 import dev.quark.redis.RedisChannelSubscriptions;
 import dev.quark.testkit.cluster.MembershipProviderContractTests;
+import dev.quark.testkit.server.RedisTestArea;
 import dev.quark.testkit.server.RedisTestServer;
 import dev.quark.testkit.server.TcpProxy;
 import io.lettuce.core.api.async.RedisAsyncCommands;
@@ -53,11 +54,22 @@ class RedisMembershipProviderTests extends MembershipProviderContractTests {
     /** The subscriptions of this class's watches, as a Spring context's bean; closed after all its tests. */
     private static RedisChannelSubscriptions subscriptions;
 
+    private static RedisTestArea area;
+
     @BeforeAll
     static void connect() {
         server = RedisTestServer.get();
-        prefix = server.uniqueKeyPrefix(RedisMembershipProviderTests.class);
-        connectionFactory = connectionFactory(server.host(), server.port());
+        use(RedisTestArea.onServer(RedisMembershipProviderTests.class));
+    }
+
+    /**
+     * Runs the tests in a room on a Redis; a subclass that hides {@link #connect()} runs them on another Redis.
+     * @param room the factory and the key prefix, closed after the tests
+     */
+    static void use(RedisTestArea room) {
+        area = room;
+        prefix = room.prefix();
+        connectionFactory = room.connectionFactory();
         redis = new StringRedisTemplate(connectionFactory);
         subscriptions = new RedisChannelSubscriptions();
     }
@@ -88,11 +100,9 @@ class RedisMembershipProviderTests extends MembershipProviderContractTests {
         if (subscriptions != null) {
             subscriptions.close();
         }
-        if (connectionFactory != null) {
-            connectionFactory.destroy();
-        }
-        if (server != null && prefix != null) {
-            server.deleteKeys(prefix);
+        if (area != null) {
+            area.close();
+            area = null;
         }
     }
 

@@ -9,8 +9,7 @@ import dev.quark.durabletasks.store.NewInstance;
 import dev.quark.durabletasks.store.TaskMessage;
 import dev.quark.durabletasks.history.EventRaised;
 import dev.quark.testkit.durabletasks.DurableTaskStoreContractTests;
-import dev.quark.testkit.server.RedisTestConnections;
-import dev.quark.testkit.server.RedisTestServer;
+import dev.quark.testkit.server.RedisTestArea;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -30,22 +29,30 @@ class RedisDurableTaskStoreTests extends DurableTaskStoreContractTests {
 
     private static StringRedisTemplate redis;
 
+    private static RedisTestArea area;
+
     @BeforeAll
     static void connect() {
-        RedisTestServer server = RedisTestServer.get();
-        prefix = server.uniqueKeyPrefix(RedisDurableTaskStoreTests.class);
-        connectionFactory = RedisTestConnections.connect(server);
+        use(RedisTestArea.onServer(RedisDurableTaskStoreTests.class));
+    }
+
+    /**
+     * Runs the tests in a room on a Redis; a subclass that hides {@link #connect()} runs them on another Redis.
+     * @param room the factory and the key prefix, closed after the tests
+     */
+    static void use(RedisTestArea room) {
+        area = room;
+        prefix = room.prefix();
+        connectionFactory = room.connectionFactory();
         store = new RedisDurableTaskStore(connectionFactory, prefix);
         redis = new StringRedisTemplate(connectionFactory);
     }
 
     @AfterAll
     static void disconnect() {
-        if (redis != null) {
-            RedisTestServer.get().deleteKeys(prefix);
-        }
-        if (connectionFactory != null) {
-            connectionFactory.destroy();
+        if (area != null) {
+            area.close();
+            area = null;
         }
     }
 

@@ -11,8 +11,7 @@ import dev.quark.jobs.store.NewJob;
 import dev.quark.lease.LeaseStore;
 import dev.quark.lease.redis.RedisLeaseStore;
 import dev.quark.testkit.jobs.JobStoreContractTests;
-import dev.quark.testkit.server.RedisTestConnections;
-import dev.quark.testkit.server.RedisTestServer;
+import dev.quark.testkit.server.RedisTestArea;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -34,11 +33,21 @@ class RedisJobStoreTests extends JobStoreContractTests {
 
     private static StringRedisTemplate redis;
 
+    private static RedisTestArea area;
+
     @BeforeAll
     static void connect() {
-        RedisTestServer server = RedisTestServer.get();
-        prefix = server.uniqueKeyPrefix(RedisJobStoreTests.class);
-        connectionFactory = RedisTestConnections.connect(server);
+        use(RedisTestArea.onServer(RedisJobStoreTests.class));
+    }
+
+    /**
+     * Runs the tests in a room on a Redis; a subclass that hides {@link #connect()} runs them on another Redis.
+     * @param room the factory and the key prefix, closed after the tests
+     */
+    static void use(RedisTestArea room) {
+        area = room;
+        prefix = room.prefix();
+        connectionFactory = room.connectionFactory();
         store = new RedisJobStore(connectionFactory, prefix);
         leases = new RedisLeaseStore(connectionFactory, prefix, Clock.systemUTC());
         redis = new StringRedisTemplate(connectionFactory);
@@ -46,14 +55,9 @@ class RedisJobStoreTests extends JobStoreContractTests {
 
     @AfterAll
     static void disconnect() {
-        if (redis != null) {
-            Set<String> keys = redis.keys(prefix + "*");
-            if (keys != null && !keys.isEmpty()) {
-                redis.delete(keys);
-            }
-        }
-        if (connectionFactory != null) {
-            connectionFactory.destroy();
+        if (area != null) {
+            area.close();
+            area = null;
         }
     }
 

@@ -3,7 +3,6 @@ package dev.quark.messaging.store.redis;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -24,8 +23,7 @@ import org.springframework.transaction.support.TransactionOperations;
 import dev.quark.messaging.runtime.DefaultInbox;
 import dev.quark.messaging.store.InboxStore;
 import dev.quark.testkit.messaging.InboxStoreContractTests;
-import dev.quark.testkit.server.RedisTestConnections;
-import dev.quark.testkit.server.RedisTestServer;
+import dev.quark.testkit.server.RedisTestArea;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -41,25 +39,30 @@ class RedisInboxStoreTests extends InboxStoreContractTests {
 
     private static StringRedisTemplate redis;
 
+    private static RedisTestArea area;
+
     @BeforeAll
     static void connect() {
-        RedisTestServer server = RedisTestServer.get();
-        prefix = server.uniqueKeyPrefix(RedisInboxStoreTests.class);
-        connectionFactory = RedisTestConnections.connect(server);
+        use(RedisTestArea.onServer(RedisInboxStoreTests.class));
+    }
+
+    /**
+     * Runs the tests in a room on a Redis; a subclass that hides {@link #connect()} runs them on another Redis.
+     * @param room the factory and the key prefix, closed after the tests
+     */
+    static void use(RedisTestArea room) {
+        area = room;
+        prefix = room.prefix();
+        connectionFactory = room.connectionFactory();
         store = new RedisInboxStore(connectionFactory, prefix);
         redis = new StringRedisTemplate(connectionFactory);
     }
 
     @AfterAll
     static void disconnect() {
-        if (redis != null) {
-            Set<String> keys = redis.keys(prefix + "*");
-            if (keys != null && !keys.isEmpty()) {
-                redis.delete(keys);
-            }
-        }
-        if (connectionFactory != null) {
-            connectionFactory.destroy();
+        if (area != null) {
+            area.close();
+            area = null;
         }
     }
 

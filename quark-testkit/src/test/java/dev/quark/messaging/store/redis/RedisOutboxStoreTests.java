@@ -22,8 +22,7 @@ import dev.quark.messaging.store.OutboxStore;
 import dev.quark.messaging.store.StoredMessage;
 import dev.quark.state.redis.RedisStateAttachment;
 import dev.quark.testkit.messaging.OutboxStoreContractTests;
-import dev.quark.testkit.server.RedisTestConnections;
-import dev.quark.testkit.server.RedisTestServer;
+import dev.quark.testkit.server.RedisTestArea;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
@@ -39,25 +38,30 @@ class RedisOutboxStoreTests extends OutboxStoreContractTests {
 
     private static StringRedisTemplate redis;
 
+    private static RedisTestArea area;
+
     @BeforeAll
     static void connect() {
-        RedisTestServer server = RedisTestServer.get();
-        prefix = server.uniqueKeyPrefix(RedisOutboxStoreTests.class);
-        connectionFactory = RedisTestConnections.connect(server);
+        use(RedisTestArea.onServer(RedisOutboxStoreTests.class));
+    }
+
+    /**
+     * Runs the tests in a room on a Redis; a subclass that hides {@link #connect()} runs them on another Redis.
+     * @param room the factory and the key prefix, closed after the tests
+     */
+    static void use(RedisTestArea room) {
+        area = room;
+        prefix = room.prefix();
+        connectionFactory = room.connectionFactory();
         store = new RedisOutboxStore(connectionFactory, prefix);
         redis = new StringRedisTemplate(connectionFactory);
     }
 
     @AfterAll
     static void disconnect() {
-        if (redis != null) {
-            Set<String> keys = redis.keys(prefix + "*");
-            if (keys != null && !keys.isEmpty()) {
-                redis.delete(keys);
-            }
-        }
-        if (connectionFactory != null) {
-            connectionFactory.destroy();
+        if (area != null) {
+            area.close();
+            area = null;
         }
     }
 
