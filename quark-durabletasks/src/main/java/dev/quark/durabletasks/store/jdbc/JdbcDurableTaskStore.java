@@ -78,9 +78,12 @@ import org.springframework.transaction.support.TransactionOperations;
  * instead of waiting), sets owner, expiry and a new token and returns them; an instance's history and visible
  * messages are then read for the whole batch in a second statement. The commit, the completion and the retry clear
  * the lease in the statement that writes them. A commit may also lease the activity calls it queues to the
- * committing worker ({@link #commitLeasingActivities}), in its own statement. Round trips per orchestration step: a
- * share of one claim and one read, and the commit; per activity attempt: a share of one claim (none for a call its
- * step's commit leased), and the completion. A lease's expiry is set and
+ * committing worker ({@link #commitLeasingActivities}), in its own statement. Commits (without sub-orchestrations)
+ * and activity completions are written in groups ({@link GroupedWrites}): one that finds none of its kind in flight is
+ * written at once, and those that arrive meanwhile are written together in the next statement, each still fenced by
+ * its own token and history length, so that a burst of them costs one statement and one WAL flush. Round trips per
+ * orchestration step: a share of one claim and one read, and a share of a commit; per activity attempt: a share of
+ * one claim (none for a call its step's commit leased), and a share of a completion. A lease's expiry is set and
  * compared on the server's clock ({@code clock_timestamp()}), so that workers whose clocks disagree never take over
  * each other's live work. Visibility is compared with the instants callers pass, from their clock; instance ids are
  * compared and ordered byte-wise ({@code collate "C"}), as Java compares strings.
@@ -108,6 +111,12 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
      * every turn of its loop. A release within the interval is notified at its end.
      */
     static final Duration RELEASE_NOTICE_INTERVAL = Duration.ofMillis(250);
+
+    /** The most steps' commits written in one statement ({@link GroupedWrites}). */
+    static final int MAX_COMMITS_PER_STATEMENT = 32;
+
+    /** The most activity completions written in one statement ({@link GroupedWrites}). */
+    static final int MAX_COMPLETIONS_PER_STATEMENT = 256;
 
     private static final String FINAL = "('COMPLETED', 'FAILED', 'TERMINATED')";
 
@@ -150,6 +159,12 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
     private final ThrottledNotice releaseNotice;
 
     private final LaterWorkNotices laterNotices = new LaterWorkNotices();
+
+    private final GroupedWrites<CommitWrite, Written> commits = new GroupedWrites<>(MAX_COMMITS_PER_STATEMENT,
+            this::writeAll, (write) -> writeAll(List.of(write)).get(0));
+
+    private final GroupedWrites<Completion, Boolean> completions = new GroupedWrites<>(MAX_COMPLETIONS_PER_STATEMENT,
+            this::completeAll, this::completeAlone);
 
     private final Clock clock;
 
@@ -475,7 +490,7 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
 
     private List<ActivityWorkItem> written(OrchestrationCommit commit, ActivityLeases leases) {
         if (commit.children().isEmpty()) {
-            return leased(commit, write(commit, commit.messages(), leases));
+            return leased(commit, this.commits.write(new CommitWrite(commit, commit.messages(), leases)));
         }
         return Objects.requireNonNull(this.transactions.execute((status) -> {
             Written written = write(commit, List.of(), leases);
@@ -511,84 +526,85 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
     }
 
     private Written write(OrchestrationCommit commit, List<TaskMessage> messages, ActivityLeases leases) {
-        int length = commit.continueAsNew() ? 0 : commit.expectedHistoryLength() + commit.events().size();
-        FailureDetails failure = commit.failure();
-        List<HistoryEvent> events = commit.events();
-        Integer[] sequences = new Integer[events.size()];
-        String[] eventTypes = new String[events.size()];
-        String[] eventJson = new String[events.size()];
-        for (int i = 0; i < events.size(); i++) {
-            sequences[i] = commit.expectedHistoryLength() + i;
-            eventTypes[i] = StoreJson.type(events.get(i));
-            eventJson[i] = StoreJson.write(events.get(i));
-        }
-        MessageColumns sent = new MessageColumns(messages);
-        List<NewActivity> activities = commit.activities();
-        String[] ids = new String[activities.size()];
-        String[] instanceIds = new String[activities.size()];
-        Integer[] executions = new Integer[activities.size()];
-        Integer[] taskIds = new Integer[activities.size()];
-        String[] names = new String[activities.size()];
-        @Nullable String[] inputs = new String[activities.size()];
-        String[] options = new String[activities.size()];
-        String[] scheduledAt = new String[activities.size()];
-        for (int i = 0; i < activities.size(); i++) {
-            NewActivity activity = activities.get(i);
-            ids[i] = activity.id();
-            instanceIds[i] = activity.instanceId();
-            executions[i] = activity.execution();
-            taskIds[i] = activity.taskId();
-            names[i] = activity.name();
-            inputs[i] = activity.input();
-            options[i] = StoreJson.write(activity.options());
-            scheduledAt[i] = activity.scheduledAt().toString();
-        }
-        String matched = " exists (select 1 from updated)";
-        long[] matchedCount = new long[1];
+        return writeAll(List.of(new CommitWrite(commit, messages, leases))).get(0);
+    }
+
+    /**
+     * Writes commits in one statement, each as if alone: every row list of every commit passed as arrays
+     * ({@code unnest}) with the number of its commit in the batch ({@code k}), the instances locked in key order (as
+     * renewals lock them: no deadlock between two statements that share rows), then each instance updated only for
+     * its commit's token and expected history length, and each commit's history deletion or append, consumed messages,
+     * new messages and activity calls written only when its own update matched ({@code join updated}). A commit that
+     * matched nothing writes nothing and leaves the others of the batch alone. One statement is one implicit
+     * transaction and one WAL flush.
+     */
+    private List<Written> writeAll(List<CommitWrite> batch) {
+        CommitColumns columns = new CommitColumns(batch);
+        Map<Integer, Boolean> matched = new LinkedHashMap<>();
         Map<String, Long> tokens = new LinkedHashMap<>();
-        this.jdbc.sql("with updated as (update " + this.instances + " set status = ?, output = ?, failure = ?, "
-                + "history_length = ?, updated_at = ?, execution = execution + ?, "
-                + "input = case when ? then ? else input end, custom_status = coalesce(?, custom_status), "
-                + "orchestration_version = coalesce(?, orchestration_version), lease_owner = null, lease_expires_at = null "
-                + "where instance_id = ? and lease_token = ? and history_length = ? returning 1), "
-                + "cleared as (delete from " + this.history + " where ?::boolean and instance_id = ? and" + matched + "), "
+        this.jdbc.sql("with c as (select * from unnest(?::int[], ?::text[], ?::bigint[], ?::int[], ?::text[], ?::text[], "
+                + "?::text[], ?::int[], ?::text[], ?::int[], ?::boolean[], ?::text[], ?::text[], ?::int[]) as c(k, "
+                + "instance_id, token, expected, status, output, failure, length, updated_at, execution_step, renewed, "
+                + "next_input, custom_status, version)), "
+                + "locked as (select lk.instance_id from " + this.instances + " lk where lk.instance_id = any(?::text[]) "
+                + "order by lk.instance_id for update of lk), "
+                + "updated as (update " + this.instances + " i set status = c.status, output = c.output, "
+                + "failure = c.failure, history_length = c.length, updated_at = c.updated_at::timestamptz, "
+                + "execution = i.execution + c.execution_step, "
+                + "input = case when c.renewed then c.next_input else i.input end, "
+                + "custom_status = coalesce(c.custom_status, i.custom_status), "
+                + "orchestration_version = coalesce(c.version, i.orchestration_version), lease_owner = null, "
+                + "lease_expires_at = null from c where i.instance_id = any(array(select instance_id from locked)) "
+                + "and i.instance_id = c.instance_id and i.lease_token = c.token and i.history_length = c.expected "
+                + "returning c.k, c.instance_id, c.renewed), "
+                + "cleared as (delete from " + this.history + " h where ?::boolean "
+                + "and h.instance_id = any(array(select instance_id from updated where renewed))), "
                 + "appended as (insert into " + this.history + " (instance_id, sequence, event_type, event) "
-                + "select ?, h.sequence, h.event_type, h.event from unnest(?::int[], ?::text[], ?::text[]) "
-                + "as h(sequence, event_type, event) where" + matched + "), "
-                + "consumed as (delete from " + this.messages + " where instance_id = ? and id = any(?::bigint[]) and"
-                + matched + "), "
-                + "sent as (" + sent.insert(this.messages, this.instances, matched) + "), "
+                + "select u.instance_id, h.sequence, h.event_type, h.event from unnest(?::int[], ?::int[], ?::text[], "
+                + "?::text[]) as h(k, sequence, event_type, event) join updated u on u.k = h.k), "
+                + "consumed as (delete from " + this.messages + " m using unnest(?::int[], ?::bigint[]) as x(k, id) "
+                + "join updated u on u.k = x.k where m.id = any(?::bigint[]) and m.id = x.id "
+                + "and m.instance_id = u.instance_id), "
+                + "sent as (insert into " + this.messages + " (instance_id, execution, event_type, event, visible_at) "
+                + "select m.instance_id, m.execution, m.event_type, m.event, m.visible_at::timestamptz "
+                + "from unnest(?::int[], ?::text[], ?::int[], ?::text[], ?::text[], ?::text[]) with ordinality "
+                + "as m(k, instance_id, execution, event_type, event, visible_at, n) join updated u on u.k = m.k "
+                + "where exists (select 1 from " + this.instances + " t where t.instance_id = m.instance_id) "
+                + "order by m.n), "
                 + "queued as (insert into " + this.activities + " (id, instance_id, execution, task_id, name, input, "
                 + "options, attempt, scheduled_at, visible_at, lease_token, lease_owner, lease_expires_at) "
                 + "select a.id, a.instance_id, a.execution, a.task_id, a.name, a.input, a.options, 1, "
                 + "a.scheduled_at::timestamptz, a.scheduled_at::timestamptz, "
-                + "case when a.n <= ? then nextval('" + this.tokens + "') end, case when a.n <= ? then ?::text end, "
-                + "case when a.n <= ? then " + LEASED_FOR + " end "
-                + "from unnest(?::text[], ?::text[], ?::int[], ?::int[], ?::text[], ?::text[], ?::text[], ?::text[]) "
-                + "with ordinality as a(id, instance_id, execution, task_id, name, input, options, scheduled_at, n) "
-                + "where" + matched + " on conflict (id) do nothing returning id, lease_token) "
-                + "select (select count(*) from updated), q.id, q.lease_token from (select 1) one "
-                + "left join queued q on q.lease_token is not null")
-            .params(args(commit.status().name(), commit.output(), (failure != null) ? StoreJson.write(failure) : null,
-                    length, timestamp(commit.updatedAt()), commit.continueAsNew() ? 1 : 0, commit.continueAsNew(),
-                    commit.nextInput(), commit.customStatus(),
-                    commit.startedVersion().isPresent() ? commit.startedVersion().getAsInt() : null,
-                    commit.instanceId(), commit.token().value(),
-                    commit.expectedHistoryLength(),
-                    commit.continueAsNew(), commit.instanceId(),
-                    commit.instanceId(), sequences, eventTypes, eventJson,
-                    commit.instanceId(), commit.consumedMessages().toArray(Long[]::new),
-                    sent.instanceIds, sent.executions, sent.eventTypes, sent.events, sent.visibleAt,
-                    leases.limit(), leases.limit(), leases.owner(), leases.limit(), leases.durationMillis(),
-                    ids, instanceIds, executions, taskIds, names, inputs, options, scheduledAt))
+                + "case when a.leased then nextval('" + this.tokens + "') end, case when a.leased then a.owner end, "
+                + "case when a.leased then clock_timestamp() + a.lease_millis * interval '1 millisecond' end "
+                + "from unnest(?::int[], ?::text[], ?::text[], ?::int[], ?::int[], ?::text[], ?::text[], ?::text[], "
+                + "?::text[], ?::boolean[], ?::text[], ?::bigint[]) with ordinality as a(k, id, instance_id, execution, "
+                + "task_id, name, input, options, scheduled_at, leased, owner, lease_millis, n) "
+                + "join updated u on u.k = a.k order by a.n on conflict (id) do nothing returning id, lease_token) "
+                + "select u.k, null, null::bigint from updated u "
+                + "union all select null, q.id, q.lease_token from queued q where q.lease_token is not null")
+            .params(columns.params())
             .query((row) -> {
-                matchedCount[0] = row.getLong(1);
-                String id = row.getString(2);
-                if (id != null) {
-                    tokens.put(id, row.getLong(3));
+                int k = row.getInt(1);
+                if (!row.wasNull()) {
+                    matched.put(k, true);
+                }
+                else {
+                    tokens.put(Objects.requireNonNull(row.getString(2)), row.getLong(3));
                 }
             });
-        return new Written(matchedCount[0] == 1, tokens);
+        List<Written> written = new ArrayList<>(batch.size());
+        for (int k = 0; k < batch.size(); k++) {
+            Map<String, Long> leased = new LinkedHashMap<>();
+            for (NewActivity activity : batch.get(k).commit().activities()) {
+                Long token = tokens.get(activity.id());
+                if (token != null) {
+                    leased.put(activity.id(), token);
+                }
+            }
+            written.add(new Written(matched.containsKey(k + 1), leased));
+        }
+        return written;
     }
 
     private RuntimeException refusal(OrchestrationCommit commit) {
@@ -648,17 +664,71 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
 
     @Override
     public boolean completeActivity(String activityId, FencingToken token, TaskMessage outcome) {
-        // One statement, atomic on its own: the call's deletion and, only when it deleted the call, the outcome's
-        // insert (for an instance that has not finished, as send does).
+        return this.completions.write(new Completion(activityId, token, outcome));
+    }
+
+    /** Returns how many commits wait for the ones being written; for tests. */
+    int queuedCommits() {
+        return this.commits.queued();
+    }
+
+    /** Returns how many completions wait for the ones being written; for tests. */
+    int queuedCompletions() {
+        return this.completions.queued();
+    }
+
+    /**
+     * Records one completion in one statement, atomic on its own: the call's deletion and, only when it deleted the
+     * call, the outcome's insert (for an instance that has not finished, as send does).
+     */
+    private boolean completeAlone(Completion completion) {
+        TaskMessage outcome = completion.outcome();
         return this.jdbc.sql("with done as (delete from " + this.activities + " where id = ? and lease_token = ? "
                 + "returning id), recorded as (insert into " + this.messages + " (instance_id, execution, event_type, "
                 + "event, visible_at) select ?, ?, ?, ?, ? from done where exists (select 1 from " + this.instances
                 + " where instance_id = ? and status not in " + FINAL + ")) select count(*) from done")
-            .params(args(activityId, token.value(), outcome.instanceId(), outcome.execution(),
+            .params(args(completion.activityId(), completion.token().value(), outcome.instanceId(), outcome.execution(),
                     StoreJson.type(outcome.event()), StoreJson.write(outcome.event()), timestamp(outcome.visibleAt()),
                     outcome.instanceId()))
             .query(Long.class)
             .single() == 1;
+    }
+
+    /**
+     * Records the completions that queued while another was written in one statement (see {@link GroupedWrites}):
+     * each call deleted if it still holds its token, its rows locked in key order as renewals lock them (two
+     * statements that lock rows they share in different orders could deadlock), and each deleted call's outcome
+     * inserted in the batch's order, for an instance that has not finished.
+     */
+    private List<Boolean> completeAll(List<Completion> batch) {
+        int size = batch.size();
+        String[] ids = new String[size];
+        Long[] tokens = new Long[size];
+        List<TaskMessage> outcomes = new ArrayList<>(size);
+        for (int i = 0; i < size; i++) {
+            ids[i] = batch.get(i).activityId();
+            tokens[i] = batch.get(i).token().value();
+            outcomes.add(batch.get(i).outcome());
+        }
+        MessageColumns sent = new MessageColumns(outcomes);
+        Set<Completed> deleted = new HashSet<>(this.jdbc.sql("with done as (delete from " + this.activities + " a using ("
+                + lockedInKeyOrder(this.activities, "id") + ") r where a.id = r.id returning a.id, a.lease_token), "
+                + "recorded as (insert into " + this.messages + " (instance_id, execution, event_type, event, visible_at) "
+                + "select m.instance_id, m.execution, m.event_type, m.event, m.visible_at::timestamptz "
+                + "from unnest(?::text[], ?::bigint[], ?::text[], ?::int[], ?::text[], ?::text[], ?::text[]) "
+                + "with ordinality as m(id, token, instance_id, execution, event_type, event, visible_at, n) "
+                + "join done d on d.id = m.id and d.lease_token = m.token where exists (select 1 from " + this.instances
+                + " i where i.instance_id = m.instance_id and i.status not in " + FINAL + ") order by m.n) "
+                + "select id, lease_token from done")
+            .params(args(ids, tokens, ids, tokens, sent.instanceIds, sent.executions, sent.eventTypes, sent.events,
+                    sent.visibleAt))
+            .query((row, number) -> new Completed(Objects.requireNonNull(row.getString(1)), row.getLong(2)))
+            .list());
+        List<Boolean> results = new ArrayList<>(size);
+        for (int i = 0; i < size; i++) {
+            results.add(deleted.contains(new Completed(ids[i], tokens[i])));
+        }
+        return results;
     }
 
     @Override
@@ -969,6 +1039,140 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
     @Override
     public String toString() {
         return "JdbcDurableTaskStore[table " + this.instances + "]";
+    }
+
+    /** A commit to write, with the messages to write with it and the activity calls to lease. */
+    private record CommitWrite(OrchestrationCommit commit, List<TaskMessage> messages, ActivityLeases leases) {
+    }
+
+    /**
+     * A batch of commits as one array per column, numbered from 1 in the batch ({@code k}), and the rows of each (its
+     * events, consumed messages, new messages and activity calls) as arrays that carry their commit's number.
+     */
+    private static final class CommitColumns {
+
+        private final List<@Nullable Object> params = new ArrayList<>();
+
+        CommitColumns(List<CommitWrite> batch) {
+            int size = batch.size();
+            Integer[] ks = new Integer[size];
+            String[] instanceIds = new String[size];
+            Long[] tokens = new Long[size];
+            Integer[] expected = new Integer[size];
+            String[] statuses = new String[size];
+            @Nullable String[] outputs = new String[size];
+            @Nullable String[] failures = new String[size];
+            Integer[] lengths = new Integer[size];
+            String[] updatedAt = new String[size];
+            Integer[] executionSteps = new Integer[size];
+            Boolean[] renewed = new Boolean[size];
+            @Nullable String[] nextInputs = new String[size];
+            @Nullable String[] customStatuses = new String[size];
+            @Nullable Integer[] versions = new Integer[size];
+            List<Integer> eventKs = new ArrayList<>();
+            List<Integer> sequences = new ArrayList<>();
+            List<String> eventTypes = new ArrayList<>();
+            List<String> eventJson = new ArrayList<>();
+            List<Integer> consumedKs = new ArrayList<>();
+            List<Long> consumed = new ArrayList<>();
+            List<Integer> sentKs = new ArrayList<>();
+            List<TaskMessage> sent = new ArrayList<>();
+            List<Integer> callKs = new ArrayList<>();
+            List<NewActivity> calls = new ArrayList<>();
+            List<Boolean> leased = new ArrayList<>();
+            List<@Nullable String> owners = new ArrayList<>();
+            List<Long> leaseMillis = new ArrayList<>();
+            for (int i = 0; i < size; i++) {
+                int k = i + 1;
+                OrchestrationCommit commit = batch.get(i).commit();
+                ActivityLeases leases = batch.get(i).leases();
+                FailureDetails failure = commit.failure();
+                ks[i] = k;
+                instanceIds[i] = commit.instanceId();
+                tokens[i] = commit.token().value();
+                expected[i] = commit.expectedHistoryLength();
+                statuses[i] = commit.status().name();
+                outputs[i] = commit.output();
+                failures[i] = (failure != null) ? StoreJson.write(failure) : null;
+                lengths[i] = commit.continueAsNew() ? 0 : commit.expectedHistoryLength() + commit.events().size();
+                updatedAt[i] = commit.updatedAt().toString();
+                executionSteps[i] = commit.continueAsNew() ? 1 : 0;
+                renewed[i] = commit.continueAsNew();
+                nextInputs[i] = commit.nextInput();
+                customStatuses[i] = commit.customStatus();
+                versions[i] = commit.startedVersion().isPresent() ? commit.startedVersion().getAsInt() : null;
+                List<HistoryEvent> events = commit.events();
+                for (int e = 0; e < events.size(); e++) {
+                    eventKs.add(k);
+                    sequences.add(commit.expectedHistoryLength() + e);
+                    eventTypes.add(StoreJson.type(events.get(e)));
+                    eventJson.add(StoreJson.write(events.get(e)));
+                }
+                for (Long id : commit.consumedMessages()) {
+                    consumedKs.add(k);
+                    consumed.add(id);
+                }
+                for (TaskMessage message : batch.get(i).messages()) {
+                    sentKs.add(k);
+                    sent.add(message);
+                }
+                List<NewActivity> activities = commit.activities();
+                for (int a = 0; a < activities.size(); a++) {
+                    callKs.add(k);
+                    calls.add(activities.get(a));
+                    boolean lease = a < leases.limit();
+                    leased.add(lease);
+                    owners.add(lease ? leases.owner() : null);
+                    leaseMillis.add(leases.durationMillis());
+                }
+            }
+            MessageColumns messages = new MessageColumns(sent);
+            int count = calls.size();
+            String[] callIds = new String[count];
+            String[] callInstances = new String[count];
+            Integer[] callExecutions = new Integer[count];
+            Integer[] taskIds = new Integer[count];
+            String[] names = new String[count];
+            @Nullable String[] inputs = new String[count];
+            String[] options = new String[count];
+            String[] scheduledAt = new String[count];
+            for (int a = 0; a < count; a++) {
+                NewActivity activity = calls.get(a);
+                callIds[a] = activity.id();
+                callInstances[a] = activity.instanceId();
+                callExecutions[a] = activity.execution();
+                taskIds[a] = activity.taskId();
+                names[a] = activity.name();
+                inputs[a] = activity.input();
+                options[a] = StoreJson.write(activity.options());
+                scheduledAt[a] = activity.scheduledAt().toString();
+            }
+            this.params.addAll(Arrays.asList(ks, instanceIds, tokens, expected, statuses, outputs, failures, lengths,
+                    updatedAt, executionSteps, renewed, nextInputs, customStatuses, versions));
+            this.params.add(instanceIds);
+            this.params.add(Arrays.asList(renewed).contains(true));
+            this.params.addAll(Arrays.asList(eventKs.toArray(Integer[]::new), sequences.toArray(Integer[]::new),
+                    eventTypes.toArray(String[]::new), eventJson.toArray(String[]::new)));
+            Long[] consumedIds = consumed.toArray(Long[]::new);
+            this.params.addAll(Arrays.asList(consumedKs.toArray(Integer[]::new), consumedIds, consumedIds));
+            this.params.addAll(Arrays.asList(sentKs.toArray(Integer[]::new), messages.instanceIds, messages.executions,
+                    messages.eventTypes, messages.events, messages.visibleAt));
+            this.params.addAll(Arrays.asList(callKs.toArray(Integer[]::new), callIds, callInstances, callExecutions,
+                    taskIds, names, inputs, options, scheduledAt, leased.toArray(Boolean[]::new),
+                    owners.toArray(String[]::new), leaseMillis.toArray(Long[]::new)));
+        }
+
+        List<@Nullable Object> params() {
+            return this.params;
+        }
+    }
+
+    /** An activity call's outcome to record, for the call's token. */
+    private record Completion(String activityId, FencingToken token, TaskMessage outcome) {
+    }
+
+    /** A call a grouped completion deleted, with the token it held. */
+    private record Completed(String activityId, long token) {
     }
 
     private record Current(@Nullable Long token, int historyLength) {
