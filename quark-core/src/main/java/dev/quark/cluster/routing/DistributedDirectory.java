@@ -999,7 +999,9 @@ final class DistributedDirectory implements ActivationHook {
      * ({@link SilentPreviousOwners}): the next first registrations pass it over at once. For a type not placed with
      * its parent nobody is asked once every silo that may host activations has reported its re-registrations done
      * for the view in which this silo gained the address's partition, or a newer one ({@link RegistrationRounds}):
-     * every live activation there is registered here by then, whatever the previous owners hold.
+     * every live activation there is registered here by then, whatever the previous owners hold; unless this silo
+     * owned the address before a view between within the window ({@link ViewTracker#regainedWithinWindow}), where a
+     * host that skipped those views reported its round without registering anything again.
      * @throws SiloUnavailableException when strict and a live previous owner did not answer
      */
     private void adoptFromPreviousOwners(ActorAddress address, ClusterView view, boolean strict) {
@@ -1086,7 +1088,9 @@ final class DistributedDirectory implements ActivationHook {
      * its parent): a previous owner's entry for a live activation is then registered here already, or was removed.
      */
     private boolean registeredAgainEverywhere(ActorAddress address) {
-        if (this.silo.placedWithParent(address.typeName())) {
+        // Away and back within the window: a host that skipped the views between saw no move and registered nothing
+        // again, yet reports its round, while a silo of those views may still hold the actor's entry.
+        if (this.silo.placedWithParent(address.typeName()) || this.views.regainedWithinWindow(address, this.partitions)) {
             return false;
         }
         long gained = this.views.gainedAt(address, this.partitions);

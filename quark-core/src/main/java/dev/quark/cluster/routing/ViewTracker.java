@@ -228,6 +228,32 @@ final class ViewTracker {
     }
 
     /**
+     * Tells whether this silo owns an actor now, owned it in an earlier view within the hand-off window and another
+     * silo owned it in a view between: the ownership went away and came back. A silo that read neither of the views
+     * between (membership moved on twice within one read) saw no move and registered nothing again, so its round's
+     * report says nothing about the actor's entry.
+     * @param address the actor
+     * @param placement the placement the views are read with
+     * @return whether this silo regained the actor within the window
+     */
+    synchronized boolean regainedWithinWindow(ActorAddress address, PlacementDirector placement) {
+        prune(this.clock.millis());
+        if (!this.self.equals(placement.ownerOf(address, this.current))) {
+            return false;
+        }
+        boolean lost = false;
+        for (PastView view : this.past) {
+            if (!ownedBySelf(address, placement, view.view(), false)) {
+                lost = true;
+            }
+            else if (lost) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
      * Tells whether this silo owns an actor now and its first view replaced the one before within the hand-off
      * window. An earlier incarnation of this silo, with the same id, may have owned the actor before this one
      * started (a restart), and nothing in the views tells: its entries went with it, as with an owner that

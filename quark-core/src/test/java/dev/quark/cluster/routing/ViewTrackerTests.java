@@ -49,9 +49,31 @@ class ViewTrackerTests {
         this.tracker.install(two);
         this.tracker.install(view(9, this.zero, this.one));
         assertThat(this.tracker.gainedAt(moved, PARTITIONS)).isEqualTo(7);
+        assertThat(this.tracker.regainedWithinWindow(moved, PARTITIONS)).as("gained, never owned before").isFalse();
         assertThat(this.tracker.gainedAt(elsewhere, PARTITIONS)).isZero();
         // Owned since this silo's first view, which replaced one without it: gained then.
         assertThat(this.tracker.gainedAt(kept, PARTITIONS)).isEqualTo(4);
+    }
+
+    /**
+     * Ownership that went away and came back within the window: a silo that read neither view between saw no move, so
+     * the new owner must not take its round's report for the actor's re-registration.
+     */
+    @Test
+    void anActorThatWentAwayAndCameBackWithinTheWindowWasRegained() {
+        ClusterView before = view(3, this.zero, this.one);
+        ClusterView joined = view(5, this.zero, this.one, this.two);
+        ClusterView left = view(6, this.zero, this.one);
+        ActorAddress awayAndBack = addressWhere((address) -> "silo-1".equals(PARTITIONS.ownerOf(address, before))
+                && "silo-2".equals(PARTITIONS.ownerOf(address, joined)));
+        ActorAddress kept = addressWhere((address) -> "silo-1".equals(PARTITIONS.ownerOf(address, joined)));
+        this.tracker.install(before);
+        this.tracker.install(joined);
+        assertThat(this.tracker.regainedWithinWindow(awayAndBack, PARTITIONS)).as("owned by silo-2 now").isFalse();
+        this.tracker.install(left);
+        assertThat(this.tracker.regainedWithinWindow(awayAndBack, PARTITIONS)).isTrue();
+        assertThat(this.tracker.gainedAt(awayAndBack, PARTITIONS)).isEqualTo(6);
+        assertThat(this.tracker.regainedWithinWindow(kept, PARTITIONS)).as("never lost").isFalse();
     }
 
     @Test
