@@ -53,7 +53,10 @@ import static org.awaitility.Awaitility.await;
  * registration asks the live previous owners for their entry within the hand-off window (a leaver's included), and
  * only types placed with their parent ask them before a lookup; one that does not answer does not hold a
  * registration for the hand-off timeout, and a registration answered by the old owner after the view moved the
- * partition is registered again with the new owner.
+ * partition is registered again with the new owner. A first registration of a type not placed with its parent stops
+ * asking once every silo has reported its re-registrations for the view in which the partition was gained, and not
+ * before: not while a leaving silo has not reported, a silo reported only an older view, or only an earlier
+ * incarnation of a silo reported; nor ever within the window when the partition went away and came back.
  */
 class DirectoryOwnerChangeTests {
 
@@ -244,9 +247,17 @@ class DirectoryOwnerChangeTests {
         DirectoryEntry candidate = new DirectoryEntry("silo-0", 1, 7);
         this.transport.handler().receive(directoryRequestFrom("silo-0", 112, "Spot", ids.get(1),
                 new DirectoryRequest(DirectoryRequest.Operation.REGISTER, candidate)));
+        assertThat(answerWithoutAskingPreviousOwners(112, "silo-0")).isEqualTo(candidate);
+    }
+
+    /**
+     * The answer to a registration from a silo, within 10 s, decoded; fails when this silo asks a previous owner for
+     * its entry ({@code LOOKUP_HELD}) first.
+     */
+    private @Nullable DirectoryEntry answerWithoutAskingPreviousOwners(long registrationId, String registeringSilo)
+            throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        Envelope answer = null;
-        while (answer == null && System.nanoTime() < deadline) {
+        while (System.nanoTime() < deadline) {
             Envelope sent = this.transport.sent.poll(100, TimeUnit.MILLISECONDS);
             if (sent == null) {
                 continue;
@@ -254,12 +265,206 @@ class DirectoryOwnerChangeTests {
             assertThat(sent.kind() == Envelope.Kind.DIRECTORY
                     && DirectoryRequest.decode(sent.payload()).operation() == DirectoryRequest.Operation.LOOKUP_HELD)
                 .as("a LOOKUP_HELD sent after every silo reported its round: %s", sent).isFalse();
-            if ("silo-0".equals(sent.targetSiloId()) && sent.correlationId() == 112) {
-                answer = sent;
+            if (registeringSilo.equals(sent.targetSiloId()) && sent.correlationId() == registrationId) {
+                assertThat(sent.kind()).isEqualTo(Envelope.Kind.RESPONSE);
+                return DirectoryRequest.decodeAnswer(sent.payload());
             }
         }
-        assertThat(answer).as("the answer to the registration after the rounds").isNotNull();
-        assertThat(DirectoryRequest.decodeAnswer(answer.payload())).isEqualTo(candidate);
+        throw new AssertionError("no answer to registration " + registrationId + " within 10 s");
+    }
+
+    /**
+     * The rounds count a silo that is leaving ({@code SHUTTING_DOWN}, off the ring, its activations still running
+     * until they are handed off): silo-2 and silo-3 started together, then silo-3 began to leave and its partitions
+     * moved to silo-2. Until silo-3 has reported its round for that view, a first registration there (of an
+     * activation here) still asks it for the entry it holds and takes it (the call goes to silo-3); once it has, a
+     * first registration asks nobody.
+     */
+    @Test
+    void aFirstRegistrationStillAsksThePreviousOwnerWhileALeavingSiloHasNotReportedItsRound()
+            throws InterruptedException, IOException {
+        this.routing = SiloRouting.builder("silo-2", this.transport).clock(this.clock)
+            .handoffTimeout(Duration.ofSeconds(30))
+            .handoffWindow(Duration.ofSeconds(60))
+            .build();
+        this.runtime = this.routing.configure(ActorRuntime.builder().actor(SpotActor.class, SpotActor::new)).build();
+        SiloAddress address = listen();
+        Instant now = Instant.now();
+        Set<String> types = Set.of("Spot");
+        SiloEntry self = new SiloEntry("silo-2", address, now, SiloStatus.ACTIVE, now, 1, types, List.of());
+        ClusterView before = ClusterView.of(MembershipSnapshot.of(1, List.of(self,
+                new SiloEntry("silo-3", SILO_3, now, SiloStatus.ACTIVE, now, 1, types, List.of()))), 150);
+        ClusterView leaving = ClusterView.of(MembershipSnapshot.of(2, List.of(self,
+                new SiloEntry("silo-3", SILO_3, now, SiloStatus.SHUTTING_DOWN, now, 1, types, List.of()))), 150);
+        List<String> ids = IntStream.range(0, 100_000).mapToObj((i) -> "spot-" + i)
+            .filter((candidate) -> "silo-3"
+                .equals(DistributedDirectory.PARTITIONS.ownerOf(new ActorAddress("Spot", candidate), before)))
+            .limit(2)
+            .toList();
+        HeldViewSource views = HeldViewSource.of(before);
+        this.routing.follow(views);
+        views.install(leaving);
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.routing.view().version() == 2);
+        roundReported(2);
+
+        CompletableFuture.runAsync(() -> this.runtime.get(Spot.class, ids.get(0)).where());
+        Envelope asked = sentDirectory(DirectoryRequest.Operation.LOOKUP_HELD, "silo-3");
+        assertThat(asked.actorId()).isEqualTo(ids.get(0));
+        reply(asked, Envelope.Kind.RESPONSE, DirectoryRequest.encodeAnswer(new DirectoryEntry("silo-3", 1, 5)));
+        assertThat(callSent("silo-3").actorId()).as("the call, sent where the entry taken from silo-3 says")
+            .isEqualTo(ids.get(0));
+
+        roundDone("silo-3", 2);
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.routing.directoryRoundsReported(2));
+        assertThat(CompletableFuture.supplyAsync(() -> this.runtime.get(Spot.class, ids.get(1)).where()))
+            .succeedsWithin(Duration.ofSeconds(5))
+            .isEqualTo("silo-2");
+        assertThat(this.transport.sent).as("what the registration after silo-3's round asked")
+            .noneMatch((sent) -> sent.kind() == Envelope.Kind.DIRECTORY && ids.get(1).equals(sent.actorId())
+                    && DirectoryRequest.decode(sent.payload()).operation() == DirectoryRequest.Operation.LOOKUP_HELD);
+    }
+
+    /**
+     * A silo reported its round only for a view older than the one in which silo-2 gained the partition (silo-3's
+     * leave): its re-registrations for the leave may still be on their way, so a first registration there still
+     * asks the leaver for the entry it holds and takes it; once that silo has reported the newer round, a first
+     * registration asks nobody.
+     */
+    @Test
+    void aFirstRegistrationStillAsksThePreviousOwnerWhileASiloReportedOnlyAnOlderRound()
+            throws InterruptedException, IOException {
+        List<String> ids = spotsOfALeavingPreviousOwner(2);
+        roundReported(2);
+        roundDone("silo-0", 1);
+        roundDone("silo-3", 2);
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.routing.directoryRoundsReported(1));
+        DirectoryEntry onTheLeaver = new DirectoryEntry("silo-3", 1, 5);
+
+        this.transport.handler().receive(directoryRequestFrom("silo-0", 201, "Spot", ids.get(0),
+                new DirectoryRequest(DirectoryRequest.Operation.REGISTER, new DirectoryEntry("silo-0", 1, 7))));
+        reply(heldEntryAsked(201, "silo-0"), Envelope.Kind.RESPONSE, DirectoryRequest.encodeAnswer(onTheLeaver));
+        assertThat(DirectoryRequest.decodeAnswer(answerTo(201, "silo-0").payload()))
+            .as("the registration while silo-0 reported only version 1: the leaver's entry").isEqualTo(onTheLeaver);
+
+        roundDone("silo-0", 2);
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.routing.directoryRoundsReported(2));
+        DirectoryEntry candidate = new DirectoryEntry("silo-0", 1, 8);
+        this.transport.handler().receive(directoryRequestFrom("silo-0", 202, "Spot", ids.get(1),
+                new DirectoryRequest(DirectoryRequest.Operation.REGISTER, candidate)));
+        assertThat(answerWithoutAskingPreviousOwners(202, "silo-0")).isEqualTo(candidate);
+    }
+
+    /**
+     * A silo reported its round for the view in which silo-2 started, then restarted under the same id (a new
+     * epoch): the report was its earlier incarnation's, and says nothing of what the new one hosts. A first
+     * registration in a range silo-2 gained in that view still asks the guessed previous owner and takes its
+     * entry; once the new incarnation has reported, a first registration asks nobody.
+     */
+    @Test
+    void aFirstRegistrationStillAsksThePreviousOwnerWhenTheRoundWasReportedByAnEarlierIncarnation()
+            throws InterruptedException, IOException {
+        this.routing = SiloRouting.builder("silo-2", this.transport).clock(this.clock)
+            .handoffTimeout(Duration.ofSeconds(30))
+            .handoffWindow(Duration.ofSeconds(60))
+            .build();
+        this.runtime = this.routing.configure(ActorRuntime.builder().actor(SpotActor.class, SpotActor::new)).build();
+        SiloAddress address = listen();
+        Instant now = Instant.now();
+        Set<String> types = Set.of("Spot");
+        SiloEntry self = new SiloEntry("silo-2", address, now, SiloStatus.ACTIVE, now, 1, types, List.of());
+        SiloEntry answering = new SiloEntry("silo-3", SILO_3, now, SiloStatus.ACTIVE, now, 1, types, List.of());
+        ClusterView started = ClusterView.of(MembershipSnapshot.of(1, List.of(self, answering,
+                new SiloEntry("silo-0", SILO_0, now, SiloStatus.ACTIVE, now, 1, types, List.of()))), 150);
+        ClusterView restarted = ClusterView.of(MembershipSnapshot.of(2, List.of(self, answering,
+                new SiloEntry("silo-0", SILO_0, now, SiloStatus.ACTIVE, now, 2, types, List.of()))), 150);
+        HeldViewSource views = HeldViewSource.of(started);
+        this.routing.follow(views);
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.routing.view().version() == 1);
+        List<String> ids = spotsGainedFrom(started, HashRing.of(List.of("silo-0", "silo-3"), 150), "silo-3", 2);
+        roundReported(1);
+        roundDone("silo-0", 1, 1);
+        roundDone("silo-3", 1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.routing.directoryRoundsReported(1));
+        views.install(restarted);
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.routing.view().version() == 2);
+        DirectoryEntry heldByTheGuess = new DirectoryEntry("silo-3", 1, 5);
+
+        this.transport.handler().receive(directoryRequestFrom("silo-0", 2, 301, "Spot", ids.get(0),
+                new DirectoryRequest(DirectoryRequest.Operation.REGISTER, new DirectoryEntry("silo-0", 2, 7))));
+        reply(heldEntryAsked(301, "silo-0"), Envelope.Kind.RESPONSE, DirectoryRequest.encodeAnswer(heldByTheGuess));
+        assertThat(DirectoryRequest.decodeAnswer(answerTo(301, "silo-0").payload()))
+            .as("the registration while only silo-0's earlier incarnation reported: the guessed owner's entry")
+            .isEqualTo(heldByTheGuess);
+
+        roundDone("silo-0", 2, 2);
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.routing.directoryRoundsReported(1));
+        DirectoryEntry candidate = new DirectoryEntry("silo-0", 2, 8);
+        this.transport.handler().receive(directoryRequestFrom("silo-0", 2, 302, "Spot", ids.get(1),
+                new DirectoryRequest(DirectoryRequest.Operation.REGISTER, candidate)));
+        assertThat(answerWithoutAskingPreviousOwners(302, "silo-0")).isEqualTo(candidate);
+    }
+
+    /**
+     * silo-2 owned a partition, silo-3 joined and took it, then began to leave and it came back to silo-2, all
+     * within the hand-off window. A silo that read neither of the views between saw no move, registered nothing
+     * again and still reported its round, so even once every silo has reported its round for the view that gave
+     * the partition back, a first registration there asks silo-3 for the entry it holds and takes it.
+     */
+    @Test
+    void aFirstRegistrationInARangeThatWentAwayAndCameBackAsksThePreviousOwnerEvenOnceEverySiloReportedItsRound()
+            throws InterruptedException, IOException {
+        this.routing = SiloRouting.builder("silo-2", this.transport).clock(this.clock)
+            .handoffTimeout(Duration.ofSeconds(30))
+            .handoffWindow(Duration.ofSeconds(60))
+            .build();
+        this.runtime = this.routing.configure(ActorRuntime.builder().actor(SpotActor.class, SpotActor::new)).build();
+        SiloAddress address = listen();
+        Instant now = Instant.now();
+        Set<String> types = Set.of("Spot");
+        SiloEntry self = new SiloEntry("silo-2", address, now, SiloStatus.ACTIVE, now, 1, types, List.of());
+        SiloEntry caller = new SiloEntry("silo-0", SILO_0, now, SiloStatus.ACTIVE, now, 1, types, List.of());
+        ClusterView owned = ClusterView.of(MembershipSnapshot.of(1, List.of(self, caller)), 150);
+        ClusterView joined = ClusterView.of(MembershipSnapshot.of(2, List.of(self, caller,
+                new SiloEntry("silo-3", SILO_3, now, SiloStatus.ACTIVE, now, 1, types, List.of()))), 150);
+        ClusterView back = ClusterView.of(MembershipSnapshot.of(3, List.of(self, caller,
+                new SiloEntry("silo-3", SILO_3, now, SiloStatus.SHUTTING_DOWN, now, 1, types, List.of()))), 150);
+        String id = idWhere("spot-", (candidate) -> {
+            ActorAddress spot = new ActorAddress("Spot", candidate);
+            return "silo-2".equals(DistributedDirectory.PARTITIONS.ownerOf(spot, owned))
+                    && "silo-3".equals(DistributedDirectory.PARTITIONS.ownerOf(spot, joined))
+                    && "silo-2".equals(DistributedDirectory.PARTITIONS.ownerOf(spot, back));
+        });
+        HeldViewSource views = HeldViewSource.of(owned);
+        this.routing.follow(views);
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.routing.view().version() == 1);
+        // The first view's guess (its ring without silo-2) passes out of the window: silo-3 is the only previous owner.
+        this.clock.advance(Duration.ofSeconds(61));
+        views.install(joined);
+        views.install(back);
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.routing.view().version() == 3);
+        roundReported(3);
+        roundDone("silo-0", 3);
+        roundDone("silo-3", 3);
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.routing.directoryRoundsReported(3));
+        DirectoryEntry onTheLeaver = new DirectoryEntry("silo-3", 1, 5);
+
+        this.transport.handler().receive(directoryRequestFrom("silo-0", 401, "Spot", id,
+                new DirectoryRequest(DirectoryRequest.Operation.REGISTER, new DirectoryEntry("silo-0", 1, 7))));
+        reply(heldEntryAsked(401, "silo-0"), Envelope.Kind.RESPONSE, DirectoryRequest.encodeAnswer(onTheLeaver));
+        assertThat(DirectoryRequest.decodeAnswer(answerTo(401, "silo-0").payload()))
+            .as("the registration in the range that came back: silo-3's entry").isEqualTo(onTheLeaver);
+    }
+
+    /** Returns the first call this silo sent a silo within 10 s. */
+    private Envelope callSent(String target) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            Envelope sent = this.transport.sent.poll(100, TimeUnit.MILLISECONDS);
+            if (sent != null && sent.kind() == Envelope.Kind.REQUEST && target.equals(sent.targetSiloId())) {
+                return sent;
+            }
+        }
+        throw new AssertionError("no call sent to " + target + " within 10 s");
     }
 
     private List<DirectoryRequest.Operation> directoryRequestsToSilent() {
@@ -326,6 +531,14 @@ class DirectoryOwnerChangeTests {
      * @return the actor's id
      */
     private String spotOfALeavingPreviousOwner() {
+        return spotsOfALeavingPreviousOwner(1).get(0);
+    }
+
+    /**
+     * As {@link #spotOfALeavingPreviousOwner}, for several actors.
+     * @return their ids
+     */
+    private List<String> spotsOfALeavingPreviousOwner(int count) {
         this.routing = SiloRouting.builder("silo-2", this.transport).clock(this.clock)
             .handoffTimeout(Duration.ofSeconds(30))
             .build();
@@ -340,17 +553,17 @@ class DirectoryOwnerChangeTests {
         ClusterView leaving = ClusterView.of(MembershipSnapshot.of(2, List.of(self, caller,
                 new SiloEntry("silo-3", SILO_3, now, SiloStatus.SHUTTING_DOWN, now, 1, types, List.of()))), 150);
         HashRing beforeThisSilo = HashRing.of(List.of("silo-0", "silo-3"), 150);
-        String id = idWhere("spot-", (candidate) -> {
+        List<String> ids = IntStream.range(0, 100_000).mapToObj((i) -> "spot-" + i).filter((candidate) -> {
             ActorAddress spot = new ActorAddress("Spot", candidate);
             return "silo-3".equals(DistributedDirectory.PARTITIONS.ownerOf(spot, before))
                     && "silo-3".equals(beforeThisSilo.ownerOf(RingHash.of(spot)))
                     && "silo-2".equals(DistributedDirectory.PARTITIONS.ownerOf(spot, leaving));
-        });
+        }).limit(count).toList();
         HeldViewSource views = HeldViewSource.of(before);
         this.routing.follow(views);
         views.install(leaving);
         await().atMost(Duration.ofSeconds(10)).until(() -> this.routing.view().version() == 2);
-        return id;
+        return ids;
     }
 
     /**
@@ -369,7 +582,7 @@ class DirectoryOwnerChangeTests {
                 return sent;
             }
             if (registeringSilo.equals(sent.targetSiloId()) && sent.correlationId() == registrationId) {
-                throw new AssertionError("the registration was answered before the leaving previous owner was "
+                throw new AssertionError("the registration was answered before silo-3, a previous owner, was "
                         + "asked for its entry: " + sent.kind() + " " + ((sent.kind() == Envelope.Kind.RESPONSE)
                                 ? DirectoryRequest.decodeAnswer(sent.payload()) : ""));
             }
@@ -858,8 +1071,14 @@ class DirectoryOwnerChangeTests {
 
     private Envelope directoryRequestFrom(String siloId, long messageId, String type, String id,
             DirectoryRequest request) {
-        return new Envelope(messageId, 0, Envelope.Kind.DIRECTORY, siloId, 1, "silo-0".equals(siloId) ? SILO_0 : SILO_3,
-                "silo-2", 1, type, id, 0, request.encode(), 0, null, Map.of(), this.clock.millis() + 60_000, 1, 0);
+        return directoryRequestFrom(siloId, 1, messageId, type, id, request);
+    }
+
+    private Envelope directoryRequestFrom(String siloId, long epoch, long messageId, String type, String id,
+            DirectoryRequest request) {
+        return new Envelope(messageId, 0, Envelope.Kind.DIRECTORY, siloId, epoch,
+                "silo-0".equals(siloId) ? SILO_0 : SILO_3, "silo-2", 1, type, id, 0, request.encode(), 0, null,
+                Map.of(), this.clock.millis() + 60_000, 1, 0);
     }
 
     /** The answer sent to silo-3 for its request, within 10 s. */
@@ -893,13 +1112,18 @@ class DirectoryOwnerChangeTests {
 
     /** Tells silo-2 that a silo has registered again what it hosts for a membership version. */
     private void roundDone(String siloId, long version) throws IOException {
+        roundDone(siloId, 1, version);
+    }
+
+    /** Tells silo-2 that an incarnation of a silo has registered again what it hosts for a membership version. */
+    private void roundDone(String siloId, long epoch, long version) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(bytes)) {
             out.writeUTF(siloId);
-            out.writeLong(1);
+            out.writeLong(epoch);
             out.writeLong(version);
         }
-        this.transport.handler().receive(new Envelope(93, 0, Envelope.Kind.NOTICE, siloId, 1,
+        this.transport.handler().receive(new Envelope(93, 0, Envelope.Kind.NOTICE, siloId, epoch,
                 "silo-0".equals(siloId) ? SILO_0 : SILO_3, "silo-2", 1, null, null, 0, bytes.toByteArray(), 0, null,
                 Map.of(SiloNotices.TOPIC, RegistrationRounds.TOPIC), 0, 1, 0));
     }
