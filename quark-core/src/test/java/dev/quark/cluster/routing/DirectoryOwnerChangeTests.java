@@ -92,12 +92,7 @@ class DirectoryOwnerChangeTests {
      */
     @Test
     void aDirectoryPlacedActorsFirstRegistrationAsksAPreviousOwnerOnlyWithinTheWindowAndNotForLong() {
-        this.routing = SiloRouting.builder("silo-2", this.transport).clock(this.clock)
-            .handoffTimeout(Duration.ofSeconds(30))
-            .handoffWindow(Duration.ofSeconds(60))
-            .build();
-        this.runtime = this.routing.configure(ActorRuntime.builder().actor(SpotActor.class, SpotActor::new)).build();
-        SiloAddress address = listen();
+        SiloAddress address = startSiloTwoHostingSpots();
         Instant now = Instant.now();
         ClusterView view = ClusterView.of(MembershipSnapshot.of(1, List.of(
                 new SiloEntry("silo-2", address, now, SiloStatus.ACTIVE, now, 1, Set.of("Spot"), List.of()),
@@ -142,12 +137,7 @@ class DirectoryOwnerChangeTests {
     @Test
     void aPreviousOwnerThatDidNotAnswerIsPassedOverByTheNextFirstRegistrationsWhileOneThatAnswersIsStillAsked()
             throws InterruptedException {
-        this.routing = SiloRouting.builder("silo-2", this.transport).clock(this.clock)
-            .handoffTimeout(Duration.ofSeconds(30))
-            .handoffWindow(Duration.ofSeconds(60))
-            .build();
-        this.runtime = this.routing.configure(ActorRuntime.builder().actor(SpotActor.class, SpotActor::new)).build();
-        SiloAddress address = listen();
+        SiloAddress address = startSiloTwoHostingSpots();
         Instant now = Instant.now();
         ClusterView view = ClusterView.of(MembershipSnapshot.of(1, List.of(
                 new SiloEntry("silo-2", address, now, SiloStatus.ACTIVE, now, 1, Set.of("Spot"), List.of()),
@@ -218,12 +208,7 @@ class DirectoryOwnerChangeTests {
     @Test
     void aJoinersFirstRegistrationAsksTheGuessedPreviousOwnerOnlyUntilEverySiloHasRegisteredAgain()
             throws InterruptedException, IOException {
-        this.routing = SiloRouting.builder("silo-2", this.transport).clock(this.clock)
-            .handoffTimeout(Duration.ofSeconds(30))
-            .handoffWindow(Duration.ofSeconds(60))
-            .build();
-        this.runtime = this.routing.configure(ActorRuntime.builder().actor(SpotActor.class, SpotActor::new)).build();
-        SiloAddress address = listen();
+        SiloAddress address = startSiloTwoHostingSpots();
         Instant now = Instant.now();
         ClusterView view = ClusterView.of(MembershipSnapshot.of(1, List.of(
                 new SiloEntry("silo-2", address, now, SiloStatus.ACTIVE, now, 1, Set.of("Spot"), List.of()),
@@ -283,12 +268,7 @@ class DirectoryOwnerChangeTests {
     @Test
     void aFirstRegistrationStillAsksThePreviousOwnerWhileALeavingSiloHasNotReportedItsRound()
             throws InterruptedException, IOException {
-        this.routing = SiloRouting.builder("silo-2", this.transport).clock(this.clock)
-            .handoffTimeout(Duration.ofSeconds(30))
-            .handoffWindow(Duration.ofSeconds(60))
-            .build();
-        this.runtime = this.routing.configure(ActorRuntime.builder().actor(SpotActor.class, SpotActor::new)).build();
-        SiloAddress address = listen();
+        SiloAddress address = startSiloTwoHostingSpots();
         Instant now = Instant.now();
         Set<String> types = Set.of("Spot");
         SiloEntry self = new SiloEntry("silo-2", address, now, SiloStatus.ACTIVE, now, 1, types, List.of());
@@ -363,12 +343,7 @@ class DirectoryOwnerChangeTests {
     @Test
     void aFirstRegistrationStillAsksThePreviousOwnerWhenTheRoundWasReportedByAnEarlierIncarnation()
             throws InterruptedException, IOException {
-        this.routing = SiloRouting.builder("silo-2", this.transport).clock(this.clock)
-            .handoffTimeout(Duration.ofSeconds(30))
-            .handoffWindow(Duration.ofSeconds(60))
-            .build();
-        this.runtime = this.routing.configure(ActorRuntime.builder().actor(SpotActor.class, SpotActor::new)).build();
-        SiloAddress address = listen();
+        SiloAddress address = startSiloTwoHostingSpots();
         Instant now = Instant.now();
         Set<String> types = Set.of("Spot");
         SiloEntry self = new SiloEntry("silo-2", address, now, SiloStatus.ACTIVE, now, 1, types, List.of());
@@ -413,12 +388,7 @@ class DirectoryOwnerChangeTests {
     @Test
     void aFirstRegistrationInARangeThatWentAwayAndCameBackAsksThePreviousOwnerEvenOnceEverySiloReportedItsRound()
             throws InterruptedException, IOException {
-        this.routing = SiloRouting.builder("silo-2", this.transport).clock(this.clock)
-            .handoffTimeout(Duration.ofSeconds(30))
-            .handoffWindow(Duration.ofSeconds(60))
-            .build();
-        this.runtime = this.routing.configure(ActorRuntime.builder().actor(SpotActor.class, SpotActor::new)).build();
-        SiloAddress address = listen();
+        SiloAddress address = startSiloTwoHostingSpots();
         Instant now = Instant.now();
         Set<String> types = Set.of("Spot");
         SiloEntry self = new SiloEntry("silo-2", address, now, SiloStatus.ACTIVE, now, 1, types, List.of());
@@ -1126,6 +1096,20 @@ class DirectoryOwnerChangeTests {
         this.transport.handler().receive(new Envelope(93, 0, Envelope.Kind.NOTICE, siloId, epoch,
                 "silo-0".equals(siloId) ? SILO_0 : SILO_3, "silo-2", 1, null, null, 0, bytes.toByteArray(), 0, null,
                 Map.of(SiloNotices.TOPIC, RegistrationRounds.TOPIC), 0, 1, 0));
+    }
+
+    /**
+     * Starts silo-2 (hand-off timeout 30 s, window 60 s) hosting {@code Spot} actors, on this test's transport and
+     * clock, and listens.
+     * @return its address
+     */
+    private SiloAddress startSiloTwoHostingSpots() {
+        this.routing = SiloRouting.builder("silo-2", this.transport).clock(this.clock)
+            .handoffTimeout(Duration.ofSeconds(30))
+            .handoffWindow(Duration.ofSeconds(60))
+            .build();
+        this.runtime = this.routing.configure(ActorRuntime.builder().actor(SpotActor.class, SpotActor::new)).build();
+        return listen();
     }
 
     private SiloAddress listen() {
