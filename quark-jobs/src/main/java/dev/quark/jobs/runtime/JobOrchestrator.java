@@ -1184,10 +1184,15 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
                     this.owner, execution.job().id(), execution.type(), ex);
         }
         boolean claim;
+        boolean look;
         synchronized (this.lock) {
             claim = this.state == State.RUNNING && claimSize() > 0;
+            look = this.state == State.RUNNING && lookWanted();
         }
-        if (claim && !this.attemptsFailingToStart) {
+        if (look && !this.attemptsFailingToStart) {
+            pollAndLookAhead();
+        }
+        else if (claim && !this.attemptsFailingToStart) {
             poll();
         }
     }
@@ -1205,8 +1210,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
             // With a claim in flight, its reservation may hide the room this slot left; asked to poll, it goes round
             // again when it claimed less than it reserved.
             claim = claimSize() > 0 || this.poll != null;
-            // The last look left out the types without room: this attempt may have freed some.
-            look = this.lookSkipped && claimSize() > 0;
+            look = lookWanted();
         }
         if (look && !this.attemptsFailingToStart) {
             pollAndLookAhead();
@@ -1214,6 +1218,16 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         else if (claim && !this.attemptsFailingToStart) {
             poll();
         }
+    }
+
+    /**
+     * Returns whether the last look for the next due job left out types without room while this node now has room:
+     * an attempt that returned or ended may have freed some. The room the claims in flight reserved counts as free, as
+     * in the look itself ({@link #typesWithRoom()}): the poll of the attempt whose handler returned may hold it, and a
+     * look skipped for that reason would leave the next due job to the tick. Called holding the lock.
+     */
+    private boolean lookWanted() {
+        return this.lookSkipped && claimSize(0) > 0;
     }
 
     /**
