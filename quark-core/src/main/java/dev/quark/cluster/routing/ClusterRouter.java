@@ -550,10 +550,14 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
     private CompletableFuture<@Nullable Object> sendTo(String siloId, ActorCall call, ClusterView view) {
         MethodDescriptor method = call.method();
         SiloEntry target = view.membership().silos().get(siloId);
-        if (target == null || target.status() == SiloStatus.DEAD) {
+        if (target == null) {
             return CompletableFuture.failedFuture(new SiloUnavailableException("Cannot send " + describe(call)
-                    + " to silo " + siloId + ": it is " + ((target == null) ? "not a member" : "dead")
-                    + " in the view of silo " + this.self + " (membership version " + view.version() + ")"));
+                    + " to silo " + siloId + ": it is not a member in the view of silo " + this.self
+                    + " (membership version " + view.version() + ")"));
+        }
+        NotHandedOver dead = deadSinceRouted(target, call, view);
+        if (dead != null) {
+            return CompletableFuture.failedFuture(dead);
         }
         long now = this.clock.millis();
         if (call.deadlineEpochMillis() <= now) {
@@ -571,6 +575,12 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
         NotDelivered leaving = leavingSinceRouted(siloId, call);
         if (leaving != null) {
             return CompletableFuture.failedFuture(leaving);
+        }
+        ClusterView encodedWith = this.views.current();
+        SiloEntry stillTarget = encodedWith.membership().silos().get(siloId);
+        dead = (stillTarget != null) ? deadSinceRouted(stillTarget, call, encodedWith) : null;
+        if (dead != null) {
+            return CompletableFuture.failedFuture(dead);
         }
         boolean oneWay = method.kind() == MethodDescriptor.CallKind.ONE_WAY;
         Messenger.Message message = new Messenger.Message(oneWay ? Envelope.Kind.ONE_WAY : Envelope.Kind.REQUEST,
@@ -708,6 +718,21 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
      * before the hand-over to the transport, after encoding, to keep that window small; a directory-placed
      * activation still hosted by the leaver is served there.
      */
+    /**
+     * A call's failure when its target is {@code DEAD} in this silo's view at the send, though the call was routed
+     * there with an older view: nothing was sent, so it is marked {@link NotHandedOver} and routed again with the
+     * newer view ({@link UnsentCalls} sees the target dead), whatever the actor's placement; {@code null} while the
+     * target is not dead.
+     */
+    private @Nullable NotHandedOver deadSinceRouted(SiloEntry target, ActorCall call, ClusterView view) {
+        if (target.status() != SiloStatus.DEAD) {
+            return null;
+        }
+        return new NotHandedOver(new SiloUnavailableException("Cannot send " + describe(call) + " to silo "
+                + target.siloId() + ": it is dead in the view of silo " + this.self + " (membership version "
+                + view.version() + ")"), Peer.of(target));
+    }
+
     private @Nullable NotDelivered leavingSinceRouted(String siloId, ActorCall call) {
         ClusterView view = this.views.current();
         SiloEntry target = view.membership().silos().get(siloId);

@@ -23,6 +23,7 @@ import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.membership.SiloEntry;
 import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.placement.HashPlacementDirector;
+import dev.quark.cluster.placement.PlacementDirector;
 import dev.quark.cluster.transport.PayloadCodec;
 import dev.quark.cluster.transport.injvm.InJvmNetwork;
 import dev.quark.cluster.transport.jackson.JacksonPayloadCodec;
@@ -40,8 +41,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * A call routed with a view in which its target is active, and sent when the caller's view shows that target
  * leaving ({@code SHUTTING_DOWN}): a hash-placed call is routed again, to the actor's owner in the new view,
  * and never reaches the leaver; a directory-placed call, or one whose target is still active, is sent where it
- * was routed. The caller's view changes between routing and sending through its codec, which encodes the
- * arguments in that window.
+ * was routed. A call whose target is {@code DEAD} in the caller's view when it is sent is routed again, whatever
+ * its placement. The caller's view changes between routing and sending through its placement (right after it
+ * located the actor) or its codec, which encodes the arguments in that window.
  */
 class LeavingTargetAtSendTests {
 
@@ -56,6 +58,9 @@ class LeavingTargetAtSendTests {
     private final List<SiloEntry> entries = new ArrayList<>();
 
     private final List<HeldViewSource> sources = new ArrayList<>();
+
+    /** Run once by the caller's placement, right after it located a test actor placed by hash. */
+    private final AtomicReference<@Nullable Runnable> afterLocating = new AtomicReference<>();
 
     /** Run once by the caller's codec, right before it encodes the arguments of a call to a test actor. */
     private final AtomicReference<@Nullable Runnable> beforeEncoding = new AtomicReference<>();
@@ -115,6 +120,48 @@ class LeavingTargetAtSendTests {
         assertThat(runs("silo-1", id)).isEqualTo(2);
     }
 
+    /**
+     * Located with a view in which its owner is active, the call finds that owner dead in the caller's view when it
+     * is sent: it was not sent, so it is routed again with that view, to the actor's owner there (it failed with
+     * "dead in the view" before).
+     */
+    @Test
+    void aCallWhoseTargetIsDeadWhenItIsSentGoesToTheNewOwner() {
+        startSilos();
+        ClusterView before = view(1, SiloStatus.ACTIVE);
+        ClusterView dead = view(2, SiloStatus.DEAD);
+        String id = idOwnedBy("silo-1", before, "silo-2", dead);
+        follow(before, before, dead);
+        this.afterLocating.set(() -> this.sources.get(0).install(dead));
+
+        assertThat(this.runtimes.get(0).get(Gauge.class, id).where()).isEqualTo("silo-2");
+
+        assertThat(this.afterLocating.get()).as("the view changed between locating and sending").isNull();
+        assertThat(runs("silo-1", id)).as("nothing sent to the dead silo").isZero();
+        assertThat(runs("silo-2", id)).isEqualTo(1);
+    }
+
+    /**
+     * As above, with the caller's view turning the target dead while the call's arguments are encoded. (Sent there
+     * all the same, the dead silo would refuse it unrun, having read the view the call names, and it would be routed
+     * again too: the check saves that round trip.)
+     */
+    @Test
+    void aCallWhoseTargetTurnsDeadWhileItIsEncodedGoesToTheNewOwner() {
+        startSilos();
+        ClusterView before = view(1, SiloStatus.ACTIVE);
+        ClusterView dead = view(2, SiloStatus.DEAD);
+        String id = idOwnedBy("silo-1", before, "silo-2", dead);
+        follow(before, before, dead);
+        this.beforeEncoding.set(() -> this.sources.get(0).install(dead));
+
+        assertThat(this.runtimes.get(0).get(Gauge.class, id).where()).isEqualTo("silo-2");
+
+        assertThat(this.beforeEncoding.get()).isNull();
+        assertThat(runs("silo-1", id)).as("nothing sent to the dead silo").isZero();
+        assertThat(runs("silo-2", id)).isEqualTo(1);
+    }
+
     private static int runs(String siloId, String id) {
         AtomicInteger runs = RUNS.get(siloId + "/" + id);
         return (runs != null) ? runs.get() : 0;
@@ -123,7 +170,8 @@ class LeavingTargetAtSendTests {
     private void startSilos() {
         for (int i = 0; i < 3; i++) {
             String siloId = "silo-" + i;
-            SiloRouting routing = SiloRouting.builder(siloId, this.network.transport()).build();
+            SiloRouting.Builder builder = SiloRouting.builder(siloId, this.network.transport());
+            SiloRouting routing = ((i == 0) ? builder.placement(new HookedPlacement()) : builder).build();
             ActorRuntime runtime = routing.configure(ActorRuntime.builder()
                 .callTimeout(Duration.ofSeconds(20))
                 .actor(GaugeActor.class, () -> new GaugeActor(siloId))
@@ -223,6 +271,24 @@ class LeavingTargetAtSendTests {
         public String where() {
             ran(this.siloId, actorId());
             return this.siloId;
+        }
+    }
+
+    /** The caller's placement: hash placement that runs {@link #afterLocating} once, after it located a gauge. */
+    private final class HookedPlacement implements PlacementDirector {
+
+        private final HashPlacementDirector delegate = new HashPlacementDirector();
+
+        @Override
+        public @Nullable String ownerOf(ActorAddress address, ClusterView view) {
+            String owner = this.delegate.ownerOf(address, view);
+            if (address.typeName().equals("Gauge")) {
+                Runnable hook = LeavingTargetAtSendTests.this.afterLocating.getAndSet(null);
+                if (hook != null) {
+                    hook.run();
+                }
+            }
+            return owner;
         }
     }
 
