@@ -419,7 +419,8 @@ final class IncomingCalls {
                     if (failure != null) {
                         Throwable cause = Messenger.unwrap(failure);
                         boolean inDoubt = cause instanceof OutcomeInDoubt;
-                        if (inDoubt) {
+                        boolean unsent = cause instanceof NotHandedOver;
+                        if (inDoubt || unsent) {
                             cause = Objects.requireNonNull(cause.getCause());
                         }
                         Throwable rejected = CallRejections.of(cause, address.toString(),
@@ -431,6 +432,11 @@ final class IncomingCalls {
                                         + " on to silo " + owner + ", which owns it: " + cause.getMessage(), cause);
                         if (inDoubt && request.kind() != Envelope.Kind.ONE_WAY) {
                             answerFailure(request, refusal, Map.of(IN_DOUBT, "true"));
+                        }
+                        else if (unsent && request.kind() != Envelope.Kind.ONE_WAY) {
+                            // Not handed over to the owner (its link down, its transport closed as it left): the
+                            // call ran nowhere, and its caller may route it again once its view moves on.
+                            answerFailure(request, refusal, Map.of(NOT_DELIVERED, "true"));
                         }
                         else {
                             refuse(request, refusal);

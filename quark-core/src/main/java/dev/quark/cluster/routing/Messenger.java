@@ -71,19 +71,7 @@ final class Messenger {
      */
     CompletableFuture<Envelope> call(Peer target, Message message, Supplier<? extends Throwable> expired,
             String description) {
-        Envelope envelope = envelope(target, message);
-        CompletableFuture<Envelope> answer = this.pending.register(envelope.messageId(), target,
-                envelope.deadlineEpochMillis(), expired, description, true);
-        handOver(target.address(), envelope).whenComplete((sent, failure) -> {
-            if (failure != null) {
-                // The send stage fails only when the envelope was not handed over: the call was not delivered. Only
-                // a target that could not be reached makes it one the routing may send elsewhere.
-                Throwable cause = unwrap(failure);
-                this.pending.fail(envelope.messageId(),
-                        NotHandedOver.isUnreached(cause) ? new NotHandedOver(cause, target) : cause);
-            }
-        });
-        return answer;
+        return awaitAnswer(target, envelope(target, message), expired, description, true);
     }
 
     /**
@@ -111,7 +99,8 @@ final class Messenger {
      * Passes a call this silo does not own on to the silo that does, as a call of this silo's with one
      * forward more and the newer of the two membership versions.
      * @return the stage the owner's answer completes, as for {@link #call} (an unknown outcome is an
-     * {@link OutcomeInDoubt}); for a one-way call, completed with {@code null} once handed over
+     * {@link OutcomeInDoubt}, a call the transport could not hand over a {@link NotHandedOver}); for a one-way call,
+     * completed with {@code null} once handed over
      */
     CompletableFuture<@Nullable Envelope> relay(Envelope call, Peer target, Supplier<? extends Throwable> expired,
             String description) {
@@ -133,7 +122,11 @@ final class Messenger {
                 envelope.deadlineEpochMillis(), expired, description, marksDoubt);
         handOver(target.address(), envelope).whenComplete((sent, failure) -> {
             if (failure != null) {
-                this.pending.fail(envelope.messageId(), unwrap(failure));
+                // The send stage fails only when the envelope was not handed over: the call was not delivered. Only
+                // a target that could not be reached makes it one the routing may send elsewhere.
+                Throwable cause = unwrap(failure);
+                this.pending.fail(envelope.messageId(), (marksDoubt && NotHandedOver.isUnreached(cause))
+                        ? new NotHandedOver(cause, target) : cause);
             }
         });
         return answer;

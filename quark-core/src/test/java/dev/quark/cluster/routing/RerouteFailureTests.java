@@ -52,7 +52,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * for the refusing silo's membership version that times out while the view moved on routes the call with the view
  * there is and gives it its real outcome (it runs once); a transport that throws instead of failing its stage
  * fails the call instead of leaving it waiting; a send that fails for back-pressure, an envelope too large or a
- * refused handshake fails at once, without being routed again.
+ * refused handshake fails at once, without being routed again; a call another silo passed on and could not hand over
+ * to the owner is refused as not run and routed again by its caller.
  */
 class RerouteFailureTests {
 
@@ -75,6 +76,10 @@ class RerouteFailureTests {
 
     /** What the caller's transport does with a request to an address, instead of sending it; null sends it. */
     private final Map<SiloAddress, Function<Envelope, CompletionStage<Void>>> faults = new ConcurrentHashMap<>();
+
+    /** As {@link #faults}, for silo-2's transport (the silo that passes calls on in the forwarding test). */
+    private final Map<SiloAddress, Function<Envelope, CompletionStage<Void>>> forwarderFaults =
+            new ConcurrentHashMap<>();
 
     @AfterEach
     void close() {
@@ -130,6 +135,35 @@ class RerouteFailureTests {
             .havingRootCause()
             .withMessageContaining("the transport threw on a send to silo-2");
         assertThat(runs("silo-1", id) + runs("silo-2", id)).isZero();
+    }
+
+    /**
+     * A call the caller sent to silo-2, which passes it on to silo-1 (the owner in its newer view), where silo-2's
+     * transport cannot hand it over (silo-1's link down, its transport closed as it left): it ran nowhere, so silo-2
+     * refuses it as not run, and the caller routes it again once its view moved on (silo-1 dead, silo-2 the owner
+     * again), instead of failing with silo-2's "cannot pass ... on".
+     */
+    @Test
+    void aCallThatAnotherSiloCouldNotHandOverToTheOwnerIsRoutedAgainByItsCaller() {
+        startSilos();
+        ClusterView before = view(1, SiloStatus.SHUTTING_DOWN);
+        ClusterView rejoined = view(2, SiloStatus.ACTIVE);
+        ClusterView dead = view(3, SiloStatus.DEAD);
+        String id = idOwnedBy("silo-2", before, "silo-1", rejoined);
+        this.forwarderFaults.put(address(1), (envelope) -> CompletableFuture
+            .failedFuture(new SiloUnreachableException("nobody listens at silo-1")));
+        ReadingViewSource caller = new ReadingViewSource(before, dead);
+        this.routings.get(0).follow(caller);
+        this.routings.get(1).follow(HeldViewSource.of(rejoined));
+        this.routings.get(2).follow(new ReadingViewSource(rejoined, dead));
+
+        CompletableFuture<String> where = CompletableFuture
+            .supplyAsync(() -> this.runtimes.get(0).get(Gauge.class, id).where(), this.callers);
+
+        assertThat(where).succeedsWithin(CALL_TIMEOUT).isEqualTo("silo-2");
+        assertThat(caller.refreshesAskedFor).as("asked to catch up with the forwarder's version").contains(2L);
+        assertThat(runs("silo-1", id)).isZero();
+        assertThat(runs("silo-2", id)).as("run once, by the owner in the caller's newer view").isEqualTo(1);
     }
 
     static Stream<RuntimeException> failuresOtherThanAnUnreachableTarget() {
@@ -198,7 +232,9 @@ class RerouteFailureTests {
     private void startSilos() {
         for (int i = 0; i < 3; i++) {
             String siloId = "silo-" + i;
-            Transport transport = (i == 0) ? new FaultyTransport(this.network.transport()) : this.network.transport();
+            Transport transport = (i == 0) ? new FaultyTransport(this.network.transport(), this.faults)
+                    : (i == 2) ? new FaultyTransport(this.network.transport(), this.forwarderFaults)
+                    : this.network.transport();
             SiloRouting routing = SiloRouting.builder(siloId, transport).build();
             ActorRuntime runtime = routing.configure(ActorRuntime.builder()
                 .callTimeout(CALL_TIMEOUT)
@@ -254,16 +290,19 @@ class RerouteFailureTests {
         }
     }
 
-    /** The caller's transport: requests to the addresses of {@link #faults} get the fault instead. */
-    private final class FaultyTransport extends ForwardingTransport {
+    /** A silo's transport: requests to the addresses of its faults get the fault instead. */
+    private static final class FaultyTransport extends ForwardingTransport {
 
-        FaultyTransport(Transport transport) {
+        private final Map<SiloAddress, Function<Envelope, CompletionStage<Void>>> faults;
+
+        FaultyTransport(Transport transport, Map<SiloAddress, Function<Envelope, CompletionStage<Void>>> faults) {
             super(transport);
+            this.faults = faults;
         }
 
         @Override
         public CompletionStage<Void> send(SiloAddress target, Envelope envelope) {
-            Function<Envelope, CompletionStage<Void>> fault = RerouteFailureTests.this.faults.get(target);
+            Function<Envelope, CompletionStage<Void>> fault = this.faults.get(target);
             if (fault != null && envelope.kind() == Envelope.Kind.REQUEST) {
                 return fault.apply(envelope);
             }
