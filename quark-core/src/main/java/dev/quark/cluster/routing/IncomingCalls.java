@@ -380,7 +380,13 @@ final class IncomingCalls {
      * sent, however often).
      */
     private void answerCall(Envelope request, Envelope.Kind kind, byte[] payload, Map<String, String> metadata) {
-        this.messenger.answer(request, kind, payload, metadata, (refused) -> {
+        answerCall(request, kind, payload, metadata, 0);
+    }
+
+    /** As above, the answer carrying at least the given membership version (that of an answer passed back). */
+    private void answerCall(Envelope request, Envelope.Kind kind, byte[] payload, Map<String, String> metadata,
+            long atLeastVersion) {
+        this.messenger.answer(request, kind, payload, metadata, atLeastVersion, (refused) -> {
             if (request.actorType() == null || request.actorId() == null) {
                 return null;
             }
@@ -443,12 +449,14 @@ final class IncomingCalls {
                         }
                     }
                     else if (answer != null) {
-                        // A refusal without running the call stays one for the caller: it may send it again; an
-                        // unknown outcome stays one too.
+                        // A refusal without running the call stays one for the caller: it may send it again, once
+                        // its view reached the version of the silo that refused it (which may be newer than this
+                        // one's); an unknown outcome stays one too.
                         answerCall(request, answer.kind(), answer.payload(),
                                 answer.metadata().containsKey(NOT_DELIVERED) ? Map.of(NOT_DELIVERED, "true")
                                         : answer.metadata().containsKey(IN_DOUBT) ? Map.of(IN_DOUBT, "true")
-                                                : Map.of());
+                                                : Map.of(),
+                                answer.membershipVersion());
                     }
                 }
                 finally {

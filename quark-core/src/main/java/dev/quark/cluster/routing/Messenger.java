@@ -155,11 +155,21 @@ final class Messenger {
      */
     void answer(Envelope request, Envelope.Kind kind, byte[] payload, Map<String, String> metadata,
             Function<Throwable, byte @Nullable []> instead) {
+        answer(request, kind, payload, metadata, 0, instead);
+    }
+
+    /**
+     * Answers a request as {@link #answer(Envelope, Envelope.Kind, byte[], Map, Function)} does, with at least the
+     * given membership version: an answer passed back from another silo carries the newer of that silo's version and
+     * this one's, so that a refusal without running the call sends its caller to the view that refused it.
+     */
+    void answer(Envelope request, Envelope.Kind kind, byte[] payload, Map<String, String> metadata,
+            long atLeastVersion, Function<Throwable, byte @Nullable []> instead) {
         long messageId = this.nextMessageId.getAndIncrement();
         Envelope answer = new Envelope(messageId, request.messageId(), kind, this.self, this.views.ownEpoch(),
                 listening(), request.sourceSiloId(), request.sourceEpoch(), request.actorType(), request.actorId(),
                 request.methodId(), payload, request.callChainId(), null, metadata, request.deadlineEpochMillis(),
-                this.views.current().version(), 0);
+                Math.max(this.views.current().version(), atLeastVersion), 0);
         handOver(request.sourceAddress(), answer).whenComplete((sent, failure) -> {
             if (failure == null) {
                 return;

@@ -166,6 +166,34 @@ class RerouteFailureTests {
         assertThat(runs("silo-2", id)).as("run once, by the owner in the caller's newer view").isEqualTo(1);
     }
 
+    /**
+     * A call passed on by silo-2 to silo-1, which refuses it unrun with a newer view (it is leaving there): silo-2
+     * passes the refusal back with silo-1's membership version, not its own older one, so that the caller catches up
+     * with the view that refused the call before it routes it again.
+     */
+    @Test
+    void aRefusalPassedBackCarriesTheMembershipVersionOfTheSiloThatRefused() {
+        startSilos();
+        ClusterView before = view(1, SiloStatus.SHUTTING_DOWN);
+        ClusterView rejoined = view(2, SiloStatus.ACTIVE);
+        ClusterView leaving = view(3, SiloStatus.SHUTTING_DOWN);
+        String id = idOwnedBy("silo-2", before, "silo-1", rejoined);
+        ReadingViewSource caller = new ReadingViewSource(before, leaving);
+        this.routings.get(0).follow(caller);
+        this.routings.get(1).follow(HeldViewSource.of(leaving));
+        this.routings.get(2).follow(new ReadingViewSource(rejoined, leaving));
+
+        CompletableFuture<String> where = CompletableFuture
+            .supplyAsync(() -> this.runtimes.get(0).get(Gauge.class, id).where(), this.callers);
+
+        assertThat(where).succeedsWithin(CALL_TIMEOUT).isEqualTo("silo-2");
+        assertThat(caller.refreshesAskedFor).as("asked to catch up with the refuser's version, not the forwarder's")
+            .contains(3L)
+            .doesNotContain(2L);
+        assertThat(runs("silo-1", id)).isZero();
+        assertThat(runs("silo-2", id)).isEqualTo(1);
+    }
+
     static Stream<RuntimeException> failuresOtherThanAnUnreachableTarget() {
         return Stream.of(new PeerOverloadedException("at most 1 envelopes in flight to silo-1"),
                 new EnvelopeRejectedException("the envelope is larger than max-message-size",
