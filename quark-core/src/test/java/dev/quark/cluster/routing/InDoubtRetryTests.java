@@ -43,7 +43,9 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
  * Calls whose transport reports them in doubt (written to a link that broke before the answer came, as the gRPC
- * transport does): an idempotent one is sent once more, any other fails with the transport's failure.
+ * transport does): an idempotent one is sent once more, any other fails with the transport's failure. The retry asks
+ * the caller's transport to reconnect only when the caller's own link broke, not for an unknown outcome relayed by the
+ * silo that passed the call on.
  */
 class InDoubtRetryTests {
 
@@ -56,6 +58,9 @@ class InDoubtRetryTests {
     private final List<SiloRouting> routings = new ArrayList<>();
 
     private BreakingTransport caller;
+
+    /** The transport of the silo that passes calls on, in the test of a relayed unknown outcome. */
+    private BreakingTransport forwarder;
 
     @AfterEach
     void close() {
@@ -103,19 +108,87 @@ class InDoubtRetryTests {
         assertThat(runs(id)).isZero();
     }
 
+    /**
+     * The caller's own link broke with the call on it, and its view still shows the owner alive: the retry waits for
+     * that link to come back ({@code Transport.reconnect}), which the caller asks its transport for.
+     */
+    @Test
+    void aRetryAfterTheCallersOwnLinkBrokeAsksItsTransportToReconnect() {
+        ClusterView view = startSilos();
+        String id = idOwnedBy("silo-1", view);
+        this.caller.breakNext(1);
+
+        assertThat(this.runtimes.get(0).get(Gauge.class, id).set(7)).isEqualTo("silo-1");
+
+        assertThat(this.caller.reconnects()).isEqualTo(1);
+    }
+
+    /**
+     * An unknown outcome relayed by the silo that passed the call on (its own link to the owner broke) says nothing
+     * about the caller's link to it: the retry does not ask the caller's transport to reconnect (it waits for a newer
+     * view, up to its bound, then goes out over the link there is), and runs once.
+     */
+    @Test
+    void aRetryOfAnUnknownOutcomeRelayedByAnotherSiloDoesNotAskTheCallersTransportToReconnect() {
+        List<SiloEntry> entries = startSilos(3, 1);
+        ClusterView callers = view(1, entries, SiloStatus.SHUTTING_DOWN);
+        ClusterView forwarders = view(2, entries, SiloStatus.ACTIVE);
+        String id = IntStream.range(0, 10_000).mapToObj((i) -> "gauge-" + System.nanoTime() + "-" + i)
+            .filter((candidate) -> "silo-1".equals(ownerOf(candidate, callers))
+                    && "silo-2".equals(ownerOf(candidate, forwarders)))
+            .findFirst()
+            .orElseThrow();
+        this.routings.get(0).follow(HeldViewSource.of(callers));
+        this.routings.get(1).follow(HeldViewSource.of(forwarders));
+        this.routings.get(2).follow(HeldViewSource.of(forwarders));
+        this.forwarder.breakNext(1);
+
+        assertThat(this.runtimes.get(0).get(Gauge.class, id).set(7)).isEqualTo("silo-2");
+
+        assertThat(this.forwarder.broken()).as("the first pass on broke").isEqualTo(1);
+        assertThat(this.caller.broken()).isZero();
+        assertThat(this.caller.reconnects()).as("the caller's own link never broke").isZero();
+        assertThat(runs(id)).isEqualTo(1);
+    }
+
+    private static @Nullable String ownerOf(String id, ClusterView view) {
+        return new HashPlacementDirector().ownerOf(new ActorAddress("Gauge", id), view);
+    }
+
+    /** A view of silos at a version, with silo-2 in the given status. */
+    private static ClusterView view(long version, List<SiloEntry> entries, SiloStatus silo2) {
+        List<SiloEntry> silos = new ArrayList<>(entries);
+        silos.set(2, silos.get(2).withStatus(silo2));
+        return ClusterView.of(MembershipSnapshot.of(version, silos), 150);
+    }
+
     private static int runs(String id) {
         AtomicInteger runs = RUNS.get(id);
         return (runs != null) ? runs.get() : 0;
     }
 
     private ClusterView startSilos() {
+        ClusterView view = ClusterView.of(MembershipSnapshot.of(1, startSilos(2, -1)), 150);
+        this.routings.forEach((routing) -> routing.follow(HeldViewSource.of(view)));
+        return view;
+    }
+
+    /**
+     * Starts silos whose first (the caller) has a {@link BreakingTransport}, as has the one at {@code forwarder}
+     * when it is one of them; returns their entries, the silos following no view yet.
+     */
+    private List<SiloEntry> startSilos(int count, int forwarder) {
         List<SiloEntry> entries = new ArrayList<>();
-        for (int i = 0; i < 2; i++) {
+        for (int i = 0; i < count; i++) {
             String siloId = "silo-" + i;
             Transport transport = this.network.transport();
             if (i == 0) {
                 this.caller = new BreakingTransport(transport);
                 transport = this.caller;
+            }
+            else if (i == forwarder) {
+                this.forwarder = new BreakingTransport(transport);
+                transport = this.forwarder;
             }
             SiloRouting routing = SiloRouting.builder(siloId, transport).build();
             ActorRuntime runtime = routing.configure(ActorRuntime.builder()
@@ -128,9 +201,7 @@ class InDoubtRetryTests {
             Instant now = Instant.now();
             entries.add(new SiloEntry(siloId, address, now, SiloStatus.ACTIVE, now, 1, Set.of("Gauge"), List.of()));
         }
-        ClusterView view = ClusterView.of(MembershipSnapshot.of(1, entries), 150);
-        this.routings.forEach((routing) -> routing.follow(HeldViewSource.of(view)));
-        return view;
+        return entries;
     }
 
     private static String idOwnedBy(String siloId, ClusterView view) {
@@ -182,6 +253,8 @@ class InDoubtRetryTests {
 
         private final AtomicInteger broken = new AtomicInteger();
 
+        private final AtomicInteger reconnects = new AtomicInteger();
+
         private volatile @Nullable EnvelopeHandler handler;
 
         BreakingTransport(Transport delegate) {
@@ -194,6 +267,16 @@ class InDoubtRetryTests {
 
         int broken() {
             return this.broken.get();
+        }
+
+        int reconnects() {
+            return this.reconnects.get();
+        }
+
+        @Override
+        public CompletionStage<Void> reconnect(SiloAddress address, Envelope.Lane lane) {
+            this.reconnects.incrementAndGet();
+            return super.reconnect(address, lane);
         }
 
         @Override
