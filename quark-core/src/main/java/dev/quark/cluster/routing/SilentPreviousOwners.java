@@ -17,7 +17,8 @@ import dev.quark.cluster.transport.Envelope;
  * A mark ends when the silo answers: the question that found it silent stays open until its deadline (the hand-off
  * timeout), and while a marked silo has no question open, the next registration that passes it over asks it once
  * more without waiting; any answer (its entry is not taken: the registration it was for has gone on) clears the mark.
- * Otherwise a mark lasts the hand-off window from when it was set, and a silo of another incarnation (restarted
+ * Otherwise a mark lasts the hand-off window from when it was set (the next mark removes those past it, so that the
+ * marks of silos never asked about again, dead or gone, do not stay), and a silo of another incarnation (restarted
  * under the same id) is not marked. What it costs: an entry a marked silo holds is not taken while it is marked, so
  * a first registration meanwhile may start a second activation of an actor it knows, which that actor's silo ends
  * when it registers the actor again and finds the other one (as after a question that times out).
@@ -57,7 +58,11 @@ final class SilentPreviousOwners {
      * @param question the question's answer, still to come
      */
     void noAnswer(SiloEntry owner, CompletableFuture<Envelope> question) {
-        Mark mark = new Mark(owner.epoch(), this.clock.millis(), new CompletableFuture<>());
+        long now = this.clock.millis();
+        // Marks past their window go here too, not only when their silo is asked about again: a silo that died or
+        // left is never asked about again, and its mark would stay for the life of this silo.
+        this.marks.values().removeIf((expired) -> now - expired.sinceMillis() >= this.window.toMillis());
+        Mark mark = new Mark(owner.epoch(), now, new CompletableFuture<>());
         Mark previous = this.marks.put(owner.siloId(), mark);
         if (previous != null) {
             previous.open().complete(null);
@@ -82,6 +87,11 @@ final class SilentPreviousOwners {
             return;
         }
         watch(owner, mark, question);
+    }
+
+    /** Returns how many silos are marked, expired marks not yet removed included; for tests. */
+    int size() {
+        return this.marks.size();
     }
 
     private void watch(SiloEntry owner, Mark mark, CompletableFuture<Envelope> question) {

@@ -73,9 +73,27 @@ class SilentPreviousOwnersTests {
         assertThat(this.owners.isSilent(this.hung)).as("after the answer to the question asked again").isFalse();
     }
 
+    /** A silo never asked about again (it died) does not keep its mark: the next mark, past the window, removes it. */
+    @Test
+    void theMarkOfASiloNeverAskedAboutAgainIsRemovedByALaterMarkOnceItsWindowPassed() {
+        this.owners.noAnswer(silo("silo-dead", 1), new CompletableFuture<>());
+        this.owners.noAnswer(silo("silo-other", 1), new CompletableFuture<>());
+        assertThat(this.owners.size()).as("both within the window").isEqualTo(2);
+
+        this.clock.advance(WINDOW);
+        this.owners.noAnswer(this.hung, new CompletableFuture<>());
+
+        assertThat(this.owners.size()).as("only the new mark").isEqualTo(1);
+        assertThat(this.owners.isSilent(this.hung)).isTrue();
+    }
+
     private static SiloEntry silo(long epoch) {
+        return silo("silo-0", epoch);
+    }
+
+    private static SiloEntry silo(String siloId, long epoch) {
         Instant now = Instant.now();
-        return new SiloEntry("silo-0", new SiloAddress("127.0.0.1", 9000), now, SiloStatus.ACTIVE, now, epoch,
+        return new SiloEntry(siloId, new SiloAddress("127.0.0.1", 9000), now, SiloStatus.ACTIVE, now, epoch,
                 Set.of("Spot"), List.of());
     }
 
