@@ -127,18 +127,7 @@ class LeavingTargetAtSendTests {
      */
     @Test
     void aCallWhoseTargetIsDeadWhenItIsSentGoesToTheNewOwner() {
-        startSilos();
-        ClusterView before = view(1, SiloStatus.ACTIVE);
-        ClusterView dead = view(2, SiloStatus.DEAD);
-        String id = idOwnedBy("silo-1", before, "silo-2", dead);
-        follow(before, before, dead);
-        this.afterLocating.set(() -> this.sources.get(0).install(dead));
-
-        assertThat(this.runtimes.get(0).get(Gauge.class, id).where()).isEqualTo("silo-2");
-
-        assertThat(this.afterLocating.get()).as("the view changed between locating and sending").isNull();
-        assertThat(runs("silo-1", id)).as("nothing sent to the dead silo").isZero();
-        assertThat(runs("silo-2", id)).isEqualTo(1);
+        goesToTheNewOwnerWhenItsTargetTurnsDeadAt(this.afterLocating);
     }
 
     /**
@@ -148,16 +137,21 @@ class LeavingTargetAtSendTests {
      */
     @Test
     void aCallWhoseTargetTurnsDeadWhileItIsEncodedGoesToTheNewOwner() {
+        goesToTheNewOwnerWhenItsTargetTurnsDeadAt(this.beforeEncoding);
+    }
+
+    /** Calls a gauge whose owner, silo-1, turns dead in the caller's view at the given moment of the call. */
+    private void goesToTheNewOwnerWhenItsTargetTurnsDeadAt(AtomicReference<@Nullable Runnable> moment) {
         startSilos();
         ClusterView before = view(1, SiloStatus.ACTIVE);
         ClusterView dead = view(2, SiloStatus.DEAD);
         String id = idOwnedBy("silo-1", before, "silo-2", dead);
         follow(before, before, dead);
-        this.beforeEncoding.set(() -> this.sources.get(0).install(dead));
+        moment.set(() -> this.sources.get(0).install(dead));
 
         assertThat(this.runtimes.get(0).get(Gauge.class, id).where()).isEqualTo("silo-2");
 
-        assertThat(this.beforeEncoding.get()).isNull();
+        assertThat(moment.get()).as("the view changed during the call").isNull();
         assertThat(runs("silo-1", id)).as("nothing sent to the dead silo").isZero();
         assertThat(runs("silo-2", id)).isEqualTo(1);
     }
