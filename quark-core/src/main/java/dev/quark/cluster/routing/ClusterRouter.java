@@ -227,7 +227,9 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
         Boolean outer = this.inSend.get();
         this.inSend.set(Boolean.TRUE);
         try {
-            attempt(siloId, call, (call instanceof ReroutedCall rerouted) ? rerouted.reroutes() : 0, false, outcome);
+            ReroutedCall rerouted = (call instanceof ReroutedCall view) ? view : null;
+            attempt(siloId, call, (rerouted != null) ? rerouted.reroutes() : 0,
+                    rerouted != null && rerouted.retried(), outcome);
         }
         finally {
             this.inSend.set(outer);
@@ -405,7 +407,7 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
         }
         this.metrics.retried(firstSilo);
         if (target == null) {
-            deliverHere(call, reroutes, outcome);
+            deliverHere(call, reroutes, true, outcome);
         }
         else {
             attempt(target, call, reroutes, true, outcome);
@@ -457,7 +459,7 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                 }
                 this.metrics.rerouted(refused.siloId);
                 if (target == null) {
-                    deliverHere(call, reroutes, outcome);
+                    deliverHere(call, reroutes, retried, outcome);
                 }
                 else {
                     attempt(target, call, reroutes, retried, outcome);
@@ -497,7 +499,7 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                     }
                     this.metrics.rerouted(unreached.siloId());
                     if (target == null) {
-                        deliverHere(call, reroutes + 1, outcome);
+                        deliverHere(call, reroutes + 1, retried, outcome);
                     }
                     else {
                         attempt(target, call, reroutes + 1, retried, outcome);
@@ -522,16 +524,19 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
      * Delivers a call that came back to this silo, which owns its actor now, through the runtime's inbound
      * side, the way a call from another silo enters; it may wait for room in a full mailbox on this thread. The
      * call keeps its count of re-routes, so that one the directory sends on from here (an entry about to be
-     * removed still names the leaving silo) is not routed again without end.
+     * removed still names the leaving silo) is not routed again without end, and whether it is the retry of an
+     * idempotent call, so that a retry sent on from here (a child placed with its parent elsewhere, an entry naming
+     * another silo) is not retried once more, and again each time it comes back.
      */
-    private void deliverHere(ActorCall call, int reroutes, CompletableFuture<@Nullable Object> outcome) {
+    private void deliverHere(ActorCall call, int reroutes, boolean retried,
+            CompletableFuture<@Nullable Object> outcome) {
         CompletableFuture<@Nullable Object> delivered;
         try {
             delivered = this.silo.runtime()
                 .inbound()
                 .deliver(new InboundCall(call.address(), call.method().id(), call.arguments().toArray(),
                         call.callChainId(), call.requestId(), call.metadata(), call.deadlineEpochMillis(),
-                        reroutes));
+                        reroutes, retried));
         }
         catch (RuntimeException ex) {
             outcome.completeExceptionally(ex);

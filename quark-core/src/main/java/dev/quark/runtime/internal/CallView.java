@@ -68,6 +68,11 @@ class CallView implements ActorCall, ReroutedCall {
     }
 
     @Override
+    public boolean retried() {
+        return this.invocation.retried;
+    }
+
+    @Override
     public String toString() {
         return "Call " + address() + "." + this.method.name() + "()";
     }

@@ -96,6 +96,7 @@ public final class InboundEntry implements InboundCalls {
                 call.deadlineEpochMillis());
         invocation.completesOffTurn = true;
         invocation.reroutes = call.reroutes();
+        invocation.retried = call.retried();
         return invocation;
     }
 

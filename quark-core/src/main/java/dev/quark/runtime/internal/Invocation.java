@@ -104,6 +104,12 @@ sealed class Invocation extends CompletableFuture<Object> implements ActorContex
      */
     int reroutes;
 
+    /**
+     * Whether this call is the retry of an idempotent call that a cluster router delivered here (see
+     * {@link dev.quark.runtime.routing.InboundCall#retried()}).
+     */
+    boolean retried;
+
     Invocation(@Nullable ActorIdentity target, @Nullable ActorAddress address, @Nullable ActorMethod method,
             @Nullable SystemTask task, Object @Nullable [] arguments, long chainId, @Nullable String requestId,
             Map<String, String> metadata, long deadlineMillis) {

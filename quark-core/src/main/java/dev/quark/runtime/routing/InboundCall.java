@@ -20,9 +20,13 @@ import org.jspecify.annotations.Nullable;
  * @param reroutes how many times this silo's router has already routed the call again after silos refused it
  * without running it (a call that came back here); 0 for a call from another silo. The runtime carries it to
  * the call's {@link ReroutedCall} view, so that a call the directory sends on from here keeps counting
+ * @param retried whether this silo's router delivers here the one retry of an idempotent call whose first outcome
+ * was unknown (a retry that came back here); {@code false} for a call from another silo. Carried to the call's
+ * {@link ReroutedCall} view like the count, so that a retry the directory sends on from here is not retried again
  */
 public record InboundCall(ActorAddress address, int methodId, @Nullable Object[] arguments, long callChainId,
-        @Nullable String requestId, Map<String, String> metadata, long deadlineEpochMillis, int reroutes) {
+        @Nullable String requestId, Map<String, String> metadata, long deadlineEpochMillis, int reroutes,
+        boolean retried) {
 
     /**
      * Validates the components and copies the metadata.
@@ -45,6 +49,22 @@ public record InboundCall(ActorAddress address, int methodId, @Nullable Object[]
      */
     public InboundCall(ActorAddress address, int methodId, @Nullable Object[] arguments, long callChainId,
             @Nullable String requestId, Map<String, String> metadata, long deadlineEpochMillis) {
-        this(address, methodId, arguments, callChainId, requestId, metadata, deadlineEpochMillis, 0);
+        this(address, methodId, arguments, callChainId, requestId, metadata, deadlineEpochMillis, 0, false);
+    }
+
+    /**
+     * Creates a call routed again the given number of times, not a retry.
+     * @param address the called actor
+     * @param methodId the method id
+     * @param arguments the arguments, in order
+     * @param callChainId the caller's call chain
+     * @param requestId the request id, or {@code null} to derive one from the chain id
+     * @param metadata the caller's metadata
+     * @param deadlineEpochMillis when the call expires, in epoch milliseconds
+     * @param reroutes how many times this silo's router has already routed the call again
+     */
+    public InboundCall(ActorAddress address, int methodId, @Nullable Object[] arguments, long callChainId,
+            @Nullable String requestId, Map<String, String> metadata, long deadlineEpochMillis, int reroutes) {
+        this(address, methodId, arguments, callChainId, requestId, metadata, deadlineEpochMillis, reroutes, false);
     }
 }

@@ -16,6 +16,7 @@ import java.util.stream.IntStream;
 import dev.quark.actor.AbstractActor;
 import dev.quark.actor.Actor;
 import dev.quark.actor.Idempotent;
+import dev.quark.actor.PlacedWithParent;
 import dev.quark.actor.QuarkActor;
 import dev.quark.cluster.SiloUnavailableException;
 import dev.quark.cluster.membership.ClusterView;
@@ -151,6 +152,29 @@ class InDoubtRetryTests {
         assertThat(runs(id)).isEqualTo(1);
     }
 
+    /**
+     * A child placed with its parent on silo-1 and owned by hash by the caller's silo: the caller delivers its call
+     * here, where the directory sends it on to silo-1. When that send's outcome is unknown, the one retry comes back
+     * here and is sent on again; its unknown outcome ends the call ("retried once"), instead of a retry each time it
+     * comes back, up to the call's deadline.
+     */
+    @Test
+    void aRetrySentOnAgainFromTheCallersSiloIsNotRetriedOnceMore() {
+        ClusterView view = startSilos();
+        String parent = idOwnedBy("Nest", "silo-1", view);
+        String child = idOwnedBy("Chick", "silo-0", view);
+        assertThat(this.runtimes.get(1).get(Nest.class, parent).spawn(child)).isEqualTo("silo-1");
+        this.caller.breakNext(2);
+
+        assertThatExceptionOfType(SiloUnavailableException.class)
+            .isThrownBy(() -> this.runtimes.get(0).get(Chick.class, child).set(7))
+            .withMessageContaining("retried once");
+        assertThat(this.caller.broken()).as("sent on twice, never a third time").isEqualTo(2);
+        assertThat(runs(child)).isZero();
+        assertThat(this.runtimes.get(0).get(Chick.class, child).set(8)).as("the one activation, on the parent's silo")
+            .isEqualTo("silo-1");
+    }
+
     private static @Nullable String ownerOf(String id, ClusterView view) {
         return new HashPlacementDirector().ownerOf(new ActorAddress("Gauge", id), view);
     }
@@ -193,20 +217,27 @@ class InDoubtRetryTests {
             SiloRouting routing = SiloRouting.builder(siloId, transport).build();
             ActorRuntime runtime = routing.configure(ActorRuntime.builder()
                 .callTimeout(Duration.ofSeconds(20))
-                .actor(GaugeActor.class, () -> new GaugeActor(siloId))).build();
+                .actor(GaugeActor.class, () -> new GaugeActor(siloId))
+                .actor(NestActor.class, () -> new NestActor(siloId))
+                .actor(ChickActor.class, () -> new ChickActor(siloId))).build();
             SiloAddress address = routing.listen(runtime,
                     new JacksonPayloadCodec(JsonMapper.builder().build(), runtime, List.of()));
             this.routings.add(routing);
             this.runtimes.add(runtime);
             Instant now = Instant.now();
-            entries.add(new SiloEntry(siloId, address, now, SiloStatus.ACTIVE, now, 1, Set.of("Gauge"), List.of()));
+            entries.add(new SiloEntry(siloId, address, now, SiloStatus.ACTIVE, now, 1, Set.of("Gauge", "Nest", "Chick"),
+                    List.of()));
         }
         return entries;
     }
 
     private static String idOwnedBy(String siloId, ClusterView view) {
-        return IntStream.range(0, 10_000).mapToObj((i) -> "gauge-" + System.nanoTime() + "-" + i)
-            .filter((id) -> siloId.equals(new HashPlacementDirector().ownerOf(new ActorAddress("Gauge", id), view)))
+        return idOwnedBy("Gauge", siloId, view);
+    }
+
+    private static String idOwnedBy(String type, String siloId, ClusterView view) {
+        return IntStream.range(0, 10_000).mapToObj((i) -> type.toLowerCase() + "-" + System.nanoTime() + "-" + i)
+            .filter((id) -> siloId.equals(new HashPlacementDirector().ownerOf(new ActorAddress(type, id), view)))
             .findFirst()
             .orElseThrow();
     }
@@ -237,6 +268,52 @@ class InDoubtRetryTests {
 
         @Override
         public String add(long amount) {
+            RUNS.computeIfAbsent(actorId(), (key) -> new AtomicInteger()).incrementAndGet();
+            return this.siloId;
+        }
+    }
+
+    /** A parent that spawns a {@link Chick}, placed with it. */
+    public interface Nest extends Actor {
+
+        String spawn(String childId);
+    }
+
+    @QuarkActor
+    public static class NestActor extends AbstractActor implements Nest {
+
+        private final String siloId;
+
+        public NestActor(String siloId) {
+            this.siloId = siloId;
+        }
+
+        @Override
+        public String spawn(String childId) {
+            spawnChild(Chick.class, childId);
+            return this.siloId;
+        }
+    }
+
+    /** A child placed with its parent; setting it twice to one value is setting it once. */
+    public interface Chick extends Actor {
+
+        @Idempotent
+        String set(long value);
+    }
+
+    @QuarkActor
+    @PlacedWithParent
+    public static class ChickActor extends AbstractActor implements Chick {
+
+        private final String siloId;
+
+        public ChickActor(String siloId) {
+            this.siloId = siloId;
+        }
+
+        @Override
+        public String set(long value) {
             RUNS.computeIfAbsent(actorId(), (key) -> new AtomicInteger()).incrementAndGet();
             return this.siloId;
         }
