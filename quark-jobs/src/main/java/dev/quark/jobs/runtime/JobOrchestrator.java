@@ -247,10 +247,13 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     private boolean lookAgain;
 
     /**
-     * Whether the last look left types out because they had no room; the attempt that frees room then looks
-     * ({@link #ended}).
+     * Whether the last look left types out because they had no room; an attempt that frees room for one of them then
+     * looks ({@link #lookWanted}).
      */
     private boolean lookSkipped;
+
+    /** The types the last look asked about (those with room then); what {@link #lookWanted} compares with. */
+    private Set<String> lookedFor = Set.of();
 
     private @Nullable Instant nextAbandonedCheck;
 
@@ -529,6 +532,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
                 }
                 types = typesWithRoom();
                 this.lookSkipped = types.size() < this.handlers.types().size();
+                this.lookedFor = types;
             }
             if (types.isEmpty()) {
                 return;
@@ -1221,13 +1225,15 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     }
 
     /**
-     * Returns whether the last look for the next due job left out types without room while this node now has room:
+     * Returns whether the last look for the next due job left out types without room and one of them has room now:
      * an attempt that returned or ended may have freed some. The room the claims in flight reserved counts as free, as
      * in the look itself ({@link #typesWithRoom()}): the poll of the attempt whose handler returned may hold it, and a
-     * look skipped for that reason would leave the next due job to the tick. Called holding the lock.
+     * look skipped for that reason would leave the next due job to the tick. Only a type the last look left out makes
+     * one: while a type stays at its concurrency limit, the attempts of the others do not each look again. Called
+     * holding the lock.
      */
     private boolean lookWanted() {
-        return this.lookSkipped && claimSize(0) > 0;
+        return this.lookSkipped && claimSize(0) > 0 && !this.lookedFor.containsAll(typesWithRoom());
     }
 
     /**
