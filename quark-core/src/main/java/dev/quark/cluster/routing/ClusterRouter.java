@@ -583,7 +583,8 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
         }
         ClusterView encodedWith = this.views.current();
         SiloEntry stillTarget = encodedWith.membership().silos().get(siloId);
-        dead = (stillTarget != null) ? deadSinceRouted(stillTarget, call, encodedWith) : null;
+        dead = (stillTarget != null) ? deadSinceRouted(stillTarget, call, encodedWith)
+                : deadSinceRouted(target.withStatus(SiloStatus.DEAD), call, encodedWith);
         if (dead != null) {
             return CompletableFuture.failedFuture(dead);
         }
@@ -716,14 +717,6 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
     }
 
     /**
-     * Returns a refusal, as if from the target itself, when the current view shows the target leaving
-     * ({@code SHUTTING_DOWN}) and the actor is placed by hash: the call was routed with an older view, and this
-     * silo may already have told the leaver that it read its leave ({@link LeaveAnnouncements}), after which the
-     * leaver may close before the call arrives. Routed again instead, the call goes to the new owner. Read right
-     * before the hand-over to the transport, after encoding, to keep that window small; a directory-placed
-     * activation still hosted by the leaver is served there.
-     */
-    /**
      * A call's failure when its target is {@code DEAD} in this silo's view at the send, though the call was routed
      * there with an older view: nothing was sent, so it is marked {@link NotHandedOver} and routed again with the
      * newer view ({@link UnsentCalls} sees the target dead), whatever the actor's placement; {@code null} while the
@@ -738,6 +731,14 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                 + view.version() + ")"), Peer.of(target));
     }
 
+    /**
+     * Returns a refusal, as if from the target itself, when the current view shows the target leaving
+     * ({@code SHUTTING_DOWN}) and the actor is placed by hash: the call was routed with an older view, and this
+     * silo may already have told the leaver that it read its leave ({@link LeaveAnnouncements}), after which the
+     * leaver may close before the call arrives. Routed again instead, the call goes to the new owner. Read right
+     * before the hand-over to the transport, after encoding, to keep that window small; a directory-placed
+     * activation still hosted by the leaver is served there.
+     */
     private @Nullable NotDelivered leavingSinceRouted(String siloId, ActorCall call) {
         ClusterView view = this.views.current();
         SiloEntry target = view.membership().silos().get(siloId);
