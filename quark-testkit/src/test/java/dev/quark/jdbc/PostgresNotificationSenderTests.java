@@ -7,8 +7,8 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -81,6 +81,8 @@ class PostgresNotificationSenderTests {
 
     @BeforeEach
     void listen() {
+        // Appended to by the sender's threads while the waits read it.
+        this.logged.list = new CopyOnWriteArrayList<>();
         this.logged.start();
         this.logger.setLevel(Level.INFO);
         this.logger.addAppender(this.logged);

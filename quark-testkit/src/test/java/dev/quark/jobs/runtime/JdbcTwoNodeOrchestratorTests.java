@@ -6,6 +6,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -123,6 +124,8 @@ class JdbcTwoNodeOrchestratorTests extends TwoNodeOrchestratorTests {
         ch.qos.logback.classic.Logger orchestratorLogger = (ch.qos.logback.classic.Logger) LoggerFactory
             .getLogger(JobOrchestrator.class);
         ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        // Appended to by the orchestrator's threads while the wait below reads it.
+        logged.list = new CopyOnWriteArrayList<>();
         logged.start();
         orchestratorLogger.addAppender(logged);
         JobOrchestrator orchestrator = JobOrchestrator.builder(wrapper, leases, handlers, codec)

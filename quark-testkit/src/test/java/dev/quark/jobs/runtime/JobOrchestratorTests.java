@@ -1083,6 +1083,37 @@ class JobOrchestratorTests {
         assertThat(awaitStatus(last, JobStatus.SUCCEEDED).startedAt()).isEqualTo(start.plusSeconds(35));
     }
 
+    /**
+     * A type at its concurrency limit leaves the looks without it; the attempts of the other types, which free no
+     * room for it, do not each look again for the next due job (a query of the store per attempt, for as long as the
+     * limited type's job runs). The attempt of the limited type that frees its room looks.
+     */
+    @Test
+    void aTypeAtItsLimitDoesNotMakeEveryAttemptOfTheOtherTypesLook() throws InterruptedException {
+        CountDownLatch running = new CountDownLatch(1);
+        CountDownLatch mayEnd = new CountDownLatch(1);
+        JobHandler<String> limited = limitedTo(1, JobHandler.of("limited", String.class, (payload, context) -> {
+            running.countDown();
+            mayEnd.await();
+        }));
+        JobHandler<String> other = JobHandler.of("other", String.class, (payload, context) -> { });
+        Node node = slowPollingNode(limited, other);
+        awaitLooks(1);
+        JobId first = node.queue().enqueue("limited", "first");
+        awaitLatch(running);
+        node.orchestrator().jobsDue(List.of(""));
+        awaitLooks(2);
+        int looks = this.store.looks.get();
+        for (int i = 0; i < 5; i++) {
+            awaitStatus(node.queue().enqueue("other", "other-" + i), JobStatus.SUCCEEDED);
+        }
+        await("no look per attempt of the other type").during(Duration.ofMillis(300)).atMost(WAIT)
+            .until(() -> this.store.looks.get() == looks);
+        mayEnd.countDown();
+        awaitStatus(first, JobStatus.SUCCEEDED);
+        awaitLooks(looks + 1);
+    }
+
     /** Wake-ups keep a gap of a twentieth of the poll interval (at least 50 ms) between them. */
     @Test
     void aWakeUpFollowsThePreviousOneNoSoonerThanTheGap() {
@@ -1528,6 +1559,10 @@ class JobOrchestratorTests {
                 this.release.await();
             }
             catch (InterruptedException ex) {
+                // A late write is one made once another worker took the job over: a write made when the lease
+                // expired but before node-2 claimed the job still carries the newest token and is let through.
+                await("the take-over by node-2").atMost(WAIT)
+                    .until(() -> "node-2".equals(this.store.find(context.jobId()).orElseThrow().owner()));
                 try {
                     context.progress(99, "after the pause");
                 }
