@@ -577,12 +577,12 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
         catch (RuntimeException ex) {
             return CompletableFuture.failedFuture(ex);
         }
-        NotDelivered leaving = leavingSinceRouted(siloId, call);
+        ClusterView encodedWith = this.views.current();
+        SiloEntry stillTarget = encodedWith.membership().silos().get(siloId);
+        NotDelivered leaving = leavingSinceRouted(stillTarget, call, encodedWith);
         if (leaving != null) {
             return CompletableFuture.failedFuture(leaving);
         }
-        ClusterView encodedWith = this.views.current();
-        SiloEntry stillTarget = encodedWith.membership().silos().get(siloId);
         dead = (stillTarget != null) ? deadSinceRouted(stillTarget, call, encodedWith)
                 : deadSinceRouted(target.withStatus(SiloStatus.DEAD), call, encodedWith);
         if (dead != null) {
@@ -739,9 +739,7 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
      * before the hand-over to the transport, after encoding, to keep that window small; a directory-placed
      * activation still hosted by the leaver is served there.
      */
-    private @Nullable NotDelivered leavingSinceRouted(String siloId, ActorCall call) {
-        ClusterView view = this.views.current();
-        SiloEntry target = view.membership().silos().get(siloId);
+    private @Nullable NotDelivered leavingSinceRouted(@Nullable SiloEntry target, ActorCall call, ClusterView view) {
         if (target == null || target.status() != SiloStatus.SHUTTING_DOWN) {
             return null;
         }
@@ -749,9 +747,9 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
         if (strategy.usesDirectory() || strategy.servesLocally()) {
             return null;
         }
-        return new NotDelivered(siloId, view.version(), new SiloNotServingException("Silo " + siloId
-                + " is leaving the cluster (membership version " + view.version() + "); " + describe(call)
-                + " was not sent there"));
+        return new NotDelivered(target.siloId(), view.version(), new SiloNotServingException("Silo "
+                + target.siloId() + " is leaving the cluster (membership version " + view.version() + "); "
+                + describe(call) + " was not sent there"));
     }
 
     /**
