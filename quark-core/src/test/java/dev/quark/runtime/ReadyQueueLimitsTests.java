@@ -77,7 +77,10 @@ class ReadyQueueLimitsTests {
         CompletableFuture<String> fifth = runtime.get(Holder.class, "fifth").echo("past the cap").toCompletableFuture();
 
         await("the cap reported").atMost(Duration.ofSeconds(20)).until(() -> !metrics.exhausted.isEmpty());
-        assertThat(metrics.exhausted).containsExactly(4);
+        // Every report names the cap. They are not counted here: on a loaded machine two episodes were reported once
+        // (an episode ends as soon as a runner runs again, even while work waits, and a new one is then counted), and
+        // one report per episode is ReadyQueueSchedulerTests' to show.
+        assertThat(metrics.exhausted).containsOnly(4);
         assertThat(fifth).as("waits for a runner").isNotDone();
 
         shared.release();
