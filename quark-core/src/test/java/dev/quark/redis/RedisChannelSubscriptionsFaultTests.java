@@ -7,9 +7,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
+import dev.quark.LogCapture;
 import dev.quark.cluster.membership.MembershipProvider;
 import dev.quark.cluster.membership.redis.RedisMembershipProvider;
 import dev.quark.redis.RedisChannelSubscriptions.ChannelListener;
@@ -17,7 +15,6 @@ import dev.quark.redis.RedisChannelSubscriptions.Subscription;
 import io.lettuce.core.ClientOptions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 import org.springframework.data.redis.RedisConnectionFailureException;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
@@ -183,11 +180,7 @@ class RedisChannelSubscriptionsFaultTests {
 
     @Test
     void aFactoryThatDoesNotReconnectIsWarnedOfOnceWithLettucesDefaultsNot() {
-        ListAppender<ILoggingEvent> logged = new ListAppender<>();
-        logged.start();
-        Logger logger = (Logger) LoggerFactory.getLogger(RedisChannelSubscriptions.class);
-        logger.addAppender(logged);
-        try {
+        try (LogCapture logged = LogCapture.of(RedisChannelSubscriptions.class)) {
             RedisConnectionFactory jedisLike = (RedisConnectionFactory) Proxy.newProxyInstance(
                     getClass().getClassLoader(), new Class<?>[] { RedisConnectionFactory.class },
                     (proxy, method, args) -> switch (method.getName()) {
@@ -203,18 +196,13 @@ class RedisChannelSubscriptionsFaultTests {
             StubSubscriptionConnectionFactory notReconnecting = new StubSubscriptionConnectionFactory(
                     ClientOptions.builder().autoReconnect(false).build());
             this.subscriptions.subscribe(notReconnecting, "off", new Recorder());
-            List<String> warnings = logged.list.stream()
-                .filter((event) -> event.getLevel() == Level.WARN)
-                .map(ILoggingEvent::getFormattedMessage)
+            List<String> warnings = logged.messages(Level.WARN).stream()
                 .filter((message) -> message.contains("does not re-establish a lost subscription connection"))
                 .toList();
             assertThat(warnings).hasSize(2);
             assertThat(warnings.get(0)).contains(jedisLike.getClass().getName()).contains("only polling remains")
                 .contains("until the application restarts");
             assertThat(warnings.get(1)).contains(StubSubscriptionConnectionFactory.class.getName());
-        }
-        finally {
-            logger.detachAppender(logged);
         }
     }
 

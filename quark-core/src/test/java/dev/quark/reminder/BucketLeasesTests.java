@@ -12,9 +12,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
+import dev.quark.LogCapture;
 import dev.quark.lease.FencingToken;
 import dev.quark.lease.Lease;
 import dev.quark.lease.LeaseHolder;
@@ -29,7 +27,6 @@ import dev.quark.runtime.fixtures.SettableClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -50,7 +47,7 @@ class BucketLeasesTests {
 
     private final InMemoryReminderTable table = new InMemoryReminderTable();
 
-    private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    private LogCapture logged;
 
     private final List<Integer> lostCounted = new CopyOnWriteArrayList<>();
 
@@ -72,13 +69,12 @@ class BucketLeasesTests {
 
     @BeforeEach
     void captureLogs() {
-        this.logged.start();
-        ((Logger) LoggerFactory.getLogger(LostFencingTokens.class)).addAppender(this.logged);
+        this.logged = LogCapture.of(LostFencingTokens.class);
     }
 
     @AfterEach
     void detachLogs() {
-        ((Logger) LoggerFactory.getLogger(LostFencingTokens.class)).detachAppender(this.logged);
+        this.logged.close();
     }
 
     @Test
@@ -296,10 +292,7 @@ class BucketLeasesTests {
     }
 
     private List<String> logged(Level level) {
-        return this.logged.list.stream()
-            .filter((event) -> event.getLevel() == level)
-            .map(ILoggingEvent::getFormattedMessage)
-            .toList();
+        return this.logged.messages(level);
     }
 
     /**

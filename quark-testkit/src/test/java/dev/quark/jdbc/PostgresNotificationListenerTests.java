@@ -16,10 +16,8 @@ import java.util.regex.Pattern;
 import javax.sql.DataSource;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.quark.LogCapture;
 import dev.quark.jdbc.PostgresNotificationListener.Notifications;
 import dev.quark.jdbc.PostgresNotificationListener.Subscription;
 import dev.quark.testkit.server.PostgresTestSchema;
@@ -31,7 +29,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.DelegatingDataSource;
@@ -76,9 +73,7 @@ class PostgresNotificationListenerTests {
 
     private final List<Notifications> second = new CopyOnWriteArrayList<>();
 
-    private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
-
-    private final Logger logger = (Logger) LoggerFactory.getLogger(PostgresNotificationListener.class);
+    private LogCapture logged;
 
     @BeforeAll
     static void connect() {
@@ -106,15 +101,12 @@ class PostgresNotificationListenerTests {
 
     @BeforeEach
     void captureLogs() {
-        this.logged.start();
-        this.logger.setLevel(Level.INFO);
-        this.logger.addAppender(this.logged);
+        this.logged = LogCapture.of(PostgresNotificationListener.class, Level.INFO);
     }
 
     @AfterEach
     void releaseLogs() {
-        this.logger.detachAppender(this.logged);
-        this.logger.setLevel(null);
+        this.logged.close();
     }
 
     private PostgresNotificationListener listener() {
@@ -179,8 +171,8 @@ class PostgresNotificationListenerTests {
             notify(FIRST, "after");
             await().atMost(WAIT).until(() -> payloads(this.first).contains("after"));
             assertThat(this.first.stream().filter(Notifications::missed)).hasSize(1);
-            assertThat(this.logged.list.stream().filter((event) -> event.getLevel() == Level.WARN)).hasSize(1);
-            assertThat(this.logged.list.stream().filter((event) -> event.getLevel() == Level.INFO)).hasSize(1);
+            assertThat(this.logged.events().stream().filter((event) -> event.getLevel() == Level.WARN)).hasSize(1);
+            assertThat(this.logged.events().stream().filter((event) -> event.getLevel() == Level.INFO)).hasSize(1);
         }
     }
 
@@ -227,7 +219,7 @@ class PostgresNotificationListenerTests {
                 await().atMost(WAIT).until(() -> this.first.stream().anyMatch(Notifications::missed));
                 notify(FIRST, "after");
                 await().atMost(WAIT).until(() -> payloads(this.first).contains("after"));
-                assertThat(this.logged.list.stream().filter((event) -> event.getLevel() == Level.WARN)).hasSize(1);
+                assertThat(this.logged.events().stream().filter((event) -> event.getLevel() == Level.WARN)).hasSize(1);
             }
             finally {
                 listener.close();
@@ -273,7 +265,7 @@ class PostgresNotificationListenerTests {
                 .until(() -> this.first.stream().filter(Notifications::missed).count() > missed);
             notify(other, "again");
             await("again").atMost(WAIT).until(() -> payloads(this.first).contains("again"));
-            assertThat(this.logged.list).filteredOn((event) -> event.getLevel() == Level.ERROR)
+            assertThat(this.logged.events()).filteredOn((event) -> event.getLevel() == Level.ERROR)
                 .hasSizeGreaterThanOrEqualTo(5)
                 .allSatisfy((event) -> assertThat(event.getFormattedMessage()).contains("stopped on an error"));
         }
@@ -501,7 +493,7 @@ class PostgresNotificationListenerTests {
             assertThat(two.awaitListening(Duration.ZERO)).isFalse();
             two.close();
         }
-        assertThat(this.logged.list.stream().filter((event) -> event.getLevel() == Level.WARN)).isEmpty();
+        assertThat(this.logged.events().stream().filter((event) -> event.getLevel() == Level.WARN)).isEmpty();
     }
 
     /**
@@ -527,7 +519,7 @@ class PostgresNotificationListenerTests {
                 .until(() -> payloads(alsoFirst).contains("two") && payloads(this.second).contains("other"));
             assertThat(listener.isRunning()).isTrue();
             assertThat(failing.isOpen()).isTrue();
-            assertThat(this.logged.list.stream().filter((event) -> event.getLevel() == Level.WARN)).isNotEmpty()
+            assertThat(this.logged.events().stream().filter((event) -> event.getLevel() == Level.WARN)).isNotEmpty()
                 .allMatch((event) -> event.getFormattedMessage().contains("A callback of the test notifications"));
         }
     }
@@ -669,7 +661,7 @@ class PostgresNotificationListenerTests {
                 .withMessageContaining("Could not listen for test notifications on [" + FIRST + "]")
                 .withCauseInstanceOf(SQLException.class);
             assertThat(listener.isRunning()).isFalse();
-            assertThat(this.logged.list).as("the caller reports the failure").isEmpty();
+            assertThat(this.logged.events()).as("the caller reports the failure").isEmpty();
             assertThatIllegalStateException().as("may be tried again").isThrownBy(listener::startOrFail)
                 .withMessageContaining("Could not listen");
         }

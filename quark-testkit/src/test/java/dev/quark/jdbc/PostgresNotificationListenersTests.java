@@ -10,10 +10,8 @@ import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.quark.LogCapture;
 import dev.quark.jdbc.PostgresNotificationListener.Notifications;
 import dev.quark.jdbc.PostgresNotificationListener.Subscription;
 import dev.quark.testkit.server.PostgresTestSchema;
@@ -21,7 +19,6 @@ import dev.quark.testkit.server.PostgresTestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.DelegatingDataSource;
@@ -228,10 +225,7 @@ class PostgresNotificationListenersTests {
         String tasksChannel = channel("tasks");
         List<Notifications> jobs = new CopyOnWriteArrayList<>();
         List<Notifications> tasks = new CopyOnWriteArrayList<>();
-        ListAppender<ILoggingEvent> logged = new ListAppender<>();
-        Logger logger = (Logger) LoggerFactory.getLogger(PostgresNotificationListener.class);
-        logged.start();
-        logger.addAppender(logged);
+        LogCapture logged = LogCapture.of(PostgresNotificationListener.class);
         int before = dataSource.getHikariPoolMXBean().getActiveConnections();
         try (PostgresNotificationListeners listeners = new PostgresNotificationListeners("test")) {
             PostgresWakeUps jobWakeUps = PostgresWakeUps.sharedListener(listeners, dataSource, jobsChannel,
@@ -249,7 +243,7 @@ class PostgresNotificationListenersTests {
             notify(jobsChannel, "die");
             await("both areas told they may have missed notifications").atMost(WAIT)
                 .until(() -> jobs.contains(Notifications.MISSED) && tasks.contains(Notifications.MISSED));
-            assertThat(logged.list).filteredOn((event) -> event.getLevel() == Level.ERROR).singleElement()
+            assertThat(logged.events()).filteredOn((event) -> event.getLevel() == Level.ERROR).singleElement()
                 .satisfies((event) -> assertThat(event.getFormattedMessage()).contains("stopped on an error")
                     .contains(jobsChannel).contains(tasksChannel));
             assertThat(jobWakeUps.isRunning()).isTrue();
@@ -264,7 +258,7 @@ class PostgresNotificationListenersTests {
                 .isEqualTo(before + 1);
         }
         finally {
-            logger.detachAppender(logged);
+            logged.close();
         }
         assertThat(dataSource.getHikariPoolMXBean().getActiveConnections()).isEqualTo(before);
     }
@@ -292,10 +286,7 @@ class PostgresNotificationListenersTests {
         CountDownLatch busy = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         List<Notifications> received = new CopyOnWriteArrayList<>();
-        ListAppender<ILoggingEvent> logged = new ListAppender<>();
-        Logger logger = (Logger) LoggerFactory.getLogger(PostgresWakeUps.class);
-        logged.start();
-        logger.addAppender(logged);
+        LogCapture logged = LogCapture.of(PostgresWakeUps.class);
         try (PostgresNotificationListeners listeners = new PostgresNotificationListeners("test")) {
             PostgresNotificationListener listener = listeners.listener(dataSource);
             Subscription blocking = listener.subscribe("quark_test_busy", (notifications) -> {
@@ -314,7 +305,7 @@ class PostgresNotificationListenersTests {
                     received::add);
             try {
                 wakeUps.start();
-                assertThat(logged.list).singleElement()
+                assertThat(logged.events()).singleElement()
                     .satisfies((event) -> assertThat(event.getLevel()).isEqualTo(Level.WARN))
                     .satisfies((event) -> assertThat(event.getFormattedMessage()).contains("quark_test_late"));
                 assertThat(received).isEmpty();
@@ -328,7 +319,7 @@ class PostgresNotificationListenersTests {
         }
         finally {
             release.countDown();
-            logger.detachAppender(logged);
+            logged.close();
         }
     }
 

@@ -18,10 +18,8 @@ import java.util.stream.Collectors;
 import javax.sql.DataSource;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.quark.LogCapture;
 import dev.quark.jdbc.PostgresNotificationListener.Notifications;
 import dev.quark.testkit.server.PostgresTestSchema;
 import dev.quark.testkit.server.PostgresTestServer;
@@ -30,7 +28,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
@@ -54,9 +51,7 @@ class PostgresNotificationSenderTests {
 
     private final List<Notifications> received = new CopyOnWriteArrayList<>();
 
-    private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
-
-    private final Logger logger = (Logger) LoggerFactory.getLogger(PostgresNotificationSender.class);
+    private LogCapture logged;
 
     private PostgresNotificationListener listener;
 
@@ -81,11 +76,7 @@ class PostgresNotificationSenderTests {
 
     @BeforeEach
     void listen() {
-        // Appended to by the sender's threads while the waits read it.
-        this.logged.list = new CopyOnWriteArrayList<>();
-        this.logged.start();
-        this.logger.setLevel(Level.INFO);
-        this.logger.addAppender(this.logged);
+        this.logged = LogCapture.of(PostgresNotificationSender.class, Level.INFO);
         this.listener = new PostgresNotificationListener(dataSource, "test").listen(CHANNEL, this.received::add);
         this.listener.start();
     }
@@ -93,8 +84,7 @@ class PostgresNotificationSenderTests {
     @AfterEach
     void stop() {
         this.listener.close();
-        this.logger.detachAppender(this.logged);
-        this.logger.setLevel(null);
+        this.logged.close();
     }
 
     private Set<String> payloads() {
@@ -226,13 +216,13 @@ class PostgresNotificationSenderTests {
             await().atMost(WAIT).until(() -> payloads().contains("before"));
             down.set(true);
             sender.notifySoon(CHANNEL, "during");
-            await().atMost(WAIT).until(() -> this.logged.list.stream().anyMatch((e) -> e.getLevel() == Level.WARN));
+            await().atMost(WAIT).until(() -> this.logged.events().stream().anyMatch((e) -> e.getLevel() == Level.WARN));
             sender.notifySoon(CHANNEL, "during-2");
             down.set(false);
             await().atMost(WAIT).until(() -> payloads().containsAll(Set.of("during", "during-2")));
-            assertThat(this.logged.list.stream().filter((event) -> event.getLevel() == Level.WARN)).hasSize(1);
+            assertThat(this.logged.events().stream().filter((event) -> event.getLevel() == Level.WARN)).hasSize(1);
             await().atMost(WAIT)
-                .until(() -> this.logged.list.stream().filter((e) -> e.getLevel() == Level.INFO).count() == 1);
+                .until(() -> this.logged.events().stream().filter((e) -> e.getLevel() == Level.INFO).count() == 1);
         }
     }
 
@@ -257,7 +247,7 @@ class PostgresNotificationSenderTests {
             sender.notifySoon(CHANNEL, "later");
             await().atMost(WAIT).until(() -> payloads().contains("later"));
             assertThat(payloads()).doesNotContain("poison");
-            assertThat(this.logged.list.stream()
+            assertThat(this.logged.events().stream()
                 .filter((e) -> e.getLevel() == Level.WARN && e.getFormattedMessage().contains("poison"))).hasSize(1);
         }
     }
@@ -272,7 +262,7 @@ class PostgresNotificationSenderTests {
         });
         try (PostgresNotificationSender sender = new PostgresNotificationSender(flaky, "test")) {
             sender.notifySoon(CHANNEL, "during");
-            await().atMost(WAIT).until(() -> this.logged.list.stream().anyMatch((e) -> e.getLevel() == Level.WARN));
+            await().atMost(WAIT).until(() -> this.logged.events().stream().anyMatch((e) -> e.getLevel() == Level.WARN));
             sender.thread().interrupt();
             down.set(false);
             sender.notifySoon(CHANNEL, "after");
@@ -293,7 +283,7 @@ class PostgresNotificationSenderTests {
             sender.notifySoon(CHANNEL, "lost");
             // The thread ends with the error, rethrown: uncaught on purpose.
             await().dontCatchUncaughtExceptions().atMost(WAIT).until(() -> !sender.isRunning() && sender.dropped() == 1);
-            assertThat(this.logged.list.stream().filter((e) -> e.getLevel() == Level.ERROR)).hasSize(1);
+            assertThat(this.logged.events().stream().filter((e) -> e.getLevel() == Level.ERROR)).hasSize(1);
             sender.notifySoon(CHANNEL, "after");
             await().atMost(WAIT).until(() -> payloads().contains("after"));
         }
@@ -354,13 +344,13 @@ class PostgresNotificationSenderTests {
         DataSource unreachable = refusing();
         PostgresNotificationSender sender = new PostgresNotificationSender(unreachable, "test");
         sender.notifySoon(CHANNEL, "lost");
-        await().atMost(WAIT).until(() -> this.logged.list.stream().anyMatch((e) -> e.getLevel() == Level.WARN));
+        await().atMost(WAIT).until(() -> this.logged.events().stream().anyMatch((e) -> e.getLevel() == Level.WARN));
         long start = System.nanoTime();
         sender.close();
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(PostgresNotificationSender.CLOSE_TIMEOUT);
         assertThat(sender.isRunning()).isFalse();
         assertThat(sender.dropped()).isEqualTo(1);
-        assertThat(this.logged.list.stream().filter((event) -> event.getLevel() == Level.WARN)).hasSize(1);
+        assertThat(this.logged.events().stream().filter((event) -> event.getLevel() == Level.WARN)).hasSize(1);
     }
 
     @Test

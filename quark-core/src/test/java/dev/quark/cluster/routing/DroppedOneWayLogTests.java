@@ -5,10 +5,10 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
+import dev.quark.LogCapture;
 import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -21,11 +21,8 @@ class DroppedOneWayLogTests {
 
     @Test
     void theFirstFiveDropsAreWarnedAndTheOthersCountedOncePerInterval() {
-        Logger logger = (Logger) LoggerFactory.getLogger(DroppedOneWayLogTests.class.getName() + ".drops");
-        logger.setLevel(Level.DEBUG);
-        ListAppender<ILoggingEvent> logged = new ListAppender<>();
-        logged.start();
-        logger.addAppender(logged);
+        Logger logger = LoggerFactory.getLogger(DroppedOneWayLogTests.class.getName() + ".drops");
+        LogCapture logged = LogCapture.of(logger.getName(), Level.DEBUG);
         AtomicLong nanos = new AtomicLong();
         DroppedOneWayLog log = new DroppedOneWayLog(logger, nanos::get, Duration.ofMinutes(1));
 
@@ -35,14 +32,17 @@ class DroppedOneWayLogTests {
         nanos.addAndGet(Duration.ofMinutes(1).toNanos());
         log.dropped("Tally/last.addOneWay()", "silo-b", "metadata key ' ' is blank");
 
-        List<ILoggingEvent> warnings = logged.list.stream().filter((event) -> event.getLevel() == Level.WARN).toList();
+        List<ILoggingEvent> warnings = logged.events()
+            .stream()
+            .filter((event) -> event.getLevel() == Level.WARN)
+            .toList();
         assertThat(warnings).hasSize(6);
         assertThat(warnings.get(0).getFormattedMessage())
             .isEqualTo("Dropped one-way Tally/t0.addOneWay() to silo silo-b: metadata key ' ' is blank");
         assertThat(warnings.get(4).getFormattedMessage()).contains("further one-way calls dropped are logged at DEBUG");
         assertThat(warnings.get(5).getFormattedMessage())
             .isEqualTo("Dropped 996 more one-way calls this silo refused to send (logged at DEBUG)");
-        assertThat(logged.list).filteredOn((event) -> event.getLevel() == Level.DEBUG).hasSize(996);
-        logger.detachAppender(logged);
+        assertThat(logged.events()).filteredOn((event) -> event.getLevel() == Level.DEBUG).hasSize(996);
+        logged.close();
     }
 }

@@ -12,21 +12,18 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
+import dev.quark.LogCapture;
 import dev.quark.actor.AbstractActor;
 import dev.quark.actor.Actor;
 import dev.quark.actor.OneWay;
 import dev.quark.actor.QuarkActor;
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import dev.quark.runtime.ActorMetrics;
 import dev.quark.runtime.ActorRuntime;
 import dev.quark.runtime.CallMetrics;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
@@ -47,31 +44,23 @@ class ReadyQueueSchedulerTests {
 
     private ActorRuntime runtime = runtimeOn(this.scheduler);
 
-    private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    private LogCapture logged;
 
     @BeforeEach
     void captureLogs() {
-        this.logged.start();
-        Logger logger = (Logger) LoggerFactory.getLogger(ReadyQueueScheduler.class);
-        logger.setLevel(Level.INFO);
-        logger.addAppender(this.logged);
+        this.logged = LogCapture.of(ReadyQueueScheduler.class, Level.INFO);
     }
 
     @AfterEach
     void close() {
-        Logger logger = (Logger) LoggerFactory.getLogger(ReadyQueueScheduler.class);
-        logger.detachAppender(this.logged);
-        logger.setLevel(null);
+        this.logged.close();
         this.shared.gate.countDown();
         this.runtime.close();
         this.scheduler.close();
     }
 
     private List<String> logged(Level level) {
-        return this.logged.list.stream()
-            .filter((event) -> event.getLevel() == level)
-            .map(ILoggingEvent::getFormattedMessage)
-            .toList();
+        return this.logged.messages(level);
     }
 
     @Test
@@ -154,7 +143,7 @@ class ReadyQueueSchedulerTests {
             assertThat(failing.runnerStartFailures()).isEqualTo(1);
             assertThat(metrics.startFailures).hasValue(1);
             assertThat(failing.runners()).isEqualTo(1);
-            assertThat(this.logged.list)
+            assertThat(this.logged.events())
                 .filteredOn((event) -> event.getLevel() == Level.WARN
                         && event.getFormattedMessage().contains("scheduler failing "))
                 .singleElement()

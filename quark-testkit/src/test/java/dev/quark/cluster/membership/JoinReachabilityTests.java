@@ -10,13 +10,11 @@ import java.util.concurrent.ExecutionException;
 import java.util.function.UnaryOperator;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
+import dev.quark.LogCapture;
 import dev.quark.cluster.membership.MembershipCluster.Member;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -130,18 +128,14 @@ class JoinReachabilityTests {
         this.cluster.start("f");
         this.cluster.start("a", tls);
         this.cluster.start("b", tls);
-        ListAppender<ILoggingEvent> logged = new ListAppender<>();
-        Logger logger = (Logger) LoggerFactory.getLogger(JoinReachability.class);
-        logged.start();
-        logger.addAppender(logged);
-        try {
+        try (LogCapture logged = LogCapture.of(JoinReachability.class)) {
             Member c = this.cluster.create("c", (settings) -> settings.transportSecurity(TransportSecurity.PLAINTEXT));
 
             CompletableFuture<SiloEntry> joined = c.agent().start();
             this.cluster.advance(Duration.ofSeconds(1));
 
             assertThat(joined).as("every peer answers in this network").isCompleted();
-            assertThat(logged.list).filteredOn((event) -> event.getLevel() == Level.WARN)
+            assertThat(logged.events()).filteredOn((event) -> event.getLevel() == Level.WARN)
                 .singleElement()
                 .extracting(ILoggingEvent::getFormattedMessage)
                 .asString()
@@ -152,9 +146,6 @@ class JoinReachabilityTests {
                 .contains("(TLS)")
                 .doesNotContain("e@")
                 .doesNotContain("f@");
-        }
-        finally {
-            logger.detachAppender(logged);
         }
     }
 
@@ -233,11 +224,7 @@ class JoinReachabilityTests {
         this.cluster.start("e");
         this.cluster.start("f");
         this.cluster.network.cut("a", "c");
-        ListAppender<ILoggingEvent> logged = new ListAppender<>();
-        Logger logger = (Logger) LoggerFactory.getLogger(JoinReachability.class);
-        logged.start();
-        logger.addAppender(logged);
-        try {
+        try (LogCapture logged = LogCapture.of(JoinReachability.class)) {
             Member c = this.cluster.create("c", (settings) -> settings.transportSecurity(TransportSecurity.PLAINTEXT)
                 .reachabilityTimeout(Duration.ofSeconds(4)));
 
@@ -245,16 +232,13 @@ class JoinReachabilityTests {
             this.cluster.advance(Duration.ofSeconds(6));
 
             assertThat(joined).as("a majority answered: joined at the reachability timeout").isCompleted();
-            assertThat(logged.list).filteredOn((event) -> event.getLevel() == Level.WARN)
+            assertThat(logged.events()).filteredOn((event) -> event.getLevel() == Level.WARN)
                 .extracting(ILoggingEvent::getFormattedMessage)
                 .filteredOn((message) -> message.contains("uses plaintext"))
                 .as("one WARN per join, not one per probe round")
                 .singleElement()
                 .asString()
                 .contains("1 of the 3 active silos of cluster 'test' do not");
-        }
-        finally {
-            logger.detachAppender(logged);
         }
     }
 
@@ -287,11 +271,7 @@ class JoinReachabilityTests {
         this.cluster.start("b");
         this.cluster.start("c");
         this.cluster.network.refuse("b", "d");
-        ListAppender<ILoggingEvent> logged = new ListAppender<>();
-        Logger logger = (Logger) LoggerFactory.getLogger(JoinReachability.class);
-        logged.start();
-        logger.addAppender(logged);
-        try {
+        try (LogCapture logged = LogCapture.of(JoinReachability.class)) {
             Member d = this.cluster.create("d", (settings) -> settings.reachabilityTimeout(Duration.ofSeconds(3)));
 
             CompletableFuture<SiloEntry> joined = d.agent().start();
@@ -302,7 +282,7 @@ class JoinReachabilityTests {
             assertThat(joined).isCompleted();
             assertThat(d.agent().state()).isEqualTo(MembershipState.ACTIVE);
             assertThat(d.events().names()).containsExactly("joined");
-            assertThat(logged.list).filteredOn((event) -> event.getLevel() == Level.WARN)
+            assertThat(logged.events()).filteredOn((event) -> event.getLevel() == Level.WARN)
                 .singleElement()
                 .extracting(ILoggingEvent::getFormattedMessage)
                 .asString()
@@ -312,9 +292,6 @@ class JoinReachabilityTests {
                 .contains("Refused on d -> b")
                 .doesNotContain("a@127.0.0.1:")
                 .doesNotContain("c@127.0.0.1:");
-        }
-        finally {
-            logger.detachAppender(logged);
         }
         this.cluster.advance(Duration.ofSeconds(2));
         assertThat(this.cluster.member("a").agent().current().ring().silos()).containsExactly("a", "b", "c", "d");
@@ -352,11 +329,7 @@ class JoinReachabilityTests {
         this.cluster.start("b");
         this.cluster.start("c");
         this.cluster.network.cut("c", "d");
-        ListAppender<ILoggingEvent> logged = new ListAppender<>();
-        Logger logger = (Logger) LoggerFactory.getLogger(JoinReachability.class);
-        logged.start();
-        logger.addAppender(logged);
-        try {
+        try (LogCapture logged = LogCapture.of(JoinReachability.class)) {
             Member d = this.cluster.create("d", (settings) -> settings.reachabilityTimeout(Duration.ofSeconds(3)));
 
             CompletableFuture<SiloEntry> joined = d.agent().start();
@@ -367,7 +340,7 @@ class JoinReachabilityTests {
             assertThat(joined).isCompleted();
             assertThat(d.agent().state()).isEqualTo(MembershipState.ACTIVE);
             assertThat(d.events().names()).containsExactly("joined");
-            assertThat(logged.list).filteredOn((event) -> event.getLevel() == Level.WARN)
+            assertThat(logged.events()).filteredOn((event) -> event.getLevel() == Level.WARN)
                 .singleElement()
                 .extracting(ILoggingEvent::getFormattedMessage)
                 .asString()
@@ -375,9 +348,6 @@ class JoinReachabilityTests {
                 .contains("c@127.0.0.1:")
                 .contains("No answer on d -> c")
                 .doesNotContain("a@127.0.0.1:");
-        }
-        finally {
-            logger.detachAppender(logged);
         }
     }
 
@@ -655,21 +625,13 @@ class JoinReachabilityTests {
         this.cluster.network.refuse("a", "c");
         this.cluster.network.refuse("b", "c");
 
-        ListAppender<ILoggingEvent> logged = new ListAppender<>();
-        Logger logger = (Logger) LoggerFactory.getLogger(SiloMembership.class);
-        logged.start();
-        logger.addAppender(logged);
         List<String> refusedRejoins;
-        try {
+        try (LogCapture logged = LogCapture.of(SiloMembership.class)) {
             this.cluster.advance(Duration.ofSeconds(20));
-            refusedRejoins = logged.list.stream()
-                .filter((event) -> event.getLevel() == Level.WARN)
-                .map(ILoggingEvent::getFormattedMessage)
+            refusedRejoins = logged.messages(Level.WARN)
+                .stream()
                 .filter((message) -> message.startsWith("Silo c could not rejoin cluster 'test' (refused;"))
                 .toList();
-        }
-        finally {
-            logger.detachAppender(logged);
         }
         assertThat(refusedRejoins).as("one every heartbeat (1 s) would be about 10 in 20 s; backed off 2, 4, 6 "
                 + "(the TTL), 6 s").hasSizeBetween(2, 6);
@@ -694,25 +656,17 @@ class JoinReachabilityTests {
         // Joins between a's and b's heartbeats, every probe answered (the test network does not speak TLS).
         Member c = this.cluster.start("c", (settings) -> SHORT_TTL.apply(settings)
             .transportSecurity(TransportSecurity.PLAINTEXT));
-        ListAppender<ILoggingEvent> logged = new ListAppender<>();
-        Logger logger = (Logger) LoggerFactory.getLogger(SiloMembership.class);
-        logged.start();
-        logger.addAppender(logged);
         List<String> failedRejoins;
-        try {
+        try (LogCapture logged = LogCapture.of(SiloMembership.class)) {
             this.cluster.network.cut("a", "c");
             this.cluster.network.cut("b", "c");
             this.cluster.advance(Duration.ofSeconds(3));
             assertThat(c.agent().state()).as("voted dead").isEqualTo(MembershipState.REJOINING);
             this.cluster.advance(Duration.ofSeconds(20));
-            failedRejoins = logged.list.stream()
-                .filter((event) -> event.getLevel() == Level.WARN)
-                .map(ILoggingEvent::getFormattedMessage)
+            failedRejoins = logged.messages(Level.WARN)
+                .stream()
                 .filter((message) -> message.startsWith("Silo c could not rejoin cluster 'test'"))
                 .toList();
-        }
-        finally {
-            logger.detachAppender(logged);
         }
         assertThat(failedRejoins).as("one every heartbeat (1 s) would be about 20 in 20 s; backed off 2, 4, 6 "
                 + "(the TTL), 6 s").hasSizeBetween(2, 7);

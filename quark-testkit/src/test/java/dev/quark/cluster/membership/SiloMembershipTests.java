@@ -14,11 +14,10 @@ import java.util.function.UnaryOperator;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
+import dev.quark.LogCapture;
 import dev.quark.cluster.membership.MembershipCluster.Member;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
@@ -297,11 +296,7 @@ class SiloMembershipTests {
      */
     @Test
     void answersToProbesThatArriveAfterCloseAreDroppedQuietly() throws Exception {
-        ch.qos.logback.classic.Logger detectorLogger = (ch.qos.logback.classic.Logger) LoggerFactory
-            .getLogger(FailureDetector.class);
-        ListAppender<ILoggingEvent> logged = new ListAppender<>();
-        logged.start();
-        detectorLogger.addAppender(logged);
+        LogCapture logged = LogCapture.of(FailureDetector.class);
         List<CompletableFuture<Void>> probes = new CopyOnWriteArrayList<>();
         AtomicBoolean joining = new AtomicBoolean(true);
         SiloProber unanswered = new SiloProber() {
@@ -343,11 +338,11 @@ class SiloMembershipTests {
             assertThat(agentThreads.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
             probes.forEach((probe) -> probe.complete(null));
 
-            assertThat(logged.list).extracting(ILoggingEvent::getLevel).doesNotContain(Level.ERROR, Level.WARN);
+            assertThat(logged.events()).extracting(ILoggingEvent::getLevel).doesNotContain(Level.ERROR, Level.WARN);
         }
         finally {
             agentThreads.shutdownNow();
-            detectorLogger.detachAppender(logged);
+            logged.close();
         }
     }
 

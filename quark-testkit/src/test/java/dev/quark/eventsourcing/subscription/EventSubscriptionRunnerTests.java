@@ -12,9 +12,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
+import dev.quark.LogCapture;
 import dev.quark.eventsourcing.EventFeed;
 import dev.quark.eventsourcing.EventHandler;
 import dev.quark.eventsourcing.EventStore;
@@ -33,7 +32,6 @@ import dev.quark.testkit.ManualScheduler;
 import dev.quark.testkit.lease.DelegatingLeaseStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
@@ -379,20 +377,17 @@ class EventSubscriptionRunnerTests {
         CountingMetrics metrics = new CountingMetrics();
         EventSubscriptionRunner runner = runner("node-1", metrics,
                 EventSubscriptionDefinition.of("projection", (event) -> handled.add(id(event))));
-        ListAppender<ILoggingEvent> logged = new ListAppender<>();
-        Logger logger = (Logger) LoggerFactory.getLogger("dev.quark.eventsourcing.subscription");
-        logged.start();
-        logger.addAppender(logged);
+        LogCapture logged = LogCapture.of("dev.quark.eventsourcing.subscription");
         try {
             runner.followOnce("projection");
             runner.followOnce("projection");
             assertThat(metrics.failed).as("two refusals: a pause could explain them").isEmpty();
-            assertThat(logged.list).noneMatch((event) -> event.getLevel() == Level.ERROR);
+            assertThat(logged.events()).noneMatch((event) -> event.getLevel() == Level.ERROR);
             assertThat(runner.status("projection").state()).isEqualTo(SubscriptionState.STANDBY);
             runner.followOnce("projection");
         }
         finally {
-            logger.detachAppender(logged);
+            logged.close();
         }
         assertThat(handled).isEmpty();
         SubscriptionStatus status = runner.status("projection");
@@ -405,7 +400,7 @@ class EventSubscriptionRunnerTests {
                     + InMemoryEventStore.class.getName());
         assertThat(metrics.failed).containsExactly("projection");
         assertThat(metrics.tokensLost).as("one incident, found three times").containsExactly("projection");
-        assertThat(logged.list).filteredOn((event) -> event.getLevel() == Level.ERROR)
+        assertThat(logged.events()).filteredOn((event) -> event.getLevel() == Level.ERROR)
             .singleElement()
             .extracting(ILoggingEvent::getFormattedMessage)
             .asString()
@@ -435,10 +430,7 @@ class EventSubscriptionRunnerTests {
         CountingMetrics metrics = new CountingMetrics();
         EventSubscriptionRunner after = runner("node-2", metrics, new InMemoryLeaseStore(this.clock), this.clock,
                 EventSubscriptionDefinition.of("projection", (event) -> handled.add("node-2 " + id(event))));
-        ListAppender<ILoggingEvent> logged = new ListAppender<>();
-        Logger logger = (Logger) LoggerFactory.getLogger("dev.quark");
-        logged.start();
-        logger.addAppender(logged);
+        LogCapture logged = LogCapture.of("dev.quark");
         try {
             assertThat(after.followOnce("projection")).as("claims again at once").isZero();
             assertThat(after.status("projection").state()).isEqualTo(SubscriptionState.STANDBY);
@@ -447,7 +439,7 @@ class EventSubscriptionRunnerTests {
             assertThat(after.followOnce("projection")).isEqualTo(POLL);
         }
         finally {
-            logger.detachAppender(logged);
+            logged.close();
         }
         assertThat(handled).containsExactly("node-1 a#1", "node-1 a#2", "node-2 a#3", "node-2 a#4");
         assertThat(after.status("projection")).isEqualTo(new SubscriptionStatus("projection",
@@ -455,12 +447,12 @@ class EventSubscriptionRunnerTests {
         assertThat(metrics.tokensLost).containsExactly("projection");
         assertThat(metrics.failed).isEmpty();
         assertThat(this.store.checkpointStamp("projection").orElseThrow()).isGreaterThan(new FencingToken(1_000_001));
-        assertThat(logged.list).filteredOn((event) -> event.getLevel() == Level.WARN)
+        assertThat(logged.events()).filteredOn((event) -> event.getLevel() == Level.WARN)
             .singleElement()
             .extracting(ILoggingEvent::getFormattedMessage)
             .asString()
             .contains("lost its tokens", "subscription 'projection' (token 1, stamp 1000001)");
-        assertThat(logged.list).noneMatch((event) -> event.getLevel() == Level.ERROR);
+        assertThat(logged.events()).noneMatch((event) -> event.getLevel() == Level.ERROR);
         append("a", 1);
         after.followOnce("projection");
         assertThat(handled).endsWith("node-2 a#4", "node-2 a#5");

@@ -6,7 +6,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -14,9 +13,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.quark.LogCapture;
 import dev.quark.jdbc.TablePrefix;
 import dev.quark.jobs.Job;
 import dev.quark.jobs.JobHandler;
@@ -34,7 +32,6 @@ import dev.quark.testkit.server.TcpProxy;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -121,13 +118,7 @@ class JdbcTwoNodeOrchestratorTests extends TwoNodeOrchestratorTests {
         JobHandlerRegistry handlers = new JobHandlerRegistry(
                 List.of(JobHandler.of("undelegated", String.class, (payload, context) -> ran.incrementAndGet())), codec,
                 RetryPolicy.builder().maxAttempts(1).build(), Duration.ofMinutes(1));
-        ch.qos.logback.classic.Logger orchestratorLogger = (ch.qos.logback.classic.Logger) LoggerFactory
-            .getLogger(JobOrchestrator.class);
-        ListAppender<ILoggingEvent> logged = new ListAppender<>();
-        // Appended to by the orchestrator's threads while the wait below reads it.
-        logged.list = new CopyOnWriteArrayList<>();
-        logged.start();
-        orchestratorLogger.addAppender(logged);
+        LogCapture logged = LogCapture.of(JobOrchestrator.class);
         JobOrchestrator orchestrator = JobOrchestrator.builder(wrapper, leases, handlers, codec)
             .owner("wrapped")
             .pollInterval(Duration.ofMillis(50))
@@ -137,7 +128,7 @@ class JdbcTwoNodeOrchestratorTests extends TwoNodeOrchestratorTests {
                     "x");
             orchestrator.start();
             await().atMost(Duration.ofSeconds(10))
-                .until(() -> logged.list.stream()
+                .until(() -> logged.events().stream()
                     .anyMatch((event) -> event.getLevel() == Level.ERROR && event.getThrowableProxy() != null
                             && event.getThrowableProxy().getMessage().contains("must delegate leaseStore()")
                             && event.getThrowableProxy().getMessage().contains(wrapper.getClass().getName())));
@@ -145,7 +136,7 @@ class JdbcTwoNodeOrchestratorTests extends TwoNodeOrchestratorTests {
         }
         finally {
             orchestrator.close();
-            orchestratorLogger.detachAppender(logged);
+            logged.close();
             JdbcClient.create(dataSource).sql("delete from quark_job where type = 'undelegated'").update();
         }
     }

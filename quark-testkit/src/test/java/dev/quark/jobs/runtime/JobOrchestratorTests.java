@@ -18,8 +18,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
+import dev.quark.LogCapture;
 import dev.quark.jobs.CancelResult;
 import dev.quark.jobs.Job;
 import dev.quark.jobs.JobAbandonedException;
@@ -48,7 +47,6 @@ import dev.quark.testkit.ManualScheduler;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -1930,20 +1928,16 @@ class JobOrchestratorTests {
         awaitLatch(started);
         await().atMost(WAIT).until(() -> first.orchestrator().prefetchedJobs().size() == 4);
         List<JobId> waiting = ids.stream().filter(first.orchestrator().prefetchedJobs()::contains).toList();
-        ch.qos.logback.classic.Logger orchestratorLogger = (ch.qos.logback.classic.Logger) LoggerFactory
-            .getLogger(JobOrchestrator.class);
-        ListAppender<ILoggingEvent> logged = new ListAppender<>();
-        logged.start();
-        orchestratorLogger.addAppender(logged);
+        LogCapture logged = LogCapture.of(JobOrchestrator.class);
         try {
             this.store.unreachable = true;
             first.orchestrator().close();
         }
         finally {
             this.store.unreachable = false;
-            orchestratorLogger.detachAppender(logged);
+            logged.close();
         }
-        assertThat(logged.list).filteredOn((event) -> event.getLevel() == Level.WARN)
+        assertThat(logged.events()).filteredOn((event) -> event.getLevel() == Level.WARN)
             .anySatisfy((event) -> assertThat(event.getFormattedMessage())
                 .contains("could not give back 4 jobs claimed but not run: the store could not be reached")
                 .contains("until their leases expire")
@@ -2370,11 +2364,7 @@ class JobOrchestratorTests {
         }));
         JobId id = node.queue().enqueue("work", "job");
         awaitLatch(running);
-        ch.qos.logback.classic.Logger keptLogger = (ch.qos.logback.classic.Logger) LoggerFactory
-            .getLogger(UnwrittenOutcomes.class);
-        ListAppender<ILoggingEvent> logged = new ListAppender<>();
-        logged.start();
-        keptLogger.addAppender(logged);
+        LogCapture logged = LogCapture.of(UnwrittenOutcomes.class);
         try {
             this.store.unreachable = true;
             mayEnd.countDown();
@@ -2386,9 +2376,9 @@ class JobOrchestratorTests {
         }
         finally {
             this.store.unreachable = false;
-            keptLogger.detachAppender(logged);
+            logged.close();
         }
-        assertThat(logged.list).filteredOn((event) -> event.getLevel() == Level.WARN)
+        assertThat(logged.events()).filteredOn((event) -> event.getLevel() == Level.WARN)
             .anySatisfy((event) -> assertThat(event.getFormattedMessage()).contains(id.toString())
                 .contains("its lease was lost first"));
         // Abandoned jobs are looked for once per lease duration, on a thread of the poll, from the instant it runs:
@@ -2419,11 +2409,7 @@ class JobOrchestratorTests {
         }));
         JobId id = node.queue().enqueue("work", "job");
         awaitLatch(running);
-        ch.qos.logback.classic.Logger keptLogger = (ch.qos.logback.classic.Logger) LoggerFactory
-            .getLogger(UnwrittenOutcomes.class);
-        ListAppender<ILoggingEvent> logged = new ListAppender<>();
-        logged.start();
-        keptLogger.addAppender(logged);
+        LogCapture logged = LogCapture.of(UnwrittenOutcomes.class);
         CountDownLatch gate = new CountDownLatch(1);
         try {
             this.store.holdFinishOf(id, gate);
@@ -2440,9 +2426,9 @@ class JobOrchestratorTests {
         finally {
             gate.countDown();
             this.store.unreachable = false;
-            keptLogger.detachAppender(logged);
+            logged.close();
         }
-        assertThat(logged.list).filteredOn((event) -> event.getLevel() == Level.WARN)
+        assertThat(logged.events()).filteredOn((event) -> event.getLevel() == Level.WARN)
             .anySatisfy((event) -> assertThat(event.getFormattedMessage()).contains(id.toString())
                 .containsAnyOf("its lease was lost meanwhile", "its lease was lost first"));
         // Abandoned jobs are looked for once per lease duration, on a thread of the poll, from the instant it runs:

@@ -16,13 +16,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
+import dev.quark.LogCapture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.slf4j.LoggerFactory;
 import tools.jackson.databind.json.JsonMapper;
 
 import dev.quark.lease.FencingToken;
@@ -715,11 +712,7 @@ class OutboxDispatcherTests {
                     }
                     return method.invoke(this.store, arguments);
                 });
-        ListAppender<ILoggingEvent> logged = new ListAppender<>();
-        Logger logger = (Logger) LoggerFactory.getLogger(OutboxDispatcher.class);
-        logged.start();
-        logger.addAppender(logged);
-        try {
+        try (LogCapture logged = LogCapture.of(OutboxDispatcher.class)) {
             OutboxDispatcher dispatcher = register(builder(flaky, "node-a", this.orders)
                 .pollInterval(Duration.ofMillis(10))
                 .build());
@@ -736,18 +729,13 @@ class OutboxDispatcherTests {
             dispatcher.close();
             assertThat(warnings(logged)).as("again once per partition after it delivered").hasSize(16);
         }
-        finally {
-            logger.detachAppender(logged);
-        }
     }
 
-    private static List<ILoggingEvent> warnings(ListAppender<ILoggingEvent> logged) {
-        synchronized (logged) {
-            return logged.list.stream()
-                .filter((event) -> event.getLevel() == Level.WARN
-                        && event.getFormattedMessage().contains("failed a delivery of partition"))
-                .toList();
-        }
+    private static List<String> warnings(LogCapture logged) {
+        return logged.messages(Level.WARN)
+            .stream()
+            .filter((message) -> message.contains("failed a delivery of partition"))
+            .toList();
     }
 
     /**

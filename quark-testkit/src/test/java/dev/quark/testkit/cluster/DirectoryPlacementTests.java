@@ -15,9 +15,7 @@ import java.util.function.BiFunction;
 import java.util.stream.IntStream;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
+import dev.quark.LogCapture;
 import dev.quark.actor.ActivationException;
 import dev.quark.actor.Actor;
 import dev.quark.cluster.ring.HashRing;
@@ -25,7 +23,6 @@ import dev.quark.cluster.ring.RingHash;
 import dev.quark.runtime.ActorAddress;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -279,10 +276,7 @@ class DirectoryPlacementTests {
         HashRing three = HashRing.of(List.of("silo-0", "silo-1", "silo-2"), vnodes);
         String id = TallyCluster.idWhere((candidate) ->
                 "silo-2".equals(three.ownerOf(RingHash.of(new ActorAddress("Homebody", candidate)))));
-        ListAppender<ILoggingEvent> logged = new ListAppender<>();
-        Logger logger = (Logger) LoggerFactory.getLogger("dev.quark.cluster.routing.RegistrationRounds");
-        logged.start();
-        logger.addAppender(logged);
+        LogCapture logged = LogCapture.of("dev.quark.cluster.routing.RegistrationRounds");
         TestSilo late = this.cluster.silo(0);
         late.holdViews();
         try {
@@ -291,11 +285,11 @@ class DirectoryPlacementTests {
             long start = System.nanoTime();
             assertThat(joiner.get(Homebody.class, id).add(1)).isEqualTo(1);
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
-            assertThat(logged.list).noneMatch((event) -> event.getLevel() == Level.WARN);
+            assertThat(logged.events()).noneMatch((event) -> event.getLevel() == Level.WARN);
         }
         finally {
             late.releaseViews();
-            logger.detachAppender(logged);
+            logged.close();
         }
         assertThat(this.environment.activations("Homebody:" + id)).isEqualTo(1);
     }

@@ -16,9 +16,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
+import dev.quark.LogCapture;
 import dev.quark.lease.FencingToken;
 import dev.quark.actor.ReminderSchedule;
 import dev.quark.reminder.DueReminders;
@@ -42,7 +41,6 @@ import dev.quark.testkit.ManualClock;
 import dev.quark.testkit.ManualScheduler;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -170,10 +168,7 @@ class ReminderTickManagerTests {
 
     @Test
     void aFailingReceiveReminderIsLoggedAtWarnNamingTheActorTheReminderAndTheAttempt() {
-        Logger managerLogger = (Logger) LoggerFactory.getLogger(ReminderTickManager.class);
-        ListAppender<ILoggingEvent> logged = new ListAppender<>();
-        logged.start();
-        managerLogger.addAppender(logged);
+        LogCapture logged = LogCapture.of(ReminderTickManager.class);
         try {
             ActorTestKit kit = kit(ReminderSettings.builder().maxAttempts(3).initialBackoff(Duration.ofSeconds(1)).build());
             this.environment.on("p/flaky", (actor, status) -> {
@@ -187,9 +182,12 @@ class ReminderTickManagerTests {
             kit.advanceTime(Duration.ofSeconds(10));
         }
         finally {
-            managerLogger.detachAppender(logged);
+            logged.close();
         }
-        List<ILoggingEvent> warnings = logged.list.stream().filter((event) -> event.getLevel() == Level.WARN).toList();
+        List<ILoggingEvent> warnings = logged.events()
+            .stream()
+            .filter((event) -> event.getLevel() == Level.WARN)
+            .toList();
         String periodic = key("p", "flaky").toString();
         String oneShot = key("p", "once").toString();
         assertThat(periodic).contains("Pager").contains("'flaky'");

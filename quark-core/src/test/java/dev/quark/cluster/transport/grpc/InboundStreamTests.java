@@ -14,6 +14,7 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
+import dev.quark.LogCapture;
 import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.EnvelopeHandler;
@@ -24,9 +25,7 @@ import dev.quark.cluster.transport.grpc.proto.RejectedCause;
 import dev.quark.cluster.transport.grpc.proto.ServerFrame;
 import dev.quark.cluster.transport.grpc.proto.SiloTransportGrpc;
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnknownFieldSet;
 import io.grpc.MethodDescriptor;
@@ -39,7 +38,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.slf4j.LoggerFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
@@ -203,11 +201,7 @@ class InboundStreamTests {
 
     @Test
     void aStreamMixingInvalidFramesWithValidEnvelopesIsEndedOnceMoreThanItsBudgetOfItsLastFramesWereInvalid() {
-        ListAppender<ILoggingEvent> logged = new ListAppender<>();
-        logged.start();
-        Logger logger = (Logger) LoggerFactory.getLogger(SiloTransportService.class);
-        logger.addAppender(logged);
-        try {
+        try (LogCapture logged = LogCapture.of(SiloTransportService.class)) {
             // At most 4 invalid among the last 10 frames; never more than one in a row.
             StreamObserver<ClientFrame> stream = open(GrpcTransportSettings.builder("bank").inboundWindow(4)
                 .maxMessageSize(8192).maxInvalidFrames(4, 10).build(), Envelope.Lane.CALL);
@@ -256,15 +250,12 @@ class InboundStreamTests {
                 assertThat(Status.fromThrowable(error).getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
                 assertThat(Status.fromThrowable(error).getDescription()).isEqualTo(description);
             });
-            assertThat(events(logged)).filteredOn((event) -> event.getFormattedMessage().contains(description))
+            assertThat(logged.events()).filteredOn((event) -> event.getFormattedMessage().contains(description))
                 .singleElement()
                 .satisfies((event) -> assertThat(event.getLevel()).isEqualTo(Level.WARN));
             stream.onNext(frame(++id, Envelope.Kind.REQUEST));
             awaitDrained();
             assertThat(this.handler.received).hasSize(13);
-        }
-        finally {
-            logger.detachAppender(logged);
         }
     }
 
@@ -393,12 +384,7 @@ class InboundStreamTests {
 
     @Test
     void refusalsAreLoggedAtWarnOnlyForAStreamsFirstFewAndTheOthersCountedWhenItEnds() {
-        ListAppender<ILoggingEvent> logged = new ListAppender<>();
-        logged.start();
-        Logger logger = (Logger) LoggerFactory.getLogger(SiloTransportService.class);
-        logger.setLevel(Level.INFO);
-        logger.addAppender(logged);
-        try {
+        try (LogCapture logged = LogCapture.of(SiloTransportService.class, Level.INFO)) {
             StreamObserver<ClientFrame> stream = open(4, Envelope.Lane.CALL);
             // Envelopes refused for their target silo (a stale view sends those): they never end the stream, however
             // many.
@@ -415,19 +401,11 @@ class InboundStreamTests {
             assertThat(thisStreams(logged).get(RefusalLog.LOUD).getFormattedMessage())
                 .isEqualTo("Silo refused 195 more envelopes from silo a (logged at DEBUG)");
         }
-        finally {
-            logger.detachAppender(logged);
-            logger.setLevel(null);
-        }
     }
 
     @Test
     void aPeersTextInAReasonIsCutAndEscapedBeforeItIsLoggedOrWrittenBack() {
-        ListAppender<ILoggingEvent> logged = new ListAppender<>();
-        logged.start();
-        Logger logger = (Logger) LoggerFactory.getLogger(SiloTransportService.class);
-        logger.addAppender(logged);
-        try {
+        try (LogCapture logged = LogCapture.of(SiloTransportService.class)) {
             StreamObserver<ClientFrame> stream = open(4, Envelope.Lane.CALL);
             ClientFrame good = frame(1, Envelope.Kind.REQUEST);
             String target = "z\nWARN forged line\r\u0007" + "x".repeat(3_000);
@@ -441,12 +419,9 @@ class InboundStreamTests {
                 .doesNotContain("\n".translateEscapes()).doesNotContain("\r".translateEscapes())
                 .endsWith(" more characters cut)")
                 .hasSizeLessThan(PeerText.MAX_LENGTH + 40);
-            assertThat(events(logged).stream().filter((event) -> event.getFormattedMessage().contains("forged line")))
+            assertThat(logged.events().stream().filter((event) -> event.getFormattedMessage().contains("forged line")))
                 .singleElement()
                 .satisfies((event) -> assertThat(event.getFormattedMessage()).contains(reason));
-        }
-        finally {
-            logger.detachAppender(logged);
         }
     }
 
@@ -486,21 +461,11 @@ class InboundStreamTests {
      * The events of this class's stream (peer a, refused for their target silo, and its summary): the logger is shared
      * with the other test classes' silos, whose streams may still be draining.
      */
-    private static List<ILoggingEvent> thisStreams(ListAppender<ILoggingEvent> logged) {
-        return events(logged).stream()
+    private static List<ILoggingEvent> thisStreams(LogCapture logged) {
+        return logged.events().stream()
             .filter((event) -> event.getFormattedMessage().contains("is for silo z, not for silo b")
                     || event.getFormattedMessage().contains("more envelopes from silo a "))
             .toList();
-    }
-
-    /**
-     * A copy of what the appender holds: other test classes' silos may log through it meanwhile, and its list is
-     * written under the appender's own lock ({@code AppenderBase.doAppend} is synchronized), so it is read under it.
-     */
-    private static List<ILoggingEvent> events(ListAppender<ILoggingEvent> logged) {
-        synchronized (logged) {
-            return List.copyOf(logged.list);
-        }
     }
 
     private static ClientFrame notAnEnvelope() {

@@ -9,12 +9,10 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
+import dev.quark.LogCapture;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 import org.springframework.dao.QueryTimeoutException;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
@@ -176,11 +174,7 @@ class RedisInboxStoreTests extends InboxStoreContractTests {
         DefaultInbox inbox = new DefaultInbox(unforgetting, TransactionOperations.withoutTransaction(),
                 Clock.systemUTC());
         String consumer = newConsumer("unforgotten");
-        ch.qos.logback.classic.Logger inboxLogger = (ch.qos.logback.classic.Logger) LoggerFactory
-            .getLogger(DefaultInbox.class);
-        ListAppender<ILoggingEvent> logged = new ListAppender<>();
-        logged.start();
-        inboxLogger.addAppender(logged);
+        LogCapture logged = LogCapture.of(DefaultInbox.class);
         try {
             assertThatIllegalStateException().isThrownBy(() -> inbox.process(consumer, "m-1", () -> {
                 throw new IllegalStateException("the handler failed");
@@ -188,9 +182,9 @@ class RedisInboxStoreTests extends InboxStoreContractTests {
                 .isInstanceOf(QueryTimeoutException.class));
         }
         finally {
-            inboxLogger.detachAppender(logged);
+            logged.close();
         }
-        assertThat(logged.list).singleElement().satisfies((event) -> {
+        assertThat(logged.events()).singleElement().satisfies((event) -> {
             assertThat(event.getLevel()).isEqualTo(Level.WARN);
             assertThat(event.getFormattedMessage()).contains("'m-1'", "'" + consumer + "'");
         });
