@@ -1,12 +1,19 @@
 package dev.quark.testkit.cluster;
 
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.UnaryOperator;
 
 import dev.quark.cluster.SiloUnavailableException;
+import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.routing.RoutingMetrics;
+import dev.quark.cluster.transport.grpc.GrpcTransport;
+import dev.quark.cluster.transport.grpc.GrpcTransportSettings;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -21,7 +28,7 @@ import static org.awaitility.Awaitility.await;
  * <p>
  * Four silos: silo-0 keeps the view from before silo-3 joined, in which silo-1 owns the tally; silo-1, which passes
  * the call on, keeps the view in which silo-3 owns it, and silo-3 leaves (its transport closes) or is cut off from
- * silo-1.
+ * silo-1. Over the in-JVM transport, and over gRPC.
  */
 class ForwardedOneWayRerouteTests {
 
@@ -54,6 +61,9 @@ class ForwardedOneWayRerouteTests {
 
     private TallyCluster cluster;
 
+    /** silo-1's transport in the gRPC test. */
+    private @Nullable GrpcTransport forwarderTransport;
+
     @AfterEach
     void close() {
         if (this.cluster != null) {
@@ -63,13 +73,45 @@ class ForwardedOneWayRerouteTests {
 
     @Test
     void oneWayCallThatTheSiloPassingItOnCannotHandOverToTheOwnerThatLeftIsRoutedAgainByThatSiloAndRunsOnce() {
-        String id = staleCallerAndForwarderFor();
+        String id = staleCallerAndForwarderFor(UnaryOperator.identity());
         this.cluster.cluster().stopSilo(3);
         assertThat(this.cluster.cluster().network().silos()).doesNotContain("silo-3");
+
+        assertRoutedAgainByTheForwarderAndRunOnce(id);
+    }
+
+    @Test
+    void overGrpcAOneWayCallThatTheSiloPassingItOnCannotHandOverToTheOwnerThatLeftIsRoutedAgainByThatSilo() {
+        GrpcTransportSettings settings = GrpcTransportSettings.builder("forwarded-one-way").build();
+        String id = staleCallerAndForwarderFor((builder) -> builder.transport((siloId) -> {
+            GrpcTransport transport = GrpcTransport.selfHosted(settings, new InetSocketAddress("127.0.0.1", 0), null);
+            if (siloId.equals("silo-1")) {
+                this.forwarderTransport = transport;
+            }
+            return transport;
+        }));
+        SiloAddress leaver = this.cluster.silo(3).address();
+        this.cluster.cluster().stopSilo(3);
+        // silo-1 may still hold a stream the leaver closed without having learnt it: a one-way call written there is
+        // handed over, and lost with the stream (not routed again: it may have arrived). Closing silo-1's links to
+        // the leaver makes the call open a new one, which the gone server refuses before anything is written.
+        Objects.requireNonNull(this.forwarderTransport).disconnect(leaver);
+
+        assertRoutedAgainByTheForwarderAndRunOnce(id);
+    }
+
+    /**
+     * Sends a one-way call from silo-0, which silo-1 passes on to silo-3, gone by now, and checks that silo-1 routed
+     * it again and that it ran once.
+     */
+    private void assertRoutedAgainByTheForwarderAndRunOnce(String id) {
         assertThat(this.cluster.ownerOf(id, this.cluster.silo(1))).as("the forwarder's owner").isEqualTo("silo-3");
 
         this.cluster.silo(0).get(Tally.class, id).addOneWay(2);
 
+        // Nothing is sent to silo-1 before the one-way call has reached it: a call from a silo with a newer view
+        // would make it read membership first (over gRPC, a call on another silo's stream can arrive first).
+        await().atMost(TallyEnvironment.timeout()).until(() -> this.environment.activations(id) == 1);
         Tally fresh = this.cluster.silo(2).get(Tally.class, id);
         await().atMost(TallyEnvironment.timeout()).until(() -> fresh.total() == 2);
         assertThat(this.rerouted).as("routed again by the forwarder").containsExactly("silo-3");
@@ -83,7 +125,7 @@ class ForwardedOneWayRerouteTests {
 
     @Test
     void oneWayCallThatTheSiloPassingItOnCannotHandOverToAnOwnerStillActiveInAViewThatDidNotMoveIsDropped() {
-        String id = staleCallerAndForwarderFor();
+        String id = staleCallerAndForwarderFor(UnaryOperator.identity());
         this.cluster.cluster().network().cut("silo-1", "silo-3");
 
         this.cluster.silo(0).get(Tally.class, id).addOneWay(2);
@@ -101,10 +143,12 @@ class ForwardedOneWayRerouteTests {
     /**
      * Starts the cluster and returns a tally that silo-0 (which keeps its view from before silo-3 joined) sends to
      * silo-1, and that silo-1 (which keeps its view from after) passes on to silo-3.
+     * @param settings more settings of the cluster (its transports)
      */
-    private String staleCallerAndForwarderFor() {
-        this.cluster = new TallyCluster(this.environment, TallyCluster.builder(this.environment, 3, (runtime) -> {
-        }).routing((routing) -> routing.metrics(this.metrics)).stopTimeout(STOP_TIMEOUT));
+    private String staleCallerAndForwarderFor(UnaryOperator<TestCluster.Builder> settings) {
+        this.cluster = new TallyCluster(this.environment,
+                settings.apply(TallyCluster.builder(this.environment, 3, (runtime) -> {
+                }).routing((routing) -> routing.metrics(this.metrics)).stopTimeout(STOP_TIMEOUT)));
         TestSilo stale = this.cluster.silo(0);
         stale.holdViews();
         this.cluster.addSilo();
