@@ -112,7 +112,7 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
 
     private final Messenger messenger;
 
-    private final DroppedOneWayLog droppedOneWays = new DroppedOneWayLog(logger);
+    private final DroppedOneWayLog droppedOneWays = new DroppedOneWayLog(logger, "this silo refused to send");
 
     /**
      * Whether this thread is inside {@link #send}: a one-way call refused while it is has its caller told (the
@@ -143,7 +143,7 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
 
     ClusterRouter(String self, ViewTracker views, PlacementDirector placement, Messenger messenger,
             SiloBinding silo, Clock clock, RoutingMetrics metrics, DistributedDirectory directory,
-            Executor executor, Duration catchUpWait) {
+            Executor executor, Duration catchUpWait, UnsentCalls unsentCalls) {
         this.directory = directory;
         this.executor = executor;
         this.metrics = metrics;
@@ -155,7 +155,7 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
         this.clock = clock;
         this.hashPlacement = placement instanceof HashPlacementDirector;
         this.catchUpMillis = catchUpWait.toMillis();
-        this.unsentCalls = new UnsentCalls(views, silo, clock, executor, this.catchUpMillis);
+        this.unsentCalls = unsentCalls;
     }
 
     /**
@@ -476,7 +476,7 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
             boolean retried, CompletableFuture<@Nullable Object> outcome) {
         Throwable failure = Objects.requireNonNull(unsent.getCause());
         Peer unreached = unsent.target();
-        this.unsentCalls.decide(call, unsent, sentWithVersion, reroutes).whenComplete((whyNot, never) -> {
+        this.unsentCalls.decide(call.deadlineEpochMillis(), unsent, sentWithVersion, reroutes).whenComplete((whyNot, never) -> {
             if (whyNot != null) {
                 outcome.completeExceptionally(notRoutedAgain(failure, whyNot));
                 return;
@@ -509,7 +509,7 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
     }
 
     /** The failure of a call that could not be handed over and is not routed again, saying why not. */
-    private static Throwable notRoutedAgain(Throwable failure, String whyNot) {
+    static Throwable notRoutedAgain(Throwable failure, String whyNot) {
         if (!(failure instanceof SiloUnavailableException)) {
             // Not made by this class (the send failures it marks are made SiloUnavailableExceptions): keep its
             // type, and say why it was not routed again all the same.

@@ -6,13 +6,15 @@ import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 
 /**
- * The log of one-way calls this silo refused to send (beyond the bounds every silo receives envelopes within, or
- * larger than {@code max-message-size}), bounded however many an application sends: the first {@link #LOUD} at
- * WARN, the others at DEBUG, counted at WARN at most once per summary interval. Such a refusal comes from the
- * application's own calls (a call filter adding a blank metadata key to every call, say), so it repeats on every
- * call. Only refusals whose caller is not told are logged here: one of a one-way call routed again after its first
- * silo could not be reached, which comes after the call returned. A refusal that comes before the call returns is
- * thrown to its caller as a {@code CallRejectedException} and not logged.
+ * The log of one-way calls a silo dropped after their callers returned, bounded however many an application sends:
+ * the first {@link #LOUD} at WARN, the others at DEBUG, counted at WARN at most once per summary interval. Its two
+ * uses: {@link ClusterRouter} logs the one-way calls this silo refused to send (beyond the bounds every silo
+ * receives envelopes within, or larger than {@code max-message-size}), a refusal that comes from the application's
+ * own calls (a call filter adding a blank metadata key to every call, say), so it repeats on every call; only those
+ * whose caller is not told are logged, one-way calls routed again after their first silo could not be reached (a
+ * refusal that comes before the call returns is thrown to its caller as a {@code CallRejectedException} and not
+ * logged). {@link IncomingCalls} logs the one-way calls this silo passed on to their actor's owner and could neither
+ * hand over nor route again, which repeats on every such call while the owner cannot be reached.
  */
 final class DroppedOneWayLog {
 
@@ -28,6 +30,9 @@ final class DroppedOneWayLog {
 
     private final long summaryEveryNanos;
 
+    /** What the dropped calls are, for the summary: "this silo refused to send", say. */
+    private final String what;
+
     /** Guarded by this. */
     private int loud;
 
@@ -37,12 +42,17 @@ final class DroppedOneWayLog {
     /** Guarded by this. */
     private long lastSummary;
 
-    DroppedOneWayLog(Logger logger) {
-        this(logger, System::nanoTime, SUMMARY_EVERY);
+    /**
+     * @param logger where to log
+     * @param what what the dropped calls are, for the summary line ("Dropped 7 more one-way calls " + what)
+     */
+    DroppedOneWayLog(Logger logger, String what) {
+        this(logger, what, System::nanoTime, SUMMARY_EVERY);
     }
 
-    DroppedOneWayLog(Logger logger, LongSupplier nanoTime, Duration summaryEvery) {
+    DroppedOneWayLog(Logger logger, String what, LongSupplier nanoTime, Duration summaryEvery) {
         this.logger = logger;
+        this.what = what;
         this.nanoTime = nanoTime;
         this.summaryEveryNanos = summaryEvery.toNanos();
         this.lastSummary = nanoTime.getAsLong();
@@ -66,7 +76,7 @@ final class DroppedOneWayLog {
         this.logger.debug("Dropped one-way {} to silo {}: {}", call, siloId, reason);
         long now = this.nanoTime.getAsLong();
         if (now - this.lastSummary >= this.summaryEveryNanos) {
-            this.logger.warn("Dropped {} more one-way calls this silo refused to send (logged at DEBUG)", this.quiet);
+            this.logger.warn("Dropped {} more one-way calls {} (logged at DEBUG)", this.quiet, this.what);
             this.quiet = 0;
             this.lastSummary = now;
         }

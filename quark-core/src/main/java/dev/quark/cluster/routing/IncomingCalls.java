@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.quark.actor.ActorUnreachableException;
@@ -53,6 +54,18 @@ import org.slf4j.LoggerFactory;
  * ({@link ClusterRouter}); it passes a one-way call on to the silo that owns its actor in its own view, if that
  * is another silo, and drops it otherwise. What cannot be decoded or delivered
  * (an unknown type or method, bad arguments) is answered with an {@code ERROR} naming it; the silo goes on.
+ * <p>
+ * A call this silo passes on and its transport cannot hand over to the owner, because it cannot reach it
+ * ({@link NotHandedOver}), ran nowhere. A request is refused back to its caller as not run ({@link #NOT_DELIVERED}),
+ * which routes it again. A one-way call has no answer to carry that back, so this silo routes it again itself, as
+ * {@link ClusterRouter} routes a one-way call of its own that it could not hand over: when {@link UnsentCalls} says
+ * this silo has learnt something since (its view moved on, or shows the owner leaving, dead, gone or restarted,
+ * reading membership again for at most the catch-up wait), it serves the call anew with its view then, which passes
+ * it on to the owner now or delivers it here; at most {@link ClusterRouter#MAX_REROUTES} times, never past the
+ * call's deadline, and within the bound of forwards (passed on again, the call is still one hop further than it
+ * came, not one more). Otherwise, or when the newer view still names the same incarnation of the owner, the call is
+ * dropped: logged through a {@link DroppedOneWayLog} and counted as {@link RoutingMetrics#failedForMembership}. Only
+ * a send that failed before the envelope was handed over is routed again, so a one-way call is never delivered twice.
  */
 final class IncomingCalls {
 
@@ -93,9 +106,19 @@ final class IncomingCalls {
 
     private final DistributedDirectory directory;
 
+    private final UnsentCalls unsentCalls;
+
+    private final Executor executor;
+
+    private final DroppedOneWayLog droppedOneWays = new DroppedOneWayLog(logger,
+            "this silo could not pass on to their actor's owner");
+
     IncomingCalls(String self, ViewTracker views, PlacementDirector placement, Messenger messenger, SiloBinding silo,
-            int maxForwards, Clock clock, RoutingMetrics metrics, Executor executor, DistributedDirectory directory) {
+            int maxForwards, Clock clock, RoutingMetrics metrics, Executor executor, DistributedDirectory directory,
+            UnsentCalls unsentCalls) {
         this.directory = directory;
+        this.unsentCalls = unsentCalls;
+        this.executor = executor;
         this.metrics = metrics;
         this.waits = new MailboxWaits(executor);
         this.viewWaits = new ViewWaits(views, silo, clock, executor);
@@ -120,13 +143,13 @@ final class IncomingCalls {
      * silo has read that version or waited long enough ({@link ViewWaits}); never blocks this thread for it.
      */
     void receive(Envelope request) {
-        this.viewWaits.admit(request, this::serveOrRefuse);
+        this.viewWaits.admit(request, (received) -> serveOrRefuse(received, Reroutes.NONE));
     }
 
     /** Serves a call; what fails unexpectedly while serving it is its answer, so that its caller does not wait. */
-    private void serveOrRefuse(Envelope request) {
+    private void serveOrRefuse(Envelope request, Reroutes reroutes) {
         try {
-            serve(request);
+            serve(request, reroutes);
         }
         catch (RuntimeException ex) {
             logger.warn("Silo {} failed to serve {} from silo {}", this.self, describe(request),
@@ -135,10 +158,10 @@ final class IncomingCalls {
         }
     }
 
-    private void serve(Envelope request) {
+    private void serve(Envelope request, Reroutes reroutes) {
         ClusterView view = this.views.current();
         if (!this.silo.isServing()) {
-            refuseNotServing(request, view);
+            refuseNotServing(request, view, reroutes);
             return;
         }
         boolean leaving = isLeaving(view);
@@ -148,7 +171,7 @@ final class IncomingCalls {
         }
         catch (RuntimeException ex) {
             if (leaving) {
-                refuseNotServing(request, view);
+                refuseNotServing(request, view, reroutes);
             }
             else {
                 refuse(request, ex);
@@ -159,20 +182,20 @@ final class IncomingCalls {
             if (hostsActivation(address)) {
                 // Its activation is still here until the hand-over ends it (a callback into its running turn
                 // among others): nowhere else may run it meanwhile.
-                deliver(request, address);
+                deliver(request, address, reroutes);
                 return;
             }
             if (this.silo.placements().strategyOf(address.typeName()).usesDirectory()) {
-                refuseNotServingAfter(entryGone(address), request);
+                refuseNotServingAfter(entryGone(address), request, reroutes);
                 return;
             }
-            refuseNotServing(request, view);
+            refuseNotServing(request, view, reroutes);
             return;
         }
         if (this.silo.placements().strategyOf(address.typeName()).servesLocally()) {
             // Hosted here and not placed by hash: a stateless worker serves it here; for a directory placement
             // the activation gate registers it or passes it on.
-            deliver(request, address);
+            deliver(request, address, reroutes);
             return;
         }
         String owner = this.placement.ownerOf(address, view);
@@ -183,10 +206,10 @@ final class IncomingCalls {
             return;
         }
         if (!owner.equals(this.self)) {
-            passOnNotOwned(request, address, owner, view);
+            passOnNotOwned(request, address, owner, view, reroutes);
             return;
         }
-        deliver(request, address);
+        deliver(request, address, reroutes);
     }
 
     /**
@@ -196,21 +219,22 @@ final class IncomingCalls {
      * left behind by a failed removal names this silo) first removes that entry, so that the owner does not send
      * it back.
      */
-    private void passOnNotOwned(Envelope request, ActorAddress address, String owner, ClusterView view) {
+    private void passOnNotOwned(Envelope request, ActorAddress address, String owner, ClusterView view,
+            Reroutes reroutes) {
         if (this.directory.hostsChild(address)) {
-            deliver(request, address);
+            deliver(request, address, reroutes);
             return;
         }
         CompletableFuture<Void> releasing = this.directory.releasing(address);
         if (releasing != null) {
-            forwardAfter(releasing, request, address, owner, view);
+            forwardAfter(releasing, request, address, owner, view, reroutes);
             return;
         }
         if (owner.equals(request.sourceSiloId()) && this.silo.placedWithParent(address.typeName())) {
-            forwardAfter(this.directory.removeStale(address), request, address, owner, view);
+            forwardAfter(this.directory.removeStale(address), request, address, owner, view, reroutes);
             return;
         }
-        forward(request, address, owner, view);
+        forward(request, address, owner, view, reroutes);
     }
 
     /**
@@ -231,11 +255,11 @@ final class IncomingCalls {
     }
 
     /** Refuses a call once a directory step has ended, counted as in progress meanwhile. */
-    private void refuseNotServingAfter(CompletableFuture<Void> step, Envelope request) {
+    private void refuseNotServingAfter(CompletableFuture<Void> step, Envelope request, Reroutes reroutes) {
         this.inProgress.incrementAndGet();
         step.whenComplete((ignored, failure) -> {
             try {
-                refuseNotServing(request, this.views.current());
+                refuseNotServing(request, this.views.current(), reroutes);
             }
             finally {
                 this.inProgress.decrementAndGet();
@@ -245,11 +269,11 @@ final class IncomingCalls {
 
     /** Passes a call on once a directory step has ended, counted as in progress meanwhile. */
     private void forwardAfter(CompletableFuture<Void> step, Envelope request, ActorAddress address, String owner,
-            ClusterView view) {
+            ClusterView view, Reroutes reroutes) {
         this.inProgress.incrementAndGet();
         step.whenComplete((ignored, failure) -> {
             try {
-                forward(request, address, owner, view);
+                forward(request, address, owner, view, reroutes);
             }
             finally {
                 this.inProgress.decrementAndGet();
@@ -281,7 +305,7 @@ final class IncomingCalls {
      * {@link SiloNotServingException} marked {@link #NOT_DELIVERED}, a one-way call is passed on to the silo that
      * owns its actor in this silo's view when that is another silo.
      */
-    private void refuseNotServing(Envelope request, ClusterView view) {
+    private void refuseNotServing(Envelope request, ClusterView view, Reroutes reroutes) {
         SiloNotServingException refusal = new SiloNotServingException("Silo " + this.self
                 + (isLeaving(view) ? " is leaving the cluster" : " is not serving") + "; it refused "
                 + describe(request) + " from silo " + request.sourceSiloId() + " without running it (membership "
@@ -305,10 +329,14 @@ final class IncomingCalls {
             refuse(request, refusal);
             return;
         }
-        forward(request, address, owner, view);
+        forward(request, address, owner, view, reroutes);
     }
 
-    private void deliver(Envelope request, ActorAddress address) {
+    /**
+     * Delivers a call through the runtime's inbound side; a one-way call this silo routed again keeps its count of
+     * re-routes, so that one the runtime sends on from here is not routed again without end.
+     */
+    private void deliver(Envelope request, ActorAddress address, Reroutes reroutes) {
         PayloadCodec codec = this.silo.codec();
         MethodDescriptor method;
         @Nullable Object[] arguments;
@@ -324,8 +352,8 @@ final class IncomingCalls {
         CompletableFuture<@Nullable Object> outcome;
         try {
             outcome = this.waits.deliver(new InboundCall(address, request.methodId(), arguments,
-                    request.callChainId(), request.requestId(), request.metadata(), request.deadlineEpochMillis()),
-                    this.silo.runtime().inbound());
+                    request.callChainId(), request.requestId(), request.metadata(), request.deadlineEpochMillis(),
+                    reroutes.count()), this.silo.runtime().inbound());
         }
         catch (RuntimeException ex) {
             outcome = CompletableFuture.failedFuture(ex);
@@ -398,7 +426,14 @@ final class IncomingCalls {
         });
     }
 
-    private void forward(Envelope request, ActorAddress address, String owner, ClusterView view) {
+    private void forward(Envelope request, ActorAddress address, String owner, ClusterView view,
+            Reroutes reroutes) {
+        NotHandedOver lastUnsent = reroutes.unreached();
+        if (lastUnsent != null && UnsentCalls.sameTarget(view, owner, lastUnsent.target())) {
+            dropOneWay(request, lastUnsent, "membership version " + view.version() + " still routes it to silo "
+                    + owner);
+            return;
+        }
         if (request.forwardCount() >= this.maxForwards) {
             refuse(request, new CallForwardingException("Silo " + this.self + " does not own " + address
                     + " in its view (membership version " + view.version() + "), silo " + owner + " does; the call "
@@ -425,7 +460,8 @@ final class IncomingCalls {
                     if (failure != null) {
                         Throwable cause = Messenger.unwrap(failure);
                         boolean inDoubt = cause instanceof OutcomeInDoubt;
-                        boolean unsent = cause instanceof NotHandedOver;
+                        Peer unreached = (cause instanceof NotHandedOver notHandedOver) ? notHandedOver.target() : null;
+                        boolean unsent = unreached != null;
                         if (inDoubt || unsent) {
                             cause = Objects.requireNonNull(cause.getCause());
                         }
@@ -443,6 +479,10 @@ final class IncomingCalls {
                             // Not handed over to the owner (its link down, its transport closed as it left): the
                             // call ran nowhere, and its caller may route it again once its view moves on.
                             answerFailure(request, refusal, Map.of(NOT_DELIVERED, "true"));
+                        }
+                        else if (unreached != null) {
+                            // A one-way call has no answer to send its caller back with: this silo routes it again.
+                            rerouteOneWay(request, new NotHandedOver(refusal, unreached), view.version(), reroutes);
                         }
                         else {
                             refuse(request, refusal);
@@ -463,6 +503,59 @@ final class IncomingCalls {
                     this.inProgress.decrementAndGet();
                 }
             });
+    }
+
+    /**
+     * Routes again a one-way call this silo passed on and could not hand over to the owner, when {@link UnsentCalls}
+     * says so: serves it anew, on the executor, with this silo's view then; otherwise drops it. Counted as in
+     * progress meanwhile, so that a leaving silo's hand-over waits for it.
+     * @param unsent the failure, naming the silo the call could not be handed over to
+     * @param sentWithVersion the version of the view the call was passed on with
+     */
+    private void rerouteOneWay(Envelope request, NotHandedOver unsent, long sentWithVersion, Reroutes reroutes) {
+        this.inProgress.incrementAndGet();
+        this.unsentCalls.decide(request.deadlineEpochMillis(), unsent, sentWithVersion, reroutes.count())
+            .whenComplete((whyNot, never) -> {
+                if (whyNot != null) {
+                    dropOneWayInProgress(request, unsent, whyNot);
+                    return;
+                }
+                try {
+                    this.executor.execute(() -> {
+                        try {
+                            this.metrics.rerouted(unsent.target().siloId());
+                            serveOrRefuse(request, new Reroutes(reroutes.count() + 1, unsent));
+                        }
+                        finally {
+                            this.inProgress.decrementAndGet();
+                        }
+                    });
+                }
+                catch (RejectedExecutionException ex) {
+                    dropOneWayInProgress(request, unsent, "the routing closed");
+                }
+            });
+    }
+
+    /** Drops a one-way call counted as in progress by {@link #rerouteOneWay}, and ends that count. */
+    private void dropOneWayInProgress(Envelope request, NotHandedOver unsent, String whyNot) {
+        try {
+            dropOneWay(request, unsent, whyNot);
+        }
+        finally {
+            this.inProgress.decrementAndGet();
+        }
+    }
+
+    /**
+     * Drops a one-way call this silo passed on and could neither hand over to the owner nor route again: logged, in
+     * a bounded way (it repeats on every such call while the owner cannot be reached), and counted.
+     */
+    private void dropOneWay(Envelope request, NotHandedOver unsent, String whyNot) {
+        Throwable dropped = ClusterRouter.notRoutedAgain(Objects.requireNonNull(unsent.getCause()), whyNot);
+        this.metrics.failedForMembership(dropped);
+        this.droppedOneWays.dropped(describe(request) + " from silo " + request.sourceSiloId(),
+                unsent.target().siloId(), String.valueOf(dropped.getMessage()));
     }
 
     /**
@@ -509,5 +602,18 @@ final class IncomingCalls {
     static String describe(Envelope request) {
         String actor = (request.actorType() != null) ? request.actorType() + "/" + request.actorId() : "no actor";
         return "call " + actor + " method 0x" + Integer.toHexString(request.methodId());
+    }
+
+    /**
+     * How often this silo routed a received one-way call again after its transport could not hand it over to the
+     * actor's owner, and that last failure (naming the silo, and incarnation, it could not reach).
+     *
+     * @param count how many times the call was routed again here
+     * @param unreached the last failure to hand it over, {@code null} for a call as received
+     */
+    private record Reroutes(int count, @Nullable NotHandedOver unreached) {
+
+        /** A call as received: not routed again. */
+        static final Reroutes NONE = new Reroutes(0, null);
     }
 }

@@ -100,7 +100,8 @@ final class Messenger {
      * forward more and the newer of the two membership versions.
      * @return the stage the owner's answer completes, as for {@link #call} (an unknown outcome is an
      * {@link OutcomeInDoubt}, a call the transport could not hand over a {@link NotHandedOver}); for a one-way call,
-     * completed with {@code null} once handed over
+     * completed with {@code null} once handed over, failed as a {@link NotHandedOver} when the transport could not
+     * reach the target, so that the call may be routed again
      */
     CompletableFuture<@Nullable Envelope> relay(Envelope call, Peer target, Supplier<? extends Throwable> expired,
             String description) {
@@ -110,8 +111,16 @@ final class Messenger {
                 call.payload(), call.callChainId(), call.requestId(), call.metadata(), call.deadlineEpochMillis(),
                 Math.max(this.views.current().version(), call.membershipVersion()), call.forwardCount() + 1);
         if (call.kind() == Envelope.Kind.ONE_WAY) {
-            return handOver(target.address(), relayed).<@Nullable Envelope>thenApply((sent) -> null)
-                .toCompletableFuture();
+            CompletableFuture<@Nullable Envelope> sent = new CompletableFuture<>();
+            handOver(target.address(), relayed).whenComplete((ignored, failure) -> {
+                if (failure == null) {
+                    sent.complete(null);
+                    return;
+                }
+                Throwable cause = unwrap(failure);
+                sent.completeExceptionally(NotHandedOver.isUnreached(cause) ? new NotHandedOver(cause, target) : cause);
+            });
+            return sent;
         }
         return awaitAnswer(target, relayed, expired, description, true).thenApply((answer) -> answer);
     }

@@ -24,7 +24,8 @@ public interface RoutingMetrics {
     /**
      * Records that a call this silo sent was refused without being run by a silo that is not serving (it left
      * the cluster while this silo still routed with an older view), or could not be handed over to it by the
-     * transport (it had closed), and that this silo routes it again.
+     * transport (it had closed), and that this silo routes it again; also a one-way call this silo passed on to its
+     * actor's owner and could not hand over there, each time this silo routes it again.
      * @param refusingSiloId the silo that refused the call, or that the call could not be handed over to
      */
     default void rerouted(String refusingSiloId) {
@@ -42,8 +43,10 @@ public interface RoutingMetrics {
     /**
      * Records that a call this silo sent to another silo failed for a membership reason: the target was dead,
      * not a member or unreachable ({@link dev.quark.cluster.SiloUnavailableException}), not serving, or the call
-     * was passed on too often ({@link dev.quark.cluster.CallForwardingException}).
-     * @param failure the failure the caller got
+     * was passed on too often ({@link dev.quark.cluster.CallForwardingException}); also a one-way call this silo
+     * passed on to its actor's owner and could neither hand over there nor route again (its caller had returned, so
+     * no other silo counts it).
+     * @param failure the failure the caller got, or the one-way call was dropped with
      */
     default void failedForMembership(Throwable failure) {
     }

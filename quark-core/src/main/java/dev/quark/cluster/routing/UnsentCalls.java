@@ -9,14 +9,16 @@ import java.util.concurrent.TimeUnit;
 import dev.quark.cluster.membership.ClusterView;
 import dev.quark.cluster.membership.SiloEntry;
 import dev.quark.cluster.membership.SiloStatus;
-import dev.quark.runtime.ActorCall;
 
 import org.jspecify.annotations.Nullable;
 
 /**
  * Decides whether a call the transport could not hand over to its target ({@link NotHandedOver}: it was not
  * delivered) is routed again. Typically the target left and closed its transport while this silo's view still
- * named it: a silo that did not read the leave in time, or a cluster client the leaver's notice did not reach.
+ * named it: a silo that did not read the leave in time, or a cluster client the leaver's notice did not reach. The
+ * calls are this silo's own ({@link ClusterRouter}) and the one-way calls it passes on to their actor's owner
+ * ({@link IncomingCalls}: a one-way call has no answer that could send it back to its caller); both share one
+ * instance, so that they share its waits.
  * <p>
  * The call is routed again only when this silo has learnt something since it sent it: its view moved on from the
  * version it was sent with, or shows the target leaving ({@code SHUTTING_DOWN}), dead, gone or restarted. When
@@ -55,20 +57,21 @@ final class UnsentCalls {
     }
 
     /**
-     * Decides whether to route a call again that could not be handed over.
-     * @param call the call
+     * Decides whether to route a call again that could not be handed over: a call of this silo's, or a one-way
+     * call it passed on to the actor's owner ({@link IncomingCalls}).
+     * @param deadlineEpochMillis the call's deadline
      * @param unsent the failure, naming the target the call was sent to
      * @param sentWithVersion the version of this silo's view when the call was sent
      * @param reroutes how many times the call was routed again already
      * @return a stage completed, on the executor or at once, with {@code null} when the call is to be routed
      * again, otherwise with why not (for the message of the call's failure); never failed
      */
-    CompletableFuture<@Nullable String> decide(ActorCall call, NotHandedOver unsent, long sentWithVersion,
+    CompletableFuture<@Nullable String> decide(long deadlineEpochMillis, NotHandedOver unsent, long sentWithVersion,
             int reroutes) {
         if (reroutes >= ClusterRouter.MAX_REROUTES) {
             return CompletableFuture.completedFuture("it was routed again " + reroutes + " times already");
         }
-        long remaining = call.deadlineEpochMillis() - this.clock.millis();
+        long remaining = deadlineEpochMillis - this.clock.millis();
         if (remaining <= 0) {
             return CompletableFuture.completedFuture("its deadline passed");
         }
@@ -82,7 +85,8 @@ final class UnsentCalls {
             .orTimeout(Math.min(this.catchUpMillis, remaining), TimeUnit.MILLISECONDS)
             .whenComplete((newer, late) -> {
                 try {
-                    this.executor.execute(() -> decided.complete(decideAfterWait(call, target, sentWithVersion)));
+                    this.executor.execute(
+                            () -> decided.complete(decideAfterWait(deadlineEpochMillis, target, sentWithVersion)));
                 }
                 catch (RejectedExecutionException ex) {
                     decided.complete("the routing closed");
@@ -113,8 +117,8 @@ final class UnsentCalls {
         return newer;
     }
 
-    private @Nullable String decideAfterWait(ActorCall call, Peer target, long sentWithVersion) {
-        if (call.deadlineEpochMillis() <= this.clock.millis()) {
+    private @Nullable String decideAfterWait(long deadlineEpochMillis, Peer target, long sentWithVersion) {
+        if (deadlineEpochMillis <= this.clock.millis()) {
             return "its deadline passed";
         }
         ClusterView view = this.views.current();

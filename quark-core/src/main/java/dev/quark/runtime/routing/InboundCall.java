@@ -18,8 +18,10 @@ import org.jspecify.annotations.Nullable;
  * @param metadata the caller's metadata
  * @param deadlineEpochMillis when the call expires, in epoch milliseconds
  * @param reroutes how many times this silo's router has already routed the call again after silos refused it
- * without running it (a call that came back here); 0 for a call from another silo. The runtime carries it to
- * the call's {@link ReroutedCall} view, so that a call the directory sends on from here keeps counting
+ * without running it (a call that came back here); for a call from another silo 0, or, for a one-way call this
+ * silo passed on and could not hand over to the actor's owner, how many times it routed that call again. The
+ * runtime carries it to the call's {@link ReroutedCall} view, so that a call the directory sends on from here keeps
+ * counting
  * @param retried whether this silo's router delivers here the one retry of an idempotent call whose first outcome
  * was unknown (a retry that came back here); {@code false} for a call from another silo. Carried to the call's
  * {@link ReroutedCall} view like the count, so that a retry the directory sends on from here is not retried again

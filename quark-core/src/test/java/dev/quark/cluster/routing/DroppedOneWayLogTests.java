@@ -24,7 +24,8 @@ class DroppedOneWayLogTests {
         Logger logger = LoggerFactory.getLogger(DroppedOneWayLogTests.class.getName() + ".drops");
         LogCapture logged = LogCapture.of(logger.getName(), Level.DEBUG);
         AtomicLong nanos = new AtomicLong();
-        DroppedOneWayLog log = new DroppedOneWayLog(logger, nanos::get, Duration.ofMinutes(1));
+        DroppedOneWayLog log = new DroppedOneWayLog(logger, "this silo refused to send", nanos::get,
+                Duration.ofMinutes(1));
 
         for (int i = 0; i < 1_000; i++) {
             log.dropped("Tally/t" + i + ".addOneWay()", "silo-b", "metadata key ' ' is blank");
