@@ -476,7 +476,8 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
             boolean retried, CompletableFuture<@Nullable Object> outcome) {
         Throwable failure = Objects.requireNonNull(unsent.getCause());
         Peer unreached = unsent.target();
-        this.unsentCalls.decide(call.deadlineEpochMillis(), unsent, sentWithVersion, reroutes).whenComplete((whyNot, never) -> {
+        long deadline = call.deadlineEpochMillis();
+        this.unsentCalls.decide(deadline, unsent, sentWithVersion, reroutes).whenComplete((whyNot, never) -> {
             if (whyNot != null) {
                 outcome.completeExceptionally(notRoutedAgain(failure, whyNot));
                 return;

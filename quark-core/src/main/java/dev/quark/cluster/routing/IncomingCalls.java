@@ -154,7 +154,7 @@ final class IncomingCalls {
         catch (RuntimeException ex) {
             logger.warn("Silo {} failed to serve {} from silo {}", this.self, describe(request),
                     request.sourceSiloId(), ex);
-            refuse(request, ex);
+            refuse(request, ex, reroutes);
         }
     }
 
@@ -174,7 +174,7 @@ final class IncomingCalls {
                 refuseNotServing(request, view, reroutes);
             }
             else {
-                refuse(request, ex);
+                refuse(request, ex, reroutes);
             }
             return;
         }
@@ -202,7 +202,7 @@ final class IncomingCalls {
         if (owner == null) {
             refuse(request, new ActorUnreachableException("Silo " + this.self + " cannot serve " + describe(request)
                     + ": no active silo hosts actor type '" + address.typeName() + "' (membership version "
-                    + view.version() + ")"));
+                    + view.version() + ")"), reroutes);
             return;
         }
         if (!owner.equals(this.self)) {
@@ -319,14 +319,14 @@ final class IncomingCalls {
             address = request.address();
         }
         catch (RuntimeException ex) {
-            refuse(request, ex);
+            refuse(request, ex, reroutes);
             return;
         }
         PlacementStrategy strategy = this.silo.placements().strategyOf(address.typeName());
         String owner = strategy.servesLocally() ? SiloChooser.choose(address, strategy, view, this.self, false)
                 : this.placement.ownerOf(address, view);
         if (owner == null || owner.equals(this.self)) {
-            refuse(request, refusal);
+            refuse(request, refusal, reroutes);
             return;
         }
         forward(request, address, owner, view, reroutes);
@@ -345,9 +345,10 @@ final class IncomingCalls {
             arguments = codec.decodeArguments(method, request.payload());
         }
         catch (RuntimeException ex) {
-            refuse(request, ex);
+            refuse(request, ex, reroutes);
             return;
         }
+        countRoutedAgain(reroutes);
         this.inProgress.incrementAndGet();
         CompletableFuture<@Nullable Object> outcome;
         try {
@@ -439,16 +440,18 @@ final class IncomingCalls {
                     + " in its view (membership version " + view.version() + "), silo " + owner + " does; the call "
                     + describe(request) + " from silo " + request.sourceSiloId() + " (membership version "
                     + request.membershipVersion() + ") was already passed on " + request.forwardCount()
-                    + " times, the most allowed: the silos' views disagree"));
+                    + " times, the most allowed: the silos' views disagree"), reroutes);
             return;
         }
         SiloEntry target = view.membership().silos().get(owner);
         if (target == null) {
             refuse(request, new SiloUnavailableException("Silo " + this.self + " cannot pass " + describe(request)
-                    + " on to silo " + owner + ": it has no entry (membership version " + view.version() + ")"));
+                    + " on to silo " + owner + ": it has no entry (membership version " + view.version() + ")"),
+                    reroutes);
             return;
         }
         logger.debug("Passing {} on to silo {} (membership version {})", request, owner, view.version());
+        countRoutedAgain(reroutes);
         this.inProgress.incrementAndGet();
         this.metrics.forwarded(owner);
         this.messenger.relay(request, Peer.of(target),
@@ -485,7 +488,7 @@ final class IncomingCalls {
                             rerouteOneWay(request, new NotHandedOver(refusal, unreached), view.version(), reroutes);
                         }
                         else {
-                            refuse(request, refusal);
+                            refuse(request, refusal, reroutes);
                         }
                     }
                     else if (answer != null) {
@@ -514,27 +517,35 @@ final class IncomingCalls {
      */
     private void rerouteOneWay(Envelope request, NotHandedOver unsent, long sentWithVersion, Reroutes reroutes) {
         this.inProgress.incrementAndGet();
-        this.unsentCalls.decide(request.deadlineEpochMillis(), unsent, sentWithVersion, reroutes.count())
-            .whenComplete((whyNot, never) -> {
-                if (whyNot != null) {
-                    dropOneWayInProgress(request, unsent, whyNot);
-                    return;
-                }
-                try {
-                    this.executor.execute(() -> {
-                        try {
-                            this.metrics.rerouted(unsent.target().siloId());
-                            serveOrRefuse(request, new Reroutes(reroutes.count() + 1, unsent));
-                        }
-                        finally {
-                            this.inProgress.decrementAndGet();
-                        }
-                    });
-                }
-                catch (RejectedExecutionException ex) {
-                    dropOneWayInProgress(request, unsent, "the routing closed");
-                }
-            });
+        CompletableFuture<@Nullable String> decision;
+        try {
+            decision = this.unsentCalls.decide(request.deadlineEpochMillis(), unsent, sentWithVersion,
+                    reroutes.count());
+        }
+        catch (RuntimeException ex) {
+            // Membership stopping under the decision (its executor refusing the read): nothing routes it again.
+            dropOneWayInProgress(request, unsent, "it could not be decided whether to route it again: " + ex);
+            return;
+        }
+        decision.whenComplete((whyNot, never) -> {
+            if (whyNot != null) {
+                dropOneWayInProgress(request, unsent, whyNot);
+                return;
+            }
+            try {
+                this.executor.execute(() -> {
+                    try {
+                        serveOrRefuse(request, new Reroutes(reroutes.count() + 1, unsent));
+                    }
+                    finally {
+                        this.inProgress.decrementAndGet();
+                    }
+                });
+            }
+            catch (RejectedExecutionException ex) {
+                dropOneWayInProgress(request, unsent, "the routing closed");
+            }
+        });
     }
 
     /** Drops a one-way call counted as in progress by {@link #rerouteOneWay}, and ends that count. */
@@ -556,6 +567,29 @@ final class IncomingCalls {
         this.metrics.failedForMembership(dropped);
         this.droppedOneWays.dropped(describe(request) + " from silo " + request.sourceSiloId(),
                 unsent.target().siloId(), String.valueOf(dropped.getMessage()));
+    }
+
+    /** Counts a one-way call this silo routed again, once it is passed on or delivered: not when it is dropped. */
+    private void countRoutedAgain(Reroutes reroutes) {
+        NotHandedOver unreached = reroutes.unreached();
+        if (unreached != null) {
+            this.metrics.rerouted(unreached.target().siloId());
+        }
+    }
+
+    /**
+     * As {@link #refuse(Envelope, Throwable)}, for a call this silo may have routed again after it could not hand it
+     * over: such a one-way call is dropped as {@link #dropOneWay} drops it, through the bounded log, and counted.
+     */
+    private void refuse(Envelope request, Throwable failure, Reroutes reroutes) {
+        NotHandedOver unreached = reroutes.unreached();
+        if (request.kind() != Envelope.Kind.ONE_WAY || unreached == null) {
+            refuse(request, failure);
+            return;
+        }
+        this.metrics.failedForMembership(failure);
+        this.droppedOneWays.dropped(describe(request) + " from silo " + request.sourceSiloId(),
+                unreached.target().siloId(), String.valueOf(failure.getMessage()));
     }
 
     /**
