@@ -54,8 +54,11 @@ class OrderSagaProcessTests {
     /** How long a dead worker holds its work: short, so that the survivor takes it over soon. */
     private static final Duration LEASE_DURATION = Duration.ofSeconds(5);
 
-    /** How long every shipment takes: the window in which the worker running one is killed. */
-    private static final Duration SHIPPING_TIME = Duration.ofSeconds(5);
+    /**
+     * How long every shipment takes: the window in which the worker running one is killed (the test reads the
+     * journals every 20 ms), and what the survivor's shipment after the kill takes again.
+     */
+    private static final Duration SHIPPING_TIME = Duration.ofSeconds(3);
 
     /** How soon after the kill both orders must be complete: the lease, a shipment, and room for a busy machine. */
     private static final Duration RECOVERY_BOUND = Duration.ofSeconds(60);
@@ -178,7 +181,7 @@ class OrderSagaProcessTests {
         AtomicReference<String> last = new AtomicReference<>("no answer");
         try {
             await(worker.name() + " serves").atMost(START_TIMEOUT)
-                .pollInterval(Duration.ofMillis(250))
+                .pollInterval(Duration.ofMillis(100))
                 .until(() -> {
                     if (!worker.isAlive()) {
                         throw new IllegalStateException(worker + " exited:\n" + worker.logTail(60));
