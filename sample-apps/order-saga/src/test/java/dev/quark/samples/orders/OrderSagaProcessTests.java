@@ -58,7 +58,7 @@ class OrderSagaProcessTests {
      * How long every shipment takes: the window in which the worker running one is killed (the test reads the
      * journals every 20 ms), and what the survivor's shipment after the kill takes again.
      */
-    private static final Duration SHIPPING_TIME = Duration.ofSeconds(3);
+    private static final Duration SHIPPING_TIME = Duration.ofSeconds(4);
 
     /** How soon after the kill both orders must be complete: the lease, a shipment, and room for a busy machine. */
     private static final Duration RECOVERY_BOUND = Duration.ofSeconds(60);
