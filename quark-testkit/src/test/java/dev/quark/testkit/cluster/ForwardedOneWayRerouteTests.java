@@ -140,6 +140,44 @@ class ForwardedOneWayRerouteTests {
         assertThat(this.environment.activations(id)).as("run nowhere").isZero();
     }
 
+    @Test
+    void oneWayCallThatTheSiloPassingItOnRoutesAgainWithANewerViewThatStillNamesTheSameOwnerIsDroppedAndNotCountedAsRerouted() {
+        this.cluster = new TallyCluster(this.environment, TallyCluster.builder(this.environment, 3, (runtime) -> {
+        }).routing((routing) -> routing.metrics(this.metrics)).stopTimeout(STOP_TIMEOUT));
+        TestSilo stale = this.cluster.silo(0);
+        stale.holdViews();
+        this.cluster.addSilo();
+        TestSilo forwarder = this.cluster.silo(1);
+        await().atMost(TallyEnvironment.timeout()).until(() -> isActiveIn(forwarder, "silo-3"));
+        forwarder.holdViews();
+        long heldVersion = forwarder.routing().view().version();
+        // The table moves on (silo-4 joins) while the forwarder holds its view: it learns of it only when it reads
+        // membership again, after the owner it passed the call on to could not be reached.
+        this.cluster.addSilo();
+        TestSilo current = this.cluster.silo(2);
+        await().atMost(TallyEnvironment.timeout()).until(() -> isActiveIn(current, "silo-4"));
+        String id = TallyCluster.idWhere((candidate) -> this.cluster.ownerOf(candidate, stale).equals("silo-1")
+                && this.cluster.ownerOf(candidate, forwarder).equals("silo-3")
+                && this.cluster.ownerOf(candidate, current).equals("silo-3"));
+        this.cluster.cluster().network().cut("silo-1", "silo-3");
+
+        this.cluster.silo(0).get(Tally.class, id).addOneWay(2);
+
+        await().atMost(TallyEnvironment.timeout()).until(() -> !this.failed.isEmpty());
+        assertThat(forwarder.routing().view().version()).as("the forwarder read membership again")
+            .isGreaterThan(heldVersion);
+        assertThat(this.failed).singleElement()
+            .isInstanceOf(SiloUnavailableException.class)
+            .satisfies((failure) -> assertThat(failure.getMessage()).contains("still routes it to silo silo-3"));
+        assertThat(this.rerouted).as("dropped, not routed again").isEmpty();
+        assertThat(forwarder.routing().awaitIdle(Duration.ofSeconds(2))).as("nothing left in progress").isTrue();
+        assertThat(this.environment.activations(id)).as("run nowhere").isZero();
+    }
+
+    private static boolean isActiveIn(TestSilo silo, String siloId) {
+        return silo.routing().view().silo(siloId).filter((entry) -> entry.status() == SiloStatus.ACTIVE).isPresent();
+    }
+
     /**
      * Starts the cluster and returns a tally that silo-0 (which keeps its view from before silo-3 joined) sends to
      * silo-1, and that silo-1 (which keeps its view from after) passes on to silo-3.
