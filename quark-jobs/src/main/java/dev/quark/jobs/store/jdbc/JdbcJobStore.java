@@ -1,6 +1,7 @@
 package dev.quark.jobs.store.jdbc;
 
 import java.sql.Array;
+import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -21,6 +22,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 import javax.sql.DataSource;
@@ -60,6 +62,8 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import org.springframework.jdbc.core.ConnectionCallback;
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.RowCallbackHandler;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.ConnectionHolder;
@@ -156,7 +160,12 @@ public class JdbcJobStore implements JobStore {
 
     private final JdbcClient own;
 
+    private final JdbcTemplate ownTemplate;
+
     private final TransactionOperations ownTransactions;
+
+    /** Whether the pool was seen to hand out connections with auto-commit off: claims then run in transactions. */
+    private volatile boolean claimsInTransactions;
 
     private final JoiningWrites queueWrites;
 
@@ -165,6 +174,8 @@ public class JdbcJobStore implements JobStore {
     private final String claimDueOfOneType;
 
     private final String claimAbandoned;
+
+    private final String unclaim;
 
     private final String report;
 
@@ -244,6 +255,7 @@ public class JdbcJobStore implements JobStore {
         this.jdbc = JdbcClient.create(dataSource);
         OwnTransactions ownTransactions = new OwnTransactions(dataSource);
         this.own = ownTransactions.jdbc();
+        this.ownTemplate = ownTransactions.template();
         this.ownTransactions = ownTransactions.transactions();
         this.queueWrites = new JoiningWrites(dataSource, ownTransactions);
         this.table = tablePrefix.table("job");
@@ -278,7 +290,8 @@ public class JdbcJobStore implements JobStore {
         // of the waiting rows serves in due order: a node handling one type does not walk the others' backlog.
         String claim = """
                 with candidate as (
-                    select j.id, j.type, j.%2$s as rank_at, j.owner from %1$s j
+                    select j.id, j.type, j.%2$s as rank_at, j.owner, j.status, j.started_at, j.finished_at, j.progress,
+                        j.progress_message, j.lease_owner, j.lease_expires_at from %1$s j
                     where %3$s and (j.type || '') = any(?::text[]) and not (j.id = any(?::uuid[])) and %4$s
                     order by j.%2$s, j.id
                     limit ?
@@ -288,7 +301,7 @@ public class JdbcJobStore implements JobStore {
                     select c.*, row_number() over (partition by c.type order by c.rank_at, c.id) as place from candidate c
                 ),
                 chosen as (
-                    select r.id, r.owner from ranked r join unnest(?::text[], ?::int[]) as room(type, size)
+                    select r.* from ranked r join unnest(?::text[], ?::int[]) as room(type, size)
                         on room.type = r.type
                     where r.place <= room.size
                     order by r.rank_at, r.id
@@ -299,7 +312,10 @@ public class JdbcJobStore implements JobStore {
                     started_at = ?, finished_at = null, progress = 0, progress_message = null
                 from chosen c
                 where j.id = c.id
-                returning %5$s, j.lease_token as granted_token, c.owner as former_owner
+                returning %5$s, j.lease_token as granted_token, c.owner as former_owner, c.status as former_status,
+                    c.started_at as former_started_at, c.finished_at as former_finished_at,
+                    c.progress as former_progress, c.progress_message as former_progress_message,
+                    c.lease_owner as former_lease_owner, c.lease_expires_at as former_lease_expires_at
                 """;
         String returning = qualified("j");
         this.claimDue = claim.formatted(this.table, "due_at", "j.status in " + WAITING + " and j.due_at <= ?",
@@ -307,6 +323,12 @@ public class JdbcJobStore implements JobStore {
         this.claimDueOfOneType = this.claimDue.replace("(j.type || '') = any(?::text[])", "j.type = (?::text[])[1]");
         this.claimAbandoned = claim.formatted(this.table, "started_at", "j.status = 'RUNNING' and ?::boolean",
                 JdbcJobLeaseStore.FREE, returning);
+        // Puts back what a claim changed in a row it could not read, fenced by the token the claim granted; the token
+        // stays raised, so every token the job is granted later is still greater than this one.
+        this.unclaim = "update " + this.table + " set status = ?, owner = ?, attempt = attempt - 1, "
+                + "started_at = ?::timestamptz, finished_at = ?::timestamptz, progress = ?, progress_message = ?, "
+                + "lease_owner = ?, lease_expires_at = ?::timestamptz where id = ?::uuid and status = 'RUNNING' and "
+                + "lease_token = ?";
         String fenced = " where id = ?::uuid and status = 'RUNNING' and " + JdbcFencing.stamped("lease_token");
         this.report = "update " + this.table + " set progress = ?, progress_message = ?, log = ?::text[]" + fenced;
         String finish = "update " + this.table + " set status = ?, due_at = coalesce(?::timestamptz, due_at), "
@@ -598,46 +620,108 @@ public class JdbcJobStore implements JobStore {
     }
 
     /**
-     * Runs a claim statement and reads its rows in one transaction of the store's own, so that a failure after the
-     * statement (a reset connection, a row the mapper rejects) rolls the stamps back: no job is left running under a
-     * lease nobody keeps, nor counted as an abandoned attempt later. A row that cannot be read is left out: the claim
-     * is rolled back and made again without it, at most {@value #CLAIM_TRIES} times.
+     * Runs a claim statement, committed on its own: one round trip per claim (in a transaction of the store's own,
+     * a statement and a commit, only when the pool hands out connections with auto-commit off). A row that cannot be
+     * read is left out: what the claim changed in it is put back ({@link #unclaim}), so that it is neither left running
+     * under a lease nobody keeps nor counted as an abandoned attempt later, and the claim is made again without it for
+     * the room it leaves, at most {@value #CLAIM_TRIES} times. When the connection fails after the statement committed
+     * but before its rows are read, the jobs it stamped stay {@code RUNNING} under leases nobody renews, as if this
+     * node had stopped right after the claim: once those leases expire, any node takes them over as abandoned jobs.
      */
     private List<ClaimedJob> claim(String statement, Object condition, Claim claim, int candidates, JobLeases leases,
             boolean abandoned) {
         Duration duration = leases.duration();
         String[] types = types(claim);
-        Integer[] room = new Integer[types.length];
-        for (int i = 0; i < types.length; i++) {
-            room[i] = claim.room().getOrDefault(types[i], 0);
+        Map<String, Integer> room = new HashMap<>();
+        for (String type : types) {
+            room.put(type, claim.room().getOrDefault(type, 0));
         }
         Set<String> excluded = new HashSet<>(List.of(ids(claim.excluded())));
+        List<ClaimedJob> claimed = new ArrayList<>();
         for (int attempt = 1; attempt <= CLAIM_TRIES; attempt++) {
-            Set<String> unreadable = new HashSet<>();
-            List<ClaimedJob> claimed = this.ownTransactions.execute((status) -> {
+            int max = claim.max() - claimed.size();
+            if (max <= 0) {
+                break;
+            }
+            Integer[] left = new Integer[types.length];
+            for (int i = 0; i < types.length; i++) {
+                left[i] = room.getOrDefault(types[i], 0);
+            }
+            List<UnreadableRow> unreadable = new ArrayList<>();
+            Supplier<List<@Nullable ClaimedJob>> once = () -> {
                 Instant sent = this.leases.callerClock().instant();
-                List<@Nullable ClaimedJob> rows = this.own.sql(statement)
-                    .params(condition, types, excluded.toArray(String[]::new), candidates, types, room, claim.max(),
+                List<@Nullable ClaimedJob> stamped = this.own.sql(statement)
+                    .params(condition, types, excluded.toArray(String[]::new), candidates, types, left, max,
                             claim.owner(), claim.owner(), duration.toMillis(), timestamp(claim.now()))
                     .query((row, number) -> claimedOrUnreadable(row, number, claim, sent, duration, abandoned,
                             unreadable))
                     .list();
-                if (!unreadable.isEmpty()) {
-                    status.setRollbackOnly();
-                    return List.<ClaimedJob>of();
-                }
-                return rows.stream().filter(Objects::nonNull).toList();
-            });
-            if (unreadable.isEmpty()) {
-                return order(Objects.requireNonNull(claimed));
+                unreadable.forEach(this::unclaim);
+                return stamped;
+            };
+            List<@Nullable ClaimedJob> rows;
+            try {
+                rows = claimsCommitAlone() ? once.get()
+                        : Objects.requireNonNull(this.ownTransactions.execute((status) -> once.get()));
             }
-            excluded.addAll(unreadable);
+            catch (RuntimeException ex) {
+                if (claimed.isEmpty()) {
+                    throw ex;
+                }
+                // The jobs of the earlier tries are claimed, committed: they must reach the worker.
+                logger.warn("A claim in {} made again without an unreadable row failed; keeping the {} jobs claimed",
+                        this.table, claimed.size(), ex);
+                break;
+            }
+            for (ClaimedJob job : rows) {
+                if (job != null) {
+                    claimed.add(job);
+                    room.merge(job.job().type(), -1, Integer::sum);
+                }
+            }
+            if (unreadable.isEmpty()) {
+                break;
+            }
+            unreadable.forEach((row) -> excluded.add(row.id()));
         }
-        return List.of();
+        return order(claimed);
+    }
+
+    /**
+     * Whether a statement of the store's own commits on its own: the pool's connections are in auto-commit mode, as
+     * they are by default. Once a connection with auto-commit off is seen, claims run in transactions from then on.
+     */
+    private boolean claimsCommitAlone() {
+        if (this.claimsInTransactions) {
+            return false;
+        }
+        boolean autoCommit = Boolean.TRUE
+            .equals(this.ownTemplate.execute((ConnectionCallback<Boolean>) Connection::getAutoCommit));
+        if (!autoCommit) {
+            this.claimsInTransactions = true;
+        }
+        return autoCommit;
+    }
+
+    /**
+     * Puts back a row a claim stamped but could not read, as it was before the claim. A failure is logged: the row then
+     * stays {@code RUNNING} under a lease nobody renews, and is taken over as abandoned once it expires.
+     */
+    private void unclaim(UnreadableRow row) {
+        try {
+            this.own.sql(this.unclaim)
+                .params(values(row.status(), row.owner(), row.startedAt(), row.finishedAt(), row.progress(),
+                        row.progressMessage(), row.leaseOwner(), row.leaseExpiresAt(), row.id(), row.token()))
+                .update();
+        }
+        catch (RuntimeException ex) {
+            logger.error("Job {} in {} could not be put back after its claim failed to read it; it is taken over "
+                    + "once its lease expires", row.id(), this.table, ex);
+        }
     }
 
     private @Nullable ClaimedJob claimedOrUnreadable(ResultSet row, int number, Claim claim, Instant sent,
-            Duration duration, boolean abandoned, Set<String> unreadable) throws SQLException {
+            Duration duration, boolean abandoned, List<UnreadableRow> unreadable) throws SQLException {
         Job job;
         try {
             job = job(row, number);
@@ -646,7 +730,11 @@ public class JdbcJobStore implements JobStore {
             String id = row.getString("id");
             logger.error("Job {} in {} cannot be read and is left out of the claims until it is fixed or deleted", id,
                     this.table, ex);
-            unreadable.add(id);
+            unreadable.add(new UnreadableRow(id, row.getLong("granted_token"), row.getString("former_status"),
+                    row.getString("former_owner"), row.getObject("former_started_at", OffsetDateTime.class),
+                    row.getObject("former_finished_at", OffsetDateTime.class), row.getInt("former_progress"),
+                    row.getString("former_progress_message"), row.getString("former_lease_owner"),
+                    row.getObject("former_lease_expires_at", OffsetDateTime.class)));
             return null;
         }
         Lease lease = this.leases.granted(job.id(), claim.owner(), row.getLong("granted_token"), sent, duration);
@@ -1021,4 +1109,14 @@ public class JdbcJobStore implements JobStore {
     public String toString() {
         return "JdbcJobStore[" + this.table + "]";
     }
+
+    /**
+     * A row a claim stamped but could not read: its id, the token the claim granted, and what the claim changed, as it
+     * was before.
+     */
+    private record UnreadableRow(String id, long token, String status, @Nullable String owner,
+            @Nullable OffsetDateTime startedAt, @Nullable OffsetDateTime finishedAt, int progress,
+            @Nullable String progressMessage, @Nullable String leaseOwner, @Nullable OffsetDateTime leaseExpiresAt) {
+    }
+
 }

@@ -142,12 +142,98 @@ class JdbcJobStoreTests extends JobStoreContractTests {
                 .param(broken.value())
                 .query((row, number) -> row.getString(1) + "/" + row.getInt(2) + "/" + row.getString(3))
                 .single()).isEqualTo("ENQUEUED/0/null");
+            assertThat(jdbc.sql("select owner is null and started_at is null and lease_expires_at is null "
+                    + "from quark_job where id = ?").param(broken.value()).query(Boolean.class).single())
+                .as("put back as it was before the claim").isTrue();
             assertThat(store.claimAbandoned(claim(OTHER, 10, NOW, type), leases(OTHER, LONG))).isEmpty();
         }
         finally {
             jdbc.sql("delete from quark_job where id = ?").param(broken.value()).update();
             jdbc.sql("alter table quark_job alter column payload set not null").update();
         }
+    }
+
+    @Test
+    void aRunningRowATakeOverCannotReadIsPutBackAsItWasAndTheOthersAreTakenOver() {
+        String type = newType("unreadable-abandoned");
+        JobId first = store.enqueue(newJob(type)).job().id();
+        JobId broken = store.enqueue(newJob(type)).job().id();
+        assertThat(store.claimDue(claim(OWNER, 10, NOW, type), leases(OWNER, LONG))).hasSize(2);
+        jdbc.sql("update quark_job set lease_expires_at = clock_timestamp() - interval '1 second' where type = ?")
+            .param(type)
+            .update();
+        String before = rowState(broken);
+        jdbc.sql("alter table quark_job alter column payload drop not null").update();
+        try {
+            jdbc.sql("update quark_job set payload = null where id = ?").param(broken.value()).update();
+            List<ClaimedJob> claimed = store.claimAbandoned(claim(OTHER, 10, NOW, type), leases(OTHER, LONG));
+            assertThat(claimed).extracting((c) -> c.job().id()).containsExactly(first);
+            assertThat(rowState(broken)).as("status, owner, attempt, start, progress and lease as before")
+                .isEqualTo(before);
+        }
+        finally {
+            jdbc.sql("delete from quark_job where id = ?").param(broken.value()).update();
+            jdbc.sql("alter table quark_job alter column payload set not null").update();
+        }
+    }
+
+    @Test
+    void aClaimIsOneStatementCommittedOnItsOwn() throws Exception {
+        String type = newType("one-round-trip");
+        store.enqueue(newJob(type));
+        store.enqueue(newJob(type));
+        List<String> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
+        javax.sql.DataSource counting = new org.springframework.jdbc.datasource.DelegatingDataSource(dataSource) {
+
+            @Override
+            public Connection getConnection() throws java.sql.SQLException {
+                Connection connection = dataSource.getConnection();
+                return (Connection) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                        new Class<?>[] { Connection.class }, (proxy, method, arguments) -> {
+                            String name = method.getName();
+                            if (name.equals("commit") || name.equals("rollback") || name.startsWith("prepare")
+                                    || (name.equals("setAutoCommit") && Boolean.FALSE.equals(arguments[0]))) {
+                                calls.add(name);
+                            }
+                            try {
+                                return method.invoke(connection, arguments);
+                            }
+                            catch (java.lang.reflect.InvocationTargetException ex) {
+                                throw ex.getCause();
+                            }
+                        });
+            }
+        };
+        JdbcJobStore counted = new JdbcJobStore(counting, PREFIX);
+        assertThat(counted.claimDue(claim(OWNER, 10, NOW, type), leases(OWNER, LONG))).hasSize(2);
+        assertThat(calls).as("one statement, no transaction of its own").containsExactly("prepareStatement");
+    }
+
+    @Test
+    void aClaimOnAPoolThatHandsOutConnectionsWithAutoCommitOffCommitsItsStamps() {
+        String type = newType("manual-commit-claim");
+        JobId first = store.enqueue(newJob(type)).job().id();
+        JobId second = store.enqueue(newJob(type)).job().id();
+        try (HikariDataSource manualCommit = manualCommitPool()) {
+            JdbcJobStore manualStore = new JdbcJobStore(manualCommit, PREFIX);
+            assertThat(manualStore.claimDue(claim(OWNER, 1, NOW, type), leases(OWNER, LONG)))
+                .extracting((c) -> c.job().id())
+                .containsExactly(first);
+            assertThat(manualStore.claimDue(claim(OWNER, 1, NOW, type), leases(OWNER, LONG)))
+                .extracting((c) -> c.job().id())
+                .containsExactly(second);
+        }
+        assertThat(rowState(first)).as("seen from another connection").startsWith("RUNNING/" + OWNER + "/1/");
+        assertThat(rowState(second)).as("seen from another connection").startsWith("RUNNING/" + OWNER + "/1/");
+    }
+
+    private static String rowState(JobId id) {
+        return jdbc.sql("select status || '/' || coalesce(owner, '-') || '/' || attempt || '/' || "
+                + "coalesce(started_at::text, '-') || '/' || progress || '/' || coalesce(lease_owner, '-') || '/' || "
+                + "coalesce(lease_expires_at::text, '-') from quark_job where id = ?")
+            .param(id.value())
+            .query(String.class)
+            .single();
     }
 
     @Test
