@@ -113,6 +113,12 @@ final class IncomingCalls {
     private final DroppedOneWayLog droppedOneWays = new DroppedOneWayLog(logger,
             "this silo could not pass on to their actor's owner");
 
+    /**
+     * The one-way calls this silo refused as received (no silo hosts their type, their forwards spent, a method it
+     * does not know, back-pressure): such a refusal repeats on every call made the same way, so it is bounded too.
+     */
+    private final DroppedOneWayLog refusedOneWays = new DroppedOneWayLog(logger, "this silo refused");
+
     IncomingCalls(String self, ViewTracker views, PlacementDirector placement, Messenger messenger, SiloBinding silo,
             int maxForwards, Clock clock, RoutingMetrics metrics, Executor executor, DistributedDirectory directory,
             UnsentCalls unsentCalls) {
@@ -593,12 +599,13 @@ final class IncomingCalls {
     }
 
     /**
-     * Answers a call that was not delivered with an {@code ERROR}, or logs it for a one-way call.
+     * Answers a call that was not delivered with an {@code ERROR}, or logs it for a one-way call (in a bounded way:
+     * the first few at WARN, the others at DEBUG, counted at WARN at most once a minute).
      */
     void refuse(Envelope request, Throwable failure) {
         if (request.kind() == Envelope.Kind.ONE_WAY) {
-            logger.warn("Silo {} dropped one-way {} from silo {}: {}", this.self, describe(request),
-                    request.sourceSiloId(), failure.getMessage());
+            this.refusedOneWays.dropped(describe(request) + " from silo " + request.sourceSiloId(), this.self,
+                    String.valueOf(failure.getMessage()));
             return;
         }
         answerFailure(request, failure);
