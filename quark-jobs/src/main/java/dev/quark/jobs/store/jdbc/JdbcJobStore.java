@@ -164,8 +164,12 @@ public class JdbcJobStore implements JobStore {
 
     private final TransactionOperations ownTransactions;
 
-    /** Whether the pool was seen to hand out connections with auto-commit off: claims then run in transactions. */
-    private volatile boolean claimsInTransactions;
+    /**
+     * Whether a claim's statement commits on its own: the pool's auto-commit mode, read from a connection at the first
+     * claim ({@code null} before), since a pool hands out its connections in the mode it is configured with. With
+     * auto-commit off, claims run in transactions.
+     */
+    private volatile @Nullable Boolean claimsCommitAlone;
 
     private final JoiningWrites queueWrites;
 
@@ -647,21 +651,34 @@ public class JdbcJobStore implements JobStore {
             for (int i = 0; i < types.length; i++) {
                 left[i] = room.getOrDefault(types[i], 0);
             }
-            List<UnreadableRow> unreadable = new ArrayList<>();
+            List<StampedRow> unreadable = new ArrayList<>();
+            boolean alone = claimsCommitAlone();
             Supplier<List<@Nullable ClaimedJob>> once = () -> {
                 Instant sent = this.leases.callerClock().instant();
-                List<@Nullable ClaimedJob> stamped = this.own.sql(statement)
-                    .params(condition, types, excluded.toArray(String[]::new), candidates, types, left, max,
-                            claim.owner(), claim.owner(), duration.toMillis(), timestamp(claim.now()))
-                    .query((row, number) -> claimedOrUnreadable(row, number, claim, sent, duration, abandoned,
-                            unreadable))
-                    .list();
-                unreadable.forEach(this::unclaim);
+                List<StampedRow> read = new ArrayList<>();
+                List<@Nullable ClaimedJob> stamped;
+                try {
+                    stamped = this.own.sql(statement)
+                        .params(condition, types, excluded.toArray(String[]::new), candidates, types, left, max,
+                                claim.owner(), claim.owner(), duration.toMillis(), timestamp(claim.now()))
+                        .query((row, number) -> claimedOrUnreadable(row, number, claim, sent, duration, abandoned,
+                                read, unreadable))
+                        .list();
+                }
+                catch (RuntimeException ex) {
+                    if (alone) {
+                        // Committed, and the worker gets none of it: every row read so far goes back as it was (those
+                        // not read, on a connection that failed, are taken over once their leases expire).
+                        read.forEach((row) -> unclaim(row, false));
+                    }
+                    throw ex;
+                }
+                unreadable.forEach((row) -> unclaim(row, !alone));
                 return stamped;
             };
             List<@Nullable ClaimedJob> rows;
             try {
-                rows = claimsCommitAlone() ? once.get()
+                rows = alone ? once.get()
                         : Objects.requireNonNull(this.ownTransactions.execute((status) -> once.get()));
             }
             catch (RuntimeException ex) {
@@ -689,25 +706,28 @@ public class JdbcJobStore implements JobStore {
 
     /**
      * Whether a statement of the store's own commits on its own: the pool's connections are in auto-commit mode, as
-     * they are by default. Once a connection with auto-commit off is seen, claims run in transactions from then on.
+     * they are by default. Read once, at the first claim, so that a claim borrows one connection, not two.
      */
     private boolean claimsCommitAlone() {
-        if (this.claimsInTransactions) {
-            return false;
+        Boolean known = this.claimsCommitAlone;
+        if (known != null) {
+            return known;
         }
         boolean autoCommit = Boolean.TRUE
             .equals(this.ownTemplate.execute((ConnectionCallback<Boolean>) Connection::getAutoCommit));
-        if (!autoCommit) {
-            this.claimsInTransactions = true;
-        }
+        this.claimsCommitAlone = autoCommit;
         return autoCommit;
     }
 
     /**
-     * Puts back a row a claim stamped but could not read, as it was before the claim. A failure is logged: the row then
-     * stays {@code RUNNING} under a lease nobody renews, and is taken over as abandoned once it expires.
+     * Puts back a row a claim stamped but could not hand to the worker, as it was before the claim (fenced by the token
+     * the claim granted, which stays spent). A failure of a claim that committed on its own is logged: the row then
+     * stays {@code RUNNING} under a lease nobody renews (a readable one is taken over as abandoned once it expires, an
+     * unreadable one stays so until it is fixed or deleted); in a claim's transaction it is thrown, so that the
+     * transaction rolls back rather than commit the claim without the put-back.
+     * @param inTransaction whether the claim runs in a transaction of its own
      */
-    private void unclaim(UnreadableRow row) {
+    private void unclaim(StampedRow row, boolean inTransaction) {
         try {
             this.own.sql(this.unclaim)
                 .params(values(row.status(), row.owner(), row.startedAt(), row.finishedAt(), row.progress(),
@@ -715,26 +735,37 @@ public class JdbcJobStore implements JobStore {
                 .update();
         }
         catch (RuntimeException ex) {
-            logger.error("Job {} in {} could not be put back after its claim failed to read it; it is taken over "
-                    + "once its lease expires", row.id(), this.table, ex);
+            if (inTransaction) {
+                throw ex;
+            }
+            logger.error("Job {} in {} could not be put back after its claim, which committed; it stays RUNNING "
+                    + "until its lease expires and another claim takes it over (if it can be read)", row.id(),
+                    this.table, ex);
         }
     }
 
+    /**
+     * Maps a stamped row: its state before the claim goes to {@code read} first (to put every row back should the
+     * read fail later), then its job, or, when that cannot be read, the row to {@code unreadable}.
+     */
     private @Nullable ClaimedJob claimedOrUnreadable(ResultSet row, int number, Claim claim, Instant sent,
-            Duration duration, boolean abandoned, List<UnreadableRow> unreadable) throws SQLException {
+            Duration duration, boolean abandoned, List<StampedRow> read, List<StampedRow> unreadable)
+            throws SQLException {
+        StampedRow former = new StampedRow(row.getString("id"), row.getLong("granted_token"),
+                row.getString("former_status"), row.getString("former_owner"),
+                row.getObject("former_started_at", OffsetDateTime.class),
+                row.getObject("former_finished_at", OffsetDateTime.class), row.getInt("former_progress"),
+                row.getString("former_progress_message"), row.getString("former_lease_owner"),
+                row.getObject("former_lease_expires_at", OffsetDateTime.class));
+        read.add(former);
         Job job;
         try {
             job = job(row, number);
         }
-        catch (RuntimeException ex) {
-            String id = row.getString("id");
-            logger.error("Job {} in {} cannot be read and is left out of the claims until it is fixed or deleted", id,
-                    this.table, ex);
-            unreadable.add(new UnreadableRow(id, row.getLong("granted_token"), row.getString("former_status"),
-                    row.getString("former_owner"), row.getObject("former_started_at", OffsetDateTime.class),
-                    row.getObject("former_finished_at", OffsetDateTime.class), row.getInt("former_progress"),
-                    row.getString("former_progress_message"), row.getString("former_lease_owner"),
-                    row.getObject("former_lease_expires_at", OffsetDateTime.class)));
+        catch (RuntimeException | SQLException ex) {
+            logger.error("Job {} in {} cannot be read and is left out of the claims until it is fixed or deleted",
+                    former.id(), this.table, ex);
+            unreadable.add(former);
             return null;
         }
         Lease lease = this.leases.granted(job.id(), claim.owner(), row.getLong("granted_token"), sent, duration);
@@ -1111,10 +1142,10 @@ public class JdbcJobStore implements JobStore {
     }
 
     /**
-     * A row a claim stamped but could not read: its id, the token the claim granted, and what the claim changed, as it
-     * was before.
+     * A row a claim stamped: its id, the token the claim granted, and what the claim changed, as it was before (to put
+     * it back when the claim cannot hand it to the worker).
      */
-    private record UnreadableRow(String id, long token, String status, @Nullable String owner,
+    private record StampedRow(String id, long token, String status, @Nullable String owner,
             @Nullable OffsetDateTime startedAt, @Nullable OffsetDateTime finishedAt, int progress,
             @Nullable String progressMessage, @Nullable String leaseOwner, @Nullable OffsetDateTime leaseExpiresAt) {
     }

@@ -1,12 +1,18 @@
 package dev.quark.jobs.store.jdbc;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+
+import javax.sql.DataSource;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.quark.jdbc.EndingTransactionMarker;
@@ -50,6 +56,7 @@ import org.springframework.context.PayloadApplicationEvent;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.ConnectionHolder;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.jdbc.datasource.DelegatingDataSource;
 import org.springframework.transaction.event.TransactionPhase;
 import org.springframework.transaction.event.TransactionalApplicationListener;
 import org.springframework.transaction.support.TransactionSynchronization;
@@ -182,13 +189,13 @@ class JdbcJobStoreTests extends JobStoreContractTests {
         String type = newType("one-round-trip");
         store.enqueue(newJob(type));
         store.enqueue(newJob(type));
-        List<String> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
-        javax.sql.DataSource counting = new org.springframework.jdbc.datasource.DelegatingDataSource(dataSource) {
+        List<String> calls = new CopyOnWriteArrayList<>();
+        DataSource counting = new DelegatingDataSource(dataSource) {
 
             @Override
-            public Connection getConnection() throws java.sql.SQLException {
+            public Connection getConnection() throws SQLException {
                 Connection connection = dataSource.getConnection();
-                return (Connection) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                return (Connection) Proxy.newProxyInstance(getClass().getClassLoader(),
                         new Class<?>[] { Connection.class }, (proxy, method, arguments) -> {
                             String name = method.getName();
                             if (name.equals("commit") || name.equals("rollback") || name.startsWith("prepare")
@@ -198,7 +205,7 @@ class JdbcJobStoreTests extends JobStoreContractTests {
                             try {
                                 return method.invoke(connection, arguments);
                             }
-                            catch (java.lang.reflect.InvocationTargetException ex) {
+                            catch (InvocationTargetException ex) {
                                 throw ex.getCause();
                             }
                         });
