@@ -3,11 +3,9 @@ package dev.quark.testkit.cluster;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 import dev.quark.cluster.SiloUnavailableException;
 import dev.quark.cluster.membership.SiloAddress;
-import dev.quark.cluster.routing.RoutingMetrics;
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.ForwardingTransport;
 import dev.quark.cluster.transport.Transport;
@@ -36,24 +34,13 @@ class ClusterUnsentCallRerouteTests {
 
     private final TallyEnvironment environment = new TallyEnvironment();
 
-    /** The silos that could not be reached, once for every call routed again after a refusal or a failed send. */
-    private final List<String> rerouted = new CopyOnWriteArrayList<>();
+    private final RecordedRoutingMetrics metrics = new RecordedRoutingMetrics();
 
-    /** The calls failed for membership reasons, one-way messages included. */
-    private final List<Throwable> failed = new CopyOnWriteArrayList<>();
+    /** The silos that could not be reached, once for every call routed again. */
+    private final List<String> rerouted = this.metrics.rerouted();
 
-    private final RoutingMetrics metrics = new RoutingMetrics() {
-
-        @Override
-        public void rerouted(String refusingSiloId) {
-            ClusterUnsentCallRerouteTests.this.rerouted.add(refusingSiloId);
-        }
-
-        @Override
-        public void failedForMembership(Throwable failure) {
-            ClusterUnsentCallRerouteTests.this.failed.add(failure);
-        }
-    };
+    /** The calls failed for membership reasons, one-way calls a silo dropped included. */
+    private final List<Throwable> failed = this.metrics.failed();
 
     private TallyCluster cluster;
 

@@ -4,13 +4,11 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.UnaryOperator;
 
 import dev.quark.cluster.SiloUnavailableException;
 import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.membership.SiloStatus;
-import dev.quark.cluster.routing.RoutingMetrics;
 import dev.quark.cluster.transport.grpc.GrpcTransport;
 import dev.quark.cluster.transport.grpc.GrpcTransportSettings;
 import org.jspecify.annotations.Nullable;
@@ -40,24 +38,13 @@ class ForwardedOneWayRerouteTests {
 
     private final TallyEnvironment environment = new TallyEnvironment();
 
+    private final RecordedRoutingMetrics metrics = new RecordedRoutingMetrics();
+
     /** The silos that could not be reached, once for every call routed again. */
-    private final List<String> rerouted = new CopyOnWriteArrayList<>();
+    private final List<String> rerouted = this.metrics.rerouted();
 
-    /** The calls failed for membership reasons, one-way calls a silo passed on and dropped included. */
-    private final List<Throwable> failed = new CopyOnWriteArrayList<>();
-
-    private final RoutingMetrics metrics = new RoutingMetrics() {
-
-        @Override
-        public void rerouted(String refusingSiloId) {
-            ForwardedOneWayRerouteTests.this.rerouted.add(refusingSiloId);
-        }
-
-        @Override
-        public void failedForMembership(Throwable failure) {
-            ForwardedOneWayRerouteTests.this.failed.add(failure);
-        }
-    };
+    /** The calls failed for membership reasons, one-way calls a silo dropped included. */
+    private final List<Throwable> failed = this.metrics.failed();
 
     private TallyCluster cluster;
 
