@@ -628,9 +628,10 @@ public class JdbcJobStore implements JobStore {
      * a statement and a commit, only when the pool hands out connections with auto-commit off). A row that cannot be
      * read is left out: what the claim changed in it is put back ({@link #unclaim}), so that it is neither left running
      * under a lease nobody keeps nor counted as an abandoned attempt later, and the claim is made again without it for
-     * the room it leaves, at most {@value #CLAIM_TRIES} times. When the connection fails after the statement committed
-     * but before its rows are read, the jobs it stamped stay {@code RUNNING} under leases nobody renews, as if this
-     * node had stopped right after the claim: once those leases expire, any node takes them over as abandoned jobs.
+     * the room it leaves, at most {@value #CLAIM_TRIES} times. When the read of the rows fails after the statement
+     * committed, the rows read so far are put back the same way; those not read (the connection failed in the middle
+     * of the answer) stay {@code RUNNING} under leases nobody renews, as if this node had stopped right after the
+     * claim: once those leases expire, any node takes them over as abandoned jobs.
      */
     private List<ClaimedJob> claim(String statement, Object condition, Claim claim, int candidates, JobLeases leases,
             boolean abandoned) {
