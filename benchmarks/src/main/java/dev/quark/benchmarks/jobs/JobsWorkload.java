@@ -103,7 +103,11 @@ public final class JobsWorkload {
         return mode.name().equals("full") ? 50_000 : 10_000;
     }
 
-    /** Measured rounds per configuration: 2 in a quick run, 3 in a full one (after one warm-up round of a tenth). */
+    /**
+     * Measured rounds per configuration: 2 in a quick run, 3 in a full one, after one warm-up round of as many jobs as
+     * a measured round (a warm-up of a tenth left the JIT's work to the first measured round, which then ran at two
+     * thirds of the second's rate).
+     */
     private static int rounds(RunMode mode) {
         return mode.name().equals("full") ? 3 : 2;
     }
@@ -143,7 +147,7 @@ public final class JobsWorkload {
         double[] perClaim = new double[rounds(mode)];
         double[] claimMillis = new double[rounds(mode)];
         for (int round = -1; round < rounds(mode); round++) {
-            int count = (round < 0) ? jobs / 10 : jobs;
+            int count = jobs;
             LongAdder executed = new LongAdder();
             try (JobContender contender = open(configuration, executed)) {
                 double enqueued = enqueue(contender, count);
