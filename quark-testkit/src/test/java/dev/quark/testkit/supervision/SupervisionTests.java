@@ -190,8 +190,11 @@ class SupervisionTests {
             assertThat(waiting).isNotDone();
 
             this.kit.advanceTime(Duration.ofMillis(1));
-            assertThat(this.log.events().stream().filter("c1:activate"::equals).count()).isEqualTo(activations + 1);
+            // The restart is due now; the activation runs on a turn thread, not on the thread that advanced the time.
+            await().atMost(Duration.ofSeconds(5))
+                .until(() -> this.log.events().stream().filter("c1:activate"::equals).count() == activations + 1);
             assertThat(waiting).succeedsWithin(Duration.ofSeconds(5)).isEqualTo(1);
+            assertThat(this.log.events().stream().filter("c1:activate"::equals).count()).isEqualTo(activations + 1);
             this.log.events().remove("c1:deactivate:FAILURE");
         }
     }
