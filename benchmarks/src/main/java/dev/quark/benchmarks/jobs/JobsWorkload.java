@@ -105,8 +105,7 @@ public final class JobsWorkload {
 
     /**
      * Measured rounds per configuration: 2 in a quick run, 3 in a full one, after one warm-up round of as many jobs as
-     * a measured round (a warm-up of a tenth left the JIT's work to the first measured round, which then ran at two
-     * thirds of the second's rate).
+     * a measured round (a warm-up of a tenth left most of the JIT's work to the first measured round).
      */
     private static int rounds(RunMode mode) {
         return mode.name().equals("full") ? 3 : 2;
