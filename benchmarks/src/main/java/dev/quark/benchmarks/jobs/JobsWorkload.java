@@ -146,19 +146,18 @@ public final class JobsWorkload {
         double[] perClaim = new double[rounds(mode)];
         double[] claimMillis = new double[rounds(mode)];
         for (int round = -1; round < rounds(mode); round++) {
-            int count = jobs;
             LongAdder executed = new LongAdder();
             try (JobContender contender = open(configuration, executed)) {
-                double enqueued = enqueue(contender, count);
+                double enqueued = enqueue(contender, jobs);
                 if (ANALYZE) {
                     contender.enqueued();
                 }
                 RunCost cost = RunCost.start(contender);
                 long start = System.nanoTime();
                 contender.start();
-                awaitDone(contender, executed, count, configuration);
-                double rate = count / ((System.nanoTime() - start) / 1e9);
-                String costs = cost.end(contender, count);
+                awaitDone(contender, executed, jobs, configuration);
+                double rate = jobs / ((System.nanoTime() - start) / 1e9);
+                String costs = cost.end(contender, jobs);
                 String claims = "";
                 if (contender instanceof QuarkJobs quark) {
                     ClaimCountingJobStore store = quark.claims();
@@ -177,7 +176,7 @@ public final class JobsWorkload {
                     enqueueRates[round] = enqueued;
                 }
                 Workloads.progress("quark", "jobs, %s, %d workers: %,d jobs enqueued at %,.0f/s, run at %,.0f/s%s%s%s",
-                        configuration, WORKERS, count, enqueued, rate, claims, (round < 0) ? " (warm-up)" : "", costs);
+                        configuration, WORKERS, jobs, enqueued, rate, claims, (round < 0) ? " (warm-up)" : "", costs);
             }
         }
         String key = "jobs." + configuration;
