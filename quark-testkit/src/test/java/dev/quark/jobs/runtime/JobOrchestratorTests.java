@@ -2339,7 +2339,12 @@ class JobOrchestratorTests {
         assertThat(this.leases.releases).as("not released while kept: the job is RUNNING under it")
             .noneSatisfy((resources) -> assertThat(resources).contains(resource));
         assertThat(this.store.find(id).orElseThrow().status()).isEqualTo(JobStatus.RUNNING);
-        this.scheduler.advance(Duration.ofSeconds(5));
+        // A failed write arms its next retry only after the store saw the attempt, on the writer's thread: one advance
+        // could come before that retry is armed and leave it in the future. Time goes on until the retry has written.
+        await("the kept outcome written").atMost(WAIT).until(() -> {
+            this.scheduler.advance(Duration.ofSeconds(1));
+            return this.store.find(id).orElseThrow().status() == JobStatus.SUCCEEDED;
+        });
         Job done = awaitStatus(id, JobStatus.SUCCEEDED);
         assertThat(done.attempt()).as("written by the first attempt").isEqualTo(1);
         assertThat(runs).as("the handler ran once").hasValue(1);
