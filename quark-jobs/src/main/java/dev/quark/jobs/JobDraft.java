@@ -120,8 +120,21 @@ public interface JobDraft {
     @Nullable String step();
 
     /**
+     * Returns the id of the recurring job whose scheduled instant this job is. Such a job is enqueued by the
+     * recurring jobs' scheduler, on a thread of its own with no caller: no caller's MDC, tenant or current span. Its
+     * {@linkplain #idempotencyKey() idempotency key} names the instant, so that it is enqueued once across nodes
+     * whatever the filters change; its {@linkplain #dueAt() due time} is the instant.
+     * @return the recurring job's id, or {@code null} for a job enqueued by a caller
+     */
+    default @Nullable String recurringJob() {
+        return null;
+    }
+
+    /**
      * Refuses the job: nothing is stored, and the caller of {@code enqueue} gets a {@link JobVetoedException} naming
-     * the filter and the reason. For a workflow step, the whole workflow is refused.
+     * the filter and the reason. For a workflow step, the whole workflow is refused. For the job of a
+     * {@linkplain #recurringJob() recurring job}, that scheduled instant is skipped (logged, counted) and the
+     * recurring job moves on to its next one.
      * @param reason why, for the caller
      * @throws JobVetoedException always
      */

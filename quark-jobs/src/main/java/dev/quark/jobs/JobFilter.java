@@ -19,7 +19,8 @@ import org.jspecify.annotations.Nullable;
  * freed; a {@link VirtualMachineError} is rethrown after that clean-up.
  * <p>
  * Hooks run on the thread of what they observe: {@link #beforeEnqueue} and {@link #onEnqueued} on the enqueuing
- * thread (on PostgreSQL inside the caller's transaction, before it commits); the others on the worker thread of the
+ * thread (on PostgreSQL inside the caller's transaction, before it commits; for the jobs of recurring jobs, the
+ * recurring jobs' scheduler's thread, which has no caller's context); the others on the worker thread of the
  * attempt, with the MDC of the job ({@code quark.job.id}, {@code quark.job.type}) and the scopes of
  * {@link #openScope} set. <b>Except after a timeout:</b> the handler may still be running on the worker thread, so
  * {@link #onFailure} or {@link #onDeadLetter} run on a separate virtual thread, with the MDC of the job but without
@@ -32,8 +33,9 @@ public interface JobFilter {
 
     /**
      * Called on the enqueuing thread before a job is stored, also for each step of a workflow when the workflow is
-     * enqueued (not when the step is released later, and not for the jobs a recurring job enqueues, which no caller
-     * enqueues). The filter may change the draft or veto it.
+     * enqueued (not when the step is released later), and for the job of each scheduled instant of a recurring job,
+     * on the scheduler's thread, which has no caller's context ({@link JobDraft#recurringJob()} tells them apart; a
+     * veto skips that instant). The filter may change the draft or veto it.
      * @param job the job about to be stored
      * @throws JobVetoedException through {@link JobDraft#veto}
      */

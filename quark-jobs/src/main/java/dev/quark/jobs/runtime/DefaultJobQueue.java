@@ -23,6 +23,7 @@ import dev.quark.jobs.JobQuery;
 import dev.quark.jobs.JobQueue;
 import dev.quark.jobs.JobRequest;
 import dev.quark.jobs.JobStatus;
+import dev.quark.jobs.JobVetoedException;
 import dev.quark.jobs.JobWorkflow;
 import dev.quark.jobs.RecurringJob;
 import dev.quark.jobs.RecurringJobRequest;
@@ -221,17 +222,32 @@ public final class DefaultJobQueue implements JobQueue {
      * Enqueues the job of one scheduled instant of a recurring job and moves the recurring job on, in one atomic step
      * of the store ({@link RecurringJobStore#fire}), if the recurring job is still as read: its next instant still
      * {@code instant} and its last occurrence unchanged. Its idempotency key is made of the recurring job's id and the
-     * instant ({@link #occurrenceKey}).
+     * instant ({@link #occurrenceKey}). The job goes through the filters' {@code beforeEnqueue} first, on the
+     * calling thread: they may change its payload, metadata and due time, not its idempotency key, so the instant
+     * is still enqueued once across nodes (the node whose atomic step is taken stores its filters' version).
      * @param job the recurring job, as read
-     * @param instant the scheduled instant, the job's due time
+     * @param instant the scheduled instant, the job's due time unless a filter changes it
      * @param next the recurring job's next instant
      * @return whether it fired: false when another node moved the recurring job on, or it was deleted or redefined
+     * @throws JobVetoedException when a filter vetoed the job: nothing was stored and the recurring job did not move
      */
     boolean fireOccurrence(RecurringJob job, Instant instant, Instant next) {
-        this.handlers.require(job.type());
+        RegisteredJobHandler handler = this.handlers.require(job.type());
         Instant now = this.clock.instant();
-        NewJob newJob = new NewJob(JobId.next(this.clock), job.type(), job.payload(), occurrenceKey(job.id(), instant),
-                now, instant);
+        String key = occurrenceKey(job.id(), instant);
+        NewJob newJob;
+        if (this.filters.filters().isEmpty()) {
+            newJob = new NewJob(JobId.next(this.clock), job.type(), job.payload(), key, now, instant);
+        }
+        else {
+            EnqueueDraft draft = EnqueueDraft.ofOccurrence(job.type(), handler.payloadType().getRawClass(),
+                    () -> this.codec.readDeclared(job.type(), handler.payloadType(), job.payload()), now, instant, key,
+                    job.id());
+            this.filters.beforeEnqueue(draft);
+            String payload = draft.payloadReplaced() ? writePayload(job.type(), draft.payload()) : job.payload();
+            newJob = new NewJob(JobId.next(this.clock), job.type(), payload, key, now, draft.dueAt(),
+                    draft.metadata());
+        }
         Optional<Enqueued> fired = recurring().fire(job.id(), instant, job.lastJobId(), next, newJob);
         fired.ifPresent((enqueued) -> stored(newJob, enqueued));
         return fired.isPresent();

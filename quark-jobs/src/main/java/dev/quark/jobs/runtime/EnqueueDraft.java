@@ -6,6 +6,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Supplier;
 
 import dev.quark.jobs.JobDraft;
 import dev.quark.jobs.JobFilter;
@@ -15,7 +16,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * The {@link JobDraft} enqueue filters change, one filter at a time: it knows which filter is changing it, to name it
  * in a veto or a refused change, and keeps what the previous filters decided so that the changes of a filter that
- * throws can be undone.
+ * throws can be undone. The draft of a recurring job's occurrence reads its stored payload only when a filter asks
+ * for it, so that filters that do not look at it cost no JSON read and a payload the handler can no longer read fails
+ * only the filter that asks (the job is then stored with its payload as it was, to fail at its attempt as before).
  */
 final class EnqueueDraft implements JobDraft {
 
@@ -31,7 +34,13 @@ final class EnqueueDraft implements JobDraft {
 
     private final @Nullable String step;
 
-    private Object payload;
+    private final @Nullable String recurringJob;
+
+    private final @Nullable Supplier<Object> storedPayload;
+
+    private @Nullable Object payload;
+
+    private boolean payloadReplaced;
 
     private final Map<String, String> metadata = new LinkedHashMap<>();
 
@@ -46,7 +55,7 @@ final class EnqueueDraft implements JobDraft {
      */
     static EnqueueDraft ofJob(String type, Class<?> payloadClass, Object payload, Instant enqueuedAt, Instant dueAt,
             @Nullable String idempotencyKey) {
-        return new EnqueueDraft(type, payloadClass, payload, enqueuedAt, dueAt, idempotencyKey, null, null);
+        return new EnqueueDraft(type, payloadClass, payload, null, enqueuedAt, dueAt, idempotencyKey, null, null, null);
     }
 
     /**
@@ -54,19 +63,32 @@ final class EnqueueDraft implements JobDraft {
      */
     static EnqueueDraft ofStep(String type, Class<?> payloadClass, Object payload, Instant enqueuedAt, String workflow,
             String step) {
-        return new EnqueueDraft(type, payloadClass, payload, enqueuedAt, enqueuedAt, null, workflow, step);
+        return new EnqueueDraft(type, payloadClass, payload, null, enqueuedAt, enqueuedAt, null, workflow, step, null);
     }
 
-    private EnqueueDraft(String type, Class<?> payloadClass, Object payload, Instant enqueuedAt, Instant dueAt,
-            @Nullable String idempotencyKey, @Nullable String workflow, @Nullable String step) {
+    /**
+     * Creates the draft of the job of one scheduled instant of a recurring job, enqueued by the scheduler.
+     * @param storedPayload reads the recurring job's payload, when a filter asks for it
+     */
+    static EnqueueDraft ofOccurrence(String type, Class<?> payloadClass, Supplier<Object> storedPayload,
+            Instant enqueuedAt, Instant dueAt, String idempotencyKey, String recurringJob) {
+        return new EnqueueDraft(type, payloadClass, null, storedPayload, enqueuedAt, dueAt, idempotencyKey, null, null,
+                recurringJob);
+    }
+
+    private EnqueueDraft(String type, Class<?> payloadClass, @Nullable Object payload,
+            @Nullable Supplier<Object> storedPayload, Instant enqueuedAt, Instant dueAt, @Nullable String idempotencyKey,
+            @Nullable String workflow, @Nullable String step, @Nullable String recurringJob) {
         this.type = type;
         this.payloadClass = payloadClass;
         this.payload = payload;
+        this.storedPayload = storedPayload;
         this.enqueuedAt = enqueuedAt;
         this.dueAt = dueAt;
         this.idempotencyKey = idempotencyKey;
         this.workflow = workflow;
         this.step = step;
+        this.recurringJob = recurringJob;
     }
 
     /**
@@ -75,7 +97,7 @@ final class EnqueueDraft implements JobDraft {
      */
     void handTo(JobFilter filter) {
         this.filter = JobFilters.nameOf(filter);
-        this.saved = new Saved(this.payload, Map.copyOf(this.metadata), this.dueAt);
+        this.saved = new Saved(this.payload, this.payloadReplaced, Map.copyOf(this.metadata), this.dueAt);
     }
 
     /**
@@ -84,6 +106,7 @@ final class EnqueueDraft implements JobDraft {
     void undo() {
         Saved before = Objects.requireNonNull(this.saved);
         this.payload = before.payload;
+        this.payloadReplaced = before.payloadReplaced;
         this.metadata.clear();
         this.metadata.putAll(before.metadata);
         this.dueAt = before.dueAt;
@@ -91,12 +114,23 @@ final class EnqueueDraft implements JobDraft {
 
     /**
      * Describes the job for messages.
-     * @return {@code the 'type' job} or {@code step 'name' (type) of workflow 'name'}
+     * @return {@code the 'type' job}, {@code step 'name' (type) of workflow 'name'} or
+     * {@code the 'type' job of recurring job 'id'}
      */
     String describe() {
-        return (this.step != null)
-                ? "step '" + this.step + "' (" + this.type + ") of workflow '" + this.workflow + "'"
+        if (this.step != null) {
+            return "step '" + this.step + "' (" + this.type + ") of workflow '" + this.workflow + "'";
+        }
+        return (this.recurringJob != null) ? "the '" + this.type + "' job of recurring job '" + this.recurringJob + "'"
                 : "the '" + this.type + "' job";
+    }
+
+    /**
+     * Tells whether a filter replaced the payload (and kept that change): when not, the payload is stored as it was.
+     * @return whether {@link #replacePayload} was called by a filter whose changes stand
+     */
+    boolean payloadReplaced() {
+        return this.payloadReplaced;
     }
 
     @Override
@@ -106,6 +140,9 @@ final class EnqueueDraft implements JobDraft {
 
     @Override
     public Object payload() {
+        if (this.payload == null) {
+            this.payload = Objects.requireNonNull(this.storedPayload).get();
+        }
         return this.payload;
     }
 
@@ -117,6 +154,7 @@ final class EnqueueDraft implements JobDraft {
                     + this.payloadClass.getName() + " (the payload type of its handler)");
         }
         this.payload = payload;
+        this.payloadReplaced = true;
     }
 
     @Override
@@ -201,6 +239,11 @@ final class EnqueueDraft implements JobDraft {
     }
 
     @Override
+    public @Nullable String recurringJob() {
+        return this.recurringJob;
+    }
+
+    @Override
     public void veto(String reason) {
         Objects.requireNonNull(reason, "reason must not be null");
         throw new JobVetoedException(this.filter, describe(), reason);
@@ -219,6 +262,7 @@ final class EnqueueDraft implements JobDraft {
         return "JobDraft[" + describe() + ", due " + this.dueAt + ", metadata " + this.metadata.keySet() + "]";
     }
 
-    private record Saved(Object payload, Map<String, String> metadata, Instant dueAt) {
+    private record Saved(@Nullable Object payload, boolean payloadReplaced, Map<String, String> metadata,
+            Instant dueAt) {
     }
 }

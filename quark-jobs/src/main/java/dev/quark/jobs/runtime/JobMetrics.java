@@ -43,4 +43,12 @@ public interface JobMetrics {
      */
     default void skippedForOverlap(String recurringJob, String type) {
     }
+
+    /**
+     * A recurring job's instant was skipped because a {@code JobFilter} vetoed its job in {@code beforeEnqueue}.
+     * @param recurringJob the recurring job's id
+     * @param type the type of its jobs
+     */
+    default void skippedForVeto(String recurringJob, String type) {
+    }
 }

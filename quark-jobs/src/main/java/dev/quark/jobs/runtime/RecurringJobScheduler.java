@@ -15,6 +15,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import dev.quark.jobs.Job;
 import dev.quark.jobs.JobId;
+import dev.quark.jobs.JobVetoedException;
 import dev.quark.jobs.MisfirePolicy;
 import dev.quark.jobs.OverlapPolicy;
 import dev.quark.jobs.RecurringJob;
@@ -38,6 +39,13 @@ import org.slf4j.LoggerFactory;
  * instants meanwhile are skipped), {@link OverlapPolicy#ALLOW} enqueues it anyway. The previous job is read before
  * the atomic step, which requires the last occurrence to be the one read: a job once finished stays finished (until
  * requeued from the dead letters by hand), so the check holds when the step is taken.
+ * <p>
+ * <b>Filters.</b> An instant's job goes through the {@link dev.quark.jobs.JobFilter}s' {@code beforeEnqueue} on this
+ * scheduler's thread, which has no caller's context (no MDC of a request, no tenant, no current span). A filter may
+ * change its payload, metadata and due time; not its idempotency key, which names the instant, so the instant is
+ * still enqueued once across nodes. A veto skips the instant: nothing is enqueued and the recurring job moves on to
+ * its next instant (logged at INFO naming the filter and the reason, counted by {@link #skippedForVeto} and the
+ * queue's {@link JobMetrics#skippedForVeto}).
  * <p>
  * <b>Misfires.</b> An instant more than the misfire threshold in the past when it is looked at was missed (every
  * node was down, or the store could not be reached): {@link MisfirePolicy#RUN_ONCE} enqueues one job for it and
@@ -74,6 +82,8 @@ public final class RecurringJobScheduler implements AutoCloseable {
     private final Object lock = new Object();
 
     private final AtomicLong skippedForOverlap = new AtomicLong();
+
+    private final AtomicLong skippedForVeto = new AtomicLong();
 
     private LeaseKeeper.Scheduler.@Nullable Cancellable next;
 
@@ -201,17 +211,17 @@ public final class RecurringJobScheduler implements AutoCloseable {
             }
             if (waitedForPrevious(job, at)) {
                 // QUEUE_ONE: the instant waited for the previous run, which has finished; the ones meanwhile are skipped.
-                return moved(this.queue.fireOccurrence(job, at, job.schedule().firstAfter(at, now)));
+                return occur(job, at, job.schedule().firstAfter(at, now));
             }
             boolean missed = Duration.between(at, now).compareTo(this.misfireThreshold) > 0;
             if (!missed) {
-                return moved(this.queue.fireOccurrence(job, at, job.schedule().nextAfter(at)));
+                return occur(job, at, job.schedule().nextAfter(at));
             }
             Instant following = job.schedule().firstAfter(at, now);
             logger.info("Recurring job '{}' missed its instants from {} to {}: {}, next at {}", job.id(), at, now,
                     (job.misfirePolicy() == MisfirePolicy.RUN_ONCE) ? "runs once" : "skipped", following);
             if (job.misfirePolicy() == MisfirePolicy.RUN_ONCE) {
-                return moved(this.queue.fireOccurrence(job, at, following));
+                return occur(job, at, following);
             }
             return moved(this.store.advance(job.id(), at, following));
         }
@@ -219,6 +229,25 @@ public final class RecurringJobScheduler implements AutoCloseable {
             logger.warn("Could not enqueue the job of recurring job '{}' for {}; trying again in {}", job.id(), at,
                     this.pollInterval, ex);
             return Fired.FAILED;
+        }
+    }
+
+    /**
+     * Enqueues the instant's job and moves the recurring job on, or, when a filter vetoes the job, only moves it on.
+     */
+    private Fired occur(RecurringJob job, Instant at, Instant next) {
+        try {
+            return moved(this.queue.fireOccurrence(job, at, next));
+        }
+        catch (JobVetoedException ex) {
+            logger.info("Recurring job '{}' skipped its instant {}: {}; next at {}", job.id(), at, ex.getMessage(),
+                    next);
+            if (!this.store.advance(job.id(), at, next)) {
+                return Fired.LOST;
+            }
+            this.skippedForVeto.incrementAndGet();
+            this.queue.metrics().skippedForVeto(job.id(), job.type());
+            return Fired.MOVED;
         }
     }
 
@@ -254,6 +283,14 @@ public final class RecurringJobScheduler implements AutoCloseable {
      */
     public long skippedForOverlap() {
         return this.skippedForOverlap.get();
+    }
+
+    /**
+     * Returns how many instants this node skipped because a filter vetoed their job, since it was created.
+     * @return the count
+     */
+    public long skippedForVeto() {
+        return this.skippedForVeto.get();
     }
 
     private CompletionStage<?> round() {

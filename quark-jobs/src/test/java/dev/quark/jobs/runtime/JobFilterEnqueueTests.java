@@ -17,10 +17,14 @@ import dev.quark.jobs.JobRequest;
 import dev.quark.jobs.JobStatus;
 import dev.quark.jobs.JobVetoedException;
 import dev.quark.jobs.JobWorkflow;
+import dev.quark.jobs.MisfirePolicy;
+import dev.quark.jobs.RecurringJob;
 import dev.quark.jobs.RetryPolicy;
+import dev.quark.jobs.Schedule;
 import dev.quark.jobs.Workflow;
 import dev.quark.jobs.WorkflowId;
 import dev.quark.jobs.store.memory.InMemoryJobStore;
+import dev.quark.jobs.store.memory.InMemoryRecurringJobStore;
 import dev.quark.jobs.store.memory.InMemoryWorkflowStore;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.json.JsonMapper;
@@ -278,7 +282,53 @@ class JobFilterEnqueueTests {
                     + "workflow 'order-2': a step runs when its dependencies allow");
     }
 
-    record Invoice(String order, long cents) {
+    @Test
+    void theJobOfARecurringJobsInstantGoesThroughTheFiltersAndAVetoNamesTheRecurringJob() {
+        InMemoryRecurringJobStore recurring = new InMemoryRecurringJobStore(this.store);
+        RecurringJob nightly = recurring.save(new RecurringJob("nightly", "invoice", "{\"order\":\"o-7\",\"cents\":1}",
+                Schedule.every(Duration.ofHours(1)), MisfirePolicy.RUN_ONCE, NOW));
+        DefaultJobQueue queue = new DefaultJobQueue(this.store, recurring, this.workflows, this.handlers, this.codec,
+                this.clock, JobMetrics.NONE, new JobFilters(List.of(new TenantRequired())));
+
+        assertThatExceptionOfType(JobVetoedException.class)
+            .isThrownBy(() -> queue.fireOccurrence(nightly, NOW, NOW.plusSeconds(3600)))
+            .withMessage("Job filter " + TenantRequired.class.getName() + " vetoed the 'invoice' job of recurring job "
+                    + "'nightly': no tenant in order o-7");
+        assertThat(this.store.countByStatus().values()).allMatch((count) -> count == 0);
+        assertThat(recurring.find("nightly").orElseThrow().nextRunAt()).as("not moved on by the queue").isEqualTo(NOW);
+    }
+
+    @Test
+    void aFilterThatCannotReadARecurringJobsPayloadFailsAloneAndThePayloadIsStoredAsItWas() {
+        InMemoryRecurringJobStore recurring = new InMemoryRecurringJobStore(this.store);
+        String unreadable = "{ \"order\": [\"not\", \"a\", \"string\"] }";
+        RecurringJob nightly = recurring.save(new RecurringJob("nightly", "invoice", unreadable,
+                Schedule.every(Duration.ofHours(1)), MisfirePolicy.RUN_ONCE, NOW));
+        JobFilter reading = new JobFilter() {
+            @Override
+            public void beforeEnqueue(JobDraft job) {
+                job.putMetadata("undone", "yes");
+                JobFilterEnqueueTests.this.calls.add("read " + job.payload());
+            }
+        };
+        JobFilter tagging = new JobFilter() {
+            @Override
+            public void beforeEnqueue(JobDraft job) {
+                job.putMetadata("recurring", String.valueOf(job.recurringJob()));
+            }
+        };
+        DefaultJobQueue queue = new DefaultJobQueue(this.store, recurring, this.workflows, this.handlers, this.codec,
+                this.clock, JobMetrics.NONE, new JobFilters(List.of(reading, tagging)));
+
+        assertThat(queue.fireOccurrence(nightly, NOW, NOW.plusSeconds(3600))).isTrue();
+        Job job = this.store.find(recurring.find("nightly").orElseThrow().lastJobId()).orElseThrow();
+        assertThat(job.payload()).as("not read and written again").isEqualTo(unreadable);
+        assertThat(job.metadata()).containsExactly(Map.entry("recurring", "nightly"));
+        assertThat(job.idempotencyKey()).isEqualTo(DefaultJobQueue.occurrenceKey("nightly", NOW));
+        assertThat(this.calls).isEmpty();
+    }
+
+        record Invoice(String order, long cents) {
     }
 
     record Mail(String to) {

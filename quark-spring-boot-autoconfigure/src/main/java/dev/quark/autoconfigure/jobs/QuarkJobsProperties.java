@@ -93,6 +93,8 @@ public class QuarkJobsProperties implements InitializingBean {
 
     private final Context context = new Context();
 
+    private final Tracing tracing = new Tracing();
+
     private final Postgres postgres = new Postgres();
 
     private final Redis redis = new Redis();
@@ -199,6 +201,10 @@ public class QuarkJobsProperties implements InitializingBean {
 
     public Context getContext() {
         return this.context;
+    }
+
+    public Tracing getTracing() {
+        return this.tracing;
     }
 
     public Postgres getPostgres() {
@@ -521,6 +527,26 @@ public class QuarkJobsProperties implements InitializingBean {
 
         public void setMdcKeys(List<String> mdcKeys) {
             this.mdcKeys = mdcKeys;
+        }
+    }
+
+    /**
+     * Trace context carried with jobs when the application traces with Micrometer Tracing.
+     */
+    public static class Tracing {
+
+        /**
+         * Whether jobs carry the enqueuing thread's trace context to the workers and each attempt runs in a span of
+         * its own (the MicrometerTracingJobFilter bean, made when the application has a Micrometer Tracer).
+         */
+        private boolean enabled = true;
+
+        public boolean isEnabled() {
+            return this.enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
         }
     }
 

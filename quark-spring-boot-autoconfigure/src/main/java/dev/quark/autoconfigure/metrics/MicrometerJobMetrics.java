@@ -36,12 +36,17 @@ public class MicrometerJobMetrics implements JobMetrics {
     /** The timer of the wait between a job being due and its attempt starting. */
     public static final String LATENCY = "quark.jobs.queue.latency";
 
-    /** The counter of recurring jobs' instants skipped because the previous job still ran, by type and reason. */
+    /**
+     * The counter of recurring jobs' instants skipped, by type and reason: {@code overlap} (the previous job still
+     * ran) or {@code vetoed} (a job filter vetoed the instant's job).
+     */
     public static final String RECURRING_SKIPPED = "quark.jobs.recurring.skipped";
 
     private final MeterRegistry registry;
 
     private final Map<String, Counter> skipped = new ConcurrentHashMap<>();
+
+    private final Map<String, Counter> vetoed = new ConcurrentHashMap<>();
 
     private final Map<String, Counter> enqueued = new ConcurrentHashMap<>();
 
@@ -81,9 +86,18 @@ public class MicrometerJobMetrics implements JobMetrics {
     @Override
     public void skippedForOverlap(String recurringJob, String type) {
         this.skipped.computeIfAbsent(type, (t) -> Counter.builder(RECURRING_SKIPPED)
-            .description("Instants of recurring jobs skipped (OverlapPolicy.SKIP) because the previous job still ran")
+            .description("Instants of recurring jobs skipped, by reason")
             .tag("type", t)
             .tag("reason", "overlap")
+            .register(this.registry)).increment();
+    }
+
+    @Override
+    public void skippedForVeto(String recurringJob, String type) {
+        this.vetoed.computeIfAbsent(type, (t) -> Counter.builder(RECURRING_SKIPPED)
+            .description("Instants of recurring jobs skipped, by reason")
+            .tag("type", t)
+            .tag("reason", "vetoed")
             .register(this.registry)).increment();
     }
 }

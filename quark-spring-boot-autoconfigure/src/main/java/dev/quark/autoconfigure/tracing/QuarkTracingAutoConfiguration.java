@@ -1,6 +1,7 @@
 package dev.quark.autoconfigure.tracing;
 
 import dev.quark.autoconfigure.actors.QuarkActorsAutoConfiguration;
+import dev.quark.jobs.JobFilter;
 import dev.quark.runtime.CallContextPropagator;
 import dev.quark.runtime.filter.IncomingCallFilter;
 import dev.quark.runtime.filter.OutgoingCallFilter;
@@ -10,8 +11,10 @@ import io.micrometer.tracing.propagation.Propagator;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 
@@ -22,6 +25,10 @@ import org.springframework.core.annotation.Order;
  * of the current one, whose context it carries in its metadata (across silos in the envelope), and the turn it
  * starts runs in a {@code SERVER} span ({@code CONSUMER} for a one-way call), a child of the caller's one. Without a tracer nothing is registered and calls pay nothing; nor with
  * several tracers or propagators of which none is primary, since which one to use cannot be told.
+ * <p>
+ * With Quark's jobs on the class path, a {@link MicrometerTracingJobFilter} carries the enqueuing thread's trace
+ * context to the workers and runs each attempt in a {@code CONSUMER} span, unless
+ * {@code quark.jobs.tracing.enabled=false}.
  */
 @AutoConfiguration(before = QuarkActorsAutoConfiguration.class, afterName = {
         "org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration",
@@ -51,5 +58,18 @@ public final class QuarkTracingAutoConfiguration {
     @ConditionalOnSingleCandidate(Propagator.class)
     IncomingCallFilter quarkTracingCallFilter(Tracer tracer, Propagator propagator) {
         return new MicrometerTracingCallFilter(tracer, propagator);
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(JobFilter.class)
+    @ConditionalOnBooleanProperty(name = "quark.jobs.tracing.enabled", matchIfMissing = true)
+    static class JobsTracingConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean
+        @ConditionalOnSingleCandidate(Propagator.class)
+        MicrometerTracingJobFilter quarkTracingJobFilter(Tracer tracer, Propagator propagator) {
+            return new MicrometerTracingJobFilter(tracer, propagator);
+        }
     }
 }

@@ -84,6 +84,23 @@ class QuarkJobsMetricsAutoConfigurationTests {
     }
 
     @Test
+    void recurringInstantsVetoedByAFilterAreCountedApartFromOverlaps() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        MicrometerJobMetrics metrics = new MicrometerJobMetrics(registry);
+        metrics.skippedForOverlap("nightly", "report");
+        metrics.skippedForVeto("nightly", "report");
+        metrics.skippedForVeto("tenant-42", "report");
+        assertThat(registry.get(MicrometerJobMetrics.RECURRING_SKIPPED)
+            .tags("type", "report", "reason", "vetoed")
+            .counter()
+            .count()).isEqualTo(2);
+        assertThat(registry.get(MicrometerJobMetrics.RECURRING_SKIPPED)
+            .tags("type", "report", "reason", "overlap")
+            .counter()
+            .count()).isEqualTo(1);
+    }
+
+    @Test
     void withoutAMeterRegistryNothingIsRecorded() {
         new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(QuarkJobsMetricsAutoConfiguration.class,

@@ -3,6 +3,7 @@ package dev.quark.autoconfigure.tracing;
 import java.util.List;
 import java.util.Map;
 
+import dev.quark.jobs.JobFilter;
 import dev.quark.runtime.CallContextPropagator;
 import dev.quark.runtime.filter.IncomingCallFilter;
 import dev.quark.runtime.filter.OutgoingCallFilter;
@@ -20,6 +21,7 @@ import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -38,7 +40,39 @@ class QuarkTracingAutoConfigurationTests {
             assertThat(context).doesNotHaveBean(CallContextPropagator.class);
             assertThat(context).doesNotHaveBean(IncomingCallFilter.class);
             assertThat(context).doesNotHaveBean(OutgoingCallFilter.class);
+            assertThat(context).doesNotHaveBean(MicrometerTracingJobFilter.class);
         });
+    }
+
+    @Test
+    void runWithATracerShouldRegisterTheJobFilterUnlessTurnedOff() {
+        this.runner.withUserConfiguration(OtelTracing.class)
+            .run((context) -> assertThat(context).hasSingleBean(MicrometerTracingJobFilter.class));
+        this.runner.withUserConfiguration(OtelTracing.class)
+            .withPropertyValues("quark.jobs.tracing.enabled=false")
+            .run((context) -> {
+                assertThat(context).doesNotHaveBean(MicrometerTracingJobFilter.class);
+                assertThat(context).hasSingleBean(IncomingCallFilter.class);
+            });
+    }
+
+    @Test
+    void runWithoutQuarkJobsShouldRegisterNoJobFilter() {
+        this.runner.withUserConfiguration(OtelTracing.class)
+            .withClassLoader(new FilteredClassLoader(JobFilter.class))
+            .run((context) -> {
+                assertThat(context).hasNotFailed();
+                assertThat(context).doesNotHaveBean(MicrometerTracingJobFilter.class);
+                assertThat(context).hasSingleBean(IncomingCallFilter.class);
+            });
+    }
+
+    @Test
+    void runWithAJobFilterOfTheApplicationsTypeShouldKeepIt() {
+        MicrometerTracingJobFilter own = new MicrometerTracingJobFilter(Tracer.NOOP, Propagator.NOOP);
+        this.runner.withUserConfiguration(OtelTracing.class)
+            .withBean("ownTracingJobFilter", MicrometerTracingJobFilter.class, () -> own)
+            .run((context) -> assertThat(context).getBean(MicrometerTracingJobFilter.class).isSameAs(own));
     }
 
     @Test
@@ -47,6 +81,7 @@ class QuarkTracingAutoConfigurationTests {
             .run((context) -> {
                 assertThat(context).doesNotHaveBean(CallContextPropagator.class);
                 assertThat(context).doesNotHaveBean(OutgoingCallFilter.class);
+                assertThat(context).doesNotHaveBean(MicrometerTracingJobFilter.class);
             });
     }
 

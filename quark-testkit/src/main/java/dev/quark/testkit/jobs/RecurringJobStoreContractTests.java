@@ -16,6 +16,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 
 import dev.quark.jobs.Job;
+import dev.quark.jobs.JobDraft;
+import dev.quark.jobs.JobFilter;
 import dev.quark.jobs.JobHandler;
 import dev.quark.jobs.JobId;
 import dev.quark.jobs.JobQuery;
@@ -55,7 +57,9 @@ import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException
  * {@link RecurringJobScheduler} in virtual time, each scheduled instant enqueued once by racing nodes, cron in a time
  * zone across a daylight-saving change, and the misfire policies after downtime; the atomic fire (enqueue and move
  * on only from the instant and last occurrence read), so that a node paused past the jobs' retention enqueues
- * nothing; the overlap policies, also with racing nodes; and the declared recurring jobs made to match the code.
+ * nothing; the overlap policies, also with racing nodes; the job filters' veto (the instant skipped) and changes
+ * (stored with the instant's job, still once across racing nodes); and the declared recurring jobs made to match the
+ * code.
  * <p>
  * Subclass it and return both stores; every test uses ids and job types of its own and deletes its recurring jobs,
  * so one store may serve all tests of the class.
@@ -77,11 +81,18 @@ public abstract class RecurringJobStoreContractTests {
 
     private final List<String> skippedForOverlap = new java.util.concurrent.CopyOnWriteArrayList<>();
 
+    private final List<String> skippedForVeto = new java.util.concurrent.CopyOnWriteArrayList<>();
+
     private final JobMetrics metrics = new JobMetrics() {
 
         @Override
         public void skippedForOverlap(String recurringJob, String type) {
             RecurringJobStoreContractTests.this.skippedForOverlap.add(recurringJob + " " + type);
+        }
+
+        @Override
+        public void skippedForVeto(String recurringJob, String type) {
+            RecurringJobStoreContractTests.this.skippedForVeto.add(recurringJob + " " + type);
         }
     };
 
@@ -122,9 +133,9 @@ public abstract class RecurringJobStoreContractTests {
         return new JobHandlerRegistry(List.of(handler), this.codec, RetryPolicy.defaults(), Duration.ofMinutes(1));
     }
 
-    private DefaultJobQueue queue(String type) {
+    private DefaultJobQueue queue(String type, JobFilter... filters) {
         return new DefaultJobQueue(jobStore(), recurringStore(), handlers(type), this.codec, this.clock, this.metrics,
-                JobFilters.NONE);
+                new JobFilters(List.of(filters)));
     }
 
     private NewJob occurrence(String id, String type, Instant instant) {
@@ -448,6 +459,75 @@ public abstract class RecurringJobStoreContractTests {
                 (at, task) -> () -> false).fireDue();
         assertThat(jobsOf(type)).isEmpty();
         assertThat(recurringStore().find(id).orElseThrow().nextRunAt()).isEqualTo(START.plusSeconds(120));
+    }
+
+    @Test
+    void aFilterThatVetoesAnInstantsJobSkipsThatInstantAndTheNextOneStillComes() {
+        String type = "vetoed-" + this.run + "-" + ids.incrementAndGet();
+        String id = newId("vetoed");
+        List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        JobFilter vetoFirst = new JobFilter() {
+            @Override
+            public void beforeEnqueue(JobDraft job) {
+                seen.add(job.recurringJob() + " " + job.idempotencyKey() + " " + job.dueAt());
+                if (job.dueAt().equals(START.plusSeconds(60))) {
+                    job.veto("closed for the night");
+                }
+            }
+        };
+        DefaultJobQueue queue = queue(type, vetoFirst);
+        queue.scheduleRecurring(RecurringJobRequest.of(id, type, new Tick("a"), Schedule.every(Duration.ofMinutes(1))));
+        RecurringJobScheduler node = scheduler(queue);
+        this.clock.advance(Duration.ofMinutes(1));
+        assertThat(node.fireDue()).as("the vetoed instant is passed").isEqualTo(1);
+        assertThat(jobsOf(type)).isEmpty();
+        assertThat(recurringStore().find(id).orElseThrow().nextRunAt()).isEqualTo(START.plusSeconds(120));
+        assertThat(node.skippedForVeto()).isEqualTo(1);
+        assertThat(this.skippedForVeto).as("told to the metrics").containsExactly(id + " " + type);
+        this.clock.advance(Duration.ofMinutes(1));
+        assertThat(node.fireDue()).isEqualTo(1);
+        assertThat(jobsOf(type)).extracting(Job::dueAt).containsExactly(START.plusSeconds(120));
+        assertThat(seen).containsExactly(
+                id + " " + DefaultJobQueue.occurrenceKey(id, START.plusSeconds(60)) + " " + START.plusSeconds(60),
+                id + " " + DefaultJobQueue.occurrenceKey(id, START.plusSeconds(120)) + " " + START.plusSeconds(120));
+        assertThat(node.skippedForVeto()).isEqualTo(1);
+    }
+
+    @Test
+    @Timeout(120)
+    void aFilterChangesAnInstantsJobWhichRacingNodesStillEnqueueOnce() throws Exception {
+        String type = "changed-" + this.run + "-" + ids.incrementAndGet();
+        String id = newId("changed");
+        JobFilter changing = new JobFilter() {
+            @Override
+            public void beforeEnqueue(JobDraft job) {
+                job.replacePayload(new Tick(((Tick) job.payload()).name() + "-changed"));
+                job.putMetadata("origin", "recurring:" + job.recurringJob());
+                job.runAt(job.dueAt().plusSeconds(10));
+            }
+        };
+        DefaultJobQueue one = queue(type, changing);
+        DefaultJobQueue two = queue(type, changing);
+        one.scheduleRecurring(RecurringJobRequest.of(id, type, new Tick("a"), Schedule.every(Duration.ofMinutes(1)))
+            .overlapPolicy(OverlapPolicy.ALLOW));
+        RecurringJobScheduler nodeOne = scheduler(one);
+        RecurringJobScheduler nodeTwo = scheduler(two);
+        int instants = 5;
+        for (int i = 1; i <= instants; i++) {
+            this.clock.advance(Duration.ofMinutes(1));
+            race(2, (n) -> ((n == 0) ? nodeOne : nodeTwo).fireDue());
+        }
+        List<Job> jobs = jobsOf(type);
+        assertThat(jobs).hasSize(instants).allSatisfy((job) -> {
+            assertThat(job.payload()).isEqualTo("{\"name\":\"a-changed\"}");
+            assertThat(job.metadata()).containsExactly(java.util.Map.entry("origin", "recurring:" + id));
+            assertThat(job.idempotencyKey()).as("still the instant's")
+                .isEqualTo(DefaultJobQueue.occurrenceKey(id, job.dueAt().minusSeconds(10)));
+        });
+        assertThat(jobs).extracting(Job::dueAt)
+            .containsExactlyInAnyOrder(START.plusSeconds(70), START.plusSeconds(130), START.plusSeconds(190),
+                    START.plusSeconds(250), START.plusSeconds(310));
+        assertThat(recurringStore().find(id).orElseThrow().nextRunAt()).isEqualTo(START.plusSeconds(60L * (instants + 1)));
     }
 
     @Test
