@@ -284,9 +284,10 @@ public class QuarkDurableTasksProperties implements InitializingBean {
          * queued activity calls, sent messages or started sub-orchestrations, an activity call retried at once) or
          * visible later (a delayed start, a timer, a retry after a backoff; the notice carries the time) publishes a
          * notice on the channel {prefix}{durabletasks}:work (from the script that writes it), and whether this node's
-         * worker subscribes to it (one dedicated connection per node with a worker) to poll at once, or when the work
-         * comes due, instead of at its next poll. On by default: a PUBLISH costs Redis one more command, no lock.
-         * Pub/sub is fire and forget: a node not subscribed at that moment finds the work at its next poll.
+         * worker subscribes to it (on the node's one subscribed connection, shared with the jobs and the cluster
+         * membership) to poll at once, or when the work comes due, instead of at its next poll. On by default: a
+         * PUBLISH costs Redis one more command, no lock. Pub/sub is fire and forget: a node not subscribed at that
+         * moment finds the work at its next poll.
          */
         private boolean notifyEnabled = true;
 

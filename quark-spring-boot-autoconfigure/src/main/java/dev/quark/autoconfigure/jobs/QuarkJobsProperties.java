@@ -560,8 +560,10 @@ public class QuarkJobsProperties implements InitializingBean {
          * the notice carries the due time, and one per type is sent until it comes due unless a job comes due
          * earlier), notifies the other nodes (pg_notify, sent after its transaction commits from a connection of its
          * own, so that the business transaction never notifies), and whether this node's workers listen to such
-         * notifications to claim at once, or when the job comes due, instead of at their next poll. Costs per node one connection held for listening (with workers) and one for sending. Turn it off
-         * behind PgBouncer in transaction pooling mode, which cannot keep a session LISTENing.
+         * notifications to claim at once, or when the job comes due, instead of at their next poll. Costs per node one
+         * connection held for listening (with workers; one per DataSource, shared with the durable tasks and the
+         * cluster membership), and one borrowed per batch of notifications sent. Turn it off behind PgBouncer in
+         * transaction pooling mode, which cannot keep a session LISTENing.
          */
         private boolean notifyEnabled = true;
 
@@ -583,9 +585,10 @@ public class QuarkJobsProperties implements InitializingBean {
          * Whether a write that makes a job due now (an enqueue, a requeue, a job given back or retried at once) or due
          * later (a delayed enqueue, a retry after a backoff; the message carries the due time) publishes its type on
          * the channel {prefix}{jobs}:due (from the script that writes it), and whether this node's workers subscribe
-         * to it (one dedicated connection per node with workers) to claim at once, or when the job comes due, instead
-         * of at their next poll. On by default: a PUBLISH costs Redis one more command, no lock. Pub/sub is fire and
-         * forget: a node not subscribed at that moment claims the job at its next poll.
+         * to it (on the node's one subscribed connection, shared with the durable tasks and the cluster membership)
+         * to claim at once, or when the job comes due, instead of at their next poll. On by default: a PUBLISH costs
+         * Redis one more command, no lock. Pub/sub is fire and forget: a node not subscribed at that moment claims the
+         * job at its next poll.
          */
         private boolean notifyEnabled = true;
 

@@ -183,6 +183,7 @@ class QuarkJobsAutoConfigurationTests {
         assertFailure("quark.jobs.prefetch=-2", "quark.jobs.prefetch", "must not be negative");
         assertFailure("quark.jobs.poll-interval=0s", "quark.jobs.poll-interval", "must be positive");
         assertFailure("quark.jobs.lease-duration=10ms", "quark.jobs.lease-duration", "must be at least 30ms");
+        assertFailure("quark.jobs.log-limit=-1", "quark.jobs.log-limit", "with value '-1' is invalid: must not be negative");
         assertFailure("quark.jobs.retry.jitter=1.5", "quark.jobs.retry.jitter", "must be between 0 and 1");
         assertFailure("quark.jobs.retry.max-backoff=1s", "quark.jobs.retry.max-backoff",
                 "must not be shorter than retry.initial-backoff");

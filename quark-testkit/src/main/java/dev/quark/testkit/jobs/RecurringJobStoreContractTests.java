@@ -55,7 +55,8 @@ import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException
  * jobs read back as saved, saves idempotent by id (the same definition keeps its next instant, another one replaces
  * it), deletes, due jobs in order, the compare-and-set that moves a job on; and, through
  * {@link RecurringJobScheduler} in virtual time, each scheduled instant enqueued once by racing nodes, cron in a time
- * zone across a daylight-saving change, and the misfire policies after downtime; the atomic fire (enqueue and move
+ * zone across both daylight-saving changes (a local time that does not exist is skipped, one that happens twice runs
+ * in each offset), and the misfire policies after downtime; the atomic fire (enqueue and move
  * on only from the instant and last occurrence read), so that a node paused past the jobs' retention enqueues
  * nothing; the overlap policies, also with racing nodes; the job filters' veto (the instant skipped) and changes
  * (stored with the instant's job, still once across racing nodes); and the declared recurring jobs made to match the
@@ -317,6 +318,39 @@ public abstract class RecurringJobStoreContractTests {
         assertThat(jobsOf(type)).extracting(Job::dueAt)
             .containsExactlyInAnyOrder(Instant.parse("2026-03-30T00:00:00Z"), Instant.parse("2026-03-31T00:00:00Z"));
         assertThat(recurringStore().find(id).orElseThrow().nextRunAt()).isEqualTo(Instant.parse("2026-04-01T00:00:00Z"));
+    }
+
+    @Test
+    @Timeout(60)
+    void aCronLocalTimeThatHappensTwiceWhenClocksGoBackRunsOnceInEachOffsetWithRacingNodes() throws Exception {
+        String type = "dst-back-" + this.run + "-" + ids.incrementAndGet();
+        String id = newId("dst-back");
+        DefaultJobQueue one = queue(type);
+        DefaultJobQueue two = queue(type);
+        // 02:30 in Paris happens twice on 2026-10-25 (clocks go from 03:00 CEST back to 02:00 CET): at 00:30 UTC and
+        // at 01:30 UTC, two instants with occurrence keys of their own.
+        this.clock.set(Instant.parse("2026-10-24T12:00:00Z"));
+        RecurringJob scheduled = one.scheduleRecurring(RecurringJobRequest.of(id, type, new Tick("nightly"),
+                Schedule.cron("0 30 2 * * *", ZoneId.of("Europe/Paris"))).overlapPolicy(OverlapPolicy.ALLOW));
+        Instant summerTime = Instant.parse("2026-10-25T00:30:00Z");
+        Instant winterTime = Instant.parse("2026-10-25T01:30:00Z");
+        assertThat(scheduled.nextRunAt()).isEqualTo(summerTime);
+        RecurringJobScheduler nodeOne = scheduler(one);
+        RecurringJobScheduler nodeTwo = scheduler(two);
+        this.clock.set(summerTime);
+        race(2, (n) -> ((n == 0) ? nodeOne : nodeTwo).fireDue());
+        assertThat(recurringStore().find(id).orElseThrow().nextRunAt()).isEqualTo(winterTime);
+        this.clock.set(winterTime);
+        race(2, (n) -> ((n == 0) ? nodeOne : nodeTwo).fireDue());
+        this.clock.set(Instant.parse("2026-10-26T01:30:00Z"));
+        race(2, (n) -> ((n == 0) ? nodeOne : nodeTwo).fireDue());
+        assertThat(jobsOf(type)).extracting(Job::dueAt)
+            .containsExactlyInAnyOrder(summerTime, winterTime, Instant.parse("2026-10-26T01:30:00Z"));
+        assertThat(jobsOf(type)).extracting(Job::idempotencyKey)
+            .containsExactlyInAnyOrder(DefaultJobQueue.occurrenceKey(id, summerTime),
+                    DefaultJobQueue.occurrenceKey(id, winterTime),
+                    DefaultJobQueue.occurrenceKey(id, Instant.parse("2026-10-26T01:30:00Z")));
+        assertThat(recurringStore().find(id).orElseThrow().nextRunAt()).isEqualTo(Instant.parse("2026-10-27T01:30:00Z"));
     }
 
     @Test

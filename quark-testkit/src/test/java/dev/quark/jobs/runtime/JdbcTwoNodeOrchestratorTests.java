@@ -39,6 +39,18 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+/**
+ * The two nodes on PostgreSQL, sharing a schema of the class's own.
+ * <p>
+ * The test's connections do not wait for the WAL to reach the disk at each commit, as with the test kit's own
+ * servers (started with {@code fsync} or {@code synchronous_commit} off): the machine's server flushes every commit,
+ * and the large batch's 10,000 enqueues, claims and outcomes spent most of their time waiting for it. They also plan
+ * each statement for its parameters ({@code plan_cache_mode}): the machine's server runs without autovacuum, so no
+ * {@code ANALYZE} invalidates the generic plan a pooled connection makes of a statement while the class's table is
+ * nearly empty, and the batch of outcomes ({@code JdbcJobStore.finishAll}) kept a sequential scan of the table for
+ * its row locks as the table grew (about 70 ms a batch: the large batch, run alone, took 44-49 s, and 13 s with plans
+ * for the parameters). Neither changes what the test checks.
+ */
 class JdbcTwoNodeOrchestratorTests extends TwoNodeOrchestratorTests {
 
     private static final TablePrefix PREFIX = new TablePrefix(TablePrefix.DEFAULT);
@@ -57,6 +69,7 @@ class JdbcTwoNodeOrchestratorTests extends TwoNodeOrchestratorTests {
         dataSource = new HikariDataSource();
         dataSource.setJdbcUrl(schema.jdbcUrl());
         dataSource.setMaximumPoolSize(16);
+        dataSource.setConnectionInitSql("set synchronous_commit = off; set plan_cache_mode = force_custom_plan");
         JdbcLeaseStore.migration(PREFIX).apply(dataSource);
         JdbcJobStore.migration(PREFIX).apply(dataSource);
         store = new JdbcJobStore(dataSource, PREFIX);

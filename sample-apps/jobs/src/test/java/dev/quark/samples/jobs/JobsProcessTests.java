@@ -13,7 +13,6 @@ import dev.quark.testkit.server.PostgresTestSchema;
 import dev.quark.testkit.server.PostgresTestServer;
 import dev.quark.testkit.server.RedisTestServer;
 import org.awaitility.core.ConditionTimeoutException;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import tools.jackson.databind.JsonNode;
@@ -29,8 +28,9 @@ import static org.awaitility.Awaitility.await;
  * report) on the survivor, its final state recorded once and not changed after. Node logs are in
  * {@code target/node-logs/<run>}.
  * <p>
- * Runs on PostgreSQL and on Redis: needs PostgreSQL at {@code QUARK_TEST_POSTGRES_URL} (a JDBC URL with its user), and
- * Redis at {@code QUARK_TEST_REDIS_URL}; without one, its test is skipped.
+ * Runs on PostgreSQL and on Redis: needs PostgreSQL ({@code QUARK_TEST_POSTGRES_URL}, a JDBC URL with its user, else
+ * Testcontainers or an embedded server) and Redis ({@code QUARK_TEST_REDIS_URL}, else the same); without one its test
+ * is skipped, and with {@code CI=true} it fails ({@link PostgresTestServer#get()}, {@link RedisTestServer#get()}).
  */
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
 class JobsProcessTests {
@@ -59,8 +59,6 @@ class JobsProcessTests {
 
     @Test
     void aJobWhoseNodeIsKilledMidRunCompletesOnceOnTheSurvivorAfterItsLeaseExpires() throws Exception {
-        Assumptions.assumeTrue(System.getenv(PostgresTestServer.VARIABLE) != null,
-                PostgresTestServer.VARIABLE + " is not set: this test needs a PostgreSQL server");
         try (PostgresTestSchema schema = PostgresTestServer.get().createSchema(JobsProcessTests.class)) {
             killAndTakeOver(List.of("spring.profiles.active=postgres", "spring.datasource.url=" + schema.jdbcUrl()));
         }
@@ -72,8 +70,6 @@ class JobsProcessTests {
      */
     @Test
     void onRedisAJobWhoseNodeIsKilledMidRunCompletesOnceOnTheSurvivorAfterItsLeaseExpires() throws Exception {
-        Assumptions.assumeTrue(System.getenv(RedisTestServer.VARIABLE) != null,
-                RedisTestServer.VARIABLE + " is not set: this test needs a Redis server");
         RedisTestServer redis = RedisTestServer.get();
         String prefix = redis.uniqueKeyPrefix(JobsProcessTests.class);
         try {

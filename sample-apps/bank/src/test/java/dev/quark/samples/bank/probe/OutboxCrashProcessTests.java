@@ -52,9 +52,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * publishing them would lose those), one right after its confirm (the message the consumer just received, which the
  * survivor delivers again). Node logs are in {@code target/node-logs/<run>}.
  * <p>
- * Needs PostgreSQL ({@code QUARK_TEST_POSTGRES_URL}, else Testcontainers or an embedded server) and RabbitMQ
- * ({@code QUARK_TEST_RABBITMQ_URL}, else 127.0.0.1:5672); without one the test is skipped, and with {@code CI=true}
- * it fails.
+ * Needs PostgreSQL ({@code QUARK_TEST_POSTGRES_URL}, else Testcontainers or an embedded server), for the Redis
+ * variant Redis ({@code QUARK_TEST_REDIS_URL}, else the same), and RabbitMQ ({@code QUARK_TEST_RABBITMQ_URL}, else
+ * 127.0.0.1:5672); without one the test is skipped, and with {@code CI=true} it fails.
  */
 @Timeout(value = 6, unit = TimeUnit.MINUTES)
 class OutboxCrashProcessTests {
@@ -121,8 +121,6 @@ class OutboxCrashProcessTests {
     @Test
     void onRedisADispatcherKilledMidDeliveryLosesNoEnqueuedMessageAndKeepsOrderPerKey() throws Exception {
         Path jar = jar();
-        assumeTrue(System.getenv(RedisTestServer.VARIABLE) != null,
-                RedisTestServer.VARIABLE + " is not set: this test needs a Redis server");
         RedisTestServer redis = RedisTestServer.get();
         String prefix = redis.uniqueKeyPrefix(OutboxCrashProcessTests.class);
         this.transactional = false;
