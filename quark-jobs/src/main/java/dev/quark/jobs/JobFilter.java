@@ -74,10 +74,12 @@ public interface JobFilter {
     }
 
     /**
-     * Called on the worker thread after the handler returned or threw, before the outcome is recorded.
+     * Called on the worker thread after the handler returned or threw, before the outcome is recorded (after a
+     * timeout, once the handler returned or threw, when the outcome may have been recorded already).
      * @param job the job as claimed
      * @param context the attempt's context
-     * @param failure what the handler threw, or {@code null} when it returned
+     * @param failure what the handler threw, or {@code null} when it returned; the {@link JobTimeoutException} when
+     * the attempt's timeout decided its outcome, whatever the handler did after
      */
     default void afterRun(Job job, JobContext context, @Nullable Throwable failure) {
     }
