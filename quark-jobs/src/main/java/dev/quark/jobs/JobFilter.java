@@ -14,9 +14,10 @@ import org.jspecify.annotations.Nullable;
  * <b>Only {@link JobDraft#veto} stops a job.</b> A filter that throws anything else does not lose the job: its
  * exception is logged (logger {@code dev.quark.jobs.runtime.JobFilters}, naming the filter, the hook and the job),
  * its changes to the draft are undone, and the job goes on as if the filter had returned, and so do the other
- * filters. Around an attempt this holds for errors too ({@link #openScope}, {@link #beforeRun}, a scope's
- * {@link Scope#close}): the attempt still reaches its outcome, the other scopes are closed and the worker's slot is
- * freed; a {@link VirtualMachineError} is rethrown after that clean-up.
+ * filters. This holds for errors too: from {@link #beforeEnqueue} (the job is stored without that filter's changes),
+ * and around an attempt from {@link #openScope}, {@link #beforeRun}, a scope's {@link Scope#close} (the attempt still
+ * reaches its outcome, the other scopes are closed and the worker's slot is freed); a {@link VirtualMachineError} is
+ * rethrown, from {@code beforeEnqueue} to the caller (nothing stored), around an attempt after that clean-up.
  * <p>
  * Hooks run on the thread of what they observe: {@link #beforeEnqueue} and {@link #onEnqueued} on the enqueuing
  * thread (on PostgreSQL inside the caller's transaction, before it commits; for the jobs of recurring jobs, the
@@ -35,7 +36,9 @@ public interface JobFilter {
      * Called on the enqueuing thread before a job is stored, also for each step of a workflow when the workflow is
      * enqueued (not when the step is released later), and for the job of each scheduled instant of a recurring job,
      * on the scheduler's thread, which has no caller's context ({@link JobDraft#recurringJob()} tells them apart; a
-     * veto skips that instant). The filter may change the draft or veto it.
+     * veto skips that instant). The filter may change the draft or veto it. The job of a recurring job's instant may be
+     * handed to it more than once, though stored once: on every node that looks at the instant, and again after a
+     * failed enqueue; count side effects in {@link #onEnqueued}, or key them by the idempotency key.
      * @param job the job about to be stored
      * @throws JobVetoedException through {@link JobDraft#veto}
      */
@@ -71,10 +74,12 @@ public interface JobFilter {
     }
 
     /**
-     * Called on the worker thread after the handler returned or threw, before the outcome is recorded.
+     * Called on the worker thread after the handler returned or threw, before the outcome is recorded (after a
+     * timeout, once the handler returned or threw, when the outcome may have been recorded already).
      * @param job the job as claimed
      * @param context the attempt's context
-     * @param failure what the handler threw, or {@code null} when it returned
+     * @param failure what the handler threw, or {@code null} when it returned; the {@link JobTimeoutException} when
+     * the attempt's timeout decided its outcome, whatever the handler did after
      */
     default void afterRun(Job job, JobContext context, @Nullable Throwable failure) {
     }

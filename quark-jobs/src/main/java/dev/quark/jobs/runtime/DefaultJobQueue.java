@@ -224,7 +224,8 @@ public final class DefaultJobQueue implements JobQueue {
      * {@code instant} and its last occurrence unchanged. Its idempotency key is made of the recurring job's id and the
      * instant ({@link #occurrenceKey}). The job goes through the filters' {@code beforeEnqueue} first, on the
      * calling thread: they may change its payload, metadata and due time, not its idempotency key, so the instant
-     * is still enqueued once across nodes (the node whose atomic step is taken stores its filters' version).
+     * is still enqueued once across nodes (the node whose atomic step is taken stores its filters' version). A
+     * replaced payload that cannot be written is logged and the stored one enqueued instead.
      * @param job the recurring job, as read
      * @param instant the scheduled instant, the job's due time unless a filter changes it
      * @param next the recurring job's next instant
@@ -244,13 +245,32 @@ public final class DefaultJobQueue implements JobQueue {
                     () -> this.codec.readDeclared(job.type(), handler.payloadType(), job.payload()), now, instant, key,
                     job.id());
             this.filters.beforeEnqueue(draft);
-            String payload = draft.payloadReplaced() ? writePayload(job.type(), draft.payload()) : job.payload();
+            String payload = draft.payloadReplaced() ? occurrencePayload(job, draft) : job.payload();
             newJob = new NewJob(JobId.next(this.clock), job.type(), payload, key, now, draft.dueAt(),
                     draft.metadata());
         }
         Optional<Enqueued> fired = recurring().fire(job.id(), instant, job.lastJobId(), next, newJob);
         fired.ifPresent((enqueued) -> stored(newJob, enqueued));
         return fired.isPresent();
+    }
+
+    /**
+     * Writes the payload a filter gave the job of a recurring job's instant, or, when it cannot be written, returns the
+     * stored one: failing the enqueue would fail it again every round, and the recurring job would never move on.
+     */
+    private String occurrencePayload(RecurringJob job, EnqueueDraft draft) {
+        Object replaced = draft.payload();
+        try {
+            return writePayload(job.type(), replaced);
+        }
+        catch (Throwable ex) {
+            if (ex instanceof VirtualMachineError error) {
+                throw error;
+            }
+            logger.warn("Could not write the payload ({}) job filter {} gave {}; it is stored with its payload as it "
+                    + "was", replaced.getClass().getName(), draft.payloadReplacedBy(), draft.describe(), ex);
+            return job.payload();
+        }
     }
 
     /**

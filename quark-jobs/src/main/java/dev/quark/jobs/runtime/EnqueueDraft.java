@@ -42,6 +42,8 @@ final class EnqueueDraft implements JobDraft {
 
     private boolean payloadReplaced;
 
+    private @Nullable String payloadReplacedBy;
+
     private final Map<String, String> metadata = new LinkedHashMap<>();
 
     private Instant dueAt;
@@ -97,7 +99,8 @@ final class EnqueueDraft implements JobDraft {
      */
     void handTo(JobFilter filter) {
         this.filter = JobFilters.nameOf(filter);
-        this.saved = new Saved(this.payload, this.payloadReplaced, Map.copyOf(this.metadata), this.dueAt);
+        this.saved = new Saved(this.payload, this.payloadReplaced, this.payloadReplacedBy, Map.copyOf(this.metadata),
+                this.dueAt);
     }
 
     /**
@@ -107,6 +110,7 @@ final class EnqueueDraft implements JobDraft {
         Saved before = Objects.requireNonNull(this.saved);
         this.payload = before.payload;
         this.payloadReplaced = before.payloadReplaced;
+        this.payloadReplacedBy = before.payloadReplacedBy;
         this.metadata.clear();
         this.metadata.putAll(before.metadata);
         this.dueAt = before.dueAt;
@@ -133,6 +137,14 @@ final class EnqueueDraft implements JobDraft {
         return this.payloadReplaced;
     }
 
+    /**
+     * Names the filter whose payload stands, for messages.
+     * @return the class name of the filter that last replaced the payload, {@code "none"} when none did
+     */
+    String payloadReplacedBy() {
+        return (this.payloadReplacedBy != null) ? this.payloadReplacedBy : "none";
+    }
+
     @Override
     public String type() {
         return this.type;
@@ -155,6 +167,7 @@ final class EnqueueDraft implements JobDraft {
         }
         this.payload = payload;
         this.payloadReplaced = true;
+        this.payloadReplacedBy = this.filter;
     }
 
     @Override
@@ -262,7 +275,7 @@ final class EnqueueDraft implements JobDraft {
         return "JobDraft[" + describe() + ", due " + this.dueAt + ", metadata " + this.metadata.keySet() + "]";
     }
 
-    private record Saved(@Nullable Object payload, boolean payloadReplaced, Map<String, String> metadata,
-            Instant dueAt) {
+    private record Saved(@Nullable Object payload, boolean payloadReplaced, @Nullable String payloadReplacedBy,
+            Map<String, String> metadata, Instant dueAt) {
     }
 }

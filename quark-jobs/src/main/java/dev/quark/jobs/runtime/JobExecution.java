@@ -73,6 +73,9 @@ final class JobExecution {
     /** Whether it was withdrawn before it started and its job is still to be given back ({@link #takeWithdrawn()}). */
     private boolean withdrawn;
 
+    /** The failure of the timeout that decided the outcome, handed to the filters' {@code afterRun}. */
+    private @Nullable JobTimeoutException timedOutWith;
+
     JobExecution(JobOrchestrator orchestrator, ClaimedJob claimed, RegisteredJobHandler handler,
             ExecutionContext context) {
         this.orchestrator = orchestrator;
@@ -143,7 +146,7 @@ final class JobExecution {
             catch (Throwable thrown) {
                 failure = thrown;
             }
-            Throwable outcome = failure;
+            Throwable outcome = failureForAfterRun(failure);
             filters.each("afterRun", job, (filter) -> filter.afterRun(job, this.context, outcome));
             // The handler returned: its outcome is decided by it, and the next waiting job may take the worker while
             // this outcome is written.
@@ -161,6 +164,16 @@ final class JobExecution {
         }
         finally {
             end(filters, job, scopes);
+        }
+    }
+
+    /**
+     * Returns what the filters' {@code afterRun} is told: the timeout's failure when the timeout decided the outcome
+     * (the handler then returned, or threw on its interrupt), else what the handler threw.
+     */
+    private @Nullable Throwable failureForAfterRun(@Nullable Throwable thrown) {
+        synchronized (this) {
+            return (this.timedOutWith != null) ? this.timedOutWith : thrown;
         }
     }
 
@@ -278,15 +291,17 @@ final class JobExecution {
      */
     void timedOut() {
         Thread running;
+        Job job = job();
+        JobTimeoutException failure;
         synchronized (this) {
             // Returned: the handler's outcome is decided, though maybe not yet written; a late timer changes nothing.
             if (this.decided || this.returned) {
                 return;
             }
             running = this.thread;
+            failure = new JobTimeoutException(job.id(), job.type(), job.attempt(), this.handler.timeout());
+            this.timedOutWith = failure;
         }
-        Job job = job();
-        JobTimeoutException failure = new JobTimeoutException(job.id(), job.type(), job.attempt(), this.handler.timeout());
         logger.warn("{}", failure.getMessage());
         // The worker thread may still be in the handler: onFailure / onDeadLetter run here, with the job's MDC
         // but without the scopes of openScope, which belong to the worker thread.

@@ -70,7 +70,9 @@ public final class JobFilters {
     }
 
     /**
-     * Hands a job about to be stored to every filter's {@link JobFilter#beforeEnqueue}, in order.
+     * Hands a job about to be stored to every filter's {@link JobFilter#beforeEnqueue}, in order. A filter that throws
+     * anything but a veto (an error too: an {@code AssertionError}, a {@code NoClassDefFoundError}) is logged and its
+     * changes undone, and the job goes on; a {@link VirtualMachineError} is rethrown after that, the job not stored.
      * @param draft the job
      * @throws JobVetoedException when a filter vetoed it; the later filters are not asked
      */
@@ -83,10 +85,13 @@ public final class JobFilters {
             catch (JobVetoedException ex) {
                 throw ex;
             }
-            catch (RuntimeException ex) {
+            catch (Throwable ex) {
                 draft.undo();
                 logger.warn("Job filter {} failed in beforeEnqueue of {}; its changes are undone and the job goes on",
                         nameOf(filter), draft.describe(), ex);
+                if (ex instanceof VirtualMachineError error) {
+                    throw error;
+                }
             }
         }
     }

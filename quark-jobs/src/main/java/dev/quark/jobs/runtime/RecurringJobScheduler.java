@@ -9,6 +9,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicLong;
@@ -44,8 +45,15 @@ import org.slf4j.LoggerFactory;
  * scheduler's thread, which has no caller's context (no MDC of a request, no tenant, no current span). A filter may
  * change its payload, metadata and due time; not its idempotency key, which names the instant, so the instant is
  * still enqueued once across nodes. A veto skips the instant: nothing is enqueued and the recurring job moves on to
- * its next instant (logged at INFO naming the filter and the reason, counted by {@link #skippedForVeto} and the
- * queue's {@link JobMetrics#skippedForVeto}).
+ * its next instant (logged naming the filter and the reason, the first veto of each recurring job on a node at WARN
+ * as filters written before they saw these jobs veto them by mistake, the later ones at INFO; counted by
+ * {@link #skippedForVeto} and the queue's {@link JobMetrics#skippedForVeto}). The filters run on every node that
+ * looks at the instant, also on those that then lose the race to enqueue it, and again when its enqueue failed and
+ * is tried next round.
+ * <p>
+ * <b>Failures.</b> A recurring job whose look fails, for an exception or an error (an {@code AssertionError}, a
+ * {@code NoClassDefFoundError}; not a {@link VirtualMachineError}), is logged naming it (an error at ERROR) and tried
+ * again next round; the rest of the round goes on.
  * <p>
  * <b>Misfires.</b> An instant more than the misfire threshold in the past when it is looked at was missed (every
  * node was down, or the store could not be reached): {@link MisfirePolicy#RUN_ONCE} enqueues one job for it and
@@ -84,6 +92,9 @@ public final class RecurringJobScheduler implements AutoCloseable {
     private final AtomicLong skippedForOverlap = new AtomicLong();
 
     private final AtomicLong skippedForVeto = new AtomicLong();
+
+    /** The recurring jobs whose instant a filter vetoed on this node, logged at WARN the first time only. */
+    private final Set<String> warnedOfVeto = ConcurrentHashMap.newKeySet();
 
     private LeaseKeeper.Scheduler.@Nullable Cancellable next;
 
@@ -230,6 +241,15 @@ public final class RecurringJobScheduler implements AutoCloseable {
                     this.pollInterval, ex);
             return Fired.FAILED;
         }
+        catch (VirtualMachineError error) {
+            throw error;
+        }
+        catch (Error error) {
+            // An AssertionError, a NoClassDefFoundError: fails this recurring job alone, as an exception does, loudly.
+            logger.error("Recurring job '{}' failed at its instant {}; the other recurring jobs go on, and it is "
+                    + "tried again in {}", job.id(), at, this.pollInterval, error);
+            return Fired.FAILED;
+        }
     }
 
     /**
@@ -240,8 +260,16 @@ public final class RecurringJobScheduler implements AutoCloseable {
             return moved(this.queue.fireOccurrence(job, at, next));
         }
         catch (JobVetoedException ex) {
-            logger.info("Recurring job '{}' skipped its instant {}: {}; next at {}", job.id(), at, ex.getMessage(),
-                    next);
+            if (this.warnedOfVeto.add(job.id())) {
+                logger.warn("Recurring job '{}' skipped its instant {}: {}; next at {}. Job filters see the jobs of "
+                        + "recurring jobs, and {} vetoes them: a filter lets them through by checking "
+                        + "JobDraft.recurringJob() (logged at WARN once per recurring job on this node, then at INFO)",
+                        job.id(), at, ex.getMessage(), next, ex.getFilter());
+            }
+            else {
+                logger.info("Recurring job '{}' skipped its instant {}: {}; next at {}", job.id(), at, ex.getMessage(),
+                        next);
+            }
             if (!this.store.advance(job.id(), at, next)) {
                 return Fired.LOST;
             }
@@ -300,6 +328,13 @@ public final class RecurringJobScheduler implements AutoCloseable {
             }
             catch (RuntimeException ex) {
                 logger.warn("Could not look for due recurring jobs; trying again in {}", this.pollInterval, ex);
+            }
+            catch (Throwable error) {
+                // Logged here: the stage's own failure is seen by no one.
+                logger.error("Could not look for due recurring jobs; trying again in {}", this.pollInterval, error);
+                if (error instanceof VirtualMachineError fatal) {
+                    throw fatal;
+                }
             }
             finally {
                 synchronized (this.lock) {

@@ -8,6 +8,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.quark.jobs.Job;
 import dev.quark.jobs.JobDraft;
 import dev.quark.jobs.JobFilter;
@@ -27,6 +30,7 @@ import dev.quark.jobs.store.memory.InMemoryJobStore;
 import dev.quark.jobs.store.memory.InMemoryRecurringJobStore;
 import dev.quark.jobs.store.memory.InMemoryWorkflowStore;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 import tools.jackson.databind.json.JsonMapper;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -49,6 +53,7 @@ class JobFilterEnqueueTests {
     private final JobHandlerRegistry handlers = new JobHandlerRegistry(List.of(
             JobHandler.of("invoice", Invoice.class, (invoice, context) -> {
             }), JobHandler.of("mail", Mail.class, (mail, context) -> {
+            }), JobHandler.of("note", Note.class, (note, context) -> {
             })), this.codec, RetryPolicy.defaults(), Duration.ofMinutes(10));
 
     private final List<String> calls = new ArrayList<>();
@@ -328,7 +333,93 @@ class JobFilterEnqueueTests {
         assertThat(this.calls).isEmpty();
     }
 
-        record Invoice(String order, long cents) {
+    @Test
+    void aFilterThatThrowsAnErrorAtEnqueueIsSkippedLikeOneThatThrowsAnException() {
+        JobFilter asserting = new JobFilter() {
+            @Override
+            public void beforeEnqueue(JobDraft job) {
+                job.putMetadata("undone", "yes");
+                throw new AssertionError("a broken invariant in the filter");
+            }
+        };
+        JobFilter after = new JobFilter() {
+            @Override
+            public void beforeEnqueue(JobDraft job) {
+                job.putMetadata("after", "ran");
+            }
+        };
+        JobId id = queue(asserting, after).enqueue("invoice", new Invoice("o-3", 300));
+
+        assertThat(this.store.find(id).orElseThrow().metadata()).containsExactly(Map.entry("after", "ran"));
+    }
+
+    @Test
+    void aFilterThatThrowsAVirtualMachineErrorAtEnqueueStoresNothing() {
+        JobFilter exhausted = new JobFilter() {
+            @Override
+            public void beforeEnqueue(JobDraft job) {
+                throw new OutOfMemoryError("no room for the filter");
+            }
+        };
+        assertThatExceptionOfType(OutOfMemoryError.class)
+            .isThrownBy(() -> queue(exhausted).enqueue("invoice", new Invoice("o-4", 400)));
+        assertThat(this.store.countByStatus().values()).allMatch((count) -> count == 0);
+    }
+
+    @Test
+    void aPayloadAFilterGaveARecurringJobsJobThatCannotBeWrittenIsLoggedAndTheStoredOneEnqueued() {
+        InMemoryRecurringJobStore recurring = new InMemoryRecurringJobStore(this.store);
+        RecurringJob nightly = recurring.save(new RecurringJob("nightly-note", "note", "{\"text\":\"hello\"}",
+                Schedule.every(Duration.ofHours(1)), MisfirePolicy.RUN_ONCE, NOW));
+        JobFilter replacing = new JobFilter() {
+            @Override
+            public void beforeEnqueue(JobDraft job) {
+                job.replacePayload(new UnwritableNote());
+                job.putMetadata("replaced", "yes");
+            }
+        };
+        DefaultJobQueue queue = new DefaultJobQueue(this.store, recurring, this.workflows, this.handlers, this.codec,
+                this.clock, JobMetrics.NONE, new JobFilters(List.of(replacing)));
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) LoggerFactory
+            .getLogger(DefaultJobQueue.class);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        logger.addAppender(logged);
+        try {
+            assertThat(queue.fireOccurrence(nightly, NOW, NOW.plusSeconds(3600))).as("fired, not failed").isTrue();
+        }
+        finally {
+            logger.detachAppender(logged);
+        }
+
+        RecurringJob moved = recurring.find("nightly-note").orElseThrow();
+        assertThat(moved.nextRunAt()).isEqualTo(NOW.plusSeconds(3600));
+        Job job = this.store.find(moved.lastJobId()).orElseThrow();
+        assertThat(job.payload()).isEqualTo("{\"text\":\"hello\"}");
+        assertThat(job.metadata()).containsExactly(Map.entry("replaced", "yes"));
+        assertThat(logged.list).singleElement().satisfies((event) -> {
+            assertThat(event.getLevel()).isEqualTo(Level.WARN);
+            assertThat(event.getFormattedMessage()).isEqualTo("Could not write the payload ("
+                    + UnwritableNote.class.getName() + ") job filter " + replacing.getClass().getName() + " gave the "
+                    + "'note' job of recurring job 'nightly-note'; it is stored with its payload as it was");
+        });
+    }
+
+    record Invoice(String order, long cents) {
+    }
+
+    /** A payload type a filter may replace by a subclass. */
+    static class Note {
+
+        public String text = "";
+    }
+
+    /** A payload whose JSON cannot be written. */
+    static final class UnwritableNote extends Note {
+
+        public String getBroken() {
+            throw new IllegalStateException("cannot be written");
+        }
     }
 
     record Mail(String to) {

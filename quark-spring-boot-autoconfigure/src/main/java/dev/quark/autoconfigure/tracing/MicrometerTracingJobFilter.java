@@ -30,16 +30,24 @@ import org.springframework.core.Ordered;
  * propagates, {@code baggage} included) into the job's metadata, each field under {@value #METADATA_PREFIX} (such as
  * {@code trace.traceparent}). Without a current span nothing is written: the jobs of recurring jobs, whose scheduler
  * has no caller, and jobs enqueued outside a trace carry no context. A field longer than a metadata value may be
- * ({@value JobDraft#MAX_METADATA_VALUE_LENGTH} characters, a large baggage) is left out, logged at debug.
+ * ({@value JobDraft#MAX_METADATA_VALUE_LENGTH} characters, a large baggage), or that would be one entry too many
+ * (the job carries {@value JobDraft#MAX_METADATA_ENTRIES} already), is left out, logged at debug.
  * <p>
  * <b>Around every attempt</b> ({@code openScope}) a span named {@code job <type>} of kind {@code CONSUMER} is started
  * and made current, tagged {@code quark.job.id}, {@code quark.job.type} and {@code quark.job.attempt}: a child of the
  * carried context when the job carries one, else (no context, or a malformed {@code traceparent}, logged at debug) the
  * root of a trace of its own, as Spring's {@code @Scheduled} tasks are: every attempt is traced, and the tracer's
- * sampler decides which are kept. The handler's failure is recorded on the span ({@code afterRun}); the span ends when
- * the scope closes, after the attempt's outcome was recorded and {@code onFailure} / {@code onDeadLetter} ran. Each
- * attempt of a retried job is a span of its own, all children of the enqueuing span. Trace context never fails an
- * attempt: a tracer that throws is logged at debug and the attempt runs without a span.
+ * sampler decides which are kept. The handler's failure is recorded on the span ({@code afterRun}), and so is a
+ * {@link dev.quark.jobs.JobTimeoutException} when the timeout decided the attempt, also when the handler then
+ * returned. The span ends when the scope closes, once the handler returned: usually after the attempt's outcome was
+ * recorded and {@code onFailure} / {@code onDeadLetter} ran, but not always: after a timeout those run on another
+ * thread, maybe after the span ended, and an outcome that could not be written because the store could not be
+ * reached is written, and its hooks run, later, after the span ended. An attempt that never reached its handler
+ * (withdrawn before it started, its lease lost or its node shutting down, the job given back and the attempt not
+ * counted; or decided before its handler, a cancellation requested meanwhile) still has its span, tagged
+ * {@value #OUTCOME_TAG}{@code =}{@value #NOT_RUN}. Each attempt of a retried job is a span of its own, all children of
+ * the enqueuing span. Trace context never fails an attempt: a tracer that throws is logged at debug and the attempt
+ * runs without a span.
  * <p>
  * Its order is {@link #ORDER}, just after {@link MdcJobFilter}: its scope opens after the MDC entries that filter
  * restores (the span's {@code traceId} and {@code spanId} replace carried ones), and before the scopes of filters
@@ -56,6 +64,12 @@ public final class MicrometerTracingJobFilter implements JobFilter, Ordered {
     /** The filter's order, {@code MdcJobFilter.ORDER + 100}. */
     public static final int ORDER = MdcJobFilter.ORDER + 100;
 
+    /** The tag of a span whose attempt never reached its handler, {@value #NOT_RUN}. */
+    public static final String OUTCOME_TAG = "quark.job.outcome";
+
+    /** The value of {@link #OUTCOME_TAG} on the span of an attempt that never reached its handler. */
+    public static final String NOT_RUN = "not-run";
+
     private static final Logger logger = LoggerFactory.getLogger(MicrometerTracingJobFilter.class);
 
     private final Tracer tracer;
@@ -65,7 +79,7 @@ public final class MicrometerTracingJobFilter implements JobFilter, Ordered {
     private final List<String> fields;
 
     /** The span of the attempt running on this worker thread, between its scope's opening and closing. */
-    private final ThreadLocal<Span> attemptSpan = new ThreadLocal<>();
+    private final ThreadLocal<Attempt> attempt = new ThreadLocal<>();
 
     /**
      * Creates the filter.
@@ -93,13 +107,20 @@ public final class MicrometerTracingJobFilter implements JobFilter, Ordered {
             if (draft == null) {
                 return;
             }
+            String metadataKey = METADATA_PREFIX + key;
+            if (!draft.metadata().containsKey(metadataKey)
+                    && draft.metadata().size() >= JobDraft.MAX_METADATA_ENTRIES) {
+                logger.debug("Left the trace field '{}' out of the metadata of a '{}' job: it carries {} entries "
+                        + "already, the most a job carries", key, draft.type(), JobDraft.MAX_METADATA_ENTRIES);
+                return;
+            }
             if (value.length() > JobDraft.MAX_METADATA_VALUE_LENGTH) {
                 logger.debug("Left the trace field '{}' ({} characters) out of the metadata of a '{}' job: a metadata "
                         + "value has at most {} characters", key, value.length(), draft.type(),
                         JobDraft.MAX_METADATA_VALUE_LENGTH);
                 return;
             }
-            draft.putMetadata(METADATA_PREFIX + key, value);
+            draft.putMetadata(metadataKey, value);
         });
     }
 
@@ -129,13 +150,17 @@ public final class MicrometerTracingJobFilter implements JobFilter, Ordered {
                     job.type(), ex);
             return Scope.NONE;
         }
-        this.attemptSpan.set(span);
+        Attempt attempt = new Attempt(span);
+        this.attempt.set(attempt);
         return () -> {
-            this.attemptSpan.remove();
+            this.attempt.remove();
             try {
                 inScope.close();
             }
             finally {
+                if (!attempt.handlerRan) {
+                    span.tag(OUTCOME_TAG, NOT_RUN);
+                }
                 span.end();
             }
         };
@@ -173,10 +198,32 @@ public final class MicrometerTracingJobFilter implements JobFilter, Ordered {
     }
 
     @Override
+    public void beforeRun(Job job, JobContext context) {
+        Attempt attempt = this.attempt.get();
+        if (attempt != null) {
+            attempt.handlerRan = true;
+        }
+    }
+
+    @Override
     public void afterRun(Job job, JobContext context, @Nullable Throwable failure) {
-        Span span = this.attemptSpan.get();
-        if (failure != null && span != null) {
-            span.error(failure);
+        Attempt attempt = this.attempt.get();
+        if (failure != null && attempt != null) {
+            attempt.span.error(failure);
+        }
+    }
+
+    /**
+     * The span of an attempt on its worker thread, and whether its handler was reached ({@code beforeRun}).
+     */
+    private static final class Attempt {
+
+        private final Span span;
+
+        private boolean handlerRan;
+
+        Attempt(Span span) {
+            this.span = span;
         }
     }
 

@@ -5,7 +5,10 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 
+import ch.qos.logback.classic.Level;
+import dev.quark.LogCapture;
 import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
 import dev.quark.autoconfigure.jobs.QuarkJobsAutoConfiguration;
 import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
@@ -16,6 +19,8 @@ import dev.quark.jobs.JobId;
 import dev.quark.jobs.JobQueue;
 import dev.quark.jobs.JobRequest;
 import dev.quark.jobs.JobStatus;
+import dev.quark.jobs.JobTimeoutException;
+import dev.quark.jobs.RetryPolicy;
 import dev.quark.jobs.filter.MdcJobFilter;
 import dev.quark.jobs.runtime.JobFilters;
 import dev.quark.jobs.store.jdbc.JdbcJobStore;
@@ -171,13 +176,18 @@ class MicrometerTracingJobFilterTests {
     }
 
     @Test
-    void aMalformedTraceparentStartsATraceOfItsOwnAndOtherMetadataIsIgnored() {
+    void aMalformedTraceparentIsIgnoredWithADebugLineAndStartsATraceOfItsOwnAndOtherMetadataIsIgnored() {
         MicrometerTracingJobFilter filter = new MicrometerTracingJobFilter(this.tracing.tracer,
                 this.tracing.propagator);
-        Job job = job(Map.of("trace.traceparent", "00-not-a-trace-id-01", "traceparent",
+        String malformed = "00-not-a-trace-id-01";
+        Job job = job(Map.of("trace.traceparent", malformed, "traceparent",
                 "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
-        try (JobFilter.Scope scope = filter.openScope(job)) {
-            assertThat(this.tracing.tracer.currentSpan()).isNotNull();
+        try (LogCapture logged = LogCapture.of(MicrometerTracingJobFilter.class, Level.DEBUG)) {
+            try (JobFilter.Scope scope = filter.openScope(job)) {
+                assertThat(this.tracing.tracer.currentSpan()).isNotNull();
+            }
+            assertThat(logged.messages(Level.DEBUG)).containsExactly("Ignored the malformed traceparent '" + malformed
+                    + "' of job " + job.id() + " (traced): its attempt starts a trace of its own");
         }
         SpanData attempt = this.tracing.endedSpan(SpanKind.CONSUMER);
         assertThat(attempt.getParentSpanContext().isValid()).isFalse();
@@ -185,10 +195,132 @@ class MicrometerTracingJobFilterTests {
     }
 
     @Test
-    void itIsOrderedJustAfterTheMdcFilter() {
+    void itIsOrderedJustAfterTheMdcFilterAndBeforeFiltersWithoutAnOrder() {
+        JobFilter unordered = new JobFilter() {
+        };
+        this.runner.withPropertyValues("quark.jobs.context.mdc-keys=requestId")
+            .withBean("unorderedFilter", JobFilter.class, () -> unordered)
+            .run((context) -> assertThat(context.getBean(JobFilters.class).filters())
+                .satisfiesExactly((first) -> assertThat(first).isInstanceOf(MdcJobFilter.class),
+                        (second) -> assertThat(second).isInstanceOf(MicrometerTracingJobFilter.class),
+                        (third) -> assertThat(third).isSameAs(unordered)));
+    }
+
+    @Test
+    void anAttemptWhoseTimeoutDecidedRecordsTheTimeoutOnItsSpanThoughItsHandlerReturned() {
+        CountDownLatch release = new CountDownLatch(1);
+        JobHandler<Order> stubborn = new JobHandler<>() {
+            @Override
+            public void handle(Order order, dev.quark.jobs.JobContext context) {
+                // Ignores the interrupt of the timeout, then returns as if it had succeeded.
+                while (true) {
+                    try {
+                        release.await();
+                        return;
+                    }
+                    catch (InterruptedException ex) {
+                        // goes on waiting
+                    }
+                }
+            }
+
+            @Override
+            public String type() {
+                return "stubborn";
+            }
+
+            @Override
+            public java.lang.reflect.Type payloadType() {
+                return Order.class;
+            }
+
+            @Override
+            public Duration timeout() {
+                return Duration.ofMillis(300);
+            }
+
+            @Override
+            public RetryPolicy retryPolicy() {
+                return RetryPolicy.noRetries();
+            }
+        };
+        this.runner.withPropertyValues("quark.jobs.poll-interval=100ms")
+            .withBean("stubbornHandler", JobHandler.class, () -> stubborn)
+            .run((context) -> {
+                JobQueue jobs = context.getBean(JobQueue.class);
+                JobId id = jobs.enqueue(JobRequest.of("stubborn", new Order("o-5")));
+                await().atMost(Duration.ofSeconds(10))
+                    .until(() -> jobs.find(id).map(Job::status).orElseThrow() == JobStatus.DEAD_LETTERED);
+                assertThat(consumerSpans()).as("not ended while the handler runs").isEmpty();
+                release.countDown();
+                await().atMost(Duration.ofSeconds(10)).until(() -> consumerSpans().size() == 1);
+                SpanData attempt = consumerSpans().getFirst();
+                assertThat(attempt.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
+                assertThat(attempt.getEvents()).anySatisfy((event) -> {
+                    assertThat(event.getName()).isEqualTo("exception");
+                    assertThat(event.getAttributes().get(AttributeKey.stringKey("exception.type")))
+                        .isEqualTo(JobTimeoutException.class.getName());
+                });
+                assertThat(attempt.getAttributes().get(AttributeKey.stringKey(MicrometerTracingJobFilter.OUTCOME_TAG)))
+                    .isNull();
+            });
+    }
+
+    @Test
+    void theSpanOfAnAttemptThatNeverReachedItsHandlerIsTaggedNotRun() {
         MicrometerTracingJobFilter filter = new MicrometerTracingJobFilter(this.tracing.tracer,
                 this.tracing.propagator);
-        assertThat(filter.getOrder()).isGreaterThan(MdcJobFilter.ORDER).isLessThan(0);
+        Job withdrawn = job(Map.of());
+        filter.openScope(withdrawn).close();
+        Job ran = job(Map.of());
+        try (JobFilter.Scope scope = filter.openScope(ran)) {
+            filter.beforeRun(ran, null);
+            filter.afterRun(ran, null, null);
+        }
+        assertThat(consumerSpans()).hasSize(2).satisfiesExactly(
+                (span) -> assertThat(span.getAttributes().get(AttributeKey.stringKey("quark.job.outcome")))
+                    .isEqualTo("not-run"),
+                (span) -> assertThat(span.getAttributes().get(AttributeKey.stringKey("quark.job.outcome"))).isNull());
+    }
+
+    @Test
+    void aJobAtTheMetadataEntryLimitIsEnqueuedWithoutTheTraceContextAndNoFilterFailure() {
+        JobFilter filling = new FillingFilter();
+        this.runner.withBean("fillingFilter", JobFilter.class, () -> filling).run((context) -> {
+            JobQueue jobs = context.getBean(JobQueue.class);
+            Span caller = this.tracing.caller();
+            JobId id;
+            try (LogCapture filters = LogCapture.of(JobFilters.class);
+                    LogCapture tracing = LogCapture.of(MicrometerTracingJobFilter.class, Level.DEBUG)) {
+                try (Tracer.SpanInScope scope = this.tracing.tracer.withSpan(caller)) {
+                    id = jobs.enqueue(JobRequest.of("traced", new Order("o-6")));
+                }
+                finally {
+                    caller.end();
+                }
+                assertThat(filters.events()).as("no filter failed").isEmpty();
+                assertThat(tracing.messages(Level.DEBUG)).singleElement().asString()
+                    .startsWith("Left the trace field 'traceparent' out of the metadata of a 'traced' job");
+            }
+            assertThat(jobs.find(id).orElseThrow().metadata()).hasSize(dev.quark.jobs.JobDraft.MAX_METADATA_ENTRIES)
+                .doesNotContainKey("trace.traceparent");
+        });
+    }
+
+    /** Fills a job's metadata up to the limit, before the tracing filter runs. */
+    static final class FillingFilter implements JobFilter, org.springframework.core.Ordered {
+
+        @Override
+        public void beforeEnqueue(dev.quark.jobs.JobDraft job) {
+            for (int i = 0; i < dev.quark.jobs.JobDraft.MAX_METADATA_ENTRIES; i++) {
+                job.putMetadata("entry-" + i, "v");
+            }
+        }
+
+        @Override
+        public int getOrder() {
+            return HIGHEST_PRECEDENCE;
+        }
     }
 
     private List<SpanData> consumerSpans() {

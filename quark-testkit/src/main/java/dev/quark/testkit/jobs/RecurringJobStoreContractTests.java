@@ -58,8 +58,9 @@ import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException
  * zone across both daylight-saving changes (a local time that does not exist is skipped, one that happens twice runs
  * in each offset), and the misfire policies after downtime; the atomic fire (enqueue and move
  * on only from the instant and last occurrence read), so that a node paused past the jobs' retention enqueues
- * nothing; the overlap policies, also with racing nodes; the job filters' veto (the instant skipped) and changes
- * (stored with the instant's job, still once across racing nodes); and the declared recurring jobs made to match the
+ * nothing; the overlap policies, also with racing nodes; the job filters' veto (the instant skipped), changes
+ * (stored with the instant's job, still once across racing nodes) and errors (the filter skipped, no recurring job
+ * held up); and the declared recurring jobs made to match the
  * code.
  * <p>
  * Subclass it and return both stores; every test uses ids and job types of its own and deletes its recurring jobs,
@@ -525,6 +526,36 @@ public abstract class RecurringJobStoreContractTests {
                 id + " " + DefaultJobQueue.occurrenceKey(id, START.plusSeconds(60)) + " " + START.plusSeconds(60),
                 id + " " + DefaultJobQueue.occurrenceKey(id, START.plusSeconds(120)) + " " + START.plusSeconds(120));
         assertThat(node.skippedForVeto()).isEqualTo(1);
+    }
+
+    @Test
+    void aFilterThatThrowsAnErrorForOneRecurringJobHoldsUpNoRecurringJob() {
+        String type = "asserting-" + this.run + "-" + ids.incrementAndGet();
+        String failing = newId("a-asserting");
+        String other = newId("b-other");
+        JobFilter asserting = new JobFilter() {
+            @Override
+            public void beforeEnqueue(JobDraft job) {
+                if (failing.equals(job.recurringJob())) {
+                    job.putMetadata("undone", "yes");
+                    throw new AssertionError("a broken invariant in the filter");
+                }
+            }
+        };
+        DefaultJobQueue queue = queue(type, asserting);
+        Schedule every = Schedule.every(Duration.ofMinutes(1));
+        queue.scheduleRecurring(RecurringJobRequest.of(failing, type, new Tick("a"), every)
+            .overlapPolicy(OverlapPolicy.ALLOW));
+        queue.scheduleRecurring(RecurringJobRequest.of(other, type, new Tick("b"), every)
+            .overlapPolicy(OverlapPolicy.ALLOW));
+        RecurringJobScheduler node = scheduler(queue);
+        for (int i = 1; i <= 2; i++) {
+            this.clock.advance(Duration.ofMinutes(1));
+            assertThat(node.fireDue()).as("both moved on").isEqualTo(2);
+        }
+        assertThat(jobsOf(type)).hasSize(4).allSatisfy((job) -> assertThat(job.metadata()).isEmpty());
+        assertThat(recurringStore().find(failing).orElseThrow().nextRunAt()).isEqualTo(START.plusSeconds(180));
+        assertThat(recurringStore().find(other).orElseThrow().nextRunAt()).isEqualTo(START.plusSeconds(180));
     }
 
     @Test
