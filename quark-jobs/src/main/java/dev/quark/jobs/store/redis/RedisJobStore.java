@@ -336,7 +336,17 @@ public class RedisJobStore implements JobStore {
             List<?> fields = (List<?>) entry;
             JobId id = JobId.parse(String.valueOf(fields.get(0)));
             String formerOwner = String.valueOf(fields.get(2));
-            Job job = job(id, (List<?>) fields.get(3), (List<?>) fields.get(4));
+            Job job;
+            try {
+                job = job(id, (List<?>) fields.get(3), (List<?>) fields.get(4));
+            }
+            catch (RuntimeException ex) {
+                // Claimed under a lease nobody keeps: taken over as abandoned once it expires, and left out again
+                // while its hash cannot be read; the other jobs of the claim run.
+                logger.error("Job {} in {} cannot be read and is left out of the claim; it stays RUNNING until it is "
+                        + "fixed or deleted", id, jobKey(id), ex);
+                continue;
+            }
             claimed.add(new ClaimedJob(job,
                     this.leases.granted(id, claim.owner(), number(fields.get(1)), sent, duration),
                     (abandoned && !formerOwner.isEmpty()) ? formerOwner : null));

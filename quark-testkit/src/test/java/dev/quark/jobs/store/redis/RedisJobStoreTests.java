@@ -143,6 +143,17 @@ class RedisJobStoreTests extends JobStoreContractTests {
     }
 
     @Test
+    void aJobWhoseHashCannotBeReadIsLeftOutOfTheClaimAndTheOthersAreClaimed() {
+        String type = newType("unreadable");
+        JobId first = store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW)).job().id();
+        JobId broken = store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW)).job().id();
+        JobId last = store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW)).job().id();
+        redis.opsForHash().delete(store.jobKey(broken), "payload");
+        assertThat(store.claimDue(claim(OWNER, 10, NOW, type), leases(OWNER, LONG))).extracting((c) -> c.job().id())
+            .containsExactly(first, last);
+    }
+
+    @Test
     void aBatchOfOutcomesIsOneScript() {
         String type = newType("one-script-outcomes");
         store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW));
