@@ -114,9 +114,10 @@ public interface LeaseStore {
      * above them after the store lost its tokens (Redis restarted without persistence, a lease table restored from an
      * older backup): the rows refuse every write of leases with lower tokens, so without it the area would stop
      * until the store's tokens caught up on their own. The lease stores of {@code dev.quark.lease} (in memory, Redis,
-     * JDBC) draw the tokens of all resources from one counter, so they raise every resource's tokens at once; a store
-     * with tokens per resource (the jobs' {@code JdbcJobLeaseStore} keeps them in the job rows) raises the named
-     * resource's only.
+     * JDBC) draw the tokens of all resources from one counter, so they raise every resource's tokens at once. The job
+     * stores' own lease stores ({@code JdbcJobLeaseStore}, {@code RedisJobLeaseStore}) keep each job's token in the
+     * job's row or hash, which is also what the token guards, so it never falls behind it: they do not raise (the
+     * default).
      * @param resource the resource whose guarded data holds {@code token}; not blank, at most 1024 characters
      * @param token the token that every lease granted from now on exceeds
      * @throws UnsupportedOperationException when the store cannot raise its tokens (the default): the caller logs

@@ -34,9 +34,9 @@ import dev.quark.lease.LeaseStore;
  * once.
  * <p>
  * <b>Leases kept in the store's own records.</b> A store may instead keep each job's lease in the job's record and
- * grant it in the claim itself ({@code JdbcJobStore} does: one statement claims a batch), exposing those leases as a
- * {@link LeaseStore} through {@link #leaseStore()}; the worker's {@code LeaseKeeper} then renews them there. The
- * guarantees stay the same: a job is claimed only while its lease is free, a claim grants a token greater than any
+ * grant it in the claim itself ({@code JdbcJobStore} and {@code RedisJobStore} do: one statement, or one script,
+ * claims a batch), exposing those leases as a {@link LeaseStore} through {@link #leaseStore()}; the worker's
+ * {@code LeaseKeeper} then renews them there. The guarantees stay the same: a job is claimed only while its lease is free, a claim grants a token greater than any
  * before for the job, and every write requires it.
  * <p>
  * <b>Time.</b> Due times are instants of the application's clock, passed in; lease expiry is the lease store's.

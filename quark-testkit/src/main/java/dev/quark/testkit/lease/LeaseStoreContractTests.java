@@ -117,11 +117,24 @@ public abstract class LeaseStoreContractTests {
     }
 
     /**
-     * Returns a resource name no other test uses.
+     * Returns whether the store draws the tokens of all resources from one counter, as the stores of
+     * {@code dev.quark.lease} do, so that no two leases it grants, of any resources, share a token. A store that keeps
+     * each resource's token with the resource's own record (the job stores' leases in the job rows or hashes: the
+     * record's previous token plus one) returns {@code false}: its tokens grow per resource only, which is all fencing
+     * needs, and the tests then do not compare tokens across resources.
+     * @return {@code true} unless overridden
+     */
+    protected boolean tokensSharedByAllResources() {
+        return true;
+    }
+
+    /**
+     * Returns a resource name no other test uses. A store that grants leases only on resources naming records of its
+     * own (a job store's leases kept in its jobs) overrides it to create such a record and return its resource.
      * @param name a name for messages
      * @return the resource
      */
-    protected final String newResource(String name) {
+    protected String newResource(String name) {
         return "contract:" + this.run + ":" + ids.incrementAndGet() + ":" + name;
     }
 
@@ -319,7 +332,9 @@ public abstract class LeaseStoreContractTests {
         assertThat(granted).extracting(Lease::resource)
             .containsExactly(resources.get(0), resources.get(2), resources.get(3));
         assertThat(granted).extracting(Lease::owner).containsOnly(OWNER);
-        assertThat(granted).extracting(Lease::token).doesNotHaveDuplicates().doesNotContain(taken.token());
+        if (tokensSharedByAllResources()) {
+            assertThat(granted).extracting(Lease::token).doesNotHaveDuplicates().doesNotContain(taken.token());
+        }
         for (Lease lease : granted) {
             assertThat(store().holder(lease.resource()).map(LeaseHolder::token)).contains(lease.token());
         }
@@ -389,7 +404,9 @@ public abstract class LeaseStoreContractTests {
                     granted.addAll(leases);
                 }
                 assertThat(granted).extracting(Lease::resource).as("round %d", round).doesNotHaveDuplicates();
-                assertThat(granted).extracting(Lease::token).doesNotHaveDuplicates();
+                if (tokensSharedByAllResources()) {
+                    assertThat(granted).extracting(Lease::token).doesNotHaveDuplicates();
+                }
                 for (Lease lease : granted) {
                     LeaseHolder holder = store().holder(lease.resource()).orElseThrow();
                     assertThat(holder.owner()).isEqualTo(lease.owner());
@@ -495,8 +512,10 @@ public abstract class LeaseStoreContractTests {
         assertThat(reopened.release(first)).isTrue();
         Lease second = reopened.tryAcquire(resource, OTHER, LONG).orElseThrow();
         assertThat(second.token().isNewerThan(first.token())).as("%s after %s", second.token(), first.token()).isTrue();
-        Lease elsewhere = reopened.tryAcquire(newResource("other"), OTHER, LONG).orElseThrow();
-        assertThat(elsewhere.token().isNewerThan(second.token())).as("one counter per backend").isTrue();
+        if (tokensSharedByAllResources()) {
+            Lease elsewhere = reopened.tryAcquire(newResource("other"), OTHER, LONG).orElseThrow();
+            assertThat(elsewhere.token().isNewerThan(second.token())).as("one counter per backend").isTrue();
+        }
     }
 
     @Test

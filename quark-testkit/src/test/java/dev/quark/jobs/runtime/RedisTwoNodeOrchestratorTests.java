@@ -1,18 +1,18 @@
 package dev.quark.jobs.runtime;
 
-import java.time.Clock;
 import java.util.Set;
 
+import dev.quark.jobs.store.JobLeases;
 import dev.quark.jobs.store.JobStore;
 import dev.quark.jobs.store.redis.RedisJobStore;
 import dev.quark.lease.LeaseStore;
-import dev.quark.lease.redis.RedisLeaseStore;
 import dev.quark.testkit.server.RedisTestConnections;
 import dev.quark.testkit.server.RedisTestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.RedisCallback;
 import org.springframework.data.redis.core.StringRedisTemplate;
 
 class RedisTwoNodeOrchestratorTests extends TwoNodeOrchestratorTests {
@@ -23,7 +23,7 @@ class RedisTwoNodeOrchestratorTests extends TwoNodeOrchestratorTests {
 
     private static RedisJobStore store;
 
-    private static RedisLeaseStore leases;
+    private static LeaseStore leases;
 
     private static StringRedisTemplate redis;
 
@@ -33,7 +33,7 @@ class RedisTwoNodeOrchestratorTests extends TwoNodeOrchestratorTests {
         prefix = server.uniqueKeyPrefix(RedisTwoNodeOrchestratorTests.class);
         connectionFactory = RedisTestConnections.connect(server);
         store = new RedisJobStore(connectionFactory, prefix);
-        leases = new RedisLeaseStore(connectionFactory, prefix, Clock.systemUTC());
+        leases = store.leaseStore().orElseThrow();
         redis = new StringRedisTemplate(connectionFactory);
     }
 
@@ -62,12 +62,19 @@ class RedisTwoNodeOrchestratorTests extends TwoNodeOrchestratorTests {
 
     @Override
     protected void expireLease(String resource) {
-        redis.delete(leases.leaseKey(resource));
+        redis.opsForHash().put(store.jobKey(JobLeases.jobId(resource)), "lease_expires_at", "0");
     }
 
     @Override
     protected long heldJobLeases() {
-        Set<String> keys = redis.keys(leases.leaseKey("jobs:") + "*");
-        return (keys != null) ? keys.size() : 0;
+        Set<String> keys = redis.keys(prefix + "{jobs}:job:*");
+        if (keys == null) {
+            return 0;
+        }
+        long now = redis.execute((RedisCallback<Long>) (connection) -> connection.serverCommands().time());
+        return keys.stream()
+            .map((key) -> (String) redis.opsForHash().get(key, "lease_expires_at"))
+            .filter((expiresAt) -> expiresAt != null && Long.parseLong(expiresAt) > now)
+            .count();
     }
 }

@@ -11,6 +11,11 @@ import org.springframework.data.redis.core.script.RedisScript;
  * ({@code quark:{jobs}:}) as {@code ARGV[1]} and one key of the store as {@code KEYS[1]}, which routes it; all the
  * keys it touches carry the same hash tag, so they live in one slot.
  * <p>
+ * Time: the scripts that grant, renew, free or read a job's lease read the server's clock once ({@code TIME}, in
+ * milliseconds) and compare it with the hash's {@code lease_expires_at}; due times are the worker's, passed in. On
+ * Redis 5 and later a script that reads {@code TIME} and then writes is replicated by its effects, so replicas and the
+ * AOF get the written expiry, not a second reading of the clock.
+ * <p>
  * The scripts that make a job due now publish its type last, with {@code redis.pcall}, ignoring a refusal: a
  * {@code PUBLISH} is a hint, and one refused (a Redis 7 ACL user without the right to the channel, {@code NOPERM})
  * must not fail a write that Redis has made already and does not roll back.
@@ -34,11 +39,11 @@ final class RedisJobScripts {
             local function quark_jobs_waiting(status)
                 return status == 'ENQUEUED' or status == 'SCHEDULED' or status == 'RETRYING'
             end
-            local function quark_jobs_log(p, id, lines, from)
+            local function quark_jobs_log(p, id, lines, from, to)
                 local key = p .. 'log:' .. id
                 redis.call('DEL', key)
                 local chunk = {}
-                for i = from, #lines do
+                for i = from, to or #lines do
                     chunk[#chunk + 1] = lines[i]
                     if #chunk == 100 then
                         redis.call('RPUSH', key, unpack(chunk))
@@ -48,6 +53,33 @@ final class RedisJobScripts {
                 if #chunk > 0 then
                     redis.call('RPUSH', key, unpack(chunk))
                 end
+            end
+            local function quark_jobs_now()
+                local time = redis.call('TIME')
+                return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+            end
+            local function quark_jobs_lease_free(expires_at, now)
+                return not expires_at or tonumber(expires_at) <= now
+            end
+            local function quark_jobs_lease(job, owner, now, duration)
+                local token = redis.call('HINCRBY', job, 'lease_token', 1)
+                redis.call('HSET', job, 'lease_owner', owner, 'lease_expires_at', string.format('%d', now + duration))
+                return token
+            end
+            local function quark_jobs_claim(p, id, job_type, status, former_owner, claim, now)
+                local job = p .. 'job:' .. id
+                if status ~= 'RUNNING' then
+                    quark_jobs_unindex(p, id, job_type, status)
+                    quark_jobs_index(p, id, job_type, 'RUNNING')
+                end
+                local token = quark_jobs_lease(job, claim.owner, now, claim.duration)
+                redis.call('HSET', job, 'status', 'RUNNING', 'owner', claim.owner, 'started_at', claim.started,
+                    'progress', 0)
+                redis.call('HINCRBY', job, 'attempt', 1)
+                redis.call('HDEL', job, 'finished_at', 'progress_message')
+                redis.call('ZADD', p .. 'running', claim.score, id)
+                return {id, token, former_owner or '', redis.call('HGETALL', job),
+                    redis.call('LRANGE', p .. 'log:' .. id, 0, -1)}
             end
             local function quark_jobs_enqueue(args, from)
                 local p = args[1]
@@ -137,23 +169,36 @@ final class RedisJobScripts {
             """);
 
     /**
-     * ARGV: prefix, now score, limit, number of excluded ids n, the n ids, then the types. Returns {id, type, owner
-     * or '', ...} of waiting jobs due by now, by due time then id, at most limit.
+     * ARGV: prefix, owner, started_at, started score, lease duration in ms, max, due-by score (the worker's clock),
+     * candidates, number of excluded ids n, the n ids, then pairs of type and room. Takes, of the waiting jobs of
+     * the types due by the score whose lease is free (on the server's clock), up to candidates in due order (then id),
+     * chooses among them as {@code Claim.choose} does (at most max, each type within its room) and claims those
+     * ({@code quark_jobs_claim}). Returns per job claimed {id, token, former owner or '', hash, log}, in due order.
      */
     @SuppressWarnings("rawtypes")
-    static final RedisScript<List> DUE = script("""
-            local p, now, limit, n = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+    static final RedisScript<List> CLAIM_DUE = script("""
+            local p, max, due_by, candidates, n = ARGV[1], tonumber(ARGV[6]), ARGV[7], tonumber(ARGV[8]),
+                tonumber(ARGV[9])
+            local claim = {owner = ARGV[2], started = ARGV[3], score = ARGV[4], duration = tonumber(ARGV[5])}
             local excluded = {}
-            for i = 5, 4 + n do
+            for i = 10, 9 + n do
                 excluded[ARGV[i]] = true
             end
+            local now = quark_jobs_now()
+            local room = {}
             local found = {}
-            for i = 5 + n, #ARGV do
-                local due = redis.call('ZRANGEBYSCORE', p .. 'due:' .. ARGV[i], '-inf', now, 'WITHSCORES', 'LIMIT', 0,
-                    limit + n)
-                for j = 1, #due, 2 do
-                    if not excluded[due[j]] then
-                        found[#found + 1] = {tonumber(due[j + 1]), due[j], ARGV[i]}
+            for i = 10 + n, #ARGV, 2 do
+                local job_type = ARGV[i]
+                room[job_type] = tonumber(ARGV[i + 1])
+                if room[job_type] > 0 then
+                    local due = redis.call('ZRANGEBYSCORE', p .. 'due:' .. job_type, '-inf', due_by, 'WITHSCORES',
+                        'LIMIT', 0, candidates + n)
+                    for j = 1, #due, 2 do
+                        local id = due[j]
+                        if not excluded[id]
+                                and quark_jobs_lease_free(redis.call('HGET', p .. 'job:' .. id, 'lease_expires_at'), now) then
+                            found[#found + 1] = {tonumber(due[j + 1]), id, job_type}
+                        end
                     end
                 end
             end
@@ -163,70 +208,145 @@ final class RedisJobScripts {
                 end
                 return a[2] < b[2]
             end)
-            local result = {}
-            for i = 1, math.min(limit, #found) do
-                result[#result + 1] = found[i][2]
-                result[#result + 1] = found[i][3]
-                result[#result + 1] = redis.call('HGET', p .. 'job:' .. found[i][2], 'owner') or ''
+            local claimed = {}
+            local taken = 0
+            for i = 1, math.min(candidates, #found) do
+                if taken == max then
+                    break
+                end
+                local id, job_type = found[i][2], found[i][3]
+                if room[job_type] > 0 then
+                    local job = p .. 'job:' .. id
+                    local state = redis.call('HMGET', job, 'status', 'owner')
+                    if state[1] and quark_jobs_waiting(state[1]) then
+                        redis.call('ZREM', p .. 'due:' .. job_type, id)
+                        room[job_type] = room[job_type] - 1
+                        taken = taken + 1
+                        claimed[#claimed + 1] = quark_jobs_claim(p, id, job_type, state[1], state[2], claim, now)
+                    end
+                end
             end
-            return result
+            return claimed
             """);
 
     /**
-     * ARGV: prefix, limit, number of excluded ids n, the n ids, then the types. Returns {id, type, owner, ...} of
-     * running jobs, longest running first, at most limit looked at.
+     * ARGV: prefix, owner, started_at, started score, lease duration in ms, max, how many running jobs to look at,
+     * number of excluded ids n, the n ids, then pairs of type and room. Takes over, among the running jobs looked at,
+     * longest running first, those of the types whose lease is free (expired on the server's clock, released, or
+     * never kept in the hash: a job a version before the leases in the hashes left running), as many as
+     * {@code Claim.choose} chooses. Returns per job claimed {id, token, former owner or '', hash, log}.
      */
     @SuppressWarnings("rawtypes")
-    static final RedisScript<List> RUNNING = script("""
-            local p, limit, n = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+    static final RedisScript<List> CLAIM_ABANDONED = script("""
+            local p, max, limit, n = ARGV[1], tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
+            local claim = {owner = ARGV[2], started = ARGV[3], score = ARGV[4], duration = tonumber(ARGV[5])}
             local excluded = {}
-            for i = 4, 3 + n do
+            for i = 9, 8 + n do
                 excluded[ARGV[i]] = true
             end
-            local types = {}
-            for i = 4 + n, #ARGV do
-                types[ARGV[i]] = true
+            local room = {}
+            for i = 9 + n, #ARGV, 2 do
+                room[ARGV[i]] = tonumber(ARGV[i + 1])
             end
-            local result = {}
+            local now = quark_jobs_now()
+            local claimed = {}
+            local taken = 0
             for _, id in ipairs(redis.call('ZRANGE', p .. 'running', 0, limit - 1)) do
-                local job = redis.call('HMGET', p .. 'job:' .. id, 'type', 'owner')
-                if not excluded[id] and job[1] and types[job[1]] then
-                    result[#result + 1] = id
-                    result[#result + 1] = job[1]
-                    result[#result + 1] = job[2] or ''
+                if taken == max then
+                    break
+                end
+                if not excluded[id] then
+                    local job = p .. 'job:' .. id
+                    local state = redis.call('HMGET', job, 'type', 'status', 'owner', 'lease_expires_at')
+                    local job_type = state[1]
+                    if job_type and room[job_type] and room[job_type] > 0 and state[2] == 'RUNNING'
+                            and quark_jobs_lease_free(state[4], now) then
+                        room[job_type] = room[job_type] - 1
+                        taken = taken + 1
+                        claimed[#claimed + 1] = quark_jobs_claim(p, id, job_type, 'RUNNING', state[3], claim, now)
+                    end
                 end
             end
-            return result
+            return claimed
             """);
 
     /**
-     * ARGV: prefix, 'waiting' or 'running' (the status a job must have), owner, started_at, started score, then
-     * pairs of id and token. Stamps each job that has the status and no newer token as RUNNING with its attempt
-     * counted. Returns the ids stamped.
+     * ARGV: prefix, owner, lease duration in ms, max, then job ids. Grants the lease of each job that exists and whose
+     * lease is free, in order, until max are granted, without changing the job otherwise. Returns {index of the id
+     * (1-based), token, ...}.
      */
     @SuppressWarnings("rawtypes")
-    static final RedisScript<List> STAMP = script("""
-            local p, mode, owner, started, score = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-            local stamped = {}
-            for i = 6, #ARGV, 2 do
-                local id, token = ARGV[i], ARGV[i + 1]
-                local job = p .. 'job:' .. id
-                local state = redis.call('HMGET', job, 'status', 'type')
-                local status, job_type = state[1], state[2]
-                local claimable = status and ((mode == 'waiting' and quark_jobs_waiting(status))
-                    or (mode == 'running' and status == 'RUNNING'))
-                if claimable and quark_fence_stamp(job, 'lease_token', token) then
-                    redis.call('ZREM', p .. 'due:' .. job_type, id)
-                    quark_jobs_unindex(p, id, job_type, status)
-                    quark_jobs_index(p, id, job_type, 'RUNNING')
-                    redis.call('HSET', job, 'status', 'RUNNING', 'owner', owner, 'started_at', started, 'progress', 0)
-                    redis.call('HINCRBY', job, 'attempt', 1)
-                    redis.call('HDEL', job, 'finished_at', 'progress_message')
-                    redis.call('ZADD', p .. 'running', score, id)
-                    stamped[#stamped + 1] = id
+    static final RedisScript<List> LEASE_ACQUIRE = script("""
+            local p, owner, duration, max = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+            local now = quark_jobs_now()
+            local granted = {}
+            for i = 5, #ARGV do
+                if #granted == 2 * max then
+                    break
+                end
+                local job = p .. 'job:' .. ARGV[i]
+                local state = redis.call('HMGET', job, 'status', 'lease_expires_at')
+                if state[1] and quark_jobs_lease_free(state[2], now) then
+                    granted[#granted + 1] = i - 4
+                    granted[#granted + 1] = quark_jobs_lease(job, owner, now, duration)
                 end
             end
-            return stamped
+            return granted
+            """);
+
+    /**
+     * ARGV: prefix, lease duration in ms, then pairs of job id and token. Extends, from now on the server's clock,
+     * each lease whose token is the job's and that has not expired. Returns the indexes (1-based) of the pairs
+     * extended.
+     */
+    @SuppressWarnings("rawtypes")
+    static final RedisScript<List> LEASE_EXTEND = script("""
+            local p, duration = ARGV[1], tonumber(ARGV[2])
+            local now = quark_jobs_now()
+            local extended = {}
+            for i = 3, #ARGV, 2 do
+                local job = p .. 'job:' .. ARGV[i]
+                local state = redis.call('HMGET', job, 'lease_token', 'lease_expires_at')
+                if state[1] and tonumber(state[1]) == tonumber(ARGV[i + 1]) and not quark_jobs_lease_free(state[2], now) then
+                    redis.call('HSET', job, 'lease_expires_at', string.format('%d', now + duration))
+                    extended[#extended + 1] = (i - 1) / 2
+                end
+            end
+            return extended
+            """);
+
+    /**
+     * ARGV: prefix, then pairs of job id and token. Frees each lease whose token is the job's, expired or not.
+     * Returns the indexes (1-based) of the pairs whose lease was unexpired until freed.
+     */
+    @SuppressWarnings("rawtypes")
+    static final RedisScript<List> LEASE_REMOVE = script("""
+            local p = ARGV[1]
+            local now = quark_jobs_now()
+            local removed = {}
+            for i = 2, #ARGV, 2 do
+                local job = p .. 'job:' .. ARGV[i]
+                local state = redis.call('HMGET', job, 'lease_token', 'lease_expires_at')
+                if state[1] and tonumber(state[1]) == tonumber(ARGV[i + 1]) and state[2] then
+                    redis.call('HDEL', job, 'lease_expires_at')
+                    if not quark_jobs_lease_free(state[2], now) then
+                        removed[#removed + 1] = i / 2
+                    end
+                end
+            end
+            return removed
+            """);
+
+    /** ARGV: prefix, job id. Returns {} when the job's lease is free, else {owner, token, remaining ms}. */
+    @SuppressWarnings("rawtypes")
+    static final RedisScript<List> LEASE_READ = script("""
+            local state = redis.call('HMGET', ARGV[1] .. 'job:' .. ARGV[2], 'lease_owner', 'lease_token',
+                'lease_expires_at')
+            local now = quark_jobs_now()
+            if not state[2] or quark_jobs_lease_free(state[3], now) then
+                return {}
+            end
+            return {state[1] or '', tonumber(state[2]), tonumber(state[3]) - now}
             """);
 
     /**
@@ -250,55 +370,87 @@ final class RedisJobScripts {
             """, Long.class);
 
     /**
+     * {@code quark_jobs_finish(p, a, o, log_to)}: ends a running job's attempt from the arguments {@code a[o]} on, in
+     * the order {@link #FINISH} takes them (id first), its log lines from {@code a[o + 17]} to {@code a[log_to]}.
+     * Returns the job's type ('' for a hash without one), or false when the job is not running with the token.
+     */
+    private static final String FINISHING = """
+            local function quark_jobs_finish(p, a, o, log_to)
+                local id, status = a[o], a[o + 2]
+                local job = p .. 'job:' .. id
+                if redis.call('HGET', job, 'status') ~= 'RUNNING' or not quark_fence_holds(job, 'lease_token', a[o + 1]) then
+                    return false
+                end
+                local job_type = redis.call('HGET', job, 'type')
+                redis.call('ZREM', p .. 'running', id)
+                quark_jobs_unindex(p, id, job_type, 'RUNNING')
+                quark_jobs_index(p, id, job_type, status)
+                redis.call('HSET', job, 'status', status, 'progress', a[o + 8])
+                redis.call('HDEL', job, 'lease_expires_at')
+                if a[o + 3] ~= '' then
+                    redis.call('HSET', job, 'due_at', a[o + 3])
+                    redis.call('ZADD', p .. 'due:' .. job_type, a[o + 4], id)
+                end
+                if a[o + 5] ~= '' then
+                    redis.call('HSET', job, 'finished_at', a[o + 5])
+                    redis.call('ZADD', p .. 'finished', a[o + 6], id)
+                end
+                if a[o + 7] ~= '0' then
+                    redis.call('HINCRBY', job, 'attempt', -tonumber(a[o + 7]))
+                end
+                if a[o + 9] == '1' then
+                    redis.call('HSET', job, 'progress_message', a[o + 10])
+                else
+                    redis.call('HDEL', job, 'progress_message')
+                end
+                if a[o + 11] == '1' then
+                    redis.call('HSET', job, 'error_type', a[o + 12], 'error_stack', a[o + 15])
+                    if a[o + 13] == '1' then
+                        redis.call('HSET', job, 'error_message', a[o + 14])
+                    else
+                        redis.call('HDEL', job, 'error_message')
+                    end
+                end
+                quark_jobs_log(p, id, a, o + 17, log_to)
+                if a[o + 16] ~= '' then
+                    redis.pcall('PUBLISH', a[o + 16], job_type)
+                end
+                return job_type or ''
+            end
+            """;
+
+    /**
      * ARGV: prefix, id, token, new status, due_at or '', due score or '', finished_at or '', finished score or '',
      * attempts to give back (0 or 1), progress, 1 when a message follows else 0, the message, 1 when an error
      * follows else 0, error type, 1 when an error message follows else 0, error message, stack trace, the channel to
-     * publish the job's type on once written (its new status makes it due now) or '', then the log lines. Returns the
-     * job's type when written (so that the caller decides whether to tell of a retry due later, which it publishes
+     * publish the job's type on once written (its new status makes it due now) or '', then the log lines. Frees the
+     * job's lease when written. Returns the job's type when written (so that the caller decides whether to tell of a retry due later, which it publishes
      * itself; '' for a hash without a type, so that it is not taken for a lost lease), false (nil) when the job is not
      * running with the token.
      */
-    static final RedisScript<String> FINISH = RedisFencing.script(FUNCTIONS + """
-            local p, id, status = ARGV[1], ARGV[2], ARGV[4]
-            local job = p .. 'job:' .. id
-            if redis.call('HGET', job, 'status') ~= 'RUNNING' or not quark_fence_holds(job, 'lease_token', ARGV[3]) then
-                return false
-            end
-            local job_type = redis.call('HGET', job, 'type')
-            redis.call('ZREM', p .. 'running', id)
-            quark_jobs_unindex(p, id, job_type, 'RUNNING')
-            quark_jobs_index(p, id, job_type, status)
-            redis.call('HSET', job, 'status', status, 'progress', ARGV[10])
-            if ARGV[5] ~= '' then
-                redis.call('HSET', job, 'due_at', ARGV[5])
-                redis.call('ZADD', p .. 'due:' .. job_type, ARGV[6], id)
-            end
-            if ARGV[7] ~= '' then
-                redis.call('HSET', job, 'finished_at', ARGV[7])
-                redis.call('ZADD', p .. 'finished', ARGV[8], id)
-            end
-            if ARGV[9] ~= '0' then
-                redis.call('HINCRBY', job, 'attempt', -tonumber(ARGV[9]))
-            end
-            if ARGV[11] == '1' then
-                redis.call('HSET', job, 'progress_message', ARGV[12])
-            else
-                redis.call('HDEL', job, 'progress_message')
-            end
-            if ARGV[13] == '1' then
-                redis.call('HSET', job, 'error_type', ARGV[14], 'error_stack', ARGV[17])
-                if ARGV[15] == '1' then
-                    redis.call('HSET', job, 'error_message', ARGV[16])
-                else
-                    redis.call('HDEL', job, 'error_message')
-                end
-            end
-            quark_jobs_log(p, id, ARGV, 19)
-            if ARGV[18] ~= '' then
-                redis.pcall('PUBLISH', ARGV[18], job_type)
-            end
-            return job_type or ''
+    static final RedisScript<String> FINISH = RedisFencing.script(FUNCTIONS + FINISHING + """
+            return quark_jobs_finish(ARGV[1], ARGV, 2, #ARGV)
             """, String.class);
+
+    /**
+     * ARGV: prefix, then per outcome the number of its log lines, the arguments {@link #FINISH} takes from the id to
+     * the channel, and its log lines. Ends each attempt whose job is running with the outcome's token, as
+     * {@link #FINISH} does, all in one atomic step. Returns per outcome, in order, '1' followed by the job's type when
+     * written, '0' when refused.
+     */
+    @SuppressWarnings("rawtypes")
+    static final RedisScript<List> FINISH_ALL = RedisFencing.script(FUNCTIONS + FINISHING + """
+            local results = {}
+            local i = 2
+            while i <= #ARGV do
+                local lines = tonumber(ARGV[i])
+                local log_to = i + 17 + lines
+                local job_type = quark_jobs_finish(ARGV[1], ARGV, i + 1, log_to)
+                results[#results + 1] = job_type and ('1' .. job_type) or '0'
+                i = log_to + 1
+            end
+            return results
+            """, List.class);
 
     /**
      * ARGV: prefix, id, finished_at, finished score. Returns CANCELLED, REQUESTED, ALREADY_FINISHED or NOT_FOUND.

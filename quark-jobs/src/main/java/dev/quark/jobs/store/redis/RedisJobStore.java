@@ -1,5 +1,7 @@
 package dev.quark.jobs.store.redis;
 
+import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -23,11 +25,11 @@ import dev.quark.jobs.JobPage;
 import dev.quark.jobs.JobQuery;
 import dev.quark.jobs.JobStatus;
 import dev.quark.jobs.store.Claim;
-import dev.quark.jobs.store.ClaimCandidate;
 import dev.quark.jobs.store.ClaimedJob;
 import dev.quark.jobs.store.Enqueued;
 import dev.quark.jobs.store.JobDueNotice;
 import dev.quark.jobs.store.JobLeases;
+import dev.quark.jobs.store.JobOutcome;
 import dev.quark.jobs.store.JobReport;
 import dev.quark.jobs.store.JobStore;
 import dev.quark.jobs.store.JobTransition;
@@ -36,6 +38,7 @@ import dev.quark.jobs.store.NewJob;
 import dev.quark.jobs.store.StoreChecks;
 import dev.quark.jobs.store.StoredMetadata;
 import dev.quark.lease.Lease;
+import dev.quark.lease.LeaseStore;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,10 +49,10 @@ import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
 
 /**
- * Keeps jobs in Redis, all under the hash tag {@code {jobs}} (one slot on Redis Cluster, not yet tested against
- * one):
+ * Keeps jobs in Redis, all under the hash tag {@code {jobs}} (one slot on Redis Cluster):
  * <pre>
- * {prefix}{jobs}:job:{id}                      hash: type, payload, status, attempt, times, owner, lease_token, ...
+ * {prefix}{jobs}:job:{id}                      hash: type, payload, status, attempt, times, owner, lease_owner,
+ *                                              lease_token, lease_expires_at, ...
  * {prefix}{jobs}:log:{id}                      list: the job's log lines
  * {prefix}{jobs}:due:{type}                    sorted set of waiting jobs of a type, by due time (ms)
  * {prefix}{jobs}:running                       sorted set of running jobs, by start time (ms)
@@ -58,11 +61,26 @@ import org.springframework.data.redis.core.StringRedisTemplate;
  *                                              sorted sets of ids (score 0, in id order), for pages and counts
  * {prefix}{jobs}:key:{idempotency key}         the id of the job with the key
  * </pre>
- * Every change is one Lua script, atomic. A claim reads the due jobs of its types in due order (a script), has the
- * worker acquire their leases ({@link JobLeases}; Redis has no {@code SKIP LOCKED}, so concurrent claims of the same
- * candidates are settled by the lease store, which grants each to one of them), and stamps the jobs it got leases
- * for with the leases' tokens ({@code RedisFencing}'s {@code quark_fence_stamp} on the field {@code lease_token});
- * every later write requires status {@code RUNNING} and the token ({@code quark_fence_holds}).
+ * Every change is one Lua script, atomic.
+ * <p>
+ * <b>Leases in the hashes.</b> A job's lease is kept in its hash ({@code lease_owner}, {@code lease_token},
+ * {@code lease_expires_at} in milliseconds of the Redis server's clock; {@link #leaseStore()} renews and releases them
+ * for the worker's keeper, {@link RedisJobLeaseStore}), not in the shared lease store, as {@code JdbcJobStore} keeps
+ * them in its rows: a claim is then <em>one script</em>. It reads the due jobs of each of the claim's types with room
+ * from their sorted sets (due by the claim's {@code now}, the worker's clock), skips the excluded ones and those whose
+ * lease is held (unexpired on the server's clock, {@code TIME}, read once per script, as Redis expires the keys of
+ * the shared lease store), keeps up to {@link Claim#candidates()} in due order, chooses among them as
+ * {@link Claim#choose} does, and stamps each chosen job {@code RUNNING} with a lease of the worker's for
+ * {@link JobLeases#duration()} whose token is the hash's previous token plus one, so it is greater than every token
+ * the job had; it moves the job from its due set to the running set and returns the jobs as claimed. It never calls
+ * {@link JobLeases#acquire}. Every later write for the job requires status {@code RUNNING} and the token
+ * ({@code quark_fence_holds} of {@code RedisFencing}); an outcome frees the lease. A running job whose lease expired
+ * or was released is taken over by {@link #claimAbandoned}, in one script too, with a newer token.
+ * <p>
+ * Upgrading: a job that a version before the leases in the hashes left {@code RUNNING} has its lease in the shared
+ * lease store and none in its hash, so it counts as abandoned and is taken over at once, with the token after the one
+ * it was stamped with (the earlier worker's writes are refused from then on); stop every worker of the earlier
+ * version before starting this one.
  * <p>
  * Instants are kept exactly in the hashes; the sorted sets order by milliseconds, a due time rounded up so that no
  * job runs before it is due. Durability is Redis's: jobs, like leases, need persistence turned on (AOF,
@@ -103,6 +121,8 @@ public class RedisJobStore implements JobStore {
 
     private final LaterDueNotices laterNotices = new LaterDueNotices();
 
+    private final RedisJobLeaseStore leases;
+
     /**
      * Creates a store that does not notify other nodes.
      * @param connectionFactory the connection factory, usually the application's
@@ -120,13 +140,27 @@ public class RedisJobStore implements JobStore {
      * or retried at once) also publishes the job's type on {@link #channel()}, in the script that writes it
      */
     public RedisJobStore(RedisConnectionFactory connectionFactory, String keyPrefix, boolean notifying) {
+        this(connectionFactory, keyPrefix, notifying, Clock.systemUTC());
+    }
+
+    /**
+     * Creates a store that may notify other nodes of the jobs it makes due now.
+     * @param connectionFactory the connection factory, usually the application's
+     * @param keyPrefix put before every key, for instance {@code quark:}; may be empty
+     * @param notifying whether a write that makes a job due now also publishes the job's type on {@link #channel()}
+     * @param clock the workers' clock, which computes {@link Lease#validUntil()} of the leases claims grant (the Redis
+     * server's clock decides their expiry)
+     */
+    public RedisJobStore(RedisConnectionFactory connectionFactory, String keyPrefix, boolean notifying, Clock clock) {
         Objects.requireNonNull(connectionFactory, "connectionFactory must not be null");
+        Objects.requireNonNull(clock, "clock must not be null");
         this.keyPrefix = Objects.requireNonNull(keyPrefix, "keyPrefix must not be null");
         this.redis = new StringRedisTemplate(connectionFactory);
         this.prefix = keyPrefix + TAG;
         this.routing = List.of(this.prefix + "ids");
         this.channel = this.prefix + "due";
         this.published = notifying ? this.channel : "";
+        this.leases = new RedisJobLeaseStore(this.redis, this.prefix, this.routing, clock);
     }
 
     /**
@@ -249,72 +283,76 @@ public class RedisJobStore implements JobStore {
 
     @Override
     public List<ClaimedJob> claimDue(Claim claim, JobLeases leases) {
-        List<String> arguments = new ArrayList<>();
-        arguments.add(this.prefix);
+        List<String> arguments = claimArguments(claim, leases);
         arguments.add(Long.toString(claim.now().toEpochMilli()));
         arguments.add(Integer.toString(claim.candidates()));
-        arguments.add(Integer.toString(claim.excluded().size()));
-        claim.excluded().forEach((id) -> arguments.add(id.toString()));
-        arguments.addAll(claim.types());
-        return claim(claim, leases, candidates(execute(RedisJobScripts.DUE, arguments.toArray())), "waiting", false);
+        return claim(RedisJobScripts.CLAIM_DUE, claim, leases, arguments, false);
     }
 
     @Override
     public List<ClaimedJob> claimAbandoned(Claim claim, JobLeases leases) {
-        List<String> arguments = new ArrayList<>();
-        arguments.add(this.prefix);
+        List<String> arguments = claimArguments(claim, leases);
         arguments.add(Integer.toString(Claim.MAX_CANDIDATES));
-        arguments.add(Integer.toString(claim.excluded().size()));
-        claim.excluded().forEach((id) -> arguments.add(id.toString()));
-        arguments.addAll(claim.types());
-        return claim(claim, leases, candidates(execute(RedisJobScripts.RUNNING, arguments.toArray())), "running", true);
+        return claim(RedisJobScripts.CLAIM_ABANDONED, claim, leases, arguments, true);
     }
 
-    private List<ClaimedJob> claim(Claim claim, JobLeases leases, List<ClaimCandidate> candidates, String mode,
-            boolean abandoned) {
-        List<ClaimCandidate> chosen = claim.choose(candidates);
-        if (chosen.isEmpty()) {
-            return List.of();
-        }
-        List<Lease> granted = leases.acquire(chosen.stream().map(ClaimCandidate::id).toList(), claim.max());
-        if (granted.isEmpty()) {
-            return List.of();
-        }
-        Map<JobId, Lease> byJob = new HashMap<>();
+    /**
+     * Returns the leases of this store's jobs, kept in their hashes.
+     */
+    @Override
+    public Optional<LeaseStore> leaseStore() {
+        return Optional.of(this.leases);
+    }
+
+    /** The arguments both claim scripts start with: prefix, owner, started_at, started score, duration, max. */
+    private List<String> claimArguments(Claim claim, JobLeases leases) {
         List<String> arguments = new ArrayList<>();
         arguments.add(this.prefix);
-        arguments.add(mode);
         arguments.add(claim.owner());
         arguments.add(claim.now().toString());
         arguments.add(Long.toString(claim.now().toEpochMilli()));
-        for (Lease lease : granted) {
-            JobId id = JobLeases.jobId(lease.resource());
-            byJob.put(id, lease);
-            arguments.add(id.toString());
-            arguments.add(lease.token().toString());
-        }
-        List<JobId> stamped = execute(RedisJobScripts.STAMP, arguments.toArray()).stream()
-            .map((id) -> JobId.parse(String.valueOf(id)))
-            .toList();
-        Map<JobId, @Nullable String> formerOwners = new HashMap<>();
-        chosen.forEach((candidate) -> formerOwners.put(candidate.id(), candidate.owner()));
-        List<ClaimedJob> claimed = new ArrayList<>();
-        for (Job job : read(stamped)) {
-            claimed.add(new ClaimedJob(job, Objects.requireNonNull(byJob.get(job.id())),
-                    abandoned ? formerOwners.get(job.id()) : null));
+        arguments.add(Long.toString(leases.duration().toMillis()));
+        arguments.add(Integer.toString(claim.max()));
+        return arguments;
+    }
+
+    /**
+     * Runs a claim script: one round trip, which chooses the jobs, grants their leases and returns them as claimed.
+     */
+    @SuppressWarnings("rawtypes")
+    private List<ClaimedJob> claim(org.springframework.data.redis.core.script.RedisScript<List> script, Claim claim,
+            JobLeases leases, List<String> arguments, boolean abandoned) {
+        arguments.add(Integer.toString(claim.excluded().size()));
+        claim.excluded().forEach((id) -> arguments.add(id.toString()));
+        claim.room().forEach((type, room) -> {
+            arguments.add(type);
+            arguments.add(Integer.toString(room));
+        });
+        Duration duration = leases.duration();
+        Instant sent = this.leases.callerClock().instant();
+        List<?> reply = execute(script, arguments.toArray());
+        List<ClaimedJob> claimed = new ArrayList<>(reply.size());
+        for (Object entry : reply) {
+            List<?> fields = (List<?>) entry;
+            JobId id = JobId.parse(String.valueOf(fields.get(0)));
+            String formerOwner = String.valueOf(fields.get(2));
+            Job job;
+            try {
+                job = job(id, (List<?>) fields.get(3), (List<?>) fields.get(4));
+            }
+            catch (RuntimeException ex) {
+                // Claimed under a lease nobody keeps: taken over as abandoned once it expires, and left out again
+                // while its hash cannot be read; the other jobs of the claim run.
+                logger.error("Job {} in {} cannot be read and is left out of the claim; it stays RUNNING until it is "
+                        + "fixed or deleted", id, jobKey(id), ex);
+                continue;
+            }
+            claimed.add(new ClaimedJob(job,
+                    this.leases.granted(id, claim.owner(), number(fields.get(1)), sent, duration),
+                    (abandoned && !formerOwner.isEmpty()) ? formerOwner : null));
         }
         claimed.sort(Comparator.comparing((ClaimedJob c) -> c.job().dueAt()).thenComparing((c) -> c.job().id()));
         return claimed;
-    }
-
-    private static List<ClaimCandidate> candidates(List<?> reply) {
-        List<ClaimCandidate> candidates = new ArrayList<>(reply.size() / 3);
-        for (int i = 0; i + 2 < reply.size(); i += 3) {
-            String owner = String.valueOf(reply.get(i + 2));
-            candidates.add(new ClaimCandidate(JobId.parse(String.valueOf(reply.get(i))), String.valueOf(reply.get(i + 1)),
-                    owner.isEmpty() ? null : owner));
-        }
-        return candidates;
     }
 
     @Override
@@ -336,6 +374,51 @@ public class RedisJobStore implements JobStore {
     public void finish(JobId id, Lease lease, JobTransition transition, JobReport report, Instant now) {
         List<String> arguments = new ArrayList<>();
         arguments.add(this.prefix);
+        addOutcome(arguments, id, lease, transition, report, now);
+        arguments.addAll(report.log());
+        String type = this.redis.execute(RedisJobScripts.FINISH, this.routing, arguments.toArray());
+        if (type == null) {
+            throw StoreChecks.leaseLost(id, lease);
+        }
+        noticeRetry(id, transition, now, type);
+    }
+
+    /**
+     * Records a batch of outcomes in one script, each fenced by its own token: one round trip, atomic.
+     */
+    @Override
+    public Map<JobId, RuntimeException> finishAll(List<JobOutcome> outcomes) {
+        StoreChecks.requireDistinctJobs(outcomes);
+        if (outcomes.isEmpty()) {
+            return Map.of();
+        }
+        List<String> arguments = new ArrayList<>();
+        arguments.add(this.prefix);
+        for (JobOutcome outcome : outcomes) {
+            arguments.add(Integer.toString(outcome.report().log().size()));
+            addOutcome(arguments, outcome.id(), outcome.lease(), outcome.transition(), outcome.report(), outcome.now());
+            arguments.addAll(outcome.report().log());
+        }
+        List<?> results = execute(RedisJobScripts.FINISH_ALL, arguments.toArray());
+        Map<JobId, RuntimeException> refused = new HashMap<>();
+        for (int i = 0; i < outcomes.size(); i++) {
+            JobOutcome outcome = outcomes.get(i);
+            String result = String.valueOf(results.get(i));
+            if (result.startsWith("1")) {
+                noticeRetry(outcome.id(), outcome.transition(), outcome.now(), result.substring(1));
+            }
+            else {
+                refused.put(outcome.id(), StoreChecks.leaseLost(outcome.id(), outcome.lease()));
+            }
+        }
+        return refused;
+    }
+
+    /**
+     * Adds the arguments of an outcome as {@link RedisJobScripts#FINISH} takes them, from the id to the channel.
+     */
+    private void addOutcome(List<String> arguments, JobId id, Lease lease, JobTransition transition, JobReport report,
+            Instant now) {
         arguments.add(id.toString());
         arguments.add(lease.token().toString());
         arguments.add(transition.status().name());
@@ -362,15 +445,16 @@ public class RedisJobStore implements JobStore {
         boolean dueNow = transition.status() == JobStatus.ENQUEUED
                 || (transition.status() == JobStatus.RETRYING && dueAt != null && !dueAt.isAfter(now));
         arguments.add(dueNow ? this.published : "");
-        arguments.addAll(report.log());
-        String type = this.redis.execute(RedisJobScripts.FINISH, this.routing, arguments.toArray());
-        if (type == null) {
-            throw StoreChecks.leaseLost(id, lease);
-        }
-        // Retried after a backoff: due later, so the other nodes' workers wake when it comes due, unless a notice of
-        // an earlier due time of its type is ahead (LaterDueNotices, as for enqueues). The script does not know
-        // the rule, nor the caller the type before the script ran: the notice is published after it, and only then.
-        // It is remembered once published, as for enqueues: a notice that was not sent holds no later one back.
+    }
+
+    /**
+     * Retried after a backoff: due later, so the other nodes' workers wake when it comes due, unless a notice of an
+     * earlier due time of its type is ahead (LaterDueNotices, as for enqueues). The script does not know the rule, nor
+     * the caller the type before the script ran: the notice is published after it, and only then. It is remembered
+     * once published, as for enqueues: a notice that was not sent holds no later one back.
+     */
+    private void noticeRetry(JobId id, JobTransition transition, Instant now, String type) {
+        Instant dueAt = transition.dueAt();
         if (notifying() && transition.status() == JobStatus.RETRYING && dueAt != null && dueAt.isAfter(now)
                 && this.laterNotices.wouldTell(type, dueAt, now)) {
             try {

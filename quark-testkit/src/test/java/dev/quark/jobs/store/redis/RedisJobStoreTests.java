@@ -1,25 +1,39 @@
 package dev.quark.jobs.store.redis;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
 import java.time.Clock;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import dev.quark.jobs.Job;
 import dev.quark.jobs.JobId;
+import dev.quark.jobs.JobStatus;
+import dev.quark.jobs.store.ClaimedJob;
+import dev.quark.jobs.store.JobLeases;
+import dev.quark.jobs.store.JobOutcome;
+import dev.quark.jobs.store.JobReport;
 import dev.quark.jobs.store.JobStore;
+import dev.quark.jobs.store.JobTransition;
 import dev.quark.jobs.store.NewJob;
+import dev.quark.lease.LeaseLostException;
 import dev.quark.lease.LeaseStore;
-import dev.quark.lease.redis.RedisLeaseStore;
 import dev.quark.testkit.jobs.JobStoreContractTests;
 import dev.quark.testkit.server.RedisTestArea;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.util.ClassUtils;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 class RedisJobStoreTests extends JobStoreContractTests {
 
@@ -29,7 +43,7 @@ class RedisJobStoreTests extends JobStoreContractTests {
 
     private static RedisJobStore store;
 
-    private static RedisLeaseStore leases;
+    private static LeaseStore leases;
 
     private static StringRedisTemplate redis;
 
@@ -49,7 +63,7 @@ class RedisJobStoreTests extends JobStoreContractTests {
         prefix = room.prefix();
         connectionFactory = room.connectionFactory();
         store = new RedisJobStore(connectionFactory, prefix);
-        leases = new RedisLeaseStore(connectionFactory, prefix, Clock.systemUTC());
+        leases = store.leaseStore().orElseThrow();
         redis = new StringRedisTemplate(connectionFactory);
     }
 
@@ -106,5 +120,115 @@ class RedisJobStoreTests extends JobStoreContractTests {
         assertThat(redis.opsForZSet().score(tagged + "status:SCHEDULED:type:" + type, id.toString())).isZero();
         assertThat(redis.opsForValue().get(tagged + "key:layout-" + type)).isEqualTo(id.toString());
         assertThat(new TreeSet<>(redis.keys(tagged + "*"))).allSatisfy((key) -> assertThat(key).startsWith(tagged));
+    }
+    @Test
+    void aClaimIsOneScriptThatGrantsTheLeasesInTheJobHashes() {
+        String type = newType("one-script");
+        JobId first = store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW)).job().id();
+        JobId second = store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW)).job().id();
+        List<String> calls = new CopyOnWriteArrayList<>();
+        RedisJobStore counted = new RedisJobStore(counting(connectionFactory, calls), prefix);
+        List<ClaimedJob> claimed = counted.claimDue(claim(OWNER, 10, NOW, type),
+                JobLeases.of(counted.leaseStore().orElseThrow(), OWNER, LONG));
+        assertThat(claimed).extracting((c) -> c.job().id()).containsExactly(first, second);
+        assertThat(calls).as("scripts run by the claim").hasSize(1);
+        assertThat(redis.opsForHash().entries(store.jobKey(first))).containsEntry("status", "RUNNING")
+            .containsEntry("lease_owner", OWNER)
+            .containsEntry("lease_token", claimed.getFirst().lease().token().toString())
+            .containsKey("lease_expires_at");
+        assertThat(leases.holder(JobLeases.resource(first))).hasValueSatisfying((holder) -> {
+            assertThat(holder.owner()).isEqualTo(OWNER);
+            assertThat(holder.token()).isEqualTo(claimed.getFirst().lease().token());
+        });
+    }
+
+    @Test
+    void aJobWhoseHashCannotBeReadIsLeftOutOfTheClaimAndTheOthersAreClaimed() {
+        String type = newType("unreadable");
+        JobId first = store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW)).job().id();
+        JobId broken = store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW)).job().id();
+        JobId last = store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW)).job().id();
+        redis.opsForHash().delete(store.jobKey(broken), "payload");
+        assertThat(store.claimDue(claim(OWNER, 10, NOW, type), leases(OWNER, LONG))).extracting((c) -> c.job().id())
+            .containsExactly(first, last);
+    }
+
+    @Test
+    void aBatchOfOutcomesIsOneScript() {
+        String type = newType("one-script-outcomes");
+        store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW));
+        store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW));
+        List<ClaimedJob> claimed = store.claimDue(claim(OWNER, 10, NOW, type), leases(OWNER, LONG));
+        List<String> calls = new CopyOnWriteArrayList<>();
+        RedisJobStore counted = new RedisJobStore(counting(connectionFactory, calls), prefix);
+        assertThat(counted.finishAll(claimed.stream()
+            .map((c) -> new JobOutcome(c.job().id(), c.lease(), JobTransition.succeeded(),
+                    new JobReport(100, null, List.of("done")), NOW))
+            .toList())).isEmpty();
+        assertThat(calls).as("scripts run by the batch").hasSize(1);
+        assertThat(claimed).allSatisfy((c) -> assertThat(store.find(c.job().id()).orElseThrow().status())
+            .isEqualTo(JobStatus.SUCCEEDED));
+        assertThat(claimed).allSatisfy((c) -> assertThat(leases.holder(c.lease().resource())).as("lease freed").isEmpty());
+    }
+
+    @Test
+    void aJobAnEarlierVersionLeftRunningWithItsLeaseInTheSharedStoreIsTakenOverAtOnceWithAGreaterToken() {
+        String type = newType("upgrade");
+        JobId id = store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW)).job().id();
+        ClaimedJob claimed = store.claimDue(claim(OWNER, 1, NOW, type), leases(OWNER, LONG)).getFirst();
+        // What an earlier version left: a running job stamped with a token of the shared lease store, its lease
+        // (still held there) not in the hash.
+        redis.opsForHash().put(store.jobKey(id), "lease_token", "41");
+        redis.opsForHash().delete(store.jobKey(id), "lease_owner", "lease_expires_at");
+        assertThat(store.claimAbandoned(claim(OTHER, 10, NOW, type), leases(OTHER, LONG)))
+            .singleElement()
+            .satisfies((c) -> {
+                assertThat(c.job().id()).isEqualTo(id);
+                assertThat(c.job().attempt()).isEqualTo(2);
+                assertThat(c.abandonedBy()).isEqualTo(OWNER);
+                assertThat(c.lease().token().value()).isEqualTo(42);
+            });
+        dev.quark.lease.Lease earlier = new dev.quark.lease.Lease(claimed.lease().resource(), OWNER,
+                new dev.quark.lease.FencingToken(41), claimed.lease().validUntil());
+        assertThatExceptionOfType(LeaseLostException.class)
+            .isThrownBy(() -> store.finish(id, earlier, JobTransition.succeeded(), new JobReport(100, null, List.of()), NOW));
+        assertThat(store.find(id).orElseThrow().status()).isEqualTo(JobStatus.RUNNING);
+    }
+
+    /** A connection factory whose connections record the scripts they run. */
+    private static RedisConnectionFactory counting(RedisConnectionFactory factory, List<String> calls) {
+        return proxy(factory, (method, result) -> {
+            String name = method.getName();
+            if (name.equals("getConnection") || name.equals("getClusterConnection")) {
+                return proxy(result, (command, reply) -> {
+                    if (command.getName().equals("scriptingCommands")) {
+                        return proxy(reply, (scripting, answer) -> {
+                            if (scripting.getName().startsWith("eval")) {
+                                calls.add(scripting.getName());
+                            }
+                            return answer;
+                        });
+                    }
+                    if (command.getName().startsWith("eval")) {
+                        calls.add(command.getName());
+                    }
+                    return reply;
+                });
+            }
+            return result;
+        });
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> T proxy(T target, java.util.function.BiFunction<Method, Object, Object> after) {
+        return (T) Proxy.newProxyInstance(RedisJobStoreTests.class.getClassLoader(),
+                ClassUtils.getAllInterfaces(target), (proxy, method, arguments) -> {
+                    try {
+                        return after.apply(method, method.invoke(target, arguments));
+                    }
+                    catch (InvocationTargetException ex) {
+                        throw ex.getCause();
+                    }
+                });
     }
 }
