@@ -286,7 +286,8 @@ final class JobExecution {
             running = this.thread;
         }
         Job job = job();
-        JobTimeoutException failure = new JobTimeoutException(job.id(), job.type(), job.attempt(), this.handler.timeout());
+        JobTimeoutException failure = new JobTimeoutException(job.id(), job.type(), job.attempt(),
+                job.timeoutOr(this.handler.timeout()));
         logger.warn("{}", failure.getMessage());
         // The worker thread may still be in the handler: onFailure / onDeadLetter run here, with the job's MDC
         // but without the scopes of openScope, which belong to the worker thread.
@@ -504,7 +505,7 @@ final class JobExecution {
     }
 
     private void armTimeout() {
-        Instant at = this.orchestrator.clock().instant().plus(this.handler.timeout());
+        Instant at = this.orchestrator.clock().instant().plus(job().timeoutOr(this.handler.timeout()));
         LeaseKeeper.Scheduler.Cancellable timer = this.orchestrator.scheduler()
             .schedule(at, () -> this.orchestrator.runAsync(this::timedOut));
         synchronized (this) {
