@@ -289,8 +289,9 @@ final class EnqueueDraft implements JobDraft {
 
     @Override
     public String toString() {
-        return "JobDraft[" + describe() + ", due " + this.dueAt + ((this.timeout != null) ? ", timeout " + this.timeout : "")
-                + ", metadata " + this.metadata.keySet() + "]";
+        return "JobDraft[" + describe() + ", due " + this.dueAt
+                + ((this.timeout != null) ? ", timeout " + this.timeout : "") + ", metadata " + this.metadata.keySet()
+                + "]";
     }
 
     private record Saved(@Nullable Object payload, boolean payloadReplaced, Map<String, String> metadata,
