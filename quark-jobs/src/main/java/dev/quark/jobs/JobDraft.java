@@ -8,7 +8,7 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A job about to be stored, as {@link JobFilter#beforeEnqueue} sees it on the enqueuing thread: a filter may read it,
- * change its payload, metadata and due time within the limits below, or {@linkplain #veto veto} it. Changes are
+ * change its payload, metadata, due time and timeout within the limits below, or {@linkplain #veto veto} it. Changes are
  * checked when made and fail with an {@code IllegalArgumentException} naming the filter and the value; the changes of
  * a filter that throws anything but a veto are undone and the job goes on as if that filter had not run.
  * <p>
@@ -38,6 +38,13 @@ public interface JobDraft {
      * The latest due time a filter may set, the end of the year 9999: what every store can keep and sort.
      */
     Instant LATEST_DUE_AT = Instant.parse("9999-12-31T23:59:59Z");
+
+    /**
+     * The longest timeout a job may carry ({@link JobRequest#withTimeout}), 365 days: far beyond any attempt a lease
+     * keeps alive, while a value meant in other units (milliseconds given as seconds) is refused at enqueue rather
+     * than leaving a hung attempt to run for years; the stores keep it as milliseconds.
+     */
+    Duration MAX_TIMEOUT = Duration.ofDays(365);
 
     /**
      * Returns the job type; filters cannot change it.
@@ -100,6 +107,25 @@ public interface JobDraft {
      * @throws UnsupportedOperationException for a workflow step, which runs when its dependencies allow
      */
     void runAfter(Duration delay);
+
+    /**
+     * Returns the job's own timeout, as the caller gave it ({@link JobRequest#withTimeout}) or as a filter before set
+     * it.
+     * @return the timeout, or {@code null} when the handler's {@link JobHandler#timeout()} (else the queue's default)
+     * applies
+     */
+    default @Nullable Duration timeout() {
+        return null;
+    }
+
+    /**
+     * Gives the job a timeout of its own, or takes it away; kept to the millisecond, rounded up.
+     * @param timeout the timeout, positive and at most {@link #MAX_TIMEOUT}, or {@code null} for the handler's
+     * @throws IllegalArgumentException naming the filter and the timeout when it is zero, negative or too long
+     */
+    default void replaceTimeout(@Nullable Duration timeout) {
+        throw new UnsupportedOperationException("This draft does not take a timeout");
+    }
 
     /**
      * Returns the idempotency key the job is enqueued with; filters cannot change it.

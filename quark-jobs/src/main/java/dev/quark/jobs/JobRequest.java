@@ -2,17 +2,19 @@ package dev.quark.jobs;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Objects;
 
 import org.jspecify.annotations.Nullable;
 
 /**
- * A job to enqueue: its type, its payload, when it should run and its idempotency key. Immutable; each
+ * A job to enqueue: its type, its payload, when it should run, its idempotency key and its timeout. Immutable; each
  * {@code with...} method returns a new request:
  * <pre>{@code
  * jobs.enqueue(JobRequest.of("send-invoice", new SendInvoice(orderId))
  *     .runAfter(Duration.ofMinutes(10))
- *     .withIdempotencyKey("invoice-" + orderId));
+ *     .withIdempotencyKey("invoice-" + orderId)
+ *     .withTimeout(Duration.ofMinutes(2)));
  * }</pre>
  */
 public final class JobRequest {
@@ -30,13 +32,16 @@ public final class JobRequest {
 
     private final @Nullable String idempotencyKey;
 
+    private final @Nullable Duration timeout;
+
     private JobRequest(String type, Object payload, @Nullable Instant runAt, @Nullable Duration runAfter,
-            @Nullable String idempotencyKey) {
+            @Nullable String idempotencyKey, @Nullable Duration timeout) {
         this.type = type;
         this.payload = payload;
         this.runAt = runAt;
         this.runAfter = runAfter;
         this.idempotencyKey = idempotencyKey;
+        this.timeout = timeout;
     }
 
     /**
@@ -52,7 +57,7 @@ public final class JobRequest {
         if (type.isBlank()) {
             throw new IllegalArgumentException("A job type must not be blank, was '" + type + "'");
         }
-        return new JobRequest(type, payload, null, null, null);
+        return new JobRequest(type, payload, null, null, null, null);
     }
 
     /**
@@ -68,7 +73,7 @@ public final class JobRequest {
             throw new IllegalArgumentException("A job's due time must lie between " + JobDraft.EARLIEST_DUE_AT
                     + " and " + JobDraft.LATEST_DUE_AT + ", was " + instant);
         }
-        return new JobRequest(this.type, this.payload, instant, null, this.idempotencyKey);
+        return new JobRequest(this.type, this.payload, instant, null, this.idempotencyKey, this.timeout);
     }
 
     /**
@@ -78,7 +83,7 @@ public final class JobRequest {
      * @throws IllegalArgumentException naming the delay when it is negative
      */
     public JobRequest runAfter(Duration delay) {
-        return new JobRequest(this.type, this.payload, null, requireDelay(delay), this.idempotencyKey);
+        return new JobRequest(this.type, this.payload, null, requireDelay(delay), this.idempotencyKey, this.timeout);
     }
 
     /**
@@ -94,7 +99,26 @@ public final class JobRequest {
             throw new IllegalArgumentException("An idempotency key must not be blank and have at most " + MAX_KEY_LENGTH
                     + " characters, was '" + abbreviate(key) + "' (" + key.length() + " characters)");
         }
-        return new JobRequest(this.type, this.payload, this.runAt, this.runAfter, key);
+        return new JobRequest(this.type, this.payload, this.runAt, this.runAfter, key, this.timeout);
+    }
+
+    /**
+     * Returns this request with a timeout of its own: each attempt of the job that runs longer fails with a
+     * {@link JobTimeoutException} (its thread interrupted, retried as the handler's {@link RetryPolicy} says), instead
+     * of after the handler's {@link JobHandler#timeout()} or the queue's default. The timeout is stored with the job,
+     * so that it holds on whichever node runs it, kept to the millisecond (rounded up).
+     * @param timeout the timeout, positive and at most {@link JobDraft#MAX_TIMEOUT}
+     * @return the new request
+     * @throws IllegalArgumentException naming the timeout when it is zero, negative or longer than that
+     */
+    public JobRequest withTimeout(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout must not be null");
+        if (timeout.isZero() || timeout.isNegative() || timeout.compareTo(JobDraft.MAX_TIMEOUT) > 0) {
+            throw new IllegalArgumentException("A job's timeout must be positive and at most " + JobDraft.MAX_TIMEOUT
+                    + ", was " + timeout);
+        }
+        return new JobRequest(this.type, this.payload, this.runAt, this.runAfter, this.idempotencyKey,
+                toMillisRoundedUp(timeout));
     }
 
     /**
@@ -109,6 +133,16 @@ public final class JobRequest {
             throw new IllegalArgumentException("A job's delay must not be negative, was " + delay);
         }
         return delay;
+    }
+
+    /**
+     * Rounds a timeout up to the millisecond, the precision every store keeps.
+     * @param timeout a positive timeout
+     * @return the timeout, a whole number of milliseconds
+     */
+    static Duration toMillisRoundedUp(Duration timeout) {
+        Duration millis = timeout.truncatedTo(ChronoUnit.MILLIS);
+        return millis.equals(timeout) ? timeout : millis.plusMillis(1);
     }
 
     private static String abbreviate(String text) {
@@ -156,6 +190,14 @@ public final class JobRequest {
     }
 
     /**
+     * Returns the job's own timeout, when set with {@link #withTimeout}.
+     * @return the timeout, or {@code null} for the handler's
+     */
+    public @Nullable Duration timeout() {
+        return this.timeout;
+    }
+
+    /**
      * Returns when the job is due, for a request enqueued at an instant.
      * @param now when it is enqueued
      * @return the instant it was asked to run at, {@code now} plus its delay, or {@code now}
@@ -181,6 +223,7 @@ public final class JobRequest {
         return "JobRequest[" + this.type + ", " + this.payload.getClass().getName()
                 + ((this.runAt != null) ? ", at " + this.runAt : "")
                 + ((this.runAfter != null) ? ", after " + this.runAfter : "")
-                + ((this.idempotencyKey != null) ? ", key " + this.idempotencyKey : "") + "]";
+                + ((this.idempotencyKey != null) ? ", key " + this.idempotencyKey : "")
+                + ((this.timeout != null) ? ", timeout " + this.timeout : "") + "]";
     }
 }

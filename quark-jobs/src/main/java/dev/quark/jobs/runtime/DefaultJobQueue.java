@@ -155,11 +155,11 @@ public final class DefaultJobQueue implements JobQueue {
         Class<?> payloadClass = requirePayload(request.type(), request.payload());
         Instant now = this.clock.instant();
         EnqueueDraft draft = EnqueueDraft.ofJob(request.type(), payloadClass, request.payload(), now,
-                request.dueAt(now), request.idempotencyKey());
+                request.dueAt(now), request.idempotencyKey(), request.timeout());
         this.filters.beforeEnqueue(draft);
         String payload = writePayload(request.type(), draft.payload());
         return store(new NewJob(JobId.next(this.clock), request.type(), payload, request.idempotencyKey(), now,
-                draft.dueAt(), draft.metadata()));
+                draft.dueAt(), draft.metadata(), draft.timeout()));
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.quark.jobs.runtime;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -48,6 +49,8 @@ final class EnqueueDraft implements JobDraft {
 
     private Instant dueAt;
 
+    private @Nullable Duration timeout;
+
     private String filter = "none";
 
     private @Nullable Saved saved;
@@ -56,8 +59,11 @@ final class EnqueueDraft implements JobDraft {
      * Creates the draft of a job enqueued on its own.
      */
     static EnqueueDraft ofJob(String type, Class<?> payloadClass, Object payload, Instant enqueuedAt, Instant dueAt,
-            @Nullable String idempotencyKey) {
-        return new EnqueueDraft(type, payloadClass, payload, null, enqueuedAt, dueAt, idempotencyKey, null, null, null);
+            @Nullable String idempotencyKey, @Nullable Duration timeout) {
+        EnqueueDraft draft = new EnqueueDraft(type, payloadClass, payload, null, enqueuedAt, dueAt, idempotencyKey,
+                null, null, null);
+        draft.timeout = timeout;
+        return draft;
     }
 
     /**
@@ -100,7 +106,7 @@ final class EnqueueDraft implements JobDraft {
     void handTo(JobFilter filter) {
         this.filter = JobFilters.nameOf(filter);
         this.saved = new Saved(this.payload, this.payloadReplaced, this.payloadReplacedBy, Map.copyOf(this.metadata),
-                this.dueAt);
+                this.dueAt, this.timeout);
     }
 
     /**
@@ -114,6 +120,7 @@ final class EnqueueDraft implements JobDraft {
         this.metadata.clear();
         this.metadata.putAll(before.metadata);
         this.dueAt = before.dueAt;
+        this.timeout = before.timeout;
     }
 
     /**
@@ -229,6 +236,28 @@ final class EnqueueDraft implements JobDraft {
         this.dueAt = this.enqueuedAt.plus(delay);
     }
 
+    @Override
+    public @Nullable Duration timeout() {
+        return this.timeout;
+    }
+
+    @Override
+    public void replaceTimeout(@Nullable Duration timeout) {
+        if (timeout == null) {
+            this.timeout = null;
+            return;
+        }
+        if (this.step != null || this.recurringJob != null) {
+            throw new UnsupportedOperationException("Job filter " + this.filter + " cannot give " + describe()
+                    + " a timeout: only jobs enqueued on their own carry one");
+        }
+        if (timeout.isZero() || timeout.isNegative() || timeout.compareTo(MAX_TIMEOUT) > 0) {
+            throw refused("a timeout of " + timeout + ": timeouts are positive and at most " + MAX_TIMEOUT);
+        }
+        Duration millis = timeout.truncatedTo(ChronoUnit.MILLIS);
+        this.timeout = millis.equals(timeout) ? timeout : millis.plusMillis(1);
+    }
+
     private void requireNotStep() {
         if (this.step != null) {
             throw new UnsupportedOperationException("Job filter " + this.filter + " cannot delay " + describe()
@@ -272,10 +301,12 @@ final class EnqueueDraft implements JobDraft {
 
     @Override
     public String toString() {
-        return "JobDraft[" + describe() + ", due " + this.dueAt + ", metadata " + this.metadata.keySet() + "]";
+        return "JobDraft[" + describe() + ", due " + this.dueAt
+                + ((this.timeout != null) ? ", timeout " + this.timeout : "") + ", metadata " + this.metadata.keySet()
+                + "]";
     }
 
     private record Saved(@Nullable Object payload, boolean payloadReplaced, @Nullable String payloadReplacedBy,
-            Map<String, String> metadata, Instant dueAt) {
+            Map<String, String> metadata, Instant dueAt, @Nullable Duration timeout) {
     }
 }

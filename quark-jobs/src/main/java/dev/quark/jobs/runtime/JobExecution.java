@@ -299,7 +299,8 @@ final class JobExecution {
                 return;
             }
             running = this.thread;
-            failure = new JobTimeoutException(job.id(), job.type(), job.attempt(), this.handler.timeout());
+            failure = new JobTimeoutException(job.id(), job.type(), job.attempt(),
+                    job.timeoutOr(this.handler.timeout()));
             this.timedOutWith = failure;
         }
         logger.warn("{}", failure.getMessage());
@@ -519,7 +520,7 @@ final class JobExecution {
     }
 
     private void armTimeout() {
-        Instant at = this.orchestrator.clock().instant().plus(this.handler.timeout());
+        Instant at = this.orchestrator.clock().instant().plus(job().timeoutOr(this.handler.timeout()));
         LeaseKeeper.Scheduler.Cancellable timer = this.orchestrator.scheduler()
             .schedule(at, () -> this.orchestrator.runAsync(this::timedOut));
         synchronized (this) {

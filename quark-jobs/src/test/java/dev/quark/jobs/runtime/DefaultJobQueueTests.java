@@ -12,6 +12,7 @@ import java.util.Set;
 import dev.quark.jobs.CancelResult;
 import dev.quark.jobs.Job;
 import dev.quark.jobs.JobContext;
+import dev.quark.jobs.JobDraft;
 import dev.quark.jobs.JobHandler;
 import dev.quark.jobs.JobId;
 import dev.quark.jobs.JobNotFoundException;
@@ -79,6 +80,32 @@ class DefaultJobQueueTests {
             .withMessage("A job's delay of " + centuries + " would make it due after 9999-12-31T23:59:59Z");
         assertThat(this.store.countByStatus().values()).allMatch((count) -> count == 0);
         assertThat(this.enqueuedEvents).isEmpty();
+    }
+
+    @Test
+    void aJobsOwnTimeoutIsStoredWithItKeptToTheMillisecondAndAJobWithoutOneHasNone() {
+        JobId timed = this.queue.enqueue(JobRequest.of("send-invoice", new SendInvoice("o", 1))
+            .withTimeout(Duration.ofSeconds(30)));
+        assertThat(this.queue.find(timed).orElseThrow().timeout()).isEqualTo(Duration.ofSeconds(30));
+        JobId rounded = this.queue.enqueue(JobRequest.of("send-invoice", new SendInvoice("o", 2))
+            .withTimeout(Duration.ofNanos(1_500_001)));
+        assertThat(this.queue.find(rounded).orElseThrow().timeout()).as("rounded up").isEqualTo(Duration.ofMillis(2));
+        JobId plain = this.queue.enqueue(JobRequest.of("send-invoice", new SendInvoice("o", 3)));
+        assertThat(this.queue.find(plain).orElseThrow().timeout()).isNull();
+        assertThat(JobRequest.of("send-invoice", new SendInvoice("o", 4)).withTimeout(JobDraft.MAX_TIMEOUT).timeout())
+            .isEqualTo(Duration.ofDays(365));
+    }
+
+    @Test
+    void aTimeoutThatIsNotPositiveOrLongerThanAYearIsRefusedNamingTheValue() {
+        JobRequest request = JobRequest.of("send-invoice", new SendInvoice("o", 1));
+        assertThatIllegalArgumentException().isThrownBy(() -> request.withTimeout(Duration.ZERO))
+            .withMessage("A job's timeout must be positive and at most PT8760H, was PT0S");
+        assertThatIllegalArgumentException().isThrownBy(() -> request.withTimeout(Duration.ofSeconds(-5)))
+            .withMessage("A job's timeout must be positive and at most PT8760H, was PT-5S");
+        assertThatIllegalArgumentException().isThrownBy(() -> request.withTimeout(Duration.ofDays(366)))
+            .withMessage("A job's timeout must be positive and at most PT8760H, was PT8784H");
+        assertThat(request.timeout()).isNull();
     }
 
     @Test

@@ -163,6 +163,47 @@ class JobFilterEnqueueTests {
     }
 
     @Test
+    void aFilterReadsAndChangesAJobsOwnTimeoutWithinItsLimitsAndAThrowingFiltersChangeIsUndone() {
+        List<String> seen = new ArrayList<>();
+        List<String> refusals = new ArrayList<>();
+        JobFilter doubling = new JobFilter() {
+            @Override
+            public void beforeEnqueue(JobDraft job) {
+                seen.add(String.valueOf(job.timeout()));
+                for (Duration bad : List.of(Duration.ZERO, Duration.ofMillis(-1), JobDraft.MAX_TIMEOUT.plusMillis(1))) {
+                    try {
+                        job.replaceTimeout(bad);
+                    }
+                    catch (IllegalArgumentException ex) {
+                        refusals.add(ex.getMessage());
+                    }
+                }
+                if (job.timeout() != null) {
+                    job.replaceTimeout(job.timeout().multipliedBy(2));
+                }
+            }
+        };
+        JobFilter careless = new JobFilter() {
+            @Override
+            public void beforeEnqueue(JobDraft job) {
+                job.replaceTimeout(Duration.ofDays(1));
+                throw new IllegalStateException("a bug in the filter");
+            }
+        };
+        DefaultJobQueue queue = queue(doubling, careless);
+        JobId timed = queue.enqueue(JobRequest.of("invoice", new Invoice("o-1", 100)).withTimeout(Duration.ofSeconds(3)));
+        JobId plain = queue.enqueue(JobRequest.of("invoice", new Invoice("o-2", 100)));
+
+        assertThat(seen).containsExactly("PT3S", "null");
+        String filter = "Job filter " + doubling.getClass().getName() + " gave the 'invoice' job ";
+        assertThat(refusals).startsWith(filter + "a timeout of PT0S: timeouts are positive and at most PT8760H",
+                filter + "a timeout of PT-0.001S: timeouts are positive and at most PT8760H",
+                filter + "a timeout of PT8760H0.001S: timeouts are positive and at most PT8760H");
+        assertThat(this.store.find(timed).orElseThrow().timeout()).isEqualTo(Duration.ofSeconds(6));
+        assertThat(this.store.find(plain).orElseThrow().timeout()).isNull();
+    }
+
+    @Test
     void changesOutsideTheLimitsAreRefusedNamingTheFilterAndAFilterThatThrowsHasItsChangesUndone() {
         List<String> refusals = new ArrayList<>();
         JobFilter careless = new JobFilter() {
@@ -263,6 +304,12 @@ class JobFilterEnqueueTests {
                 catch (UnsupportedOperationException ex) {
                     unsupported.add(ex.getMessage());
                 }
+                try {
+                    job.replaceTimeout(Duration.ofMinutes(1));
+                }
+                catch (UnsupportedOperationException ex) {
+                    unsupported.add(ex.getMessage());
+                }
                 if ("mail".equals(job.type())) {
                     job.veto("mail is switched off");
                 }
@@ -282,9 +329,11 @@ class JobFilterEnqueueTests {
                     + " vetoed step 'notify' (mail) of workflow 'order-2': mail is switched off");
         assertThat(workflows.active(null, 10)).isEmpty();
         assertThat(this.store.countByStatus().values()).allMatch((count) -> count == 0);
-        assertThat(unsupported).first().asString()
-            .isEqualTo("Job filter " + filter.getClass().getName() + " cannot delay step 'charge' (invoice) of "
-                    + "workflow 'order-2': a step runs when its dependencies allow");
+        assertThat(unsupported).startsWith(
+                "Job filter " + filter.getClass().getName() + " cannot delay step 'charge' (invoice) of "
+                        + "workflow 'order-2': a step runs when its dependencies allow",
+                "Job filter " + filter.getClass().getName() + " cannot give step 'charge' (invoice) of "
+                        + "workflow 'order-2' a timeout: only jobs enqueued on their own carry one");
     }
 
     @Test

@@ -240,6 +240,34 @@ public abstract class JobStoreContractTests {
     }
 
     @Test
+    public void aJobsOwnTimeoutIsStoredWithItAndReadBackWhereverTheJobIsRead() {
+        String type = newType("timeout");
+        Duration timeout = Duration.ofMillis(90_061_001);
+        JobId id = JobId.next(java.time.Clock.systemUTC());
+        Enqueued enqueued = store().enqueue(new NewJob(id, type, "{}", null, NOW, NOW, Map.of(), timeout));
+        assertThat(enqueued.job().timeout()).isEqualTo(timeout);
+        assertThat(store().find(id).orElseThrow().timeout()).isEqualTo(timeout);
+        assertThat(store().list(JobQuery.status(JobStatus.ENQUEUED).type(type).limit(10)).jobs())
+            .singleElement()
+            .satisfies((job) -> assertThat(job.timeout()).isEqualTo(timeout));
+        Job plain = enqueue(type, NOW.plusSeconds(60), null);
+        assertThat(store().find(plain.id()).orElseThrow().timeout()).as("a job without one").isNull();
+
+        List<ClaimedJob> claimed = store().claimDue(claim(OWNER, 1, NOW, type), leases(OWNER, LONG));
+        assertThat(claimed).singleElement().satisfies((c) -> assertThat(c.job().timeout()).isEqualTo(timeout));
+        ClaimedJob first = claimed.getFirst();
+        store().finish(id, first.lease(), JobTransition.retry(NOW, JobError.of(new IllegalStateException("again"))),
+                report(0), NOW);
+        leaseStore().release(first.lease());
+        List<ClaimedJob> again = store().claimDue(claim(OTHER, 2, NOW, type), leases(OTHER, LONG));
+        assertThat(again).singleElement().satisfies((c) -> assertThat(c.job().timeout()).isEqualTo(timeout));
+        store().finish(id, again.getFirst().lease(), JobTransition.deadLetter(JobError.of(new IllegalStateException())),
+                report(0), NOW);
+        leaseStore().release(again.getFirst().lease());
+        assertThat(store().requeue(id, NOW).timeout()).isEqualTo(timeout);
+    }
+
+    @Test
     public void aJobDueLaterIsScheduledAndClaimedOnlyOnceDue() {
         String type = newType("later");
         Job job = enqueue(type, NOW.plusSeconds(60), null);

@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -28,6 +29,7 @@ import dev.quark.jobs.JobFilter;
 import dev.quark.jobs.JobHandler;
 import dev.quark.jobs.JobId;
 import dev.quark.jobs.JobPayloadException;
+import dev.quark.jobs.JobRequest;
 import dev.quark.jobs.JobStatus;
 import dev.quark.jobs.JobTimeoutException;
 import dev.quark.jobs.NonRetryableJobException;
@@ -1300,6 +1302,86 @@ class JobOrchestratorTests {
         assertThat(dead.lastError().message()).contains("did not finish within its timeout of PT5S");
         await().atMost(WAIT).untilTrue(interrupted);
         await().atMost(WAIT).until(() -> node.orchestrator().runningJobs().isEmpty());
+    }
+
+    @Test
+    void anAttemptPastTheJobsOwnTimeoutIsInterruptedAndRetriedThoughItsHandlersTimeoutIsLong() throws Exception {
+        Semaphore started = new Semaphore(0);
+        AtomicInteger interrupted = new AtomicInteger();
+        Node node = node("node-1", 4, hangingHandler("hanging", Duration.ofHours(1), started, interrupted));
+        JobId id = node.queue().enqueue(JobRequest.of("hanging", "x").withTimeout(Duration.ofSeconds(5)));
+        assertThat(this.store.find(id).orElseThrow().timeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(started.tryAcquire(WAIT.toSeconds(), TimeUnit.SECONDS)).as("attempt 1 started").isTrue();
+        this.scheduler.advance(Duration.ofSeconds(4));
+        assertThat(this.store.find(id).orElseThrow().status()).isEqualTo(JobStatus.RUNNING);
+        this.scheduler.advance(Duration.ofSeconds(1));
+        Job retrying = awaitStatus(id, JobStatus.RETRYING);
+        assertThat(retrying.lastError().type()).isEqualTo(JobTimeoutException.class.getName());
+        assertThat(retrying.lastError().message()).contains("Attempt 1", "did not finish within its timeout of PT5S");
+        assertThat(retrying.dueAt()).isEqualTo(this.clock.instant().plusSeconds(10));
+        await().atMost(WAIT).until(() -> interrupted.get() == 1);
+        this.scheduler.advance(Duration.ofSeconds(10));
+        assertThat(started.tryAcquire(WAIT.toSeconds(), TimeUnit.SECONDS)).as("attempt 2 started").isTrue();
+        this.scheduler.advance(Duration.ofSeconds(5));
+        Job again = awaitJob(id, (job) -> job.attempt() == 2 && job.status() == JobStatus.RETRYING);
+        assertThat(again.lastError().message()).contains("Attempt 2", "did not finish within its timeout of PT5S");
+        await().atMost(WAIT).until(() -> interrupted.get() == 2);
+    }
+
+    @Test
+    void aJobWithoutATimeoutOfItsOwnRunsUnderItsHandlersTimeout() throws Exception {
+        Semaphore started = new Semaphore(0);
+        AtomicInteger interrupted = new AtomicInteger();
+        Node node = node("node-1", 4, hangingHandler("hanging", Duration.ofMinutes(1), started, interrupted));
+        JobId id = node.queue().enqueue(JobRequest.of("hanging", "x"));
+        assertThat(this.store.find(id).orElseThrow().timeout()).isNull();
+        assertThat(started.tryAcquire(WAIT.toSeconds(), TimeUnit.SECONDS)).as("attempt 1 started").isTrue();
+        this.scheduler.advance(Duration.ofSeconds(59));
+        assertThat(this.store.find(id).orElseThrow().status()).isEqualTo(JobStatus.RUNNING);
+        this.scheduler.advance(Duration.ofSeconds(1));
+        Job retrying = awaitStatus(id, JobStatus.RETRYING);
+        assertThat(retrying.lastError().message()).contains("did not finish within its timeout of PT1M");
+        await().atMost(WAIT).until(() -> interrupted.get() == 1);
+    }
+
+    /**
+     * A handler whose attempts wait until the test ends or they are interrupted, retried as {@code FIXED_10S} says.
+     */
+    private JobHandler<String> hangingHandler(String type, Duration timeout, Semaphore started,
+            AtomicInteger interrupted) {
+        return new JobHandler<>() {
+            @Override
+            public void handle(String payload, JobContext context) throws Exception {
+                started.release();
+                try {
+                    JobOrchestratorTests.this.release.await();
+                }
+                catch (InterruptedException ex) {
+                    interrupted.incrementAndGet();
+                    throw ex;
+                }
+            }
+
+            @Override
+            public String type() {
+                return type;
+            }
+
+            @Override
+            public java.lang.reflect.Type payloadType() {
+                return String.class;
+            }
+
+            @Override
+            public Duration timeout() {
+                return timeout;
+            }
+
+            @Override
+            public RetryPolicy retryPolicy() {
+                return FIXED_10S;
+            }
+        };
     }
 
     @Test

@@ -55,6 +55,7 @@ import dev.quark.jobs.store.internal.LaterDueNotices;
 import dev.quark.jobs.store.NewJob;
 import dev.quark.jobs.store.StoreChecks;
 import dev.quark.jobs.store.StoredMetadata;
+import dev.quark.jobs.store.StoredTimeout;
 import dev.quark.lease.Lease;
 import dev.quark.lease.LeaseStore;
 import dev.quark.lease.jdbc.JdbcFencing;
@@ -77,7 +78,7 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * {prefix}job (id uuid primary key, type, payload text, idempotency_key, status, attempt, created_at, due_at,
  *              started_at, finished_at, owner, lease_token bigint, progress, progress_message, cancel_requested,
  *              error_type, error_message, error_stack, log text[], metadata text, lease_owner,
- *              lease_expires_at timestamptz)
+ *              lease_expires_at timestamptz, timeout_ms bigint)
  * -- idempotency_key unique where set: a partial unique index ({prefix}job_idempotency_key_ux)
  * </pre>
  * <b>Transactions.</b> {@link #enqueue} and the other calls of the queue run in the caller's Spring-managed
@@ -130,7 +131,7 @@ public class JdbcJobStore implements JobStore {
 
     private static final String COLUMNS = "id, type, payload, idempotency_key, status, attempt, created_at, due_at, "
             + "started_at, finished_at, owner, progress, progress_message, cancel_requested, error_type, error_message, "
-            + "error_stack, log, metadata";
+            + "error_stack, log, metadata, timeout_ms";
 
     private static final Logger logger = LoggerFactory.getLogger(JdbcJobStore.class);
 
@@ -269,8 +270,8 @@ public class JdbcJobStore implements JobStore {
         this.leases = new JdbcJobLeaseStore(this.own, this.table, clock);
         this.insert = """
                 insert into %s (id, type, payload, idempotency_key, status, attempt, created_at, due_at, progress,
-                    cancel_requested, log, metadata)
-                values (?::uuid, ?, ?, ?, ?, 0, ?, ?, 0, false, '{}', ?)
+                    cancel_requested, log, metadata, timeout_ms)
+                values (?::uuid, ?, ?, ?, ?, 0, ?, ?, 0, false, '{}', ?, ?)
                 on conflict do nothing
                 returning %s
                 """.formatted(this.table, COLUMNS);
@@ -498,7 +499,8 @@ public class JdbcJobStore implements JobStore {
         for (int attempt = 1;; attempt++) {
             Optional<Job> inserted = jdbc.sql(this.insert)
                 .params(values(job.id().toString(), job.type(), job.payload(), job.idempotencyKey(), job.status().name(),
-                        timestamp(job.createdAt()), timestamp(job.dueAt()), StoredMetadata.write(job.metadata())))
+                        timestamp(job.createdAt()), timestamp(job.dueAt()), StoredMetadata.write(job.metadata()),
+                        job.timeoutMillis()))
                 .query(JdbcJobStore::job)
                 .optional();
             if (inserted.isPresent()) {
@@ -1101,7 +1103,8 @@ public class JdbcJobStore implements JobStore {
                 instant(row, "created_at"), instant(row, "due_at"), instantOrNull(row, "started_at"),
                 instantOrNull(row, "finished_at"), row.getString("owner"), row.getInt("progress"),
                 row.getString("progress_message"), row.getBoolean("cancel_requested"), error, log(row),
-                StoredMetadata.read(row.getString("metadata"), row.getObject("id", UUID.class)));
+                StoredMetadata.read(row.getString("metadata"), row.getObject("id", UUID.class)),
+                StoredTimeout.read(row.getObject("timeout_ms", Long.class), row.getObject("id", UUID.class)));
     }
 
     private static Instant instant(ResultSet row, String column) throws SQLException {

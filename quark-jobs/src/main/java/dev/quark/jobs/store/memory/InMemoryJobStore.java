@@ -1,5 +1,6 @@
 package dev.quark.jobs.store.memory;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -367,8 +368,11 @@ public class InMemoryJobStore implements JobStore {
 
         final Map<String, String> metadata;
 
+        final @Nullable Duration timeout;
+
         Row(NewJob job) {
             this.metadata = job.metadata();
+            this.timeout = job.timeout();
             this.id = job.id();
             this.type = job.type();
             this.payload = job.payload();
@@ -399,7 +403,7 @@ public class InMemoryJobStore implements JobStore {
         Job toJob() {
             return new Job(this.id, this.type, this.payload, this.idempotencyKey, this.status, this.attempt,
                     this.createdAt, this.dueAt, this.startedAt, this.finishedAt, this.owner, this.progress,
-                    this.progressMessage, this.cancelRequested, this.lastError, this.log, this.metadata);
+                    this.progressMessage, this.cancelRequested, this.lastError, this.log, this.metadata, this.timeout);
         }
     }
 }

@@ -105,6 +105,10 @@ final class RedisJobScripts {
                 if metadata ~= nil and metadata ~= '' then
                     redis.call('HSET', job, 'metadata', metadata)
                 end
+                local timeout = args[from + 10]
+                if timeout ~= nil and timeout ~= '' then
+                    redis.call('HSET', job, 'timeout_ms', timeout)
+                end
                 redis.call('ZADD', p .. 'due:' .. job_type, args[from + 7], id)
                 redis.call('ZADD', p .. 'ids', 0, id)
                 redis.call('ZADD', p .. 'type:' .. job_type, 0, id)
@@ -116,7 +120,9 @@ final class RedisJobScripts {
     /**
      * ARGV: prefix, id, type, payload, idempotency key or '', status, created_at, due_at, due score, metadata (JSON) or
      * '', the channel to publish on, or '' not to publish: the type of a job stored {@code ENQUEUED} (due now), or
-     * {@code type dueScore} of one stored {@code SCHEDULED} ({@code JobDueNotice}). Returns {1, id} when stored,
+     * {@code type dueScore} of one stored {@code SCHEDULED} ({@code JobDueNotice}), then the job's own timeout in
+     * milliseconds or '' (field {@code timeout_ms}; after the channel, which the callers of the shared function
+     * read at their own positions). Returns {1, id} when stored,
      * {0, id of the job with the key} when the key exists, an error when the id exists.
      */
     @SuppressWarnings("rawtypes")

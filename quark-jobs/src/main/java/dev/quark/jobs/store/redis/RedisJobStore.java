@@ -37,6 +37,7 @@ import dev.quark.jobs.store.internal.LaterDueNotices;
 import dev.quark.jobs.store.NewJob;
 import dev.quark.jobs.store.StoreChecks;
 import dev.quark.jobs.store.StoredMetadata;
+import dev.quark.jobs.store.StoredTimeout;
 import dev.quark.lease.Lease;
 import dev.quark.lease.LeaseStore;
 import org.jspecify.annotations.Nullable;
@@ -195,7 +196,8 @@ public class RedisJobStore implements JobStore {
         List<?> reply = execute(RedisJobScripts.ENQUEUE, this.prefix, job.id().toString(), job.type(), job.payload(),
                 Objects.requireNonNullElse(job.idempotencyKey(), ""), job.status().name(), job.createdAt().toString(),
                 job.dueAt().toString(), Long.toString(dueScore(job.dueAt())),
-                Objects.requireNonNullElse(StoredMetadata.write(job.metadata()), ""), enqueueChannel(job));
+                Objects.requireNonNullElse(StoredMetadata.write(job.metadata()), ""), enqueueChannel(job),
+                storedTimeout(job));
         boolean created = number(reply.get(0)) == 1;
         if (created && job.status() == JobStatus.SCHEDULED && notifying()) {
             // Only a created job was published: an idempotency key's hit sent nothing, so it holds no notice back.
@@ -566,7 +568,17 @@ public class RedisJobStore implements JobStore {
                 instant(fields.get("started_at")), instant(fields.get("finished_at")), fields.get("owner"),
                 Integer.parseInt(fields.getOrDefault("progress", "0")), fields.get("progress_message"),
                 "1".equals(fields.get("cancel_requested")), error, log.stream().map(String::valueOf).toList(),
-                StoredMetadata.read(fields.get("metadata"), id));
+                StoredMetadata.read(fields.get("metadata"), id), StoredTimeout.read(fields.get("timeout_ms"), id));
+    }
+
+    /**
+     * Returns a job's own timeout as the enqueue scripts take it.
+     * @param job the job
+     * @return its milliseconds, or {@code ""} for none
+     */
+    static String storedTimeout(NewJob job) {
+        Long millis = job.timeoutMillis();
+        return (millis != null) ? millis.toString() : "";
     }
 
     private static String required(Map<String, String> fields, String field, JobId id) {

@@ -76,7 +76,8 @@ public class RedisRecurringJobStore implements RecurringJobStore {
     /**
      * ARGV: prefix, recurring id, expected next_run_at, expected last_job_id or '', new next_run_at, its score, then
      * the job as {@link RedisJobScripts#ENQUEUE} takes it from its id on (its id to its metadata), then the channel to
-     * publish the type of a job enqueued due now on, or ''. Returns {-1, ''} when the recurring job moved on, else
+     * publish the type of a job enqueued due now on, or '', then the job's own timeout in milliseconds, or ''.
+     * Returns {-1, ''} when the recurring job moved on, else
      * what the enqueue returns. The publication is a {@code pcall}: a refusal (an ACL) never fails a fire that
      * happened.
      */
@@ -231,7 +232,7 @@ public class RedisRecurringJobStore implements RecurringJobStore {
                 job.id().toString(), job.type(), job.payload(), Objects.requireNonNullElse(job.idempotencyKey(), ""),
                 job.status().name(), job.createdAt().toString(), job.dueAt().toString(),
                 Long.toString(score(job.dueAt())), Objects.requireNonNullElse(StoredMetadata.write(job.metadata()), ""),
-                this.published);
+                this.published, RedisJobStore.storedTimeout(job));
         if (reply == null || reply.size() != 2 || !(reply.get(0) instanceof Number outcome)) {
             throw new IllegalStateException("Redis returned an unexpected reply to a recurring job's fire: " + reply);
         }

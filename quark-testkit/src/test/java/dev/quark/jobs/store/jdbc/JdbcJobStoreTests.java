@@ -132,6 +132,20 @@ class JdbcJobStoreTests extends JobStoreContractTests {
     }
 
     @Test
+    void aRowWithoutATimeoutOrWithOneThatIsNotPositiveIsClaimedWithoutOne() {
+        String type = newType("bad-timeout");
+        JobId older = JobId.next(Clock.systemUTC());
+        store.enqueue(new NewJob(older, type, "{}", null, NOW, NOW));
+        JobId zero = JobId.next(Clock.systemUTC());
+        store.enqueue(new NewJob(zero, type, "{}", null, NOW, NOW, java.util.Map.of(), java.time.Duration.ofSeconds(1)));
+        jdbc.sql("update quark_job set timeout_ms = 0 where id = ?").param(zero.value()).update();
+        assertThat(store.find(older).orElseThrow().timeout()).isNull();
+        List<ClaimedJob> claimed = store.claimDue(claim(OWNER, 10, NOW, type), leases(OWNER, LONG));
+        assertThat(claimed).extracting((c) -> c.job().id()).containsExactlyInAnyOrder(older, zero);
+        assertThat(claimed).allSatisfy((c) -> assertThat(c.job().timeout()).isNull());
+    }
+
+    @Test
     void aRowTheClaimCannotReadIsLeftOutAndTheOthersAreClaimedWithoutLeavingAnyRunning() {
         String type = newType("unreadable");
         JobId first = JobId.next(Clock.systemUTC());
@@ -258,7 +272,7 @@ class JdbcJobStoreTests extends JobStoreContractTests {
                 "owner character varying YES", "lease_token bigint YES", "progress smallint NO", "progress_message text YES",
                 "cancel_requested boolean NO", "error_type text YES", "error_message text YES", "error_stack text YES",
                 "log ARRAY NO", "metadata text YES", "lease_owner character varying YES",
-                "lease_expires_at timestamp with time zone YES");
+                "lease_expires_at timestamp with time zone YES", "timeout_ms bigint YES");
         List<String> indexes = jdbc
             .sql("select indexdef from pg_indexes where schemaname = current_schema() and tablename = 'quark_job' "
                     + "order by indexname")

@@ -105,6 +105,23 @@ class RedisJobStoreTests extends JobStoreContractTests {
     }
 
     @Test
+    void aHashWithoutATimeoutOrWithOneThatIsNotAPositiveNumberIsClaimedWithoutOne() {
+        String type = newType("bad-timeout");
+        JobId older = JobId.next(Clock.systemUTC());
+        store.enqueue(new NewJob(older, type, "{}", null, NOW, NOW));
+        JobId text = JobId.next(Clock.systemUTC());
+        store.enqueue(new NewJob(text, type, "{}", null, NOW, NOW, java.util.Map.of(), java.time.Duration.ofSeconds(1)));
+        assertThat(redis.opsForHash().get(store.jobKey(text), "timeout_ms")).isEqualTo("1000");
+        assertThat(redis.opsForHash().hasKey(store.jobKey(older), "timeout_ms")).isFalse();
+        redis.opsForHash().put(store.jobKey(text), "timeout_ms", "soon");
+        assertThat(store.find(older).orElseThrow().timeout()).isNull();
+        java.util.List<dev.quark.jobs.store.ClaimedJob> claimed = store.claimDue(claim(OWNER, 10, NOW, type),
+                leases(OWNER, LONG));
+        assertThat(claimed).extracting((c) -> c.job().id()).containsExactlyInAnyOrder(older, text);
+        assertThat(claimed).allSatisfy((c) -> assertThat(c.job().timeout()).isNull());
+    }
+
+    @Test
     void aJobIsAHashIndexedByDueTimeStatusAndType() {
         String type = newType("layout");
         JobId id = JobId.next(Clock.systemUTC());
