@@ -16,7 +16,8 @@
 #                                        quark-jobs in memory, on Redis and on PostgreSQL, and db-scheduler on the
 #                                        same PostgreSQL; QUARK_BENCH_JOBS=postgres,db-scheduler picks some,
 #                                        QUARK_BENCH_JOB_WORKERS another worker count, QUARK_BENCH_JOB_PREFETCH the
-#                                        orchestrator's prefetch),
+#                                        orchestrator's prefetch (unset: adaptive), QUARK_BENCH_DBSCHEDULER_UPPER_LIMIT
+#                                        db-scheduler's lock-and-fetch upper limit (default 1.0, its own)),
 #                                        durable-tasks (a 5-activity sequence and a 100-wide fan-out on PostgreSQL,
 #                                        orchestrations/s and activities/s, against a raw JDBC insert of the same
 #                                        rows; QUARK_BENCH_DURABLE_TASKS=sequence picks one),

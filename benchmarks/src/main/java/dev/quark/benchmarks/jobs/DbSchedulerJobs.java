@@ -16,7 +16,8 @@ import org.springframework.jdbc.core.simple.JdbcClient;
  * the job's number, {@code workers} executor threads, polling every {@link JobsWorkload#POLL_INTERVAL} with
  * lock-and-fetch ({@code select ... for update skip locked} and the update to picked in one statement), fetching up
  * to {@value #UPPER_LIMIT}× the threads and fetching again when fewer than {@value #LOWER_LIMIT}× are left: db-scheduler's
- * defaults for lock-and-fetch. A job is done when its row is deleted (db-scheduler's completion of a one-time task).
+ * defaults for lock-and-fetch ({@code QUARK_BENCH_DBSCHEDULER_UPPER_LIMIT} sets another upper limit, to see what
+ * db-scheduler does when it too fetches more, {@link #upperLimit()}). A job is done when its row is deleted (db-scheduler's completion of a one-time task).
  */
 final class DbSchedulerJobs implements JobContender {
 
@@ -46,6 +47,22 @@ final class DbSchedulerJobs implements JobContender {
 
     static final double UPPER_LIMIT = 1.0;
 
+    /**
+     * Returns the upper limit of lock-and-fetch: {@code QUARK_BENCH_DBSCHEDULER_UPPER_LIMIT} when set (4.0 fetches up to
+     * 4× the threads, as quark-jobs' adaptive prefetch at its ceiling claims up to 4× the workers beyond the free
+     * ones), else db-scheduler's default, {@value #UPPER_LIMIT}.
+     * @return the upper limit, at least {@link #LOWER_LIMIT}
+     */
+    static double upperLimit() {
+        String limit = System.getenv("QUARK_BENCH_DBSCHEDULER_UPPER_LIMIT");
+        double upper = (limit == null || limit.isBlank()) ? UPPER_LIMIT : Double.parseDouble(limit.strip());
+        if (upper < LOWER_LIMIT) {
+            throw new IllegalArgumentException("QUARK_BENCH_DBSCHEDULER_UPPER_LIMIT must be at least " + LOWER_LIMIT
+                    + ", was " + limit);
+        }
+        return upper;
+    }
+
     private final PostgresSchema schema;
 
     private final OneTimeTask<Integer> task;
@@ -72,7 +89,7 @@ final class DbSchedulerJobs implements JobContender {
             .tableName("scheduled_tasks")
             .threads(workers)
             .pollingInterval(JobsWorkload.POLL_INTERVAL)
-            .pollUsingLockAndFetch(LOWER_LIMIT, UPPER_LIMIT)
+            .pollUsingLockAndFetch(LOWER_LIMIT, upperLimit())
             .build();
     }
 

@@ -87,7 +87,7 @@ public final class JobsWorkload {
     /**
      * Returns the prefetch of quark-jobs' orchestrator that {@code QUARK_BENCH_JOB_PREFETCH} sets, for trying other
      * claim sizes.
-     * @return the prefetch, or {@code null} for the orchestrator's default (the worker count)
+     * @return the prefetch, or {@code null} for the orchestrator's default (adaptive, up to 4× the workers)
      */
     static @Nullable Integer prefetch() {
         String prefetch = System.getenv("QUARK_BENCH_JOB_PREFETCH");

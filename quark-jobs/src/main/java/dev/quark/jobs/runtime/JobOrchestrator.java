@@ -57,7 +57,9 @@ import org.slf4j.LoggerFactory;
  * for the free workers and up to
  * {@code prefetch} jobs more, which wait leased in a local queue, in claim order, until a worker frees; while jobs
  * wait or every worker is busy, a claim is made only once half the prefetch is free, so that each round trip brings a
- * batch. A type with a concurrency limit is never claimed beyond it. A claim acquires the jobs' leases through a
+ * batch. Unless set, the prefetch is sized as claims land from the jobs the workers finish per second and a claim's
+ * round trip ({@link AdaptivePrefetch}): one job or so with long jobs, up to {@code maxPrefetch} with a backlog of
+ * short ones. A type with a concurrency limit is never claimed beyond it. A claim acquires the jobs' leases through a
  * {@link LeaseKeeper} of its own, which renews them while the jobs run (its heartbeat); with a store that keeps the
  * leases in its records ({@link JobStore#leaseStore()}, PostgreSQL) the claim grants them itself and the keeper only
  * renews them there, and a recorded outcome frees the lease without a release; every
@@ -118,14 +120,21 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
 
     private final int workers;
 
-    /** How many claimed jobs may wait for a free worker at most, leased: the prefetch. */
-    private final int prefetch;
+    /**
+     * How many claimed jobs may wait for a free worker at most, leased: the prefetch. Fixed when set, else sized by
+     * {@link #adaptive} as each claim lands; guarded by {@link #lock}. A shrink drops none of the jobs waiting: they
+     * run, and no claim is made until the room is back.
+     */
+    private int prefetch;
 
     /**
      * How many jobs a claim is for at least while claimed jobs wait or every worker is busy: half the prefetch, so
-     * that one round trip brings a batch rather than the one slot that freed.
+     * that one round trip brings a batch rather than the one slot that freed; guarded by {@link #lock}.
      */
-    private final int refill;
+    private int refill;
+
+    /** Sizes the prefetch when none is set; {@code null} when it is set (fixed). */
+    private final @Nullable AdaptivePrefetch adaptive;
 
     private final Duration pollInterval;
 
@@ -263,8 +272,19 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         this.codec = builder.codec;
         this.owner = (builder.owner != null) ? builder.owner : defaultOwner();
         this.workers = builder.workers;
-        this.prefetch = (builder.prefetch != null) ? builder.prefetch : builder.workers;
-        this.refill = Math.max(1, this.prefetch / 2);
+        Integer fixed = builder.prefetch;
+        if (fixed != null) {
+            this.adaptive = null;
+            this.prefetch = fixed;
+        }
+        else {
+            Integer ceiling = builder.maxPrefetch;
+            AdaptivePrefetch adaptive = new AdaptivePrefetch(builder.workers,
+                    (ceiling != null) ? ceiling : AdaptivePrefetch.defaultCeiling(builder.workers));
+            this.adaptive = adaptive;
+            this.prefetch = adaptive.current();
+        }
+        this.refill = refill(this.prefetch);
         this.pollInterval = builder.pollInterval;
         this.wakeUpGap = wakeUpGap(builder.pollInterval);
         this.abandonedCheckInterval = (builder.abandonedCheckInterval != null) ? builder.abandonedCheckInterval
@@ -393,6 +413,41 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         synchronized (this.lock) {
             return Set.copyOf(this.ready.ids());
         }
+    }
+
+    /**
+     * Returns how many jobs it may claim ahead of its free workers now: the prefetch set, or the one sized from the
+     * jobs its workers finish per second and the claims' round trip when none was set ({@link AdaptivePrefetch}).
+     * @return zero or more
+     */
+    public int prefetch() {
+        synchronized (this.lock) {
+            return this.prefetch;
+        }
+    }
+
+    private static int refill(int prefetch) {
+        return Math.max(1, prefetch / 2);
+    }
+
+    /**
+     * Takes a claim that landed as a sample of the adaptive prefetch, when it is adaptive. Called holding the lock.
+     */
+    private void resize(Claim claim) {
+        AdaptivePrefetch adaptive = this.adaptive;
+        if (adaptive == null) {
+            return;
+        }
+        long landed = nanos(this.clock.instant());
+        int size = adaptive.claimLanded(landed, landed - nanos(claim.now()));
+        if (size != this.prefetch) {
+            this.prefetch = size;
+            this.refill = refill(size);
+        }
+    }
+
+    private static long nanos(Instant instant) {
+        return instant.getEpochSecond() * 1_000_000_000L + instant.getNano();
     }
 
     /**
@@ -969,6 +1024,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         boolean stopping;
         synchronized (this.lock) {
             reservation.end();
+            resize(reservation.claim);
             stopping = this.state != State.RUNNING;
             if (!stopping) {
                 this.ready.addAll(known);
@@ -1177,6 +1233,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
             }
             this.runningByType.computeIfPresent(execution.type(), (type, count) -> (count > 1) ? count - 1 : null);
             this.writing.put(execution.job().id(), execution);
+            jobFinished();
         }
         try {
             startReady();
@@ -1269,12 +1326,21 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
                 if (this.running.remove(execution.job().id(), execution)) {
                     this.runningByType.computeIfPresent(execution.type(),
                             (type, count) -> (count > 1) ? count - 1 : null);
+                    jobFinished();
                 }
                 else {
                     this.writing.remove(execution.job().id(), execution);
                 }
                 this.lock.notifyAll();
             }
+        }
+    }
+
+    /** Counts a worker freed for the adaptive prefetch's rate. Called holding the lock. */
+    private void jobFinished() {
+        AdaptivePrefetch adaptive = this.adaptive;
+        if (adaptive != null) {
+            adaptive.jobFinished();
         }
     }
 
@@ -1616,9 +1682,11 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     @Override
     public String toString() {
         synchronized (this.lock) {
+            AdaptivePrefetch adaptive = this.adaptive;
             return "JobOrchestrator[" + this.owner + ", " + this.running.size() + "/" + this.workers + " running, "
                     + this.writing.size() + " writing their outcome, "
-                    + this.ready.size() + "/" + this.prefetch + " prefetched, " + this.state.name().toLowerCase(Locale.ROOT) + "]";
+                    + this.ready.size() + "/" + this.prefetch + ((adaptive != null) ? " prefetched (adaptive, "
+                            + adaptive.floor() + "-" + adaptive.ceiling() + "), " : " prefetched, ") + this.state.name().toLowerCase(Locale.ROOT) + "]";
         }
     }
 
@@ -1681,6 +1749,8 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         private int workers = 4;
 
         private @Nullable Integer prefetch;
+
+        private @Nullable Integer maxPrefetch;
 
         private Duration pollInterval = Duration.ofSeconds(1);
 
@@ -1755,8 +1825,12 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
          * Sets how many jobs may be claimed ahead of free workers, to wait leased until one frees: a claim is then
          * for a batch rather than for the one worker that just freed, which saves round trips to the store when
          * many short jobs are due. Waiting jobs keep their leases renewed and are given back at shutdown; on other
-         * nodes they wait until this node runs them, so long-running jobs call for a small prefetch (or 0). Types
-         * with a concurrency limit are not claimed beyond their limit. The worker count unless set.
+         * nodes they wait until this node runs them. Types with a concurrency limit are not claimed beyond their
+         * limit. Set, it stays fixed; unless set it is adaptive ({@link AdaptivePrefetch}): it starts at the worker
+         * count and follows the jobs the workers finish per second times a claim's round trip, twice over and half
+         * as much again, between 1 and {@link #maxPrefetch} (4 times the worker count unless set), so that
+         * long-running jobs wait one at a time on a node and a backlog of short jobs is claimed in batches as large
+         * as the ceiling.
          * @param prefetch zero or positive
          * @return this builder
          */
@@ -1765,6 +1839,21 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
                 throw new IllegalArgumentException("prefetch must not be negative, was " + prefetch);
             }
             this.prefetch = prefetch;
+            return this;
+        }
+
+        /**
+         * Sets the most jobs the adaptive prefetch claims ahead of free workers (when no {@link #prefetch} is set;
+         * ignored when one is): a node holds at most {@code workers + maxPrefetch} jobs to run. 4 times the worker
+         * count unless set.
+         * @param maxPrefetch at least 1
+         * @return this builder
+         */
+        public Builder maxPrefetch(int maxPrefetch) {
+            if (maxPrefetch < 1) {
+                throw new IllegalArgumentException("maxPrefetch must be at least 1, was " + maxPrefetch);
+            }
+            this.maxPrefetch = maxPrefetch;
             return this;
         }
 

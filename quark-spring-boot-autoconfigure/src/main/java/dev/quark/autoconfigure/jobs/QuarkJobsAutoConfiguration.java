@@ -193,6 +193,10 @@ public final class QuarkJobsAutoConfiguration {
         if (prefetch != null) {
             builder.prefetch(prefetch);
         }
+        Integer maxPrefetch = properties.getMaxPrefetch();
+        if (maxPrefetch != null) {
+            builder.maxPrefetch(maxPrefetch);
+        }
         DefaultJobQueue localQueue = queue.getIfUnique();
         WorkflowAdvancer workflows = (localQueue != null) ? localQueue.workflows() : null;
         if (workflows != null) {

@@ -43,10 +43,18 @@ public class QuarkJobsProperties implements InitializingBean {
 
     /**
      * How many jobs this node may claim beyond its free workers, to wait leased until a worker frees, so that a claim
-     * brings a batch. Waiting jobs are not run by other nodes meanwhile: keep it small (or 0) for long-running jobs.
-     * Types with a concurrency limit are never claimed beyond it. Defaults to the worker count.
+     * brings a batch. Waiting jobs are not run by other nodes meanwhile. Types with a concurrency limit are never
+     * claimed beyond it. Set, it stays fixed; unset, it is adaptive: sized from the jobs the workers finish per
+     * second times a claim's round trip, from 1 (long-running jobs) to quark.jobs.max-prefetch (a backlog of short
+     * jobs), starting at the worker count.
      */
     private @Nullable Integer prefetch;
+
+    /**
+     * The most jobs the adaptive prefetch claims beyond the free workers (when quark.jobs.prefetch is unset; ignored
+     * when it is set). Defaults to 4 times the worker count.
+     */
+    private @Nullable Integer maxPrefetch;
 
     /**
      * How often the store is polled for due jobs. A job enqueued on this node wakes its workers at once, and on
@@ -121,6 +129,14 @@ public class QuarkJobsProperties implements InitializingBean {
 
     public void setPrefetch(@Nullable Integer prefetch) {
         this.prefetch = prefetch;
+    }
+
+    public @Nullable Integer getMaxPrefetch() {
+        return this.maxPrefetch;
+    }
+
+    public void setMaxPrefetch(@Nullable Integer maxPrefetch) {
+        this.maxPrefetch = maxPrefetch;
     }
 
     public Duration getPollInterval() {
@@ -244,6 +260,9 @@ public class QuarkJobsProperties implements InitializingBean {
         }
         if (this.prefetch != null && this.prefetch < 0) {
             throw CHECKS.invalid("prefetch", this.prefetch, "must not be negative");
+        }
+        if (this.maxPrefetch != null && this.maxPrefetch < 1) {
+            throw CHECKS.invalid("max-prefetch", this.maxPrefetch, "must be at least 1");
         }
         CHECKS.positive("poll-interval", this.pollInterval);
         CHECKS.positive("lease-duration", this.leaseDuration);

@@ -4,6 +4,7 @@ import java.time.Clock;
 
 import dev.quark.autoconfigure.jobs.QuarkJobsAutoConfiguration;
 import dev.quark.jobs.JobQueue;
+import dev.quark.jobs.runtime.JobOrchestrator;
 import dev.quark.jobs.runtime.JobMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 
@@ -39,5 +40,11 @@ public final class QuarkJobsMetricsAutoConfiguration {
     @ConditionalOnMissingBean(name = "quarkJobCountGauges")
     JobCountGauges quarkJobCountGauges(ObjectProvider<JobQueue> queue, ObjectProvider<Clock> clock) {
         return new JobCountGauges(queue::getObject, clock.getIfUnique(Clock::systemUTC));
+    }
+
+    @Bean
+    @ConditionalOnMissingBean(name = "quarkJobPrefetchGauge")
+    JobPrefetchGauge quarkJobPrefetchGauge(ObjectProvider<JobOrchestrator> orchestrator) {
+        return new JobPrefetchGauge(orchestrator::getIfAvailable);
     }
 }

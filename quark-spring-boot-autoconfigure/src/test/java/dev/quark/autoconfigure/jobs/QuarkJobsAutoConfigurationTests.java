@@ -125,6 +125,16 @@ class QuarkJobsAutoConfigurationTests {
     }
 
     @Test
+    void withoutAPrefetchTheOrchestratorSizesItUpToTheMaxPrefetch() {
+        this.contextRunner.withPropertyValues("quark.jobs.workers=2", "quark.jobs.max-prefetch=6")
+            .run((context) -> assertThat(context.getBean(JobOrchestrator.class).toString())
+                .contains("prefetched (adaptive, 1-6)"));
+        this.contextRunner.withPropertyValues("quark.jobs.workers=2")
+            .run((context) -> assertThat(context.getBean(JobOrchestrator.class).toString())
+                .contains("prefetched (adaptive, 1-8)"));
+    }
+
+    @Test
     void finishedJobsAreDeletedAfterTheirRetention() {
         this.contextRunner.run((context) -> {
             JobRetention retention = context.getBean(JobRetention.class);
@@ -181,6 +191,7 @@ class QuarkJobsAutoConfigurationTests {
     void invalidPropertiesFailStartUpNamingThem() {
         assertFailure("quark.jobs.workers=-1", "quark.jobs.workers", "must not be negative");
         assertFailure("quark.jobs.prefetch=-2", "quark.jobs.prefetch", "must not be negative");
+        assertFailure("quark.jobs.max-prefetch=0", "quark.jobs.max-prefetch", "must be at least 1");
         assertFailure("quark.jobs.poll-interval=0s", "quark.jobs.poll-interval", "must be positive");
         assertFailure("quark.jobs.lease-duration=10ms", "quark.jobs.lease-duration", "must be at least 30ms");
         assertFailure("quark.jobs.log-limit=-1", "quark.jobs.log-limit", "with value '-1' is invalid: must not be negative");

@@ -66,6 +66,19 @@ class QuarkJobsMetricsAutoConfigurationTests {
     }
 
     @Test
+    void theNodesPrefetchIsAGauge() {
+        this.contextRunner.withPropertyValues("quark.jobs.workers=3").run((context) -> {
+            MeterRegistry registry = context.getBean(MeterRegistry.class);
+            // Adaptive: the worker count until measured, then down to 1 while no job is due.
+            assertThat(registry.get(JobPrefetchGauge.PREFETCH).gauge().value()).isBetween(1.0, 3.0);
+        });
+        this.contextRunner.withPropertyValues("quark.jobs.prefetch=5").run((context) -> assertThat(
+                context.getBean(MeterRegistry.class).get(JobPrefetchGauge.PREFETCH).gauge().value()).isEqualTo(5.0));
+        this.contextRunner.withPropertyValues("quark.jobs.workers=0").run((context) -> assertThat(
+                context.getBean(MeterRegistry.class).get(JobPrefetchGauge.PREFETCH).gauge().value()).isNaN());
+    }
+
+    @Test
     void recurringInstantsSkippedForOverlapAreCountedByTypeNotByRecurringJob() {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         MicrometerJobMetrics metrics = new MicrometerJobMetrics(registry);

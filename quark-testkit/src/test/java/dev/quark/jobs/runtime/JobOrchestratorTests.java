@@ -520,9 +520,27 @@ class JobOrchestratorTests {
             return super.finishAll(outcomes);
         }
 
+        /** The size ({@code max}) of each claim of due jobs, in order. */
+        final List<Integer> claimSizes = new CopyOnWriteArrayList<>();
+
+        private volatile @Nullable ManualClock claimClock;
+
+        private volatile Duration claimTakes = Duration.ZERO;
+
+        /** Makes each claim of due jobs take that long in virtual time: it moves the clock (not the scheduler). */
+        void claimsTake(ManualClock clock, Duration duration) {
+            this.claimTakes = duration;
+            this.claimClock = clock;
+        }
+
         @Override
         public List<ClaimedJob> claimDue(dev.quark.jobs.store.Claim claim, JobLeases leases) {
             this.dueClaims.incrementAndGet();
+            this.claimSizes.add(claim.max());
+            ManualClock claimClock = this.claimClock;
+            if (claimClock != null) {
+                claimClock.advance(this.claimTakes);
+            }
             CountDownLatch gate = this.gate.getAndSet(null);
             if (gate != null) {
                 this.held.countDown();
@@ -1834,6 +1852,72 @@ class JobOrchestratorTests {
         ids.forEach((id) -> assertThat(awaitStatus(id, JobStatus.SUCCEEDED).attempt()).isEqualTo(1));
         assertThat(runs).hasSize(8).allSatisfy((payload, count) -> assertThat(count).hasValue(1));
         await().atMost(WAIT).until(() -> node.orchestrator().prefetchedJobs().isEmpty());
+    }
+
+    @Test
+    void withoutASetPrefetchABacklogOfShortJobsIsClaimedInBatchesBeyondTwiceTheWorkers() {
+        // 2 ms a claim and no-op jobs: the workers finish what the claims bring, so the prefetch grows to its ceiling
+        // (4 × 2); before, with the worker count as the default, no claim was for more than 2 + 2 jobs.
+        this.store.claimsTake(this.clock, Duration.ofMillis(2));
+        Node node = node("node-1", 2, JobHandler.of("short", String.class, (payload, context) -> {
+        }));
+        List<JobId> ids = enqueueDirectly("short", 300);
+        node.orchestrator().poll();
+        await().atMost(WAIT).until(() -> this.store.countByStatus().getOrDefault(JobStatus.SUCCEEDED, 0L) == 300L);
+        assertThat(this.store.claimSizes).as("claim sizes").anySatisfy((size) -> assertThat(size).isGreaterThan(4));
+        assertThat(this.store.claimSizes).allSatisfy((size) -> assertThat(size).isLessThanOrEqualTo(2 + 8));
+        ids.forEach((id) -> assertThat(this.store.find(id).orElseThrow().attempt()).isEqualTo(1));
+    }
+
+    @Test
+    void withoutASetPrefetchLongRunningJobsWaitOneAtATimeInsteadOfTheWorkerCount() throws Exception {
+        // One job ends every 20 s (virtual) on 4 workers, claims take 2 ms: the workers finish a job in a thousandth
+        // of a claim's round trip, so the prefetch falls to its floor, 1. Before, 4 (the worker count) waited.
+        this.store.claimsTake(this.clock, Duration.ofMillis(2));
+        java.util.concurrent.Semaphore ends = new java.util.concurrent.Semaphore(0);
+        Node node = node("node-1", 4, JobHandler.of("long", String.class, (payload, context) -> ends.acquire()));
+        enqueueDirectly("long", 40);
+        node.orchestrator().poll();
+        await("the workers busy").atMost(WAIT).until(() -> node.orchestrator().runningJobs().size() == 4);
+        for (int i = 0; i < 10; i++) {
+            this.scheduler.advance(Duration.ofSeconds(20));
+            ends.release();
+            int ended = i + 1;
+            await().atMost(WAIT).until(() -> this.store.countByStatus().getOrDefault(JobStatus.SUCCEEDED, 0L) == ended
+                    && node.orchestrator().runningJobs().size() == 4);
+        }
+        await("one job waiting, none claimed beyond it").atMost(WAIT)
+            .until(() -> node.orchestrator().prefetchedJobs().size() == 1
+                    && this.store.countByStatus().getOrDefault(JobStatus.RUNNING, 0L) == 4 + 1);
+        assertThat(node.orchestrator().prefetch()).isEqualTo(1);
+        assertThat(node.orchestrator()).hasToString("JobOrchestrator[node-1, 4/4 running, 0 writing their outcome, "
+                + "1/1 prefetched (adaptive, 1-16), running]");
+        ends.release(40);
+    }
+
+    @Test
+    void aSetPrefetchStaysFixedWhateverTheWorkersFinish() {
+        this.store.claimsTake(this.clock, Duration.ofMillis(2));
+        Node node = prefetchingNode("node-1", 2, 3, Duration.ofSeconds(30), JobHandler.of("short", String.class,
+                (payload, context) -> {
+                }));
+        enqueueDirectly("short", 200);
+        node.orchestrator().poll();
+        await().atMost(WAIT).until(() -> this.store.countByStatus().getOrDefault(JobStatus.SUCCEEDED, 0L) == 200L);
+        assertThat(this.store.claimSizes).allSatisfy((size) -> assertThat(size).isLessThanOrEqualTo(2 + 3));
+        assertThat(node.orchestrator().prefetch()).isEqualTo(3);
+        assertThat(node.orchestrator().toString()).contains("/3 prefetched, ");
+    }
+
+    private List<JobId> enqueueDirectly(String type, int count) {
+        List<JobId> ids = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            JobId id = JobId.next(this.clock);
+            ids.add(id);
+            this.store.enqueue(new NewJob(id, type, "\"job-" + i + "\"", null, this.clock.instant(),
+                    this.clock.instant()));
+        }
+        return ids;
     }
 
     @Test
