@@ -66,8 +66,38 @@ final class RedisJobScripts {
                 redis.call('HSET', job, 'lease_owner', owner, 'lease_expires_at', string.format('%d', now + duration))
                 return token
             end
-            local function quark_jobs_claim(p, id, job_type, status, former_owner, claim, now)
+            local quark_jobs_required = {'type', 'status', 'attempt', 'created_at', 'due_at'}
+            local function quark_jobs_missing(job)
+                local values = redis.call('HMGET', job, unpack(quark_jobs_required))
+                if not values[2] and redis.call('EXISTS', job) == 0 then
+                    return false
+                end
+                for i = 1, #quark_jobs_required do
+                    if not values[i] then
+                        return quark_jobs_required[i]
+                    end
+                end
+                if redis.call('HEXISTS', job, 'payload') == 0 then
+                    return 'payload'
+                end
+                return false
+            end
+            local function quark_jobs_break(p, id, set, missing, now)
+                redis.call('ZREM', set, id)
+                redis.call('ZADD', p .. 'broken', now, id)
+                return {id, missing}
+            end
+            local quark_jobs_restored = {'status', 'owner', 'started_at', 'finished_at', 'progress', 'progress_message'}
+            local function quark_jobs_claim(p, id, job_type, status, former_owner, claim, now, former_score)
                 local job = p .. 'job:' .. id
+                local values = redis.call('HMGET', job, unpack(quark_jobs_restored))
+                local former = {}
+                for i = 1, #quark_jobs_restored do
+                    if values[i] then
+                        former[#former + 1] = quark_jobs_restored[i]
+                        former[#former + 1] = values[i]
+                    end
+                end
                 if status ~= 'RUNNING' then
                     quark_jobs_unindex(p, id, job_type, status)
                     quark_jobs_index(p, id, job_type, 'RUNNING')
@@ -79,7 +109,7 @@ final class RedisJobScripts {
                 redis.call('HDEL', job, 'finished_at', 'progress_message')
                 redis.call('ZADD', p .. 'running', claim.score, id)
                 return {id, token, former_owner or '', redis.call('HGETALL', job),
-                    redis.call('LRANGE', p .. 'log:' .. id, 0, -1)}
+                    redis.call('LRANGE', p .. 'log:' .. id, 0, -1), former, former_score}
             end
             local function quark_jobs_enqueue(args, from)
                 local p = args[1]
@@ -173,7 +203,12 @@ final class RedisJobScripts {
      * candidates, number of excluded ids n, the n ids, then pairs of type and room. Takes, of the waiting jobs of
      * the types due by the score whose lease is free (on the server's clock), up to candidates in due order (then id),
      * chooses among them as {@code Claim.choose} does (at most max, each type within its room) and claims those
-     * ({@code quark_jobs_claim}). Returns per job claimed {id, token, former owner or '', hash, log}, in due order.
+     * ({@code quark_jobs_claim}). A job met on the way whose hash lacks a field the mapping needs
+     * ({@code quark_jobs_missing}) is moved from its due set to {@code broken} ({@code quark_jobs_break}), at most
+     * candidates of them per type, and the look goes on past it, so it takes neither a candidate's place nor room.
+     * Returns per job claimed {id, token, former owner or '', hash, log, the fields of {@code quark_jobs_restored} the
+     * hash had before as pairs, its due score} ({@link #UNCLAIM} takes the last two back), and per job moved to
+     * {@code broken} {id, the missing field}.
      */
     @SuppressWarnings("rawtypes")
     static final RedisScript<List> CLAIM_DUE = script("""
@@ -187,17 +222,32 @@ final class RedisJobScripts {
             local now = quark_jobs_now()
             local room = {}
             local found = {}
+            local claimed = {}
             for i = 10 + n, #ARGV, 2 do
                 local job_type = ARGV[i]
                 room[job_type] = tonumber(ARGV[i + 1])
-                if room[job_type] > 0 then
-                    local due = redis.call('ZRANGEBYSCORE', p .. 'due:' .. job_type, '-inf', due_by, 'WITHSCORES',
-                        'LIMIT', 0, candidates + n)
+                local due_key = p .. 'due:' .. job_type
+                local offset, kept, broken = 0, 0, 0
+                while room[job_type] > 0 and kept < candidates + n and broken < candidates do
+                    local due = redis.call('ZRANGEBYSCORE', due_key, '-inf', due_by, 'WITHSCORES', 'LIMIT', offset,
+                        candidates + n - kept)
+                    if #due == 0 then
+                        break
+                    end
                     for j = 1, #due, 2 do
                         local id = due[j]
-                        if not excluded[id]
-                                and quark_jobs_lease_free(redis.call('HGET', p .. 'job:' .. id, 'lease_expires_at'), now) then
-                            found[#found + 1] = {tonumber(due[j + 1]), id, job_type}
+                        local job = p .. 'job:' .. id
+                        local missing = (not excluded[id]) and quark_jobs_missing(job)
+                        if missing then
+                            claimed[#claimed + 1] = quark_jobs_break(p, id, due_key, missing, now)
+                            broken = broken + 1
+                        else
+                            offset = offset + 1
+                            kept = kept + 1
+                            if not excluded[id]
+                                    and quark_jobs_lease_free(redis.call('HGET', job, 'lease_expires_at'), now) then
+                                found[#found + 1] = {tonumber(due[j + 1]), id, job_type}
+                            end
                         end
                     end
                 end
@@ -208,7 +258,6 @@ final class RedisJobScripts {
                 end
                 return a[2] < b[2]
             end)
-            local claimed = {}
             local taken = 0
             for i = 1, math.min(candidates, #found) do
                 if taken == max then
@@ -218,11 +267,12 @@ final class RedisJobScripts {
                 if room[job_type] > 0 then
                     local job = p .. 'job:' .. id
                     local state = redis.call('HMGET', job, 'status', 'owner')
-                    if state[1] and quark_jobs_waiting(state[1]) then
+                    if quark_jobs_waiting(state[1]) then
                         redis.call('ZREM', p .. 'due:' .. job_type, id)
                         room[job_type] = room[job_type] - 1
                         taken = taken + 1
-                        claimed[#claimed + 1] = quark_jobs_claim(p, id, job_type, state[1], state[2], claim, now)
+                        claimed[#claimed + 1] = quark_jobs_claim(p, id, job_type, state[1], state[2], claim, now,
+                            found[i][1])
                     end
                 end
             end
@@ -234,7 +284,9 @@ final class RedisJobScripts {
      * number of excluded ids n, the n ids, then pairs of type and room. Takes over, among the running jobs looked at,
      * longest running first, those of the types whose lease is free (expired on the server's clock, released, or
      * never kept in the hash: a job a version before the leases in the hashes left running), as many as
-     * {@code Claim.choose} chooses. Returns per job claimed {id, token, former owner or '', hash, log}.
+     * {@code Claim.choose} chooses. A running job whose lease is free and whose hash lacks a field the mapping needs
+     * (its type among them, so that no claim would ever take it over) is moved from the running set to
+     * {@code broken}. Returns what {@link #CLAIM_DUE} returns, with the running score in place of the due score.
      */
     @SuppressWarnings("rawtypes")
     static final RedisScript<List> CLAIM_ABANDONED = script("""
@@ -251,24 +303,68 @@ final class RedisJobScripts {
             local now = quark_jobs_now()
             local claimed = {}
             local taken = 0
-            for _, id in ipairs(redis.call('ZRANGE', p .. 'running', 0, limit - 1)) do
+            local running = redis.call('ZRANGE', p .. 'running', 0, limit - 1, 'WITHSCORES')
+            for j = 1, #running, 2 do
                 if taken == max then
                     break
                 end
+                local id = running[j]
                 if not excluded[id] then
                     local job = p .. 'job:' .. id
                     local state = redis.call('HMGET', job, 'type', 'status', 'owner', 'lease_expires_at')
                     local job_type = state[1]
-                    if job_type and room[job_type] and room[job_type] > 0 and state[2] == 'RUNNING'
-                            and quark_jobs_lease_free(state[4], now) then
-                        room[job_type] = room[job_type] - 1
-                        taken = taken + 1
-                        claimed[#claimed + 1] = quark_jobs_claim(p, id, job_type, 'RUNNING', state[3], claim, now)
+                    if state[2] == 'RUNNING' and quark_jobs_lease_free(state[4], now) then
+                        local missing = quark_jobs_missing(job)
+                        if missing then
+                            claimed[#claimed + 1] = quark_jobs_break(p, id, p .. 'running', missing, now)
+                        elseif room[job_type] and room[job_type] > 0 then
+                            room[job_type] = room[job_type] - 1
+                            taken = taken + 1
+                            claimed[#claimed + 1] = quark_jobs_claim(p, id, job_type, 'RUNNING', state[3], claim, now,
+                                running[j + 1])
+                        end
                     end
                 end
             end
             return claimed
             """);
+
+    /**
+     * ARGV: prefix, id, the token its claim granted, the job's score in the set it was claimed from (due or running),
+     * then pairs of field and value: the fields of {@code quark_jobs_restored} the hash had before the claim. Puts back
+     * what the claim changed in a job it stamped but whose hash the caller could not read: status, owner, times and
+     * progress as they were (fields absent before deleted), the attempt it added taken back, the lease freed (owner and
+     * expiry deleted; the token stays spent, so later tokens are still greater), the job back in its due set or the
+     * running set with its score and in its status's indexes. Returns 1 when put back, 0 when the job is not running
+     * with the token.
+     */
+    static final RedisScript<Long> UNCLAIM = RedisFencing.script(FUNCTIONS + """
+            local p, id, score = ARGV[1], ARGV[2], ARGV[4]
+            local job = p .. 'job:' .. id
+            if redis.call('HGET', job, 'status') ~= 'RUNNING' or not quark_fence_holds(job, 'lease_token', ARGV[3]) then
+                return 0
+            end
+            local job_type = redis.call('HGET', job, 'type')
+            local former = {}
+            for i = 5, #ARGV, 2 do
+                former[ARGV[i]] = ARGV[i + 1]
+            end
+            local status = former['status']
+            redis.call('HDEL', job, 'lease_owner', 'lease_expires_at', unpack(quark_jobs_restored))
+            for i = 5, #ARGV, 2 do
+                redis.call('HSET', job, ARGV[i], ARGV[i + 1])
+            end
+            redis.call('HINCRBY', job, 'attempt', -1)
+            if status ~= 'RUNNING' then
+                redis.call('ZREM', p .. 'running', id)
+                quark_jobs_unindex(p, id, job_type, 'RUNNING')
+                quark_jobs_index(p, id, job_type, status)
+                redis.call('ZADD', p .. 'due:' .. job_type, score, id)
+            else
+                redis.call('ZADD', p .. 'running', score, id)
+            end
+            return 1
+            """, Long.class);
 
     /**
      * ARGV: prefix, owner, lease duration in ms, max, then job ids. Grants the lease of each job that exists and whose

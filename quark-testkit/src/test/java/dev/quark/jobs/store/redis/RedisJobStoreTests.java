@@ -143,14 +143,55 @@ class RedisJobStoreTests extends JobStoreContractTests {
     }
 
     @Test
-    void aJobWhoseHashCannotBeReadIsLeftOutOfTheClaimAndTheOthersAreClaimed() {
+    void aJobWhoseHashLacksAFieldIsMovedToTheBrokenSetUnclaimedAndTheClaimTakesAnotherInItsPlace() {
         String type = newType("unreadable");
-        JobId first = store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW)).job().id();
         JobId broken = store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW)).job().id();
-        JobId last = store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW)).job().id();
+        JobId second = store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW)).job().id();
+        JobId third = store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW)).job().id();
         redis.opsForHash().delete(store.jobKey(broken), "payload");
-        assertThat(store.claimDue(claim(OWNER, 10, NOW, type), leases(OWNER, LONG))).extracting((c) -> c.job().id())
-            .containsExactly(first, last);
+        assertThat(store.claimDue(claim(OWNER, 2, NOW, type), leases(OWNER, LONG))).extracting((c) -> c.job().id())
+            .containsExactly(second, third);
+        assertThat(redis.opsForHash().entries(store.jobKey(broken))).containsEntry("status", "ENQUEUED")
+            .containsEntry("attempt", "0")
+            .doesNotContainKeys("lease_owner", "lease_expires_at", "owner");
+        String tagged = prefix + "{jobs}:";
+        assertThat(redis.opsForZSet().score(tagged + "due:" + type, broken.toString())).isNull();
+        assertThat(redis.opsForZSet().score(tagged + "broken", broken.toString())).isNotNull();
+    }
+
+    @Test
+    void aJobWithEveryFieldThatCannotBeMappedIsPutBackAsItWasAndTheClaimIsMadeAgainWithoutIt() {
+        String type = newType("unmappable");
+        JobId broken = store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW)).job().id();
+        JobId second = store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW)).job().id();
+        JobId third = store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW)).job().id();
+        redis.opsForHash().put(store.jobKey(broken), "created_at", "not an instant");
+        String tagged = prefix + "{jobs}:";
+        Double dueScore = redis.opsForZSet().score(tagged + "due:" + type, broken.toString());
+        assertThat(store.claimDue(claim(OWNER, 2, NOW, type), leases(OWNER, LONG))).extracting((c) -> c.job().id())
+            .containsExactly(second, third);
+        assertThat(redis.opsForHash().entries(store.jobKey(broken))).containsEntry("status", "ENQUEUED")
+            .containsEntry("attempt", "0")
+            .containsEntry("lease_token", "1")
+            .doesNotContainKeys("lease_owner", "lease_expires_at", "owner", "started_at");
+        assertThat(redis.opsForZSet().score(tagged + "due:" + type, broken.toString())).isEqualTo(dueScore);
+        assertThat(redis.opsForZSet().score(tagged + "running", broken.toString())).isNull();
+        assertThat(redis.opsForZSet().score(tagged + "status:ENQUEUED", broken.toString())).isNotNull();
+        assertThat(redis.opsForZSet().score(tagged + "status:RUNNING", broken.toString())).isNull();
+    }
+
+    @Test
+    void aRunningJobWithoutATypeWhoseLeaseIsFreeIsMovedToTheBrokenSetRatherThanLeftRunning() {
+        String type = newType("untyped");
+        JobId id = store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW)).job().id();
+        ClaimedJob claimed = store.claimDue(claim(OWNER, 1, NOW, type), leases(OWNER, LONG)).getFirst();
+        leases.release(claimed.lease());
+        redis.opsForHash().delete(store.jobKey(id), "type");
+        assertThat(store.claimAbandoned(claim(OTHER, 10, NOW, type), leases(OTHER, LONG))).isEmpty();
+        String tagged = prefix + "{jobs}:";
+        assertThat(redis.opsForZSet().score(tagged + "running", id.toString())).isNull();
+        assertThat(redis.opsForZSet().score(tagged + "broken", id.toString())).isNotNull();
+        assertThat(redis.opsForHash().get(store.jobKey(id), "attempt")).isEqualTo("1");
     }
 
     @Test
