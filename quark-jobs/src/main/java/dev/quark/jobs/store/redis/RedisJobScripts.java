@@ -61,9 +61,19 @@ final class RedisJobScripts {
             local function quark_jobs_lease_free(expires_at, now)
                 return not expires_at or tonumber(expires_at) <= now
             end
-            local function quark_jobs_lease(job, owner, now, duration)
+            local function quark_jobs_expiry(p, id, expires_at, only_kept)
+                if only_kept then
+                    redis.call('ZADD', p .. 'lease-expiry', 'XX', expires_at, id)
+                else
+                    redis.call('ZADD', p .. 'lease-expiry', expires_at, id)
+                end
+            end
+            local function quark_jobs_lease(p, id, owner, now, duration, only_kept)
+                local job = p .. 'job:' .. id
                 local token = redis.call('HINCRBY', job, 'lease_token', 1)
-                redis.call('HSET', job, 'lease_owner', owner, 'lease_expires_at', string.format('%d', now + duration))
+                local expires_at = string.format('%d', now + duration)
+                redis.call('HSET', job, 'lease_owner', owner, 'lease_expires_at', expires_at)
+                quark_jobs_expiry(p, id, expires_at, only_kept)
                 return token
             end
             local quark_jobs_required = {'type', 'status', 'attempt', 'created_at', 'due_at'}
@@ -84,6 +94,7 @@ final class RedisJobScripts {
             end
             local function quark_jobs_break(p, id, set, missing, now)
                 redis.call('ZREM', set, id)
+                redis.call('ZREM', p .. 'lease-expiry', id)
                 redis.call('ZADD', p .. 'broken', now, id)
                 return {id, missing}
             end
@@ -102,7 +113,7 @@ final class RedisJobScripts {
                     quark_jobs_unindex(p, id, job_type, status)
                     quark_jobs_index(p, id, job_type, 'RUNNING')
                 end
-                local token = quark_jobs_lease(job, claim.owner, now, claim.duration)
+                local token = quark_jobs_lease(p, id, claim.owner, now, claim.duration, false)
                 redis.call('HSET', job, 'status', 'RUNNING', 'owner', claim.owner, 'started_at', claim.started,
                     'progress', 0)
                 redis.call('HINCRBY', job, 'attempt', 1)
@@ -281,10 +292,17 @@ final class RedisJobScripts {
 
     /**
      * ARGV: prefix, owner, started_at, started score, lease duration in ms, max, how many running jobs to look at,
-     * number of excluded ids n, the n ids, then pairs of type and room. Takes over, among the running jobs looked at,
-     * longest running first, those of the types whose lease is free (expired on the server's clock, released, or
-     * never kept in the hash: a job a version before the leases in the hashes left running), as many as
-     * {@code Claim.choose} chooses. A running job whose lease is free and whose hash lacks a field the mapping needs
+     * number of excluded ids n, the n ids, then pairs of type and room. Takes over, among the running jobs whose lease
+     * is free (expired on the server's clock, released, or never kept in the hash: a job a version before the leases
+     * in the hashes left running), read from {@code lease-expiry} by score up to now (earliest expiry first, at most
+     * the limit), those of the types with room, as many as {@code Claim.choose} chooses. {@code lease-expiry} holds
+     * every running job scored by its lease's expiry (0 once released): a claim adds the job, the lease scripts
+     * update its score ({@code ZADD XX}: only jobs a claim put there), an outcome removes it, so the look costs
+     * O(log n + limit) whatever the number of running jobs. A member found stale is mended on the way: one no longer
+     * running is removed, one whose lease is held gets its expiry back. Upgrading: when {@code running} has more
+     * members than {@code lease-expiry} (jobs an earlier version left running), the script first adds those missing,
+     * scored by their lease or 0, and drops members of {@code running} that are no longer running; once, as the counts
+     * are equal after it. A running job whose lease is free and whose hash lacks a field the mapping needs
      * (its type among them, so that no claim would ever take it over) is moved from the running set to
      * {@code broken}. Returns what {@link #CLAIM_DUE} returns, with the running score in place of the due score.
      */
@@ -303,17 +321,32 @@ final class RedisJobScripts {
             local now = quark_jobs_now()
             local claimed = {}
             local taken = 0
-            local running = redis.call('ZRANGE', p .. 'running', 0, limit - 1, 'WITHSCORES')
-            for j = 1, #running, 2 do
+            local expiry = p .. 'lease-expiry'
+            if redis.call('ZCARD', p .. 'running') > redis.call('ZCARD', expiry) then
+                for _, id in ipairs(redis.call('ZRANGE', p .. 'running', 0, -1)) do
+                    if not redis.call('ZSCORE', expiry, id) then
+                        local state = redis.call('HMGET', p .. 'job:' .. id, 'status', 'lease_expires_at')
+                        if state[1] == 'RUNNING' then
+                            quark_jobs_expiry(p, id, state[2] or 0, false)
+                        else
+                            redis.call('ZREM', p .. 'running', id)
+                        end
+                    end
+                end
+            end
+            for _, id in ipairs(redis.call('ZRANGEBYSCORE', expiry, '-inf', now, 'LIMIT', 0, limit + n)) do
                 if taken == max then
                     break
                 end
-                local id = running[j]
                 if not excluded[id] then
                     local job = p .. 'job:' .. id
                     local state = redis.call('HMGET', job, 'type', 'status', 'owner', 'lease_expires_at')
                     local job_type = state[1]
-                    if state[2] == 'RUNNING' and quark_jobs_lease_free(state[4], now) then
+                    if state[2] ~= 'RUNNING' then
+                        redis.call('ZREM', expiry, id)
+                    elseif not quark_jobs_lease_free(state[4], now) then
+                        quark_jobs_expiry(p, id, state[4], false)
+                    else
                         local missing = quark_jobs_missing(job)
                         if missing then
                             claimed[#claimed + 1] = quark_jobs_break(p, id, p .. 'running', missing, now)
@@ -321,7 +354,7 @@ final class RedisJobScripts {
                             room[job_type] = room[job_type] - 1
                             taken = taken + 1
                             claimed[#claimed + 1] = quark_jobs_claim(p, id, job_type, 'RUNNING', state[3], claim, now,
-                                running[j + 1])
+                                redis.call('ZSCORE', p .. 'running', id) or claim.score)
                         end
                     end
                 end
@@ -357,11 +390,13 @@ final class RedisJobScripts {
             redis.call('HINCRBY', job, 'attempt', -1)
             if status ~= 'RUNNING' then
                 redis.call('ZREM', p .. 'running', id)
+                redis.call('ZREM', p .. 'lease-expiry', id)
                 quark_jobs_unindex(p, id, job_type, 'RUNNING')
                 quark_jobs_index(p, id, job_type, status)
                 redis.call('ZADD', p .. 'due:' .. job_type, score, id)
             else
                 redis.call('ZADD', p .. 'running', score, id)
+                quark_jobs_expiry(p, id, 0, false)
             end
             return 1
             """, Long.class);
@@ -384,7 +419,7 @@ final class RedisJobScripts {
                 local state = redis.call('HMGET', job, 'status', 'lease_expires_at')
                 if state[1] and quark_jobs_lease_free(state[2], now) then
                     granted[#granted + 1] = i - 4
-                    granted[#granted + 1] = quark_jobs_lease(job, owner, now, duration)
+                    granted[#granted + 1] = quark_jobs_lease(p, ARGV[i], owner, now, duration, true)
                 end
             end
             return granted
@@ -404,7 +439,9 @@ final class RedisJobScripts {
                 local job = p .. 'job:' .. ARGV[i]
                 local state = redis.call('HMGET', job, 'lease_token', 'lease_expires_at')
                 if state[1] and tonumber(state[1]) == tonumber(ARGV[i + 1]) and not quark_jobs_lease_free(state[2], now) then
-                    redis.call('HSET', job, 'lease_expires_at', string.format('%d', now + duration))
+                    local expires_at = string.format('%d', now + duration)
+                    redis.call('HSET', job, 'lease_expires_at', expires_at)
+                    quark_jobs_expiry(p, ARGV[i], expires_at, true)
                     extended[#extended + 1] = (i - 1) / 2
                 end
             end
@@ -425,6 +462,7 @@ final class RedisJobScripts {
                 local state = redis.call('HMGET', job, 'lease_token', 'lease_expires_at')
                 if state[1] and tonumber(state[1]) == tonumber(ARGV[i + 1]) and state[2] then
                     redis.call('HDEL', job, 'lease_expires_at')
+                    quark_jobs_expiry(p, ARGV[i], 0, true)
                     if not quark_jobs_lease_free(state[2], now) then
                         removed[#removed + 1] = i / 2
                     end
@@ -479,6 +517,7 @@ final class RedisJobScripts {
                 end
                 local job_type = redis.call('HGET', job, 'type')
                 redis.call('ZREM', p .. 'running', id)
+                redis.call('ZREM', p .. 'lease-expiry', id)
                 quark_jobs_unindex(p, id, job_type, 'RUNNING')
                 quark_jobs_index(p, id, job_type, status)
                 redis.call('HSET', job, 'status', status, 'progress', a[o + 8])

@@ -56,6 +56,7 @@ import org.springframework.data.redis.core.StringRedisTemplate;
  * {prefix}{jobs}:log:{id}                      list: the job's log lines
  * {prefix}{jobs}:due:{type}                    sorted set of waiting jobs of a type, by due time (ms)
  * {prefix}{jobs}:running                       sorted set of running jobs, by start time (ms)
+ * {prefix}{jobs}:lease-expiry                  sorted set of running jobs, by lease expiry (ms, 0 once released)
  * {prefix}{jobs}:finished                      sorted set of finished jobs, by finish time (ms)
  * {prefix}{jobs}:ids, :type:{type}, :status:{status}, :status:{status}:type:{type}
  *                                              sorted sets of ids (score 0, in id order), for pages and counts
@@ -76,11 +77,12 @@ import org.springframework.data.redis.core.StringRedisTemplate;
  * the job had; it moves the job from its due set to the running set and returns the jobs as claimed. It never calls
  * {@link JobLeases#acquire}. Every later write for the job requires status {@code RUNNING} and the token
  * ({@code quark_fence_holds} of {@code RedisFencing}); an outcome frees the lease. A running job whose lease expired
- * or was released is taken over by {@link #claimAbandoned}, in one script too, with a newer token.
+ * or was released is taken over by {@link #claimAbandoned}, in one script too, with a newer token; it reads the jobs
+ * whose lease is free from {@code lease-expiry} by score, so a take-over costs O(log n) however many jobs run.
  * <p>
  * Upgrading: a job that a version before the leases in the hashes left {@code RUNNING} has its lease in the shared
- * lease store and none in its hash, so it counts as abandoned and is taken over at once, with the token after the one
- * it was stamped with (the earlier worker's writes are refused from then on); stop every worker of the earlier
+ * lease store and none in its hash, so it counts as abandoned and is taken over at once (the first take-over adds such jobs to
+ * {@code lease-expiry}), with the token after the one it was stamped with (the earlier worker's writes are refused from then on); stop every worker of the earlier
  * version before starting this one.
  * <p>
  * Instants are kept exactly in the hashes; the sorted sets order by milliseconds, a due time rounded up so that no

@@ -12,6 +12,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import dev.quark.jobs.Job;
 import dev.quark.jobs.JobId;
 import dev.quark.jobs.JobStatus;
+import dev.quark.jobs.store.Claim;
 import dev.quark.jobs.store.ClaimedJob;
 import dev.quark.jobs.store.JobLeases;
 import dev.quark.jobs.store.JobOutcome;
@@ -221,6 +222,7 @@ class RedisJobStoreTests extends JobStoreContractTests {
         // (still held there) not in the hash.
         redis.opsForHash().put(store.jobKey(id), "lease_token", "41");
         redis.opsForHash().delete(store.jobKey(id), "lease_owner", "lease_expires_at");
+        redis.opsForZSet().remove(prefix + "{jobs}:lease-expiry", id.toString());
         assertThat(store.claimAbandoned(claim(OTHER, 10, NOW, type), leases(OTHER, LONG)))
             .singleElement()
             .satisfies((c) -> {
@@ -234,6 +236,41 @@ class RedisJobStoreTests extends JobStoreContractTests {
         assertThatExceptionOfType(LeaseLostException.class)
             .isThrownBy(() -> store.finish(id, earlier, JobTransition.succeeded(), new JobReport(100, null, List.of()), NOW));
         assertThat(store.find(id).orElseThrow().status()).isEqualTo(JobStatus.RUNNING);
+    }
+
+    @Test
+    void anAbandonedJobIsTakenOverWhenMoreThanAThousandJobsStartedBeforeItAndStillRun() {
+        String busy = newType("busy");
+        for (int i = 0; i < Claim.MAX_CANDIDATES + 1; i++) {
+            store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), busy, "{}", null, NOW, NOW));
+        }
+        int running = 0;
+        while (running <= Claim.MAX_CANDIDATES) {
+            running += store.claimDue(claim(OWNER, 500, NOW, busy), leases(OWNER, LONG)).size();
+        }
+        String type = newType("abandoned-late");
+        JobId late = store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW)).job().id();
+        ClaimedJob claimed = store.claimDue(claim(OWNER, 1, NOW.plusSeconds(1), type), leases(OWNER, LONG)).getFirst();
+        leases.release(claimed.lease());
+        assertThat(store.claimAbandoned(claim(OTHER, 10, NOW.plusSeconds(2), type), leases(OTHER, LONG)))
+            .extracting((c) -> c.job().id())
+            .containsExactly(late);
+    }
+
+    @Test
+    void jobsAnEarlierVersionLeftRunningAreFoundWithoutTheLeaseExpirySetAndTheRestStayHeld() {
+        String type = newType("upgrade-set");
+        JobId held = store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW)).job().id();
+        JobId left = store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW)).job().id();
+        store.claimDue(claim(OWNER, 2, NOW, type), leases(OWNER, LONG));
+        String expiry = prefix + "{jobs}:lease-expiry";
+        redis.opsForZSet().remove(expiry, held.toString(), left.toString());
+        redis.opsForHash().delete(store.jobKey(left), "lease_owner", "lease_expires_at");
+        assertThat(store.claimAbandoned(claim(OTHER, 10, NOW, type), leases(OTHER, LONG)))
+            .extracting((c) -> c.job().id())
+            .containsExactly(left);
+        assertThat(redis.opsForZSet().score(expiry, held.toString())).isPositive();
+        assertThat(store.claimAbandoned(claim(OTHER, 10, NOW, type), leases(OTHER, LONG))).isEmpty();
     }
 
     /** A connection factory whose connections record the scripts they run. */
