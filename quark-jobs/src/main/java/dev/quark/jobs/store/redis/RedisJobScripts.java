@@ -215,8 +215,10 @@ final class RedisJobScripts {
      * the types due by the score whose lease is free (on the server's clock), up to candidates in due order (then id),
      * chooses among them as {@code Claim.choose} does (at most max, each type within its room) and claims those
      * ({@code quark_jobs_claim}). A job met on the way whose hash lacks a field the mapping needs
-     * ({@code quark_jobs_missing}) is moved from its due set to {@code broken} ({@code quark_jobs_break}), at most
-     * candidates of them per type, and the look goes on past it, so it takes neither a candidate's place nor room.
+     * ({@code quark_jobs_missing}) is moved from its due set to {@code broken} ({@code quark_jobs_break}), and the look
+     * goes on past it, so it takes neither a candidate's place nor room.
+     * A dead entry of a due set (its hash gone, or its job no longer waiting) is removed on the way. At most 1,000
+     * jobs of a type are moved or removed so per script; the next claims go on.
      * Returns per job claimed {id, token, former owner or '', hash, log, the fields of {@code quark_jobs_restored} the
      * hash had before as pairs, its due score} ({@link #UNCLAIM} takes the last two back), and per job moved to
      * {@code broken} {id, the missing field}.
@@ -238,8 +240,8 @@ final class RedisJobScripts {
                 local job_type = ARGV[i]
                 room[job_type] = tonumber(ARGV[i + 1])
                 local due_key = p .. 'due:' .. job_type
-                local offset, kept, broken = 0, 0, 0
-                while room[job_type] > 0 and kept < candidates + n and broken < candidates do
+                local offset, kept, skipped = 0, 0, 0
+                while room[job_type] > 0 and kept < candidates + n and skipped < 1000 do
                     local due = redis.call('ZRANGEBYSCORE', due_key, '-inf', due_by, 'WITHSCORES', 'LIMIT', offset,
                         candidates + n - kept)
                     if #due == 0 then
@@ -248,15 +250,18 @@ final class RedisJobScripts {
                     for j = 1, #due, 2 do
                         local id = due[j]
                         local job = p .. 'job:' .. id
-                        local missing = (not excluded[id]) and quark_jobs_missing(job)
+                        local state = redis.call('HMGET', job, 'status', 'lease_expires_at')
+                        local missing = not excluded[id] and quark_jobs_missing(job)
                         if missing then
                             claimed[#claimed + 1] = quark_jobs_break(p, id, due_key, missing, now)
-                            broken = broken + 1
+                            skipped = skipped + 1
+                        elseif not quark_jobs_waiting(state[1]) then
+                            redis.call('ZREM', due_key, id)
+                            skipped = skipped + 1
                         else
                             offset = offset + 1
                             kept = kept + 1
-                            if not excluded[id]
-                                    and quark_jobs_lease_free(redis.call('HGET', job, 'lease_expires_at'), now) then
+                            if not excluded[id] and quark_jobs_lease_free(state[2], now) then
                                 found[#found + 1] = {tonumber(due[j + 1]), id, job_type}
                             end
                         end

@@ -81,9 +81,9 @@ import org.springframework.data.redis.core.StringRedisTemplate;
  * whose lease is free from {@code lease-expiry} by score, so a take-over costs O(log n) however many jobs run.
  * <p>
  * Upgrading: a job that a version before the leases in the hashes left {@code RUNNING} has its lease in the shared
- * lease store and none in its hash, so it counts as abandoned and is taken over at once (the first take-over adds such jobs to
- * {@code lease-expiry}), with the token after the one it was stamped with (the earlier worker's writes are refused from then on); stop every worker of the earlier
- * version before starting this one.
+ * lease store and none in its hash, so it counts as abandoned and is taken over at once (the first take-over adds
+ * such jobs to {@code lease-expiry}), with the token after the one it was stamped with (the earlier worker's writes
+ * are refused from then on); stop every worker of the earlier version before starting this one.
  * <p>
  * Instants are kept exactly in the hashes; the sorted sets order by milliseconds, a due time rounded up so that no
  * job runs before it is due. Durability is Redis's: jobs, like leases, need persistence turned on (AOF,
@@ -346,8 +346,8 @@ public class RedisJobStore implements JobStore {
                 JobId id = JobId.parse(String.valueOf(fields.get(0)));
                 if (fields.size() == 2) {
                     logger.error("Job {} in {} has no field '{}' and was moved from its due or running set to {}; it "
-                            + "is claimed no more until it is fixed and put back in its set, or deleted", id, jobKey(id),
-                            fields.get(1), this.prefix + "broken");
+                            + "is claimed no more until it is fixed and put back in its set, or deleted", id,
+                            jobKey(id), fields.get(1), this.prefix + "broken");
                     continue;
                 }
                 Job job;

@@ -273,6 +273,22 @@ class RedisJobStoreTests extends JobStoreContractTests {
         assertThat(store.claimAbandoned(claim(OTHER, 10, NOW, type), leases(OTHER, LONG))).isEmpty();
     }
 
+    @Test
+    void deadEntriesOfADueSetAreRemovedByTheClaimAndTakeNoCandidatesPlace() {
+        String type = newType("dead-entries");
+        JobId gone = store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW)).job().id();
+        JobId cancelled = store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW)).job()
+            .id();
+        JobId waiting = store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW)).job().id();
+        String due = prefix + "{jobs}:due:" + type;
+        redis.delete(store.jobKey(gone));
+        redis.opsForHash().put(store.jobKey(cancelled), "status", "CANCELLED");
+        assertThat(store.claimDue(claim(OWNER, 1, NOW, type), leases(OWNER, LONG))).extracting((c) -> c.job().id())
+            .containsExactly(waiting);
+        assertThat(redis.opsForZSet().size(due)).isZero();
+        assertThat(redis.opsForZSet().score(prefix + "{jobs}:broken", gone.toString())).isNull();
+    }
+
     /** A connection factory whose connections record the scripts they run. */
     private static RedisConnectionFactory counting(RedisConnectionFactory factory, List<String> calls) {
         return proxy(factory, (method, result) -> {
