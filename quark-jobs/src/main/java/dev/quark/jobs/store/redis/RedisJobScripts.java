@@ -7,7 +7,8 @@ import dev.quark.lease.redis.RedisFencing;
 import org.springframework.data.redis.core.script.RedisScript;
 
 /**
- * The Lua scripts of {@link RedisJobStore}, each one atomic step. Every script gets the key prefix with the hash tag
+ * The Lua scripts of {@link RedisJobStore}, each one step that runs in isolation (Redis does not roll back a script
+ * that fails halfway, so each checks what it needs before it writes). Every script gets the key prefix with the hash tag
  * ({@code quark:{jobs}:}) as {@code ARGV[1]} and one key of the store as {@code KEYS[1]}, which routes it; all the
  * keys it touches carry the same hash tag, so they live in one slot.
  * <p>
@@ -511,7 +512,10 @@ final class RedisJobScripts {
     /**
      * {@code quark_jobs_finish(p, a, o, log_to)}: ends a running job's attempt from the arguments {@code a[o]} on, in
      * the order {@link #FINISH} takes them (id first), its log lines from {@code a[o + 17]} to {@code a[log_to]}.
-     * Returns the job's type ('' for a hash without one), or false when the job is not running with the token.
+     * Returns the job's type, or false, before any write, when the job is not running with the token or its hash has
+     * no type (the indexes are per type; the job then stays {@code RUNNING} until its lease expires, and the take-over
+     * moves it to {@code broken}). Every other write it makes takes the caller's arguments as they are, so it cannot
+     * fail halfway: a batch ({@link #FINISH_ALL}) never stops after writing some of its outcomes.
      */
     private static final String FINISHING = """
             local function quark_jobs_finish(p, a, o, log_to)
@@ -521,6 +525,9 @@ final class RedisJobScripts {
                     return false
                 end
                 local job_type = redis.call('HGET', job, 'type')
+                if not job_type then
+                    return false
+                end
                 redis.call('ZREM', p .. 'running', id)
                 redis.call('ZREM', p .. 'lease-expiry', id)
                 quark_jobs_unindex(p, id, job_type, 'RUNNING')
@@ -555,7 +562,7 @@ final class RedisJobScripts {
                 if a[o + 16] ~= '' then
                     redis.pcall('PUBLISH', a[o + 16], job_type)
                 end
-                return job_type or ''
+                return job_type
             end
             """;
 
@@ -565,8 +572,7 @@ final class RedisJobScripts {
      * follows else 0, error type, 1 when an error message follows else 0, error message, stack trace, the channel to
      * publish the job's type on once written (its new status makes it due now) or '', then the log lines. Frees the
      * job's lease when written. Returns the job's type when written (so that the caller decides whether to tell of a retry due later, which it publishes
-     * itself; '' for a hash without a type, so that it is not taken for a lost lease), false (nil) when the job is not
-     * running with the token.
+     * itself), false (nil) when the job is not running with the token or its hash has no type.
      */
     static final RedisScript<String> FINISH = RedisFencing.script(FUNCTIONS + FINISHING + """
             return quark_jobs_finish(ARGV[1], ARGV, 2, #ARGV)
@@ -575,7 +581,8 @@ final class RedisJobScripts {
     /**
      * ARGV: prefix, then per outcome the number of its log lines, the arguments {@link #FINISH} takes from the id to
      * the channel, and its log lines. Ends each attempt whose job is running with the outcome's token, as
-     * {@link #FINISH} does, all in one atomic step. Returns per outcome, in order, '1' followed by the job's type when
+     * {@link #FINISH} does, all in one script, which runs in isolation (Redis does not roll a script back: every
+     * outcome is checked before its own writes, and none of them can fail after the check). Returns per outcome, in order, '1' followed by the job's type when
      * written, '0' when refused.
      */
     @SuppressWarnings("rawtypes")

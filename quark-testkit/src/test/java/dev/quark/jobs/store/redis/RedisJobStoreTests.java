@@ -289,6 +289,27 @@ class RedisJobStoreTests extends JobStoreContractTests {
         assertThat(redis.opsForZSet().score(prefix + "{jobs}:broken", gone.toString())).isNull();
     }
 
+    @Test
+    void aBatchOfOutcomesRefusesAJobWithoutATypeBeforeWritingAndWritesTheOthers() {
+        String type = newType("untyped-outcome");
+        store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW));
+        store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW));
+        List<ClaimedJob> claimed = store.claimDue(claim(OWNER, 2, NOW, type), leases(OWNER, LONG));
+        JobId written = claimed.get(0).job().id();
+        JobId untyped = claimed.get(1).job().id();
+        redis.opsForHash().delete(store.jobKey(untyped), "type");
+        java.util.Map<JobId, RuntimeException> refused = store.finishAll(claimed.stream()
+            .map((c) -> new JobOutcome(c.job().id(), c.lease(), JobTransition.succeeded(),
+                    new JobReport(100, null, List.of("done")), NOW))
+            .toList());
+        assertThat(refused).containsOnlyKeys(untyped);
+        assertThat(store.find(written).orElseThrow().status()).isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(redis.opsForHash().entries(store.jobKey(untyped))).containsEntry("status", "RUNNING")
+            .containsEntry("progress", "0")
+            .containsKey("lease_expires_at");
+        assertThat(redis.opsForZSet().score(prefix + "{jobs}:running", untyped.toString())).isNotNull();
+    }
+
     /** A connection factory whose connections record the scripts they run. */
     private static RedisConnectionFactory counting(RedisConnectionFactory factory, List<String> calls) {
         return proxy(factory, (method, result) -> {
