@@ -13,9 +13,12 @@ import org.springframework.data.redis.core.script.RedisScript;
  * keys it touches carry the same hash tag, so they live in one slot.
  * <p>
  * Time: the scripts that grant, renew, free or read a job's lease read the server's clock once ({@code TIME}, in
- * milliseconds) and compare it with the hash's {@code lease_expires_at}; due times are the worker's, passed in. On
- * Redis 5 and later a script that reads {@code TIME} and then writes is replicated by its effects, so replicas and the
- * AOF get the written expiry, not a second reading of the clock.
+ * milliseconds) and compare it with the hash's {@code lease_expires_at}; due times are the worker's, passed in. A
+ * script that reads {@code TIME} and then writes must be replicated by its effects, so that replicas and the AOF get
+ * the written expiry, not a second reading of the clock: the shared functions start with
+ * {@code redis.replicate_commands()}, which turns that on from Redis 3.2 to 6 whatever {@code lua-replicate-commands}
+ * says (the default from Redis 5) and does nothing on Redis 7, where scripts are always replicated so. The scripts
+ * need Redis 4.0 or later ({@code HSET} of several fields).
  * <p>
  * The scripts that make a job due now publish its type last, with {@code redis.pcall}, ignoring a refusal: a
  * {@code PUBLISH} is a hint, and one refused (a Redis 7 ACL user without the right to the channel, {@code NOPERM})
@@ -29,6 +32,7 @@ final class RedisJobScripts {
      * {@code ARGV[from]}; also used by {@link RedisRecurringJobStore}'s fire).
      */
     private static final String FUNCTIONS = """
+            redis.replicate_commands()
             local function quark_jobs_index(p, id, job_type, status)
                 redis.call('ZADD', p .. 'status:' .. status, 0, id)
                 redis.call('ZADD', p .. 'status:' .. status .. ':type:' .. job_type, 0, id)
