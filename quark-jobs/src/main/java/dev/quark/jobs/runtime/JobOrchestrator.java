@@ -59,7 +59,7 @@ import org.slf4j.LoggerFactory;
  * wait or every worker is busy, a claim is made only once half the prefetch is free, so that each round trip brings a
  * batch. A type with a concurrency limit is never claimed beyond it. A claim acquires the jobs' leases through a
  * {@link LeaseKeeper} of its own, which renews them while the jobs run (its heartbeat); with a store that keeps the
- * leases in its records ({@link JobStore#leaseStore()}, PostgreSQL) the claim grants them itself and the keeper only
+ * leases in its records ({@link JobStore#leaseStore()}, PostgreSQL and Redis) the claim grants them itself and the keeper only
  * renews them there, and a recorded outcome frees the lease without a release; every
  * {@code abandonedCheckInterval} it also takes over running jobs whose lease is free, because the worker that ran
  * them stopped renewing it (at-least-once: such a job runs again, its lost attempt counted as a failed one).
