@@ -82,8 +82,8 @@ final class RedisJobScripts {
                 return token
             end
             local quark_jobs_required = {'type', 'status', 'attempt', 'created_at', 'due_at'}
-            local function quark_jobs_missing(job)
-                local values = redis.call('HMGET', job, unpack(quark_jobs_required))
+            local function quark_jobs_missing(job, values)
+                values = values or redis.call('HMGET', job, unpack(quark_jobs_required))
                 if not values[2] and redis.call('EXISTS', job) == 0 then
                     return false
                 end
@@ -255,18 +255,19 @@ final class RedisJobScripts {
                     for j = 1, #due, 2 do
                         local id = due[j]
                         local job = p .. 'job:' .. id
-                        local state = redis.call('HMGET', job, 'status', 'lease_expires_at')
-                        local missing = not excluded[id] and quark_jobs_missing(job)
+                        local state = redis.call('HMGET', job, 'lease_expires_at', unpack(quark_jobs_required))
+                        local lease_expires_at = table.remove(state, 1)
+                        local missing = not excluded[id] and quark_jobs_missing(job, state)
                         if missing then
                             claimed[#claimed + 1] = quark_jobs_break(p, id, due_key, missing, now)
                             skipped = skipped + 1
-                        elseif not quark_jobs_waiting(state[1]) then
+                        elseif not quark_jobs_waiting(state[2]) then
                             redis.call('ZREM', due_key, id)
                             skipped = skipped + 1
                         else
                             offset = offset + 1
                             kept = kept + 1
-                            if not excluded[id] and quark_jobs_lease_free(state[2], now) then
+                            if not excluded[id] and quark_jobs_lease_free(lease_expires_at, now) then
                                 found[#found + 1] = {tonumber(due[j + 1]), id, job_type}
                             end
                         end
