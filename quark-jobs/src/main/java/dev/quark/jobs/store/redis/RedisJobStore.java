@@ -9,6 +9,8 @@ import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -319,8 +321,8 @@ public class RedisJobStore implements JobStore {
     @SuppressWarnings("rawtypes")
     private List<ClaimedJob> claim(org.springframework.data.redis.core.script.RedisScript<List> script, Claim claim,
             JobLeases leases, List<String> specific, boolean abandoned) {
-        Map<String, Integer> room = new java.util.LinkedHashMap<>(claim.room());
-        Set<JobId> excluded = new java.util.LinkedHashSet<>(claim.excluded());
+        Map<String, Integer> room = new LinkedHashMap<>(claim.room());
+        Set<JobId> excluded = new LinkedHashSet<>(claim.excluded());
         List<ClaimedJob> claimed = new ArrayList<>();
         Duration duration = leases.duration();
         for (int attempt = 1; attempt <= CLAIM_TRIES && claimed.size() < claim.max(); attempt++) {

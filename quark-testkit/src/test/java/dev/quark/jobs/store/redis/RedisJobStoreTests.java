@@ -5,6 +5,7 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.time.Clock;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -298,7 +299,7 @@ class RedisJobStoreTests extends JobStoreContractTests {
         JobId written = claimed.get(0).job().id();
         JobId untyped = claimed.get(1).job().id();
         redis.opsForHash().delete(store.jobKey(untyped), "type");
-        java.util.Map<JobId, RuntimeException> refused = store.finishAll(claimed.stream()
+        Map<JobId, RuntimeException> refused = store.finishAll(claimed.stream()
             .map((c) -> new JobOutcome(c.job().id(), c.lease(), JobTransition.succeeded(),
                     new JobReport(100, null, List.of("done")), NOW))
             .toList());
