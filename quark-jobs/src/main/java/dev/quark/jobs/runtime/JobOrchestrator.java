@@ -61,7 +61,7 @@ import org.slf4j.LoggerFactory;
  * round trip ({@link AdaptivePrefetch}): one job or so with long jobs, up to {@code maxPrefetch} with a backlog of
  * short ones. A type with a concurrency limit is never claimed beyond it. A claim acquires the jobs' leases through a
  * {@link LeaseKeeper} of its own, which renews them while the jobs run (its heartbeat); with a store that keeps the
- * leases in its records ({@link JobStore#leaseStore()}, PostgreSQL) the claim grants them itself and the keeper only
+ * leases in its records ({@link JobStore#leaseStore()}, PostgreSQL and Redis) the claim grants them itself and the keeper only
  * renews them there, and a recorded outcome frees the lease without a release; every
  * {@code abandonedCheckInterval} it also takes over running jobs whose lease is free, because the worker that ran
  * them stopped renewing it (at-least-once: such a job runs again, its lost attempt counted as a failed one).

@@ -62,7 +62,11 @@ class RedisTwoNodeOrchestratorTests extends TwoNodeOrchestratorTests {
 
     @Override
     protected void expireLease(String resource) {
+        String id = JobLeases.jobId(resource).toString();
         redis.opsForHash().put(store.jobKey(JobLeases.jobId(resource)), "lease_expires_at", "0");
+        // The take-over looks for free leases in the expiry index, which the lease scripts keep; the hash first, so
+        // that a take-over in between does not put the old expiry back.
+        redis.opsForZSet().add(prefix + "{jobs}:lease-expiry", id, 0);
     }
 
     @Override

@@ -7,14 +7,18 @@ import dev.quark.lease.redis.RedisFencing;
 import org.springframework.data.redis.core.script.RedisScript;
 
 /**
- * The Lua scripts of {@link RedisJobStore}, each one atomic step. Every script gets the key prefix with the hash tag
+ * The Lua scripts of {@link RedisJobStore}, each one step that runs in isolation (Redis does not roll back a script
+ * that fails halfway, so each checks what it needs before it writes). Every script gets the key prefix with the hash tag
  * ({@code quark:{jobs}:}) as {@code ARGV[1]} and one key of the store as {@code KEYS[1]}, which routes it; all the
  * keys it touches carry the same hash tag, so they live in one slot.
  * <p>
  * Time: the scripts that grant, renew, free or read a job's lease read the server's clock once ({@code TIME}, in
- * milliseconds) and compare it with the hash's {@code lease_expires_at}; due times are the worker's, passed in. On
- * Redis 5 and later a script that reads {@code TIME} and then writes is replicated by its effects, so replicas and the
- * AOF get the written expiry, not a second reading of the clock.
+ * milliseconds) and compare it with the hash's {@code lease_expires_at}; due times are the worker's, passed in. A
+ * script that reads {@code TIME} and then writes must be replicated by its effects, so that replicas and the AOF get
+ * the written expiry, not a second reading of the clock: the shared functions start with
+ * {@code redis.replicate_commands()}, which turns that on from Redis 3.2 to 6 whatever {@code lua-replicate-commands}
+ * says (the default from Redis 5) and does nothing on Redis 7, where scripts are always replicated so. The scripts
+ * need Redis 4.0 or later ({@code HSET} of several fields).
  * <p>
  * The scripts that make a job due now publish its type last, with {@code redis.pcall}, ignoring a refusal: a
  * {@code PUBLISH} is a hint, and one refused (a Redis 7 ACL user without the right to the channel, {@code NOPERM})
@@ -28,6 +32,7 @@ final class RedisJobScripts {
      * {@code ARGV[from]}; also used by {@link RedisRecurringJobStore}'s fire).
      */
     private static final String FUNCTIONS = """
+            redis.replicate_commands()
             local function quark_jobs_index(p, id, job_type, status)
                 redis.call('ZADD', p .. 'status:' .. status, 0, id)
                 redis.call('ZADD', p .. 'status:' .. status .. ':type:' .. job_type, 0, id)
@@ -61,25 +66,66 @@ final class RedisJobScripts {
             local function quark_jobs_lease_free(expires_at, now)
                 return not expires_at or tonumber(expires_at) <= now
             end
-            local function quark_jobs_lease(job, owner, now, duration)
+            local function quark_jobs_expiry(p, id, expires_at, only_kept)
+                if only_kept then
+                    redis.call('ZADD', p .. 'lease-expiry', 'XX', expires_at, id)
+                else
+                    redis.call('ZADD', p .. 'lease-expiry', expires_at, id)
+                end
+            end
+            local function quark_jobs_lease(p, id, owner, now, duration, only_kept)
+                local job = p .. 'job:' .. id
                 local token = redis.call('HINCRBY', job, 'lease_token', 1)
-                redis.call('HSET', job, 'lease_owner', owner, 'lease_expires_at', string.format('%d', now + duration))
+                local expires_at = string.format('%d', now + duration)
+                redis.call('HSET', job, 'lease_owner', owner, 'lease_expires_at', expires_at)
+                quark_jobs_expiry(p, id, expires_at, only_kept)
                 return token
             end
-            local function quark_jobs_claim(p, id, job_type, status, former_owner, claim, now)
+            local quark_jobs_required = {'type', 'status', 'attempt', 'created_at', 'due_at'}
+            local function quark_jobs_missing(job, values)
+                values = values or redis.call('HMGET', job, unpack(quark_jobs_required))
+                if not values[2] and redis.call('EXISTS', job) == 0 then
+                    return false
+                end
+                for i = 1, #quark_jobs_required do
+                    if not values[i] then
+                        return quark_jobs_required[i]
+                    end
+                end
+                if redis.call('HEXISTS', job, 'payload') == 0 then
+                    return 'payload'
+                end
+                return false
+            end
+            local function quark_jobs_break(p, id, set, missing, now)
+                redis.call('ZREM', set, id)
+                redis.call('ZREM', p .. 'lease-expiry', id)
+                redis.call('ZADD', p .. 'broken', now, id)
+                return {id, missing}
+            end
+            local quark_jobs_restored = {'status', 'owner', 'started_at', 'finished_at', 'progress', 'progress_message'}
+            local function quark_jobs_claim(p, id, job_type, status, former_owner, claim, now, former_score)
                 local job = p .. 'job:' .. id
+                local values = redis.call('HMGET', job, unpack(quark_jobs_restored))
+                local former = {}
+                for i = 1, #quark_jobs_restored do
+                    if values[i] then
+                        former[#former + 1] = quark_jobs_restored[i]
+                        former[#former + 1] = values[i]
+                    end
+                end
                 if status ~= 'RUNNING' then
                     quark_jobs_unindex(p, id, job_type, status)
                     quark_jobs_index(p, id, job_type, 'RUNNING')
                 end
-                local token = quark_jobs_lease(job, claim.owner, now, claim.duration)
+                local token = quark_jobs_lease(p, id, claim.owner, now, claim.duration, false)
                 redis.call('HSET', job, 'status', 'RUNNING', 'owner', claim.owner, 'started_at', claim.started,
                     'progress', 0)
                 redis.call('HINCRBY', job, 'attempt', 1)
                 redis.call('HDEL', job, 'finished_at', 'progress_message')
                 redis.call('ZADD', p .. 'running', claim.score, id)
                 return {id, token, former_owner or '', redis.call('HGETALL', job),
-                    redis.call('LRANGE', p .. 'log:' .. id, 0, -1)}
+                    redis.call('LRANGE', p .. 'log:' .. id, 0, -1), former, former_score}
             end
             local function quark_jobs_enqueue(args, from)
                 local p = args[1]
@@ -179,7 +225,14 @@ final class RedisJobScripts {
      * candidates, number of excluded ids n, the n ids, then pairs of type and room. Takes, of the waiting jobs of
      * the types due by the score whose lease is free (on the server's clock), up to candidates in due order (then id),
      * chooses among them as {@code Claim.choose} does (at most max, each type within its room) and claims those
-     * ({@code quark_jobs_claim}). Returns per job claimed {id, token, former owner or '', hash, log}, in due order.
+     * ({@code quark_jobs_claim}). A job met on the way whose hash lacks a field the mapping needs
+     * ({@code quark_jobs_missing}) is moved from its due set to {@code broken} ({@code quark_jobs_break}), and the look
+     * goes on past it, so it takes neither a candidate's place nor room.
+     * A dead entry of a due set (its hash gone, or its job no longer waiting) is removed on the way. At most 1,000
+     * jobs of a type are moved or removed so per script; the next claims go on.
+     * Returns per job claimed {id, token, former owner or '', hash, log, the fields of {@code quark_jobs_restored} the
+     * hash had before as pairs, its due score} ({@link #UNCLAIM} takes the last two back), and per job moved to
+     * {@code broken} {id, the missing field}.
      */
     @SuppressWarnings("rawtypes")
     static final RedisScript<List> CLAIM_DUE = script("""
@@ -193,17 +246,36 @@ final class RedisJobScripts {
             local now = quark_jobs_now()
             local room = {}
             local found = {}
+            local claimed = {}
             for i = 10 + n, #ARGV, 2 do
                 local job_type = ARGV[i]
                 room[job_type] = tonumber(ARGV[i + 1])
-                if room[job_type] > 0 then
-                    local due = redis.call('ZRANGEBYSCORE', p .. 'due:' .. job_type, '-inf', due_by, 'WITHSCORES',
-                        'LIMIT', 0, candidates + n)
+                local due_key = p .. 'due:' .. job_type
+                local offset, kept, skipped = 0, 0, 0
+                while room[job_type] > 0 and kept < candidates + n and skipped < 1000 do
+                    local due = redis.call('ZRANGEBYSCORE', due_key, '-inf', due_by, 'WITHSCORES', 'LIMIT', offset,
+                        candidates + n - kept)
+                    if #due == 0 then
+                        break
+                    end
                     for j = 1, #due, 2 do
                         local id = due[j]
-                        if not excluded[id]
-                                and quark_jobs_lease_free(redis.call('HGET', p .. 'job:' .. id, 'lease_expires_at'), now) then
-                            found[#found + 1] = {tonumber(due[j + 1]), id, job_type}
+                        local job = p .. 'job:' .. id
+                        local state = redis.call('HMGET', job, 'lease_expires_at', unpack(quark_jobs_required))
+                        local lease_expires_at = table.remove(state, 1)
+                        local missing = not excluded[id] and quark_jobs_missing(job, state)
+                        if missing then
+                            claimed[#claimed + 1] = quark_jobs_break(p, id, due_key, missing, now)
+                            skipped = skipped + 1
+                        elseif not quark_jobs_waiting(state[2]) then
+                            redis.call('ZREM', due_key, id)
+                            skipped = skipped + 1
+                        else
+                            offset = offset + 1
+                            kept = kept + 1
+                            if not excluded[id] and quark_jobs_lease_free(lease_expires_at, now) then
+                                found[#found + 1] = {tonumber(due[j + 1]), id, job_type}
+                            end
                         end
                     end
                 end
@@ -214,7 +286,6 @@ final class RedisJobScripts {
                 end
                 return a[2] < b[2]
             end)
-            local claimed = {}
             local taken = 0
             for i = 1, math.min(candidates, #found) do
                 if taken == max then
@@ -224,11 +295,12 @@ final class RedisJobScripts {
                 if room[job_type] > 0 then
                     local job = p .. 'job:' .. id
                     local state = redis.call('HMGET', job, 'status', 'owner')
-                    if state[1] and quark_jobs_waiting(state[1]) then
+                    if quark_jobs_waiting(state[1]) then
                         redis.call('ZREM', p .. 'due:' .. job_type, id)
                         room[job_type] = room[job_type] - 1
                         taken = taken + 1
-                        claimed[#claimed + 1] = quark_jobs_claim(p, id, job_type, state[1], state[2], claim, now)
+                        claimed[#claimed + 1] = quark_jobs_claim(p, id, job_type, state[1], state[2], claim, now,
+                            found[i][1])
                     end
                 end
             end
@@ -237,10 +309,19 @@ final class RedisJobScripts {
 
     /**
      * ARGV: prefix, owner, started_at, started score, lease duration in ms, max, how many running jobs to look at,
-     * number of excluded ids n, the n ids, then pairs of type and room. Takes over, among the running jobs looked at,
-     * longest running first, those of the types whose lease is free (expired on the server's clock, released, or
-     * never kept in the hash: a job a version before the leases in the hashes left running), as many as
-     * {@code Claim.choose} chooses. Returns per job claimed {id, token, former owner or '', hash, log}.
+     * number of excluded ids n, the n ids, then pairs of type and room. Takes over, among the running jobs whose lease
+     * is free (expired on the server's clock, released, or never kept in the hash: a job a version before the leases
+     * in the hashes left running), read from {@code lease-expiry} by score up to now (earliest expiry first, at most
+     * the limit), those of the types with room, as many as {@code Claim.choose} chooses. {@code lease-expiry} holds
+     * every running job scored by its lease's expiry (0 once released): a claim adds the job, the lease scripts
+     * update its score ({@code ZADD XX}: only jobs a claim put there), an outcome removes it, so the look costs
+     * O(log n + limit) whatever the number of running jobs. A member found stale is mended on the way: one no longer
+     * running is removed, one whose lease is held gets its expiry back. Upgrading: when {@code running} has more
+     * members than {@code lease-expiry} (jobs an earlier version left running), the script first adds those missing,
+     * scored by their lease or 0, and drops members of {@code running} that are no longer running; once, as the counts
+     * are equal after it. A running job whose lease is free and whose hash lacks a field the mapping needs
+     * (its type among them, so that no claim would ever take it over) is moved from the running set to
+     * {@code broken}. Returns what {@link #CLAIM_DUE} returns, with the running score in place of the due score.
      */
     @SuppressWarnings("rawtypes")
     static final RedisScript<List> CLAIM_ABANDONED = script("""
@@ -257,7 +338,20 @@ final class RedisJobScripts {
             local now = quark_jobs_now()
             local claimed = {}
             local taken = 0
-            for _, id in ipairs(redis.call('ZRANGE', p .. 'running', 0, limit - 1)) do
+            local expiry = p .. 'lease-expiry'
+            if redis.call('ZCARD', p .. 'running') > redis.call('ZCARD', expiry) then
+                for _, id in ipairs(redis.call('ZRANGE', p .. 'running', 0, -1)) do
+                    if not redis.call('ZSCORE', expiry, id) then
+                        local state = redis.call('HMGET', p .. 'job:' .. id, 'status', 'lease_expires_at')
+                        if state[1] == 'RUNNING' then
+                            quark_jobs_expiry(p, id, state[2] or 0, false)
+                        else
+                            redis.call('ZREM', p .. 'running', id)
+                        end
+                    end
+                end
+            end
+            for _, id in ipairs(redis.call('ZRANGEBYSCORE', expiry, '-inf', now, 'LIMIT', 0, limit + n)) do
                 if taken == max then
                     break
                 end
@@ -265,16 +359,64 @@ final class RedisJobScripts {
                     local job = p .. 'job:' .. id
                     local state = redis.call('HMGET', job, 'type', 'status', 'owner', 'lease_expires_at')
                     local job_type = state[1]
-                    if job_type and room[job_type] and room[job_type] > 0 and state[2] == 'RUNNING'
-                            and quark_jobs_lease_free(state[4], now) then
-                        room[job_type] = room[job_type] - 1
-                        taken = taken + 1
-                        claimed[#claimed + 1] = quark_jobs_claim(p, id, job_type, 'RUNNING', state[3], claim, now)
+                    if state[2] ~= 'RUNNING' then
+                        redis.call('ZREM', expiry, id)
+                    elseif not quark_jobs_lease_free(state[4], now) then
+                        quark_jobs_expiry(p, id, state[4], false)
+                    else
+                        local missing = quark_jobs_missing(job)
+                        if missing then
+                            claimed[#claimed + 1] = quark_jobs_break(p, id, p .. 'running', missing, now)
+                        elseif room[job_type] and room[job_type] > 0 then
+                            room[job_type] = room[job_type] - 1
+                            taken = taken + 1
+                            claimed[#claimed + 1] = quark_jobs_claim(p, id, job_type, 'RUNNING', state[3], claim, now,
+                                redis.call('ZSCORE', p .. 'running', id) or claim.score)
+                        end
                     end
                 end
             end
             return claimed
             """);
+
+    /**
+     * ARGV: prefix, id, the token its claim granted, the job's score in the set it was claimed from (due or running),
+     * then pairs of field and value: the fields of {@code quark_jobs_restored} the hash had before the claim. Puts back
+     * what the claim changed in a job it stamped but whose hash the caller could not read: status, owner, times and
+     * progress as they were (fields absent before deleted), the attempt it added taken back, the lease freed (owner and
+     * expiry deleted; the token stays spent, so later tokens are still greater), the job back in its due set or the
+     * running set with its score and in its status's indexes. Returns 1 when put back, 0 when the job is not running
+     * with the token.
+     */
+    static final RedisScript<Long> UNCLAIM = RedisFencing.script(FUNCTIONS + """
+            local p, id, score = ARGV[1], ARGV[2], ARGV[4]
+            local job = p .. 'job:' .. id
+            if redis.call('HGET', job, 'status') ~= 'RUNNING' or not quark_fence_holds(job, 'lease_token', ARGV[3]) then
+                return 0
+            end
+            local job_type = redis.call('HGET', job, 'type')
+            local former = {}
+            for i = 5, #ARGV, 2 do
+                former[ARGV[i]] = ARGV[i + 1]
+            end
+            local status = former['status']
+            redis.call('HDEL', job, 'lease_owner', 'lease_expires_at', unpack(quark_jobs_restored))
+            for i = 5, #ARGV, 2 do
+                redis.call('HSET', job, ARGV[i], ARGV[i + 1])
+            end
+            redis.call('HINCRBY', job, 'attempt', -1)
+            if status ~= 'RUNNING' then
+                redis.call('ZREM', p .. 'running', id)
+                redis.call('ZREM', p .. 'lease-expiry', id)
+                quark_jobs_unindex(p, id, job_type, 'RUNNING')
+                quark_jobs_index(p, id, job_type, status)
+                redis.call('ZADD', p .. 'due:' .. job_type, score, id)
+            else
+                redis.call('ZADD', p .. 'running', score, id)
+                quark_jobs_expiry(p, id, 0, false)
+            end
+            return 1
+            """, Long.class);
 
     /**
      * ARGV: prefix, owner, lease duration in ms, max, then job ids. Grants the lease of each job that exists and whose
@@ -294,7 +436,7 @@ final class RedisJobScripts {
                 local state = redis.call('HMGET', job, 'status', 'lease_expires_at')
                 if state[1] and quark_jobs_lease_free(state[2], now) then
                     granted[#granted + 1] = i - 4
-                    granted[#granted + 1] = quark_jobs_lease(job, owner, now, duration)
+                    granted[#granted + 1] = quark_jobs_lease(p, ARGV[i], owner, now, duration, true)
                 end
             end
             return granted
@@ -314,7 +456,9 @@ final class RedisJobScripts {
                 local job = p .. 'job:' .. ARGV[i]
                 local state = redis.call('HMGET', job, 'lease_token', 'lease_expires_at')
                 if state[1] and tonumber(state[1]) == tonumber(ARGV[i + 1]) and not quark_jobs_lease_free(state[2], now) then
-                    redis.call('HSET', job, 'lease_expires_at', string.format('%d', now + duration))
+                    local expires_at = string.format('%d', now + duration)
+                    redis.call('HSET', job, 'lease_expires_at', expires_at)
+                    quark_jobs_expiry(p, ARGV[i], expires_at, true)
                     extended[#extended + 1] = (i - 1) / 2
                 end
             end
@@ -335,6 +479,7 @@ final class RedisJobScripts {
                 local state = redis.call('HMGET', job, 'lease_token', 'lease_expires_at')
                 if state[1] and tonumber(state[1]) == tonumber(ARGV[i + 1]) and state[2] then
                     redis.call('HDEL', job, 'lease_expires_at')
+                    quark_jobs_expiry(p, ARGV[i], 0, true)
                     if not quark_jobs_lease_free(state[2], now) then
                         removed[#removed + 1] = i / 2
                     end
@@ -378,7 +523,10 @@ final class RedisJobScripts {
     /**
      * {@code quark_jobs_finish(p, a, o, log_to)}: ends a running job's attempt from the arguments {@code a[o]} on, in
      * the order {@link #FINISH} takes them (id first), its log lines from {@code a[o + 17]} to {@code a[log_to]}.
-     * Returns the job's type ('' for a hash without one), or false when the job is not running with the token.
+     * Returns the job's type, or false, before any write, when the job is not running with the token or its hash has
+     * no type (the indexes are per type; the job then stays {@code RUNNING} until its lease expires, and the take-over
+     * moves it to {@code broken}). Every other write it makes takes the caller's arguments as they are, so it cannot
+     * fail halfway: a batch ({@link #FINISH_ALL}) never stops after writing some of its outcomes.
      */
     private static final String FINISHING = """
             local function quark_jobs_finish(p, a, o, log_to)
@@ -388,7 +536,11 @@ final class RedisJobScripts {
                     return false
                 end
                 local job_type = redis.call('HGET', job, 'type')
+                if not job_type then
+                    return false
+                end
                 redis.call('ZREM', p .. 'running', id)
+                redis.call('ZREM', p .. 'lease-expiry', id)
                 quark_jobs_unindex(p, id, job_type, 'RUNNING')
                 quark_jobs_index(p, id, job_type, status)
                 redis.call('HSET', job, 'status', status, 'progress', a[o + 8])
@@ -421,7 +573,7 @@ final class RedisJobScripts {
                 if a[o + 16] ~= '' then
                     redis.pcall('PUBLISH', a[o + 16], job_type)
                 end
-                return job_type or ''
+                return job_type
             end
             """;
 
@@ -431,8 +583,7 @@ final class RedisJobScripts {
      * follows else 0, error type, 1 when an error message follows else 0, error message, stack trace, the channel to
      * publish the job's type on once written (its new status makes it due now) or '', then the log lines. Frees the
      * job's lease when written. Returns the job's type when written (so that the caller decides whether to tell of a retry due later, which it publishes
-     * itself; '' for a hash without a type, so that it is not taken for a lost lease), false (nil) when the job is not
-     * running with the token.
+     * itself), false (nil) when the job is not running with the token or its hash has no type.
      */
     static final RedisScript<String> FINISH = RedisFencing.script(FUNCTIONS + FINISHING + """
             return quark_jobs_finish(ARGV[1], ARGV, 2, #ARGV)
@@ -441,7 +592,8 @@ final class RedisJobScripts {
     /**
      * ARGV: prefix, then per outcome the number of its log lines, the arguments {@link #FINISH} takes from the id to
      * the channel, and its log lines. Ends each attempt whose job is running with the outcome's token, as
-     * {@link #FINISH} does, all in one atomic step. Returns per outcome, in order, '1' followed by the job's type when
+     * {@link #FINISH} does, all in one script, which runs in isolation (Redis does not roll a script back: every
+     * outcome is checked before its own writes, and none of them can fail after the check). Returns per outcome, in order, '1' followed by the job's type when
      * written, '0' when refused.
      */
     @SuppressWarnings("rawtypes")

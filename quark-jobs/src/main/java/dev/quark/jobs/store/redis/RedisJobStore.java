@@ -9,6 +9,8 @@ import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -57,10 +59,12 @@ import org.springframework.data.redis.core.StringRedisTemplate;
  * {prefix}{jobs}:log:{id}                      list: the job's log lines
  * {prefix}{jobs}:due:{type}                    sorted set of waiting jobs of a type, by due time (ms)
  * {prefix}{jobs}:running                       sorted set of running jobs, by start time (ms)
+ * {prefix}{jobs}:lease-expiry                  sorted set of running jobs, by lease expiry (ms, 0 once released)
  * {prefix}{jobs}:finished                      sorted set of finished jobs, by finish time (ms)
  * {prefix}{jobs}:ids, :type:{type}, :status:{status}, :status:{status}:type:{type}
  *                                              sorted sets of ids (score 0, in id order), for pages and counts
  * {prefix}{jobs}:key:{idempotency key}         the id of the job with the key
+ * {prefix}{jobs}:broken                        sorted set of jobs whose hash lacks a field, moved by a claim
  * </pre>
  * Every change is one Lua script, atomic.
  * <p>
@@ -76,12 +80,13 @@ import org.springframework.data.redis.core.StringRedisTemplate;
  * the job had; it moves the job from its due set to the running set and returns the jobs as claimed. It never calls
  * {@link JobLeases#acquire}. Every later write for the job requires status {@code RUNNING} and the token
  * ({@code quark_fence_holds} of {@code RedisFencing}); an outcome frees the lease. A running job whose lease expired
- * or was released is taken over by {@link #claimAbandoned}, in one script too, with a newer token.
+ * or was released is taken over by {@link #claimAbandoned}, in one script too, with a newer token; it reads the jobs
+ * whose lease is free from {@code lease-expiry} by score, so a take-over costs O(log n) however many jobs run.
  * <p>
  * Upgrading: a job that a version before the leases in the hashes left {@code RUNNING} has its lease in the shared
- * lease store and none in its hash, so it counts as abandoned and is taken over at once, with the token after the one
- * it was stamped with (the earlier worker's writes are refused from then on); stop every worker of the earlier
- * version before starting this one.
+ * lease store and none in its hash, so it counts as abandoned and is taken over at once (the first take-over adds
+ * such jobs to {@code lease-expiry}), with the token after the one it was stamped with (the earlier worker's writes
+ * are refused from then on); stop every worker of the earlier version before starting this one.
  * <p>
  * Instants are kept exactly in the hashes; the sorted sets order by milliseconds, a due time rounded up so that no
  * job runs before it is due. Durability is Redis's: jobs, like leases, need persistence turned on (AOF,
@@ -104,6 +109,9 @@ public class RedisJobStore implements JobStore {
 
     /** How many finished jobs one purge script looks at. */
     private static final int PURGE_BATCH = 500;
+
+    /** How many times a claim is made again without the jobs it could not map. */
+    private static final int CLAIM_TRIES = 3;
 
     private final StringRedisTemplate redis;
 
@@ -285,17 +293,14 @@ public class RedisJobStore implements JobStore {
 
     @Override
     public List<ClaimedJob> claimDue(Claim claim, JobLeases leases) {
-        List<String> arguments = claimArguments(claim, leases);
-        arguments.add(Long.toString(claim.now().toEpochMilli()));
-        arguments.add(Integer.toString(claim.candidates()));
-        return claim(RedisJobScripts.CLAIM_DUE, claim, leases, arguments, false);
+        return claim(RedisJobScripts.CLAIM_DUE, claim, leases,
+                List.of(Long.toString(claim.now().toEpochMilli()), Integer.toString(claim.candidates())), false);
     }
 
     @Override
     public List<ClaimedJob> claimAbandoned(Claim claim, JobLeases leases) {
-        List<String> arguments = claimArguments(claim, leases);
-        arguments.add(Integer.toString(Claim.MAX_CANDIDATES));
-        return claim(RedisJobScripts.CLAIM_ABANDONED, claim, leases, arguments, true);
+        return claim(RedisJobScripts.CLAIM_ABANDONED, claim, leases, List.of(Integer.toString(Claim.MAX_CANDIDATES)),
+                true);
     }
 
     /**
@@ -306,55 +311,93 @@ public class RedisJobStore implements JobStore {
         return Optional.of(this.leases);
     }
 
-    /** The arguments both claim scripts start with: prefix, owner, started_at, started score, duration, max. */
-    private List<String> claimArguments(Claim claim, JobLeases leases) {
-        List<String> arguments = new ArrayList<>();
-        arguments.add(this.prefix);
-        arguments.add(claim.owner());
-        arguments.add(claim.now().toString());
-        arguments.add(Long.toString(claim.now().toEpochMilli()));
-        arguments.add(Long.toString(leases.duration().toMillis()));
-        arguments.add(Integer.toString(claim.max()));
-        return arguments;
-    }
-
     /**
      * Runs a claim script: one round trip, which chooses the jobs, grants their leases and returns them as claimed.
+     * The script moves a job whose hash lacks a field the mapping needs to {@code {jobs}:broken} (logged here) and
+     * claims others in its place. A job whose hash has every field but cannot be mapped is put back as it was
+     * ({@link RedisJobScripts#UNCLAIM}, its attempt not counted) and the claim is made again without it for the room
+     * it leaves, at most {@value #CLAIM_TRIES} times, as {@code JdbcJobStore} does.
+     * @param specific the script's arguments after max: the due-by score and the candidates, or the running jobs to
+     * look at
      */
     @SuppressWarnings("rawtypes")
     private List<ClaimedJob> claim(org.springframework.data.redis.core.script.RedisScript<List> script, Claim claim,
-            JobLeases leases, List<String> arguments, boolean abandoned) {
-        arguments.add(Integer.toString(claim.excluded().size()));
-        claim.excluded().forEach((id) -> arguments.add(id.toString()));
-        claim.room().forEach((type, room) -> {
-            arguments.add(type);
-            arguments.add(Integer.toString(room));
-        });
+            JobLeases leases, List<String> specific, boolean abandoned) {
+        Map<String, Integer> room = new LinkedHashMap<>(claim.room());
+        Set<JobId> excluded = new LinkedHashSet<>(claim.excluded());
+        List<ClaimedJob> claimed = new ArrayList<>();
         Duration duration = leases.duration();
-        Instant sent = this.leases.callerClock().instant();
-        List<?> reply = execute(script, arguments.toArray());
-        List<ClaimedJob> claimed = new ArrayList<>(reply.size());
-        for (Object entry : reply) {
-            List<?> fields = (List<?>) entry;
-            JobId id = JobId.parse(String.valueOf(fields.get(0)));
-            String formerOwner = String.valueOf(fields.get(2));
-            Job job;
-            try {
-                job = job(id, (List<?>) fields.get(3), (List<?>) fields.get(4));
+        for (int attempt = 1; attempt <= CLAIM_TRIES && claimed.size() < claim.max(); attempt++) {
+            List<String> arguments = new ArrayList<>();
+            arguments.add(this.prefix);
+            arguments.add(claim.owner());
+            arguments.add(claim.now().toString());
+            arguments.add(Long.toString(claim.now().toEpochMilli()));
+            arguments.add(Long.toString(duration.toMillis()));
+            arguments.add(Integer.toString(claim.max() - claimed.size()));
+            arguments.addAll(specific);
+            arguments.add(Integer.toString(excluded.size()));
+            excluded.forEach((id) -> arguments.add(id.toString()));
+            room.forEach((type, left) -> {
+                arguments.add(type);
+                arguments.add(Integer.toString(left));
+            });
+            Instant sent = this.leases.callerClock().instant();
+            List<?> reply = execute(script, arguments.toArray());
+            boolean putBack = false;
+            for (Object entry : reply) {
+                List<?> fields = (List<?>) entry;
+                JobId id = JobId.parse(String.valueOf(fields.get(0)));
+                if (fields.size() == 2) {
+                    logger.error("Job {} in {} has no field '{}' and was moved from its due or running set to {}; it "
+                            + "is claimed no more until it is fixed and put back in its set, or deleted", id,
+                            jobKey(id), fields.get(1), this.prefix + "broken");
+                    continue;
+                }
+                Job job;
+                try {
+                    job = job(id, (List<?>) fields.get(3), (List<?>) fields.get(4));
+                }
+                catch (RuntimeException ex) {
+                    logger.error("Job {} in {} cannot be read and is left out of the claims until it is fixed or "
+                            + "deleted", id, jobKey(id), ex);
+                    unclaim(id, number(fields.get(1)), (List<?>) fields.get(5), String.valueOf(fields.get(6)));
+                    excluded.add(id);
+                    putBack = true;
+                    continue;
+                }
+                String formerOwner = String.valueOf(fields.get(2));
+                claimed.add(new ClaimedJob(job,
+                        this.leases.granted(id, claim.owner(), number(fields.get(1)), sent, duration),
+                        (abandoned && !formerOwner.isEmpty()) ? formerOwner : null));
+                room.merge(job.type(), -1, Integer::sum);
             }
-            catch (RuntimeException ex) {
-                // Claimed under a lease nobody keeps: taken over as abandoned once it expires, and left out again
-                // while its hash cannot be read; the other jobs of the claim run.
-                logger.error("Job {} in {} cannot be read and is left out of the claim; it stays RUNNING until it is "
-                        + "fixed or deleted", id, jobKey(id), ex);
-                continue;
+            if (!putBack) {
+                break;
             }
-            claimed.add(new ClaimedJob(job,
-                    this.leases.granted(id, claim.owner(), number(fields.get(1)), sent, duration),
-                    (abandoned && !formerOwner.isEmpty()) ? formerOwner : null));
         }
         claimed.sort(Comparator.comparing((ClaimedJob c) -> c.job().dueAt()).thenComparing((c) -> c.job().id()));
         return claimed;
+    }
+
+    /**
+     * Puts back a job a claim stamped but could not map, fenced by the token the claim granted. A failure is logged:
+     * the job then stays {@code RUNNING} under a lease nobody renews, and is taken over once it expires.
+     */
+    private void unclaim(JobId id, long token, List<?> former, String score) {
+        List<String> arguments = new ArrayList<>();
+        arguments.add(this.prefix);
+        arguments.add(id.toString());
+        arguments.add(Long.toString(token));
+        arguments.add(score);
+        former.forEach((value) -> arguments.add(String.valueOf(value)));
+        try {
+            this.redis.execute(RedisJobScripts.UNCLAIM, this.routing, arguments.toArray());
+        }
+        catch (RuntimeException ex) {
+            logger.error("Job {} in {} could not be put back after its claim; it stays RUNNING until its lease "
+                    + "expires and another claim takes it over", id, jobKey(id), ex);
+        }
     }
 
     @Override

@@ -5,6 +5,7 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.time.Clock;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -12,6 +13,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import dev.quark.jobs.Job;
 import dev.quark.jobs.JobId;
 import dev.quark.jobs.JobStatus;
+import dev.quark.jobs.store.Claim;
 import dev.quark.jobs.store.ClaimedJob;
 import dev.quark.jobs.store.JobLeases;
 import dev.quark.jobs.store.JobOutcome;
@@ -160,14 +162,55 @@ class RedisJobStoreTests extends JobStoreContractTests {
     }
 
     @Test
-    void aJobWhoseHashCannotBeReadIsLeftOutOfTheClaimAndTheOthersAreClaimed() {
+    void aJobWhoseHashLacksAFieldIsMovedToTheBrokenSetUnclaimedAndTheClaimTakesAnotherInItsPlace() {
         String type = newType("unreadable");
-        JobId first = store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW)).job().id();
         JobId broken = store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW)).job().id();
-        JobId last = store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW)).job().id();
+        JobId second = store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW)).job().id();
+        JobId third = store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW)).job().id();
         redis.opsForHash().delete(store.jobKey(broken), "payload");
-        assertThat(store.claimDue(claim(OWNER, 10, NOW, type), leases(OWNER, LONG))).extracting((c) -> c.job().id())
-            .containsExactly(first, last);
+        assertThat(store.claimDue(claim(OWNER, 2, NOW, type), leases(OWNER, LONG))).extracting((c) -> c.job().id())
+            .containsExactly(second, third);
+        assertThat(redis.opsForHash().entries(store.jobKey(broken))).containsEntry("status", "ENQUEUED")
+            .containsEntry("attempt", "0")
+            .doesNotContainKeys("lease_owner", "lease_expires_at", "owner");
+        String tagged = prefix + "{jobs}:";
+        assertThat(redis.opsForZSet().score(tagged + "due:" + type, broken.toString())).isNull();
+        assertThat(redis.opsForZSet().score(tagged + "broken", broken.toString())).isNotNull();
+    }
+
+    @Test
+    void aJobWithEveryFieldThatCannotBeMappedIsPutBackAsItWasAndTheClaimIsMadeAgainWithoutIt() {
+        String type = newType("unmappable");
+        JobId broken = store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW)).job().id();
+        JobId second = store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW)).job().id();
+        JobId third = store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW)).job().id();
+        redis.opsForHash().put(store.jobKey(broken), "created_at", "not an instant");
+        String tagged = prefix + "{jobs}:";
+        Double dueScore = redis.opsForZSet().score(tagged + "due:" + type, broken.toString());
+        assertThat(store.claimDue(claim(OWNER, 2, NOW, type), leases(OWNER, LONG))).extracting((c) -> c.job().id())
+            .containsExactly(second, third);
+        assertThat(redis.opsForHash().entries(store.jobKey(broken))).containsEntry("status", "ENQUEUED")
+            .containsEntry("attempt", "0")
+            .containsEntry("lease_token", "1")
+            .doesNotContainKeys("lease_owner", "lease_expires_at", "owner", "started_at");
+        assertThat(redis.opsForZSet().score(tagged + "due:" + type, broken.toString())).isEqualTo(dueScore);
+        assertThat(redis.opsForZSet().score(tagged + "running", broken.toString())).isNull();
+        assertThat(redis.opsForZSet().score(tagged + "status:ENQUEUED", broken.toString())).isNotNull();
+        assertThat(redis.opsForZSet().score(tagged + "status:RUNNING", broken.toString())).isNull();
+    }
+
+    @Test
+    void aRunningJobWithoutATypeWhoseLeaseIsFreeIsMovedToTheBrokenSetRatherThanLeftRunning() {
+        String type = newType("untyped");
+        JobId id = store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW)).job().id();
+        ClaimedJob claimed = store.claimDue(claim(OWNER, 1, NOW, type), leases(OWNER, LONG)).getFirst();
+        leases.release(claimed.lease());
+        redis.opsForHash().delete(store.jobKey(id), "type");
+        assertThat(store.claimAbandoned(claim(OTHER, 10, NOW, type), leases(OTHER, LONG))).isEmpty();
+        String tagged = prefix + "{jobs}:";
+        assertThat(redis.opsForZSet().score(tagged + "running", id.toString())).isNull();
+        assertThat(redis.opsForZSet().score(tagged + "broken", id.toString())).isNotNull();
+        assertThat(redis.opsForHash().get(store.jobKey(id), "attempt")).isEqualTo("1");
     }
 
     @Test
@@ -197,6 +240,7 @@ class RedisJobStoreTests extends JobStoreContractTests {
         // (still held there) not in the hash.
         redis.opsForHash().put(store.jobKey(id), "lease_token", "41");
         redis.opsForHash().delete(store.jobKey(id), "lease_owner", "lease_expires_at");
+        redis.opsForZSet().remove(prefix + "{jobs}:lease-expiry", id.toString());
         assertThat(store.claimAbandoned(claim(OTHER, 10, NOW, type), leases(OTHER, LONG)))
             .singleElement()
             .satisfies((c) -> {
@@ -210,6 +254,78 @@ class RedisJobStoreTests extends JobStoreContractTests {
         assertThatExceptionOfType(LeaseLostException.class)
             .isThrownBy(() -> store.finish(id, earlier, JobTransition.succeeded(), new JobReport(100, null, List.of()), NOW));
         assertThat(store.find(id).orElseThrow().status()).isEqualTo(JobStatus.RUNNING);
+    }
+
+    @Test
+    void anAbandonedJobIsTakenOverWhenMoreThanAThousandJobsStartedBeforeItAndStillRun() {
+        String busy = newType("busy");
+        for (int i = 0; i < Claim.MAX_CANDIDATES + 1; i++) {
+            store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), busy, "{}", null, NOW, NOW));
+        }
+        int running = 0;
+        while (running <= Claim.MAX_CANDIDATES) {
+            running += store.claimDue(claim(OWNER, 500, NOW, busy), leases(OWNER, LONG)).size();
+        }
+        String type = newType("abandoned-late");
+        JobId late = store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW)).job().id();
+        ClaimedJob claimed = store.claimDue(claim(OWNER, 1, NOW.plusSeconds(1), type), leases(OWNER, LONG)).getFirst();
+        leases.release(claimed.lease());
+        assertThat(store.claimAbandoned(claim(OTHER, 10, NOW.plusSeconds(2), type), leases(OTHER, LONG)))
+            .extracting((c) -> c.job().id())
+            .containsExactly(late);
+    }
+
+    @Test
+    void jobsAnEarlierVersionLeftRunningAreFoundWithoutTheLeaseExpirySetAndTheRestStayHeld() {
+        String type = newType("upgrade-set");
+        JobId held = store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW)).job().id();
+        JobId left = store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW)).job().id();
+        store.claimDue(claim(OWNER, 2, NOW, type), leases(OWNER, LONG));
+        String expiry = prefix + "{jobs}:lease-expiry";
+        redis.opsForZSet().remove(expiry, held.toString(), left.toString());
+        redis.opsForHash().delete(store.jobKey(left), "lease_owner", "lease_expires_at");
+        assertThat(store.claimAbandoned(claim(OTHER, 10, NOW, type), leases(OTHER, LONG)))
+            .extracting((c) -> c.job().id())
+            .containsExactly(left);
+        assertThat(redis.opsForZSet().score(expiry, held.toString())).isPositive();
+        assertThat(store.claimAbandoned(claim(OTHER, 10, NOW, type), leases(OTHER, LONG))).isEmpty();
+    }
+
+    @Test
+    void deadEntriesOfADueSetAreRemovedByTheClaimAndTakeNoCandidatesPlace() {
+        String type = newType("dead-entries");
+        JobId gone = store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW)).job().id();
+        JobId cancelled = store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW)).job()
+            .id();
+        JobId waiting = store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW)).job().id();
+        String due = prefix + "{jobs}:due:" + type;
+        redis.delete(store.jobKey(gone));
+        redis.opsForHash().put(store.jobKey(cancelled), "status", "CANCELLED");
+        assertThat(store.claimDue(claim(OWNER, 1, NOW, type), leases(OWNER, LONG))).extracting((c) -> c.job().id())
+            .containsExactly(waiting);
+        assertThat(redis.opsForZSet().size(due)).isZero();
+        assertThat(redis.opsForZSet().score(prefix + "{jobs}:broken", gone.toString())).isNull();
+    }
+
+    @Test
+    void aBatchOfOutcomesRefusesAJobWithoutATypeBeforeWritingAndWritesTheOthers() {
+        String type = newType("untyped-outcome");
+        store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW));
+        store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW));
+        List<ClaimedJob> claimed = store.claimDue(claim(OWNER, 2, NOW, type), leases(OWNER, LONG));
+        JobId written = claimed.get(0).job().id();
+        JobId untyped = claimed.get(1).job().id();
+        redis.opsForHash().delete(store.jobKey(untyped), "type");
+        Map<JobId, RuntimeException> refused = store.finishAll(claimed.stream()
+            .map((c) -> new JobOutcome(c.job().id(), c.lease(), JobTransition.succeeded(),
+                    new JobReport(100, null, List.of("done")), NOW))
+            .toList());
+        assertThat(refused).containsOnlyKeys(untyped);
+        assertThat(store.find(written).orElseThrow().status()).isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(redis.opsForHash().entries(store.jobKey(untyped))).containsEntry("status", "RUNNING")
+            .containsEntry("progress", "0")
+            .containsKey("lease_expires_at");
+        assertThat(redis.opsForZSet().score(prefix + "{jobs}:running", untyped.toString())).isNotNull();
     }
 
     /** A connection factory whose connections record the scripts they run. */
