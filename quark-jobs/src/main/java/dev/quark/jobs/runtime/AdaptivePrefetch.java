@@ -27,8 +27,11 @@ package dev.quark.jobs.runtime;
  * one stalled claim raises the target by an eighth at most. The rate is smoothed over time, with a time constant of
  * {@value #SMOOTHING_WEIGHT_INVERSE} smoothed round trips (a sample weighs {@code 1 - e^(-elapsed / that)}): a burst
  * of short jobs is learnt within a few dozen claims, however long the node was idle before, and an idle spell, or
- * long jobs, forget it. A claim measured at zero (a clock that did not move, as in
- * virtual time, or a store faster than the clock's resolution) is no sample: its finished jobs count in the next.
+ * long jobs, forget it. A claim measured at zero (a tick source that did not move, as in virtual time) is no sample:
+ * its finished jobs count in the next.
+ * <p>
+ * Times are ticks of a monotonic source in nanoseconds ({@link System#nanoTime()} in production), never the wall
+ * clock: a step of the wall clock forward would drop the rate to the floor, one back would skip samples.
  * <p>
  * Not thread-safe: the orchestrator calls it holding its lock; it allocates nothing.
  */
@@ -61,7 +64,7 @@ final class AdaptivePrefetch {
     /** Jobs whose worker freed since the last sample. */
     private long finished;
 
-    /** When the last sample was taken, in nanoseconds of the clock; meaningful once {@link #sampled}. */
+    /** When the last sample was taken, in ticks; meaningful once {@link #sampled}. */
     private long sampledAt;
 
     private boolean sampled;
@@ -102,7 +105,7 @@ final class AdaptivePrefetch {
 
     /**
      * A claim landed: takes it as a sample and returns the prefetch from now on.
-     * @param now the clock's time when it landed, in nanoseconds
+     * @param now when it landed, in ticks (monotonic nanoseconds)
      * @param roundTrip how long it took, in nanoseconds; zero or less is no sample
      * @return the prefetch
      */

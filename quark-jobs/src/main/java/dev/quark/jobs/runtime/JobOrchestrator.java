@@ -22,6 +22,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BiFunction;
+import java.util.function.LongSupplier;
 import java.util.random.RandomGenerator;
 
 import dev.quark.jobs.Job;
@@ -82,7 +83,9 @@ import org.slf4j.LoggerFactory;
  * <p>
  * Time comes from the injected {@link Clock} and timed work (polls, timeouts, lease renewals) from a
  * {@link LeaseKeeper.Scheduler}, so that tests run it in virtual time with the test kit's {@code ManualClock} and
- * {@code ManualScheduler}; the handlers themselves run on real threads.
+ * {@code ManualScheduler}; the handlers themselves run on real threads. The adaptive prefetch times claims and counts
+ * jobs per second with a monotonic tick source instead ({@link System#nanoTime()} unless set), which a step of the
+ * wall clock does not move.
  */
 public final class JobOrchestrator implements JobEvents, AutoCloseable {
 
@@ -145,6 +148,9 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     private final int logLimit;
 
     private final Clock clock;
+
+    /** Monotonic nanoseconds that time the claims' round trips and the rate of the adaptive prefetch. */
+    private final LongSupplier ticker;
 
     private final LeaseKeeper.Scheduler scheduler;
 
@@ -292,6 +298,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         this.shutdownTimeout = builder.shutdownTimeout;
         this.logLimit = builder.logLimit;
         this.clock = builder.clock;
+        this.ticker = builder.ticker;
         this.metrics = builder.metrics;
         this.filters = builder.filters;
         this.outcomeListener = builder.outcomeListener;
@@ -431,23 +438,20 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     }
 
     /**
-     * Takes a claim that landed as a sample of the adaptive prefetch, when it is adaptive. Called holding the lock.
+     * Takes a claim that landed as a sample of the adaptive prefetch, when it is adaptive: its round trip is timed from
+     * its reservation. Called holding the lock.
      */
-    private void resize(Claim claim) {
+    private void resize(Reservation reservation) {
         AdaptivePrefetch adaptive = this.adaptive;
         if (adaptive == null) {
             return;
         }
-        long landed = nanos(this.clock.instant());
-        int size = adaptive.claimLanded(landed, landed - nanos(claim.now()));
+        long landed = this.ticker.getAsLong();
+        int size = adaptive.claimLanded(landed, landed - reservation.reservedAt);
         if (size != this.prefetch) {
             this.prefetch = size;
             this.refill = refill(size);
         }
-    }
-
-    private static long nanos(Instant instant) {
-        return instant.getEpochSecond() * 1_000_000_000L + instant.getNano();
     }
 
     /**
@@ -1024,7 +1028,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         boolean stopping;
         synchronized (this.lock) {
             reservation.end();
-            resize(reservation.claim);
+            resize(reservation);
             stopping = this.state != State.RUNNING;
             if (!stopping) {
                 this.ready.addAll(known);
@@ -1712,10 +1716,14 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
 
         private final Claim claim;
 
+        /** When the claim was reserved, in ticks ({@link #ticker}): its round trip starts here. */
+        private final long reservedAt;
+
         private boolean open = true;
 
         Reservation(Claim claim) {
             this.claim = claim;
+            this.reservedAt = JobOrchestrator.this.ticker.getAsLong();
         }
 
         /** Gives the room back, once. Called holding the lock. */
@@ -1765,6 +1773,8 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         private int logLimit = 100;
 
         private Clock clock = Clock.systemUTC();
+
+        private LongSupplier ticker = System::nanoTime;
 
         private LeaseKeeper.@Nullable Scheduler scheduler;
 
@@ -1932,6 +1942,18 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
          */
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock must not be null");
+            return this;
+        }
+
+        /**
+         * Sets the monotonic tick source, in nanoseconds, that times the claims' round trips and the jobs finished per
+         * second for the adaptive prefetch ({@link #prefetch}); {@link System#nanoTime()} unless set. Not the
+         * {@link #clock}: a step of the wall clock would drop the rate or skip samples. Tests set a virtual one.
+         * @param ticker the tick source
+         * @return this builder
+         */
+        public Builder ticker(LongSupplier ticker) {
+            this.ticker = Objects.requireNonNull(ticker, "ticker must not be null");
             return this;
         }
 
