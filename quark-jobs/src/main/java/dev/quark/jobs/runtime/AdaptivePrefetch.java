@@ -22,7 +22,8 @@ package dev.quark.jobs.runtime;
  * It starts at the worker count (the fixed default before, clamped to the ceiling) until a round trip and a rate
  * were measured: the first claim that lands measures a round trip and starts the rate's window, the next one measures
  * the rate. Each claim that lands is a sample: its round trip, and the jobs finished per second since the last
- * sample. The round trip is smoothed with a weight of 1/{@value #SMOOTHING_WEIGHT_INVERSE} per sample (as TCP smooths
+ * sample; so is each claim about to be sized, of the rate alone ({@link #refresh}), so that it is sized from what the
+ * workers finish now. The round trip is smoothed with a weight of 1/{@value #SMOOTHING_WEIGHT_INVERSE} per sample (as TCP smooths
  * its round-trip time), and one counts for at most {@value #MAX_ROUND_TRIP_GROWTH} times the smoothed one, so that
  * one stalled claim raises the target by an eighth at most. The rate is smoothed over time, with a time constant of
  * {@value #SMOOTHING_WEIGHT_INVERSE} smoothed round trips (a sample weighs {@code 1 - e^(-elapsed / that)}): a burst
@@ -117,20 +118,48 @@ final class AdaptivePrefetch {
         // samples; one stalled claim moves it by an eighth.
         this.roundTrip = smoothed(this.roundTrip, (this.roundTrip > 0) ? Math.min(roundTrip, MAX_ROUND_TRIP_GROWTH
                 * this.roundTrip) : roundTrip);
-        if (this.sampled) {
-            long elapsed = now - this.sampledAt;
-            if (elapsed <= 0) {
-                return this.current;
-            }
-            double sample = (double) this.finished / elapsed;
-            double weight = 1 - Math.exp(-elapsed / (SMOOTHING_WEIGHT_INVERSE * this.roundTrip));
-            this.rate = (this.rate < 0) ? sample : this.rate + (sample - this.rate) * weight;
-            this.current = target(this.rate, this.roundTrip);
+        if (!this.sampled) {
+            this.sampled = true;
+            this.sampledAt = now;
+            this.finished = 0;
+            return this.current;
         }
-        this.sampled = true;
+        sampleRate(now);
+        return this.current;
+    }
+
+    /**
+     * A claim is about to be sized: takes the jobs finished since the last sample, over the time since, as a sample of
+     * the rate (no round trip is measured), and returns the prefetch from now on. Without it a shrink would take
+     * effect a claim late: the claim made when long jobs follow short ones would be sized with the rate of the short
+     * ones, measured when the last claim landed, and fill the prefetch with long jobs. Nothing until a claim measured
+     * the rate.
+     * @param now when, in ticks (monotonic nanoseconds)
+     * @return the prefetch
+     */
+    int refresh(long now) {
+        if (this.rate >= 0) {
+            sampleRate(now);
+        }
+        return this.current;
+    }
+
+    /**
+     * Takes the jobs finished since the last sample, over the time since, as a sample of the rate and sizes the
+     * prefetch from it; nothing when no time passed. The weight grows with the time: many samples close together
+     * weigh what one over the same span would.
+     */
+    private void sampleRate(long now) {
+        long elapsed = now - this.sampledAt;
+        if (elapsed <= 0) {
+            return;
+        }
+        double sample = (double) this.finished / elapsed;
+        double weight = 1 - Math.exp(-elapsed / (SMOOTHING_WEIGHT_INVERSE * this.roundTrip));
+        this.rate = (this.rate < 0) ? sample : this.rate + (sample - this.rate) * weight;
+        this.current = target(this.rate, this.roundTrip);
         this.sampledAt = now;
         this.finished = 0;
-        return this.current;
     }
 
     /**

@@ -125,7 +125,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
 
     /**
      * How many claimed jobs may wait for a free worker at most, leased: the prefetch. Fixed when set, else sized by
-     * {@link #adaptive} as each claim lands; guarded by {@link #lock}. A shrink drops none of the jobs waiting: they
+     * {@link #adaptive} as each claim lands and before each claim is sized; guarded by {@link #lock}. A shrink drops none of the jobs waiting: they
      * run, and no claim is made until the room is back.
      */
     private int prefetch;
@@ -447,7 +447,21 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
             return;
         }
         long landed = this.ticker.getAsLong();
-        int size = adaptive.claimLanded(landed, landed - reservation.reservedAt);
+        resize(adaptive.claimLanded(landed, landed - reservation.reservedAt));
+    }
+
+    /**
+     * Sizes the adaptive prefetch, when it is adaptive, with the jobs finished since its last sample, right before a
+     * claim is sized from it ({@link AdaptivePrefetch#refresh}). Called holding the lock.
+     */
+    private void refreshPrefetch() {
+        AdaptivePrefetch adaptive = this.adaptive;
+        if (adaptive != null) {
+            resize(adaptive.refresh(this.ticker.getAsLong()));
+        }
+    }
+
+    private void resize(int size) {
         if (size != this.prefetch) {
             this.prefetch = size;
             this.refill = refill(size);
@@ -912,6 +926,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
      */
     private @Nullable Claim nextClaim(Set<JobId> excluded) {
         synchronized (this.lock) {
+            refreshPrefetch();
             int free = claimSize();
             if (this.state != State.RUNNING || free <= 0) {
                 return null;

@@ -1911,6 +1911,30 @@ class JobOrchestratorTests {
     }
 
     @Test
+    void withoutASetPrefetchLongJobsAfterShortOnesFillNoMoreThanTheFloorOfThePrefetch() {
+        // Short jobs grow the prefetch towards its ceiling (4 × 2); a second on, long jobs are due. Before, the claim
+        // that brought them was sized with the prefetch the short jobs left (4 to 8): as many long jobs waited, and the
+        // prefetch shrank to 1 only once they had landed. Refreshed before the claim is sized, 1 waits.
+        this.store.claimsTake(this.ticks, Duration.ofMillis(2));
+        java.util.concurrent.Semaphore ends = new java.util.concurrent.Semaphore(0);
+        Node node = node("node-1", 2, JobHandler.of("short", String.class, (payload, context) -> {
+        }), JobHandler.of("long", String.class, (payload, context) -> ends.acquire()));
+        enqueueDirectly("short", 300);
+        node.orchestrator().poll();
+        await().atMost(WAIT).until(() -> this.store.countByStatus().getOrDefault(JobStatus.SUCCEEDED, 0L) == 300L);
+        assertThat(node.orchestrator().prefetch()).isGreaterThan(1);
+        enqueueDirectly("long", 20);
+        this.ticks.addAndGet(Duration.ofSeconds(1).toNanos());
+        node.orchestrator().poll();
+        await("the workers busy, one job waiting").atMost(WAIT)
+            .until(() -> node.orchestrator().runningJobs().size() == 2
+                    && node.orchestrator().prefetchedJobs().size() == 1);
+        assertThat(this.store.countByStatus().get(JobStatus.RUNNING)).isEqualTo(2 + 1);
+        assertThat(node.orchestrator().prefetch()).isEqualTo(1);
+        ends.release(20);
+    }
+
+    @Test
     void withoutASetPrefetchAStepOfTheWallClockDoesNotDropThePrefetch() {
         // Round trips and the rate come from the tick source: the wall clock 10 s on, amid a backlog of short jobs,
         // is no 10 s without a finished job. Before, timed by the clock, the next claim dropped the prefetch to 1.
@@ -1931,7 +1955,8 @@ class JobOrchestratorTests {
         enqueueDirectly("short", 300);
         node.orchestrator().poll();
         await().atMost(WAIT).until(() -> this.store.countByStatus().getOrDefault(JobStatus.SUCCEEDED, 0L) == 300L);
-        assertThat(leastAfterTheStep).hasValue(8);
+        // Near its ceiling still (virtual time moves only during claims, so the samples between them vary).
+        assertThat(leastAfterTheStep.get()).isGreaterThan(4);
     }
 
     @Test
