@@ -20,11 +20,11 @@ package dev.quark.jobs.runtime;
  * finish what the claims bring) and the target reaches the ceiling in a few dozen claims.
  * <p>
  * It starts at the worker count (the fixed default before, clamped to the ceiling) until a round trip and a rate
- * were measured: the first claim that lands measures a round trip and starts the rate's window, the next one measures
- * the rate. Each claim that lands is a sample: its round trip, and the jobs finished per second since the last
+ * were measured: the first claim that lands starts the rate's window, its round trip left out (the first claim is the
+ * slowest: connections opened, code not yet compiled), the next one measures a round trip and the rate. Each claim that lands is a sample: its round trip, and the jobs finished per second since the last
  * sample; so is each claim about to be sized, of the rate alone ({@link #refresh}), so that it is sized from what the
- * workers finish now. The round trip is smoothed with a weight of 1/{@value #SMOOTHING_WEIGHT_INVERSE} per sample (as TCP smooths
- * its round-trip time), and one counts for at most {@value #MAX_ROUND_TRIP_GROWTH} times the smoothed one, so that
+ * workers finish now. The round trip is smoothed with a weight of 1/{@value #SMOOTHING_WEIGHT_INVERSE} per sample
+ * (as TCP smooths its round-trip time), and one counts for at most {@value #MAX_ROUND_TRIP_GROWTH} times the smoothed one, so that
  * one stalled claim raises the target by an eighth at most. The rate is smoothed over time, with a time constant of
  * {@value #SMOOTHING_WEIGHT_INVERSE} smoothed round trips (a sample weighs {@code 1 - e^(-elapsed / that)}): a burst
  * of short jobs is learnt within a few dozen claims, however long the node was idle before, and an idle spell, or
@@ -114,16 +114,18 @@ final class AdaptivePrefetch {
         if (roundTrip <= 0) {
             return this.current;
         }
-        // A round trip counts for at most twice the smoothed one: a store that slows down for good doubles it in six
-        // samples; one stalled claim moves it by an eighth.
-        this.roundTrip = smoothed(this.roundTrip, (this.roundTrip > 0) ? Math.min(roundTrip, MAX_ROUND_TRIP_GROWTH
-                * this.roundTrip) : roundTrip);
         if (!this.sampled) {
+            // The first claim is the slowest (connections opened, code not yet compiled): uncapped, its round trip
+            // would inflate the target for dozens of claims. It only starts the rate's window.
             this.sampled = true;
             this.sampledAt = now;
             this.finished = 0;
             return this.current;
         }
+        // A round trip counts for at most twice the smoothed one: a store that slows down for good doubles it in six
+        // samples; one stalled claim moves it by an eighth.
+        this.roundTrip = smoothed(this.roundTrip, (this.roundTrip > 0) ? Math.min(roundTrip, MAX_ROUND_TRIP_GROWTH
+                * this.roundTrip) : roundTrip);
         sampleRate(now);
         return this.current;
     }
