@@ -1345,7 +1345,9 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
                 if (this.running.remove(execution.job().id(), execution)) {
                     this.runningByType.computeIfPresent(execution.type(),
                             (type, count) -> (count > 1) ? count - 1 : null);
-                    jobFinished();
+                    if (execution.started()) {
+                        jobFinished();
+                    }
                 }
                 else {
                     this.writing.remove(execution.job().id(), execution);
@@ -1355,7 +1357,10 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         }
     }
 
-    /** Counts a worker freed for the adaptive prefetch's rate. Called holding the lock. */
+    /**
+     * Counts a job finished for the adaptive prefetch's rate: only attempts that started, so that a lease lost before
+     * the start or a thread that could not start does not pass for work done. Called holding the lock.
+     */
     private void jobFinished() {
         AdaptivePrefetch adaptive = this.adaptive;
         if (adaptive != null) {

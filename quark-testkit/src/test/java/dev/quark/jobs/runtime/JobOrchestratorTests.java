@@ -1935,6 +1935,27 @@ class JobOrchestratorTests {
     }
 
     @Test
+    void withoutASetPrefetchAttemptsWithdrawnBeforeTheyStartedDoNotCountAsFinished() {
+        // No attempt thread starts: each claim's jobs are withdrawn and given back. Before, counted as finished, they
+        // made a rate of 10 jobs per 2 ms claim, and the prefetch grew to its ceiling (4 × 2); none ran: the floor.
+        this.store.claimsTake(this.ticks, Duration.ofMillis(2));
+        Node node = node("node-1", 2, Duration.ofSeconds(30), JobFilters.NONE,
+                (builder) -> builder.attemptThreads((task) -> {
+                    throw new IllegalStateException("no thread");
+                }), JobHandler.of("short", String.class, (payload, context) -> {
+                }));
+        enqueueDirectly("short", 20);
+        for (int i = 1; i <= 3; i++) {
+            int claims = i;
+            node.orchestrator().poll();
+            await().atMost(WAIT).until(() -> this.store.dueClaims.get() >= claims
+                    && node.orchestrator().runningJobs().isEmpty() && node.orchestrator().prefetchedJobs().isEmpty());
+        }
+        assertThat(this.store.countByStatus().get(JobStatus.ENQUEUED)).isEqualTo(20);
+        assertThat(node.orchestrator().prefetch()).isEqualTo(1);
+    }
+
+    @Test
     void withoutASetPrefetchAStepOfTheWallClockDoesNotDropThePrefetch() {
         // Round trips and the rate come from the tick source: the wall clock 10 s on, amid a backlog of short jobs,
         // is no 10 s without a finished job. Before, timed by the clock, the next claim dropped the prefetch to 1.
