@@ -139,6 +139,9 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     /** Sizes the prefetch when none is set; {@code null} when it is set (fixed). */
     private final @Nullable AdaptivePrefetch adaptive;
 
+    /** A ceiling of the adaptive prefetch set beside a fixed prefetch, which ignores it: warned of at start. */
+    private final @Nullable Integer ignoredMaxPrefetch;
+
     private final Duration pollInterval;
 
     private final Duration abandonedCheckInterval;
@@ -282,6 +285,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         if (fixed != null) {
             this.adaptive = null;
             this.prefetch = fixed;
+            this.ignoredMaxPrefetch = builder.maxPrefetch;
         }
         else {
             Integer ceiling = builder.maxPrefetch;
@@ -289,6 +293,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
                     (ceiling != null) ? ceiling : AdaptivePrefetch.defaultCeiling(builder.workers));
             this.adaptive = adaptive;
             this.prefetch = adaptive.current();
+            this.ignoredMaxPrefetch = null;
         }
         this.refill = refill(this.prefetch);
         this.pollInterval = builder.pollInterval;
@@ -378,6 +383,11 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
             armTick();
         }
         logger.debug("Job orchestrator '{}' started: {} workers, types {}", this.owner, this.workers, this.handlers.types());
+        if (this.ignoredMaxPrefetch != null) {
+            logger.warn("Job orchestrator '{}' has its prefetch set ({}): its max-prefetch ({}) bounds only the "
+                    + "adaptive prefetch, used when none is set, and is ignored", this.owner, this.prefetch,
+                    this.ignoredMaxPrefetch);
+        }
         pollAndLookAhead();
     }
 
@@ -1707,10 +1717,11 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     public String toString() {
         synchronized (this.lock) {
             AdaptivePrefetch adaptive = this.adaptive;
+            String sizing = (adaptive != null)
+                    ? " prefetched (adaptive, " + adaptive.floor() + "-" + adaptive.ceiling() + "), " : " prefetched, ";
             return "JobOrchestrator[" + this.owner + ", " + this.running.size() + "/" + this.workers + " running, "
-                    + this.writing.size() + " writing their outcome, "
-                    + this.ready.size() + "/" + this.prefetch + ((adaptive != null) ? " prefetched (adaptive, "
-                            + adaptive.floor() + "-" + adaptive.ceiling() + "), " : " prefetched, ") + this.state.name().toLowerCase(Locale.ROOT) + "]";
+                    + this.writing.size() + " writing their outcome, " + this.ready.size() + "/" + this.prefetch
+                    + sizing + this.state.name().toLowerCase(Locale.ROOT) + "]";
         }
     }
 
@@ -1859,8 +1870,8 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
          * limit. Set, it stays fixed; unless set it is adaptive ({@link AdaptivePrefetch}): it starts at the worker
          * count and follows the jobs the workers finish per second times a claim's round trip, twice over and half
          * as much again, between 1 and {@link #maxPrefetch} (4 times the worker count unless set), so that
-         * long-running jobs wait one at a time on a node and a backlog of short jobs is claimed in batches as large
-         * as the ceiling.
+         * long-running jobs wait one at a time on a node once it runs only them, and a backlog of short jobs is
+         * claimed in batches as large as the ceiling.
          * @param prefetch zero or positive
          * @return this builder
          */

@@ -1886,8 +1886,8 @@ class JobOrchestratorTests {
 
     @Test
     void withoutASetPrefetchLongRunningJobsWaitOneAtATimeInsteadOfTheWorkerCount() throws Exception {
-        // One job ends every 20 s (virtual) on 4 workers, claims take 2 ms: the workers finish a job in a thousandth
-        // of a claim's round trip, so the prefetch falls to its floor, 1. Before, 4 (the worker count) waited.
+        // One job ends every 20 s (virtual) on 4 workers, claims take 2 ms: a job finishes every 10,000 round trips
+        // (0.0001 jobs per round trip), so the prefetch falls to its floor, 1. Before, 4 (the worker count) waited.
         this.store.claimsTake(this.ticks, Duration.ofMillis(2));
         java.util.concurrent.Semaphore ends = new java.util.concurrent.Semaphore(0);
         Node node = node("node-1", 4, JobHandler.of("long", String.class, (payload, context) -> ends.acquire()));
