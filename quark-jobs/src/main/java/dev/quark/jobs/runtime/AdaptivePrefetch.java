@@ -20,15 +20,19 @@ package dev.quark.jobs.runtime;
  * finish what the claims bring) and the target reaches the ceiling in a few dozen claims.
  * <p>
  * It starts at the worker count (the fixed default before, clamped to the ceiling) until a round trip and a rate
- * were measured: the first claim that lands measures a round trip and starts the rate's window, the next one measures
- * the rate. Each claim that lands is a sample: its round trip, and the jobs finished per second since the last
- * sample. The round trip is smoothed with a weight of 1/{@value #SMOOTHING_WEIGHT_INVERSE} per sample (as TCP smooths
- * its round-trip time), and one counts for at most {@value #MAX_ROUND_TRIP_GROWTH} times the smoothed one, so that
+ * were measured: the first claim that lands starts the rate's window, its round trip left out (the first claim is the
+ * slowest: connections opened, code not yet compiled), the next one measures a round trip and the rate. Each claim that lands is a sample: its round trip, and the jobs finished per second since the last
+ * sample; so is each claim about to be sized, of the rate alone ({@link #refresh}), so that it is sized from what the
+ * workers finish now. The round trip is smoothed with a weight of 1/{@value #SMOOTHING_WEIGHT_INVERSE} per sample
+ * (as TCP smooths its round-trip time), and one counts for at most {@value #MAX_ROUND_TRIP_GROWTH} times the smoothed one, so that
  * one stalled claim raises the target by an eighth at most. The rate is smoothed over time, with a time constant of
  * {@value #SMOOTHING_WEIGHT_INVERSE} smoothed round trips (a sample weighs {@code 1 - e^(-elapsed / that)}): a burst
  * of short jobs is learnt within a few dozen claims, however long the node was idle before, and an idle spell, or
- * long jobs, forget it. A claim measured at zero (a clock that did not move, as in
- * virtual time, or a store faster than the clock's resolution) is no sample: its finished jobs count in the next.
+ * long jobs, forget it. A claim measured at zero (a tick source that did not move, as in virtual time) is no sample:
+ * its finished jobs count in the next.
+ * <p>
+ * Times are ticks of a monotonic source in nanoseconds ({@link System#nanoTime()} in production), never the wall
+ * clock: a step of the wall clock forward would drop the rate to the floor, one back would skip samples.
  * <p>
  * Not thread-safe: the orchestrator calls it holding its lock; it allocates nothing.
  */
@@ -61,7 +65,7 @@ final class AdaptivePrefetch {
     /** Jobs whose worker freed since the last sample. */
     private long finished;
 
-    /** When the last sample was taken, in nanoseconds of the clock; meaningful once {@link #sampled}. */
+    /** When the last sample was taken, in ticks; meaningful once {@link #sampled}. */
     private long sampledAt;
 
     private boolean sampled;
@@ -102,7 +106,7 @@ final class AdaptivePrefetch {
 
     /**
      * A claim landed: takes it as a sample and returns the prefetch from now on.
-     * @param now the clock's time when it landed, in nanoseconds
+     * @param now when it landed, in ticks (monotonic nanoseconds)
      * @param roundTrip how long it took, in nanoseconds; zero or less is no sample
      * @return the prefetch
      */
@@ -110,24 +114,54 @@ final class AdaptivePrefetch {
         if (roundTrip <= 0) {
             return this.current;
         }
+        if (!this.sampled) {
+            // The first claim is the slowest (connections opened, code not yet compiled): uncapped, its round trip
+            // would inflate the target for dozens of claims. It only starts the rate's window.
+            this.sampled = true;
+            this.sampledAt = now;
+            this.finished = 0;
+            return this.current;
+        }
         // A round trip counts for at most twice the smoothed one: a store that slows down for good doubles it in six
         // samples; one stalled claim moves it by an eighth.
         this.roundTrip = smoothed(this.roundTrip, (this.roundTrip > 0) ? Math.min(roundTrip, MAX_ROUND_TRIP_GROWTH
                 * this.roundTrip) : roundTrip);
-        if (this.sampled) {
-            long elapsed = now - this.sampledAt;
-            if (elapsed <= 0) {
-                return this.current;
-            }
-            double sample = (double) this.finished / elapsed;
-            double weight = 1 - Math.exp(-elapsed / (SMOOTHING_WEIGHT_INVERSE * this.roundTrip));
-            this.rate = (this.rate < 0) ? sample : this.rate + (sample - this.rate) * weight;
-            this.current = target(this.rate, this.roundTrip);
+        sampleRate(now);
+        return this.current;
+    }
+
+    /**
+     * A claim is about to be sized: takes the jobs finished since the last sample, over the time since, as a sample of
+     * the rate (no round trip is measured), and returns the prefetch from now on. Without it a shrink would take
+     * effect a claim late: the claim made when long jobs follow short ones would be sized with the rate of the short
+     * ones, measured when the last claim landed, and fill the prefetch with long jobs. Nothing until a claim measured
+     * the rate.
+     * @param now when, in ticks (monotonic nanoseconds)
+     * @return the prefetch
+     */
+    int refresh(long now) {
+        if (this.rate >= 0) {
+            sampleRate(now);
         }
-        this.sampled = true;
+        return this.current;
+    }
+
+    /**
+     * Takes the jobs finished since the last sample, over the time since, as a sample of the rate and sizes the
+     * prefetch from it; nothing when no time passed. The weight grows with the time: many samples close together
+     * weigh what one over the same span would.
+     */
+    private void sampleRate(long now) {
+        long elapsed = now - this.sampledAt;
+        if (elapsed <= 0) {
+            return;
+        }
+        double sample = (double) this.finished / elapsed;
+        double weight = 1 - Math.exp(-elapsed / (SMOOTHING_WEIGHT_INVERSE * this.roundTrip));
+        this.rate = (this.rate < 0) ? sample : this.rate + (sample - this.rate) * weight;
+        this.current = target(this.rate, this.roundTrip);
         this.sampledAt = now;
         this.finished = 0;
-        return this.current;
     }
 
     /**

@@ -377,6 +377,16 @@ final class JobExecution {
     }
 
     /**
+     * Returns whether the attempt started ({@link #start()}): its handler ran, or was about to.
+     * @return whether it started
+     */
+    boolean started() {
+        synchronized (this) {
+            return this.started;
+        }
+    }
+
+    /**
      * Withdraws the attempt before it started, its lease lost: no outcome is recorded for it, and its job is given
      * back, its attempt not counted, once its thread ended ({@link #takeWithdrawn()}).
      * @return whether it was withdrawn; {@code false} when it started or an outcome was decided already

@@ -22,6 +22,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BiFunction;
+import java.util.function.LongSupplier;
 import java.util.random.RandomGenerator;
 
 import dev.quark.jobs.Job;
@@ -82,7 +83,9 @@ import org.slf4j.LoggerFactory;
  * <p>
  * Time comes from the injected {@link Clock} and timed work (polls, timeouts, lease renewals) from a
  * {@link LeaseKeeper.Scheduler}, so that tests run it in virtual time with the test kit's {@code ManualClock} and
- * {@code ManualScheduler}; the handlers themselves run on real threads.
+ * {@code ManualScheduler}; the handlers themselves run on real threads. The adaptive prefetch times claims and counts
+ * jobs per second with a monotonic tick source instead ({@link System#nanoTime()} unless set), which a step of the
+ * wall clock does not move.
  */
 public final class JobOrchestrator implements JobEvents, AutoCloseable {
 
@@ -122,7 +125,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
 
     /**
      * How many claimed jobs may wait for a free worker at most, leased: the prefetch. Fixed when set, else sized by
-     * {@link #adaptive} as each claim lands; guarded by {@link #lock}. A shrink drops none of the jobs waiting: they
+     * {@link #adaptive} as each claim lands and before each claim is sized; guarded by {@link #lock}. A shrink drops none of the jobs waiting: they
      * run, and no claim is made until the room is back.
      */
     private int prefetch;
@@ -136,6 +139,9 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     /** Sizes the prefetch when none is set; {@code null} when it is set (fixed). */
     private final @Nullable AdaptivePrefetch adaptive;
 
+    /** A ceiling of the adaptive prefetch set beside a fixed prefetch, which ignores it: warned of at start. */
+    private final @Nullable Integer ignoredMaxPrefetch;
+
     private final Duration pollInterval;
 
     private final Duration abandonedCheckInterval;
@@ -145,6 +151,9 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     private final int logLimit;
 
     private final Clock clock;
+
+    /** Monotonic nanoseconds that time the claims' round trips and the rate of the adaptive prefetch. */
+    private final LongSupplier ticker;
 
     private final LeaseKeeper.Scheduler scheduler;
 
@@ -276,6 +285,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         if (fixed != null) {
             this.adaptive = null;
             this.prefetch = fixed;
+            this.ignoredMaxPrefetch = builder.maxPrefetch;
         }
         else {
             Integer ceiling = builder.maxPrefetch;
@@ -283,6 +293,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
                     (ceiling != null) ? ceiling : AdaptivePrefetch.defaultCeiling(builder.workers));
             this.adaptive = adaptive;
             this.prefetch = adaptive.current();
+            this.ignoredMaxPrefetch = null;
         }
         this.refill = refill(this.prefetch);
         this.pollInterval = builder.pollInterval;
@@ -292,6 +303,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         this.shutdownTimeout = builder.shutdownTimeout;
         this.logLimit = builder.logLimit;
         this.clock = builder.clock;
+        this.ticker = builder.ticker;
         this.metrics = builder.metrics;
         this.filters = builder.filters;
         this.outcomeListener = builder.outcomeListener;
@@ -371,6 +383,11 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
             armTick();
         }
         logger.debug("Job orchestrator '{}' started: {} workers, types {}", this.owner, this.workers, this.handlers.types());
+        if (this.ignoredMaxPrefetch != null) {
+            logger.warn("Job orchestrator '{}' has its prefetch set ({}): its max-prefetch ({}) bounds only the "
+                    + "adaptive prefetch, used when none is set, and is ignored", this.owner, this.prefetch,
+                    this.ignoredMaxPrefetch);
+        }
         pollAndLookAhead();
     }
 
@@ -431,23 +448,34 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     }
 
     /**
-     * Takes a claim that landed as a sample of the adaptive prefetch, when it is adaptive. Called holding the lock.
+     * Takes a claim that landed as a sample of the adaptive prefetch, when it is adaptive: its round trip is timed from
+     * its reservation. Called holding the lock.
      */
-    private void resize(Claim claim) {
+    private void resize(Reservation reservation) {
         AdaptivePrefetch adaptive = this.adaptive;
         if (adaptive == null) {
             return;
         }
-        long landed = nanos(this.clock.instant());
-        int size = adaptive.claimLanded(landed, landed - nanos(claim.now()));
+        long landed = this.ticker.getAsLong();
+        resize(adaptive.claimLanded(landed, landed - reservation.reservedAt));
+    }
+
+    /**
+     * Sizes the adaptive prefetch, when it is adaptive, with the jobs finished since its last sample, right before a
+     * claim is sized from it ({@link AdaptivePrefetch#refresh}). Called holding the lock.
+     */
+    private void refreshPrefetch() {
+        AdaptivePrefetch adaptive = this.adaptive;
+        if (adaptive != null) {
+            resize(adaptive.refresh(this.ticker.getAsLong()));
+        }
+    }
+
+    private void resize(int size) {
         if (size != this.prefetch) {
             this.prefetch = size;
             this.refill = refill(size);
         }
-    }
-
-    private static long nanos(Instant instant) {
-        return instant.getEpochSecond() * 1_000_000_000L + instant.getNano();
     }
 
     /**
@@ -908,6 +936,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
      */
     private @Nullable Claim nextClaim(Set<JobId> excluded) {
         synchronized (this.lock) {
+            refreshPrefetch();
             int free = claimSize();
             if (this.state != State.RUNNING || free <= 0) {
                 return null;
@@ -1024,7 +1053,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         boolean stopping;
         synchronized (this.lock) {
             reservation.end();
-            resize(reservation.claim);
+            resize(reservation);
             stopping = this.state != State.RUNNING;
             if (!stopping) {
                 this.ready.addAll(known);
@@ -1326,7 +1355,9 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
                 if (this.running.remove(execution.job().id(), execution)) {
                     this.runningByType.computeIfPresent(execution.type(),
                             (type, count) -> (count > 1) ? count - 1 : null);
-                    jobFinished();
+                    if (execution.started()) {
+                        jobFinished();
+                    }
                 }
                 else {
                     this.writing.remove(execution.job().id(), execution);
@@ -1336,7 +1367,10 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         }
     }
 
-    /** Counts a worker freed for the adaptive prefetch's rate. Called holding the lock. */
+    /**
+     * Counts a job finished for the adaptive prefetch's rate: only attempts that started, so that a lease lost before
+     * the start or a thread that could not start does not pass for work done. Called holding the lock.
+     */
     private void jobFinished() {
         AdaptivePrefetch adaptive = this.adaptive;
         if (adaptive != null) {
@@ -1683,10 +1717,11 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     public String toString() {
         synchronized (this.lock) {
             AdaptivePrefetch adaptive = this.adaptive;
+            String sizing = (adaptive != null)
+                    ? " prefetched (adaptive, " + adaptive.floor() + "-" + adaptive.ceiling() + "), " : " prefetched, ";
             return "JobOrchestrator[" + this.owner + ", " + this.running.size() + "/" + this.workers + " running, "
-                    + this.writing.size() + " writing their outcome, "
-                    + this.ready.size() + "/" + this.prefetch + ((adaptive != null) ? " prefetched (adaptive, "
-                            + adaptive.floor() + "-" + adaptive.ceiling() + "), " : " prefetched, ") + this.state.name().toLowerCase(Locale.ROOT) + "]";
+                    + this.writing.size() + " writing their outcome, " + this.ready.size() + "/" + this.prefetch
+                    + sizing + this.state.name().toLowerCase(Locale.ROOT) + "]";
         }
     }
 
@@ -1712,10 +1747,14 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
 
         private final Claim claim;
 
+        /** When the claim was reserved, in ticks ({@link #ticker}): its round trip starts here. */
+        private final long reservedAt;
+
         private boolean open = true;
 
         Reservation(Claim claim) {
             this.claim = claim;
+            this.reservedAt = JobOrchestrator.this.ticker.getAsLong();
         }
 
         /** Gives the room back, once. Called holding the lock. */
@@ -1765,6 +1804,8 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         private int logLimit = 100;
 
         private Clock clock = Clock.systemUTC();
+
+        private LongSupplier ticker = System::nanoTime;
 
         private LeaseKeeper.@Nullable Scheduler scheduler;
 
@@ -1829,8 +1870,8 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
          * limit. Set, it stays fixed; unless set it is adaptive ({@link AdaptivePrefetch}): it starts at the worker
          * count and follows the jobs the workers finish per second times a claim's round trip, twice over and half
          * as much again, between 1 and {@link #maxPrefetch} (4 times the worker count unless set), so that
-         * long-running jobs wait one at a time on a node and a backlog of short jobs is claimed in batches as large
-         * as the ceiling.
+         * long-running jobs wait one at a time on a node once it runs only them, and a backlog of short jobs is
+         * claimed in batches as large as the ceiling.
          * @param prefetch zero or positive
          * @return this builder
          */
@@ -1932,6 +1973,18 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
          */
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock must not be null");
+            return this;
+        }
+
+        /**
+         * Sets the monotonic tick source, in nanoseconds, that times the claims' round trips and the jobs finished per
+         * second for the adaptive prefetch ({@link #prefetch}); {@link System#nanoTime()} unless set. Not the
+         * {@link #clock}: a step of the wall clock would drop the rate or skip samples. Tests set a virtual one.
+         * @param ticker the tick source
+         * @return this builder
+         */
+        public Builder ticker(LongSupplier ticker) {
+            this.ticker = Objects.requireNonNull(ticker, "ticker must not be null");
             return this;
         }
 

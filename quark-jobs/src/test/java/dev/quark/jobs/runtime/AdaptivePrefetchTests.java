@@ -18,8 +18,18 @@ class AdaptivePrefetchTests {
         AdaptivePrefetch prefetch = new AdaptivePrefetch(8, 32);
         assertThat(prefetch.current()).isEqualTo(8);
         finish(prefetch, 100);
-        // The first claim measures a round trip and starts the rate's window: no rate yet.
+        // The first claim starts the rate's window: no rate yet.
         assertThat(land(prefetch, 2 * MS, 2 * MS)).isEqualTo(8);
+    }
+
+    @Test
+    void theFirstClaimsRoundTripIsLeftOut() {
+        AdaptivePrefetch prefetch = new AdaptivePrefetch(8, 1000);
+        // The first claim at start is the slowest: a pool opening its connections, code not yet compiled.
+        land(prefetch, 200 * MS, 200 * MS);
+        finish(prefetch, 2);
+        // 1,000 jobs/s and 2 ms claims: 6 from the second claim on, not hundreds for a round trip still near 200 ms.
+        assertThat(land(prefetch, 2 * MS, 2 * MS)).isEqualTo(6);
     }
 
     @Test
@@ -77,6 +87,37 @@ class AdaptivePrefetchTests {
             land(prefetch, Duration.ofMillis(7_500).toNanos(), Duration.ofSeconds(1).toNanos());
             assertThat(prefetch.current()).isEqualTo(1);
         }
+    }
+
+    @Test
+    void aRefreshBeforeAClaimIsSizedShrinksItToWhatTheWorkersFinishNow() {
+        AdaptivePrefetch prefetch = new AdaptivePrefetch(8, 32);
+        land(prefetch, 2 * MS, 2 * MS);
+        for (int i = 0; i < 3; i++) {
+            finish(prefetch, 11);
+            land(prefetch, 1_600_000, 1_600_000);
+        }
+        assertThat(prefetch.current()).isEqualTo(32);
+        // Long jobs now: one finished in the second since the last claim landed.
+        finish(prefetch, 1);
+        this.now += Duration.ofSeconds(1).toNanos();
+        assertThat(prefetch.refresh(this.now)).isEqualTo(1);
+    }
+
+    @Test
+    void refreshesWaitForAMeasuredRateAndWeighByTheTimeTheyCover() {
+        AdaptivePrefetch prefetch = new AdaptivePrefetch(8, 1000);
+        land(prefetch, 2 * MS, 2 * MS);
+        assertThat(prefetch.refresh(this.now + MS)).isEqualTo(8);
+        for (int i = 0; i < 50; i++) {
+            finish(prefetch, 1);
+            this.now += MS;
+            prefetch.refresh(this.now);
+            finish(prefetch, 1);
+            land(prefetch, MS, 2 * MS);
+        }
+        // Samples twice as often weigh what half as many would: 1,000 jobs/s and 2 ms claims, 6 as before.
+        assertThat(prefetch.current()).isEqualTo(6);
     }
 
     @Test

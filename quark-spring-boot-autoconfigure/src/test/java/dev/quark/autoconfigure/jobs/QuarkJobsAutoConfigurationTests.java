@@ -38,12 +38,15 @@ import dev.quark.jobs.store.memory.InMemoryWorkflowStore;
 import dev.quark.lease.memory.InMemoryLeaseStore;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
@@ -132,6 +135,16 @@ class QuarkJobsAutoConfigurationTests {
         this.contextRunner.withPropertyValues("quark.jobs.workers=2")
             .run((context) -> assertThat(context.getBean(JobOrchestrator.class).toString())
                 .contains("prefetched (adaptive, 1-8)"));
+    }
+
+    @Test
+    @ExtendWith(OutputCaptureExtension.class)
+    void aMaxPrefetchSetBesideAPrefetchIsIgnoredWithAWarningAtStart(CapturedOutput output) {
+        this.contextRunner.withPropertyValues("quark.jobs.prefetch=3", "quark.jobs.max-prefetch=6").run((context) -> {
+            assertThat(context.getBean(JobOrchestrator.class).toString()).contains("/3 prefetched, ");
+            assertThat(output).contains("WARN", "has its prefetch set (3): its max-prefetch (6) bounds only the "
+                    + "adaptive prefetch");
+        });
     }
 
     @Test

@@ -15,6 +15,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 
@@ -73,6 +74,8 @@ class JobOrchestratorTests {
 
     private final ManualScheduler scheduler = new ManualScheduler(this.clock);
 
+    private final AtomicLong ticks = new AtomicLong();
+
     private final GatedJobStore store = new GatedJobStore();
 
     private final SharedBackendLeaseStore leases = new SharedBackendLeaseStore(new InMemoryLeaseStore(this.clock),
@@ -116,6 +119,7 @@ class JobOrchestratorTests {
             .owner(owner)
             .workers(workers)
             .clock(this.clock)
+            .ticker(this::virtualTicks)
             .scheduler((at, task) -> this.scheduler.schedule(at, task)::cancel)
             .shutdownTimeout(shutdownTimeout)
             .metrics(this.metrics);
@@ -124,6 +128,17 @@ class JobOrchestratorTests {
         this.nodes.add(orchestrator);
         orchestrator.start();
         return new Node(queue, orchestrator);
+    }
+
+    /** Virtual monotonic nanoseconds: the adaptive prefetch's round trips and rate in virtual time. */
+    private long virtualTicks() {
+        return this.ticks.get();
+    }
+
+    /** Moves virtual time on: the scheduler's clock and the tick source alike. */
+    private void advance(Duration duration) {
+        this.ticks.addAndGet(duration.toNanos());
+        this.scheduler.advance(duration);
     }
 
     private Job awaitJob(JobId id, Predicate<Job> condition) {
@@ -523,23 +538,23 @@ class JobOrchestratorTests {
         /** The size ({@code max}) of each claim of due jobs, in order. */
         final List<Integer> claimSizes = new CopyOnWriteArrayList<>();
 
-        private volatile @Nullable ManualClock claimClock;
+        private volatile @Nullable AtomicLong claimTicks;
 
         private volatile Duration claimTakes = Duration.ZERO;
 
-        /** Makes each claim of due jobs take that long in virtual time: it moves the clock (not the scheduler). */
-        void claimsTake(ManualClock clock, Duration duration) {
+        /** Makes each claim of due jobs take that long in virtual time: it moves the tick source (not the clock). */
+        void claimsTake(AtomicLong ticks, Duration duration) {
             this.claimTakes = duration;
-            this.claimClock = clock;
+            this.claimTicks = ticks;
         }
 
         @Override
         public List<ClaimedJob> claimDue(dev.quark.jobs.store.Claim claim, JobLeases leases) {
             this.dueClaims.incrementAndGet();
             this.claimSizes.add(claim.max());
-            ManualClock claimClock = this.claimClock;
-            if (claimClock != null) {
-                claimClock.advance(this.claimTakes);
+            AtomicLong claimTicks = this.claimTicks;
+            if (claimTicks != null) {
+                claimTicks.addAndGet(this.claimTakes.toNanos());
             }
             CountDownLatch gate = this.gate.getAndSet(null);
             if (gate != null) {
@@ -1858,7 +1873,7 @@ class JobOrchestratorTests {
     void withoutASetPrefetchABacklogOfShortJobsIsClaimedInBatchesBeyondTwiceTheWorkers() {
         // 2 ms a claim and no-op jobs: the workers finish what the claims bring, so the prefetch grows to its ceiling
         // (4 × 2); before, with the worker count as the default, no claim was for more than 2 + 2 jobs.
-        this.store.claimsTake(this.clock, Duration.ofMillis(2));
+        this.store.claimsTake(this.ticks, Duration.ofMillis(2));
         Node node = node("node-1", 2, JobHandler.of("short", String.class, (payload, context) -> {
         }));
         List<JobId> ids = enqueueDirectly("short", 300);
@@ -1871,16 +1886,16 @@ class JobOrchestratorTests {
 
     @Test
     void withoutASetPrefetchLongRunningJobsWaitOneAtATimeInsteadOfTheWorkerCount() throws Exception {
-        // One job ends every 20 s (virtual) on 4 workers, claims take 2 ms: the workers finish a job in a thousandth
-        // of a claim's round trip, so the prefetch falls to its floor, 1. Before, 4 (the worker count) waited.
-        this.store.claimsTake(this.clock, Duration.ofMillis(2));
+        // One job ends every 20 s (virtual) on 4 workers, claims take 2 ms: a job finishes every 10,000 round trips
+        // (0.0001 jobs per round trip), so the prefetch falls to its floor, 1. Before, 4 (the worker count) waited.
+        this.store.claimsTake(this.ticks, Duration.ofMillis(2));
         java.util.concurrent.Semaphore ends = new java.util.concurrent.Semaphore(0);
         Node node = node("node-1", 4, JobHandler.of("long", String.class, (payload, context) -> ends.acquire()));
         enqueueDirectly("long", 40);
         node.orchestrator().poll();
         await("the workers busy").atMost(WAIT).until(() -> node.orchestrator().runningJobs().size() == 4);
         for (int i = 0; i < 10; i++) {
-            this.scheduler.advance(Duration.ofSeconds(20));
+            advance(Duration.ofSeconds(20));
             ends.release();
             int ended = i + 1;
             await().atMost(WAIT).until(() -> this.store.countByStatus().getOrDefault(JobStatus.SUCCEEDED, 0L) == ended
@@ -1896,8 +1911,80 @@ class JobOrchestratorTests {
     }
 
     @Test
+    void withoutASetPrefetchLongJobsAfterShortOnesFillNoMoreThanTheFloorOfThePrefetch() {
+        // Short jobs grow the prefetch towards its ceiling (4 × 2); a second on, long jobs are due. Before, the claim
+        // that brought them was sized with the prefetch the short jobs left (4 to 8): as many long jobs waited, and the
+        // prefetch shrank to 1 only once they had landed. Refreshed before the claim is sized, 1 waits.
+        this.store.claimsTake(this.ticks, Duration.ofMillis(2));
+        java.util.concurrent.Semaphore ends = new java.util.concurrent.Semaphore(0);
+        Node node = node("node-1", 2, JobHandler.of("short", String.class, (payload, context) -> {
+        }), JobHandler.of("long", String.class, (payload, context) -> ends.acquire()));
+        enqueueDirectly("short", 300);
+        node.orchestrator().poll();
+        await().atMost(WAIT).until(() -> this.store.countByStatus().getOrDefault(JobStatus.SUCCEEDED, 0L) == 300L);
+        assertThat(node.orchestrator().prefetch()).isGreaterThan(1);
+        enqueueDirectly("long", 20);
+        this.ticks.addAndGet(Duration.ofSeconds(1).toNanos());
+        node.orchestrator().poll();
+        await("the workers busy, one job waiting").atMost(WAIT)
+            .until(() -> node.orchestrator().runningJobs().size() == 2
+                    && node.orchestrator().prefetchedJobs().size() == 1);
+        assertThat(this.store.countByStatus().get(JobStatus.RUNNING)).isEqualTo(2 + 1);
+        assertThat(node.orchestrator().prefetch()).isEqualTo(1);
+        ends.release(20);
+    }
+
+    @Test
+    void withoutASetPrefetchAttemptsWithdrawnBeforeTheyStartedDoNotCountAsFinished() {
+        // No attempt thread starts: each claim's jobs are withdrawn and given back. Before, counted as finished, they
+        // made a rate of 10 jobs per 2 ms claim, and the prefetch grew to its ceiling (4 × 2); none ran: the floor.
+        this.store.claimsTake(this.ticks, Duration.ofMillis(2));
+        Node node = node("node-1", 2, Duration.ofSeconds(30), JobFilters.NONE,
+                (builder) -> builder.attemptThreads((task) -> {
+                    throw new IllegalStateException("no thread");
+                }), JobHandler.of("short", String.class, (payload, context) -> {
+                }));
+        enqueueDirectly("short", 20);
+        for (int i = 1; i <= 3; i++) {
+            int claims = i;
+            node.orchestrator().poll();
+            await().atMost(WAIT).until(() -> this.store.dueClaims.get() >= claims);
+            await("the claim's jobs given back").atMost(WAIT)
+                .until(() -> this.store.countByStatus().getOrDefault(JobStatus.ENQUEUED, 0L) == 20L
+                        && node.orchestrator().runningJobs().isEmpty()
+                        && node.orchestrator().prefetchedJobs().isEmpty());
+        }
+        assertThat(node.orchestrator().prefetch()).isEqualTo(1);
+    }
+
+    @Test
+    void withoutASetPrefetchAStepOfTheWallClockDoesNotDropThePrefetch() {
+        // Round trips and the rate come from the tick source: the wall clock 10 s on, amid a backlog of short jobs,
+        // is no 10 s without a finished job. Before, timed by the clock, the next claim dropped the prefetch to 1.
+        this.store.claimsTake(this.ticks, Duration.ofMillis(2));
+        AtomicReference<JobOrchestrator> orchestrator = new AtomicReference<>();
+        AtomicInteger handled = new AtomicInteger();
+        AtomicInteger leastAfterTheStep = new AtomicInteger(Integer.MAX_VALUE);
+        Node node = node("node-1", 2, JobHandler.of("short", String.class, (payload, context) -> {
+            int count = handled.incrementAndGet();
+            if (count == 150) {
+                this.clock.advance(Duration.ofSeconds(10));
+            }
+            else if (count > 150) {
+                leastAfterTheStep.accumulateAndGet(orchestrator.get().prefetch(), Math::min);
+            }
+        }));
+        orchestrator.set(node.orchestrator());
+        enqueueDirectly("short", 300);
+        node.orchestrator().poll();
+        await().atMost(WAIT).until(() -> this.store.countByStatus().getOrDefault(JobStatus.SUCCEEDED, 0L) == 300L);
+        // Not the floor (virtual time moves only during claims, so the samples between them vary below the ceiling).
+        assertThat(leastAfterTheStep.get()).isGreaterThan(1);
+    }
+
+    @Test
     void aSetPrefetchStaysFixedWhateverTheWorkersFinish() {
-        this.store.claimsTake(this.clock, Duration.ofMillis(2));
+        this.store.claimsTake(this.ticks, Duration.ofMillis(2));
         Node node = prefetchingNode("node-1", 2, 3, Duration.ofSeconds(30), JobHandler.of("short", String.class,
                 (payload, context) -> {
                 }));
