@@ -1,12 +1,14 @@
 package dev.quark.jobs.store;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
 import dev.quark.jobs.JobId;
 import dev.quark.lease.Lease;
 import dev.quark.lease.LeaseStore;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How a worker leases the jobs a store is claiming: for how long, and, for a store that does not keep leases itself,
@@ -82,5 +84,35 @@ public interface JobLeases {
             throw new IllegalArgumentException("'" + resource + "' is not the lease resource of a job");
         }
         return JobId.parse(resource.substring(RESOURCE_PREFIX.length()));
+    }
+
+    /**
+     * Returns the job a lease resource is of, or {@code null} when it is not a job's: for the lease stores that keep
+     * the leases in the jobs' own records, to which a resource of any other kind is unknown.
+     * @param resource a lease resource
+     * @return the job, or {@code null}
+     */
+    static @Nullable JobId jobIdOrNull(String resource) {
+        try {
+            return jobId(resource);
+        }
+        catch (IllegalArgumentException ex) {
+            return null;
+        }
+    }
+
+    /**
+     * Returns the leases of jobs among these, in their order: those whose resource {@link #jobIdOrNull} reads.
+     * @param leases leases of any resources
+     * @return the jobs' leases
+     */
+    static List<Lease> ofJobs(List<Lease> leases) {
+        List<Lease> jobs = new ArrayList<>(leases.size());
+        for (Lease lease : leases) {
+            if (jobIdOrNull(lease.resource()) != null) {
+                jobs.add(lease);
+            }
+        }
+        return jobs;
     }
 }

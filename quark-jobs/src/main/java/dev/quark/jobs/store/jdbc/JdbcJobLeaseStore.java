@@ -2,7 +2,6 @@ package dev.quark.jobs.store.jdbc;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -20,7 +19,6 @@ import dev.quark.lease.AbstractLeaseStore;
 import dev.quark.lease.FencingToken;
 import dev.quark.lease.Lease;
 import dev.quark.lease.LeaseHolder;
-import org.jspecify.annotations.Nullable;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
 
@@ -103,7 +101,7 @@ public class JdbcJobLeaseStore extends AbstractLeaseStore {
     protected Map<String, FencingToken> acquire(List<String> resources, int max, String owner, Duration duration) {
         Map<UUID, String> byId = new LinkedHashMap<>();
         for (String resource : resources) {
-            JobId id = jobIdOrNull(resource);
+            JobId id = JobLeases.jobIdOrNull(resource);
             if (id != null) {
                 byId.put(id.value(), resource);
             }
@@ -122,7 +120,7 @@ public class JdbcJobLeaseStore extends AbstractLeaseStore {
 
     @Override
     protected Collection<Lease> extend(List<Lease> leases, Duration duration) {
-        List<Lease> jobs = jobLeases(leases);
+        List<Lease> jobs = JobLeases.ofJobs(leases);
         if (jobs.isEmpty()) {
             return List.of();
         }
@@ -136,7 +134,7 @@ public class JdbcJobLeaseStore extends AbstractLeaseStore {
 
     @Override
     protected Collection<Lease> remove(List<Lease> leases) {
-        List<Lease> jobs = jobLeases(leases);
+        List<Lease> jobs = JobLeases.ofJobs(leases);
         if (jobs.isEmpty()) {
             return List.of();
         }
@@ -153,7 +151,7 @@ public class JdbcJobLeaseStore extends AbstractLeaseStore {
 
     @Override
     protected Optional<LeaseHolder> read(String resource) {
-        JobId id = jobIdOrNull(resource);
+        JobId id = JobLeases.jobIdOrNull(resource);
         if (id == null) {
             return Optional.empty();
         }
@@ -176,25 +174,6 @@ public class JdbcJobLeaseStore extends AbstractLeaseStore {
      */
     Clock callerClock() {
         return clock();
-    }
-
-    private static @Nullable JobId jobIdOrNull(String resource) {
-        try {
-            return JobLeases.jobId(resource);
-        }
-        catch (IllegalArgumentException ex) {
-            return null;
-        }
-    }
-
-    private static List<Lease> jobLeases(List<Lease> leases) {
-        List<Lease> jobs = new ArrayList<>(leases.size());
-        for (Lease lease : leases) {
-            if (jobIdOrNull(lease.resource()) != null) {
-                jobs.add(lease);
-            }
-        }
-        return jobs;
     }
 
     private static String[] ids(List<Lease> leases) {

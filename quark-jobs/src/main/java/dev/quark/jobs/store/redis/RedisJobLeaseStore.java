@@ -17,7 +17,6 @@ import dev.quark.lease.AbstractLeaseStore;
 import dev.quark.lease.FencingToken;
 import dev.quark.lease.Lease;
 import dev.quark.lease.LeaseHolder;
-import org.jspecify.annotations.Nullable;
 
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.data.redis.core.script.RedisScript;
@@ -60,7 +59,7 @@ public class RedisJobLeaseStore extends AbstractLeaseStore {
         arguments.add(Long.toString(duration.toMillis()));
         arguments.add(Integer.toString(max));
         for (String resource : resources) {
-            JobId id = jobIdOrNull(resource);
+            JobId id = JobLeases.jobIdOrNull(resource);
             if (id != null) {
                 named.add(resource);
                 arguments.add(id.toString());
@@ -79,7 +78,7 @@ public class RedisJobLeaseStore extends AbstractLeaseStore {
 
     @Override
     protected Collection<Lease> extend(List<Lease> leases, Duration duration) {
-        List<Lease> jobs = jobLeases(leases);
+        List<Lease> jobs = JobLeases.ofJobs(leases);
         if (jobs.isEmpty()) {
             return List.of();
         }
@@ -92,7 +91,7 @@ public class RedisJobLeaseStore extends AbstractLeaseStore {
 
     @Override
     protected Collection<Lease> remove(List<Lease> leases) {
-        List<Lease> jobs = jobLeases(leases);
+        List<Lease> jobs = JobLeases.ofJobs(leases);
         if (jobs.isEmpty()) {
             return List.of();
         }
@@ -104,7 +103,7 @@ public class RedisJobLeaseStore extends AbstractLeaseStore {
 
     @Override
     protected Optional<LeaseHolder> read(String resource) {
-        JobId id = jobIdOrNull(resource);
+        JobId id = JobLeases.jobIdOrNull(resource);
         if (id == null) {
             return Optional.empty();
         }
@@ -145,25 +144,6 @@ public class RedisJobLeaseStore extends AbstractLeaseStore {
             arguments.add(JobLeases.jobId(lease.resource()).toString());
             arguments.add(lease.token().toString());
         }
-    }
-
-    private static @Nullable JobId jobIdOrNull(String resource) {
-        try {
-            return JobLeases.jobId(resource);
-        }
-        catch (IllegalArgumentException ex) {
-            return null;
-        }
-    }
-
-    private static List<Lease> jobLeases(List<Lease> leases) {
-        List<Lease> jobs = new ArrayList<>(leases.size());
-        for (Lease lease : leases) {
-            if (jobIdOrNull(lease.resource()) != null) {
-                jobs.add(lease);
-            }
-        }
-        return jobs;
     }
 
     private static List<Lease> select(List<Lease> leases, List<?> indexes) {
