@@ -39,9 +39,10 @@ import org.jspecify.annotations.Nullable;
  * {@link ReminderChangesTrimmedException}.
  * <p>
  * Each reminder is one {@link ReminderSlot} for as long as its registration is stored: an advance after a tick
- * moves the slot within its bucket and updates its tick in place, so that firing a reminder allocates no object
- * that lives until its next tick (with 100,000 reminders on a short period, such objects would be young at every
- * collection and copied by each young pause). {@link ReminderEntry} objects are made only for what a read returns.
+ * moves the slot within its bucket and updates its tick in place, so that firing a reminder leaves one object that
+ * lives until its next tick, the bucket set's node (about 40 bytes), instead of an entry, a tick, index nodes and an
+ * actor map (about 320 bytes): with 100,000 reminders on a short period such objects are young at every collection and
+ * copied by each young pause. {@link ReminderEntry} objects are made only for what a read returns.
  * A read of a slice of fire times seeks to its start rather than walking the reminders that fire earlier.
  */
 public final class InMemoryReminderTable implements ReminderTable {
