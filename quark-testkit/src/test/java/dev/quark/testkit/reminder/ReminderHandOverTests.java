@@ -1,5 +1,6 @@
 package dev.quark.testkit.reminder;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -29,7 +30,6 @@ import dev.quark.reminder.ReminderTable;
 import dev.quark.reminder.ReminderTick;
 import dev.quark.reminder.ReminderTickManager;
 import dev.quark.reminder.ReminderUpdate;
-import dev.quark.reminder.memory.InMemoryReminderTable;
 import dev.quark.runtime.ActorAddress;
 import dev.quark.runtime.ActorRuntime;
 import dev.quark.testkit.ManualClock;
@@ -37,6 +37,7 @@ import dev.quark.testkit.ManualScheduler;
 import dev.quark.testkit.cluster.TestCluster;
 import dev.quark.testkit.cluster.TestSilo;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -44,11 +45,13 @@ import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException
 import static org.awaitility.Awaitility.await;
 
 /**
- * Reminder buckets handed over between the silos of a {@link TestCluster} through leases, in virtual time: a
- * killed silo's reminders go on firing on the survivors, a joining silo takes its share back, and no scheduled
- * instant is delivered twice or lost on the way, also while the silos' views of the cluster differ.
+ * Reminder buckets handed over between the silos of a {@link TestCluster} through leases, in virtual time, on a
+ * table each backend gives: a killed silo's reminders go on firing on the survivors, a joining silo takes its share
+ * back, and no scheduled instant is delivered twice or lost on the way, also while the silos' views of the cluster
+ * differ. The bucket leases stay in an in-memory store on the test's clock (as in {@link ReminderClusterRestartTests}):
+ * a real store's leases expire on the server's time, which virtual time cannot move.
  */
-class ReminderHandOverTests {
+abstract class ReminderHandOverTests {
 
     private static final Instant START = ManualClock.DEFAULT_START;
 
@@ -92,7 +95,7 @@ class ReminderHandOverTests {
 
     private final PagerEnvironment environment = new PagerEnvironment(this.clock);
 
-    private final InMemoryReminderTable table = new InMemoryReminderTable();
+    private ReminderTable table;
 
     private final InMemoryLeaseStore leaseStore = new InMemoryLeaseStore(this.clock);
 
@@ -106,6 +109,19 @@ class ReminderHandOverTests {
 
     /** The managers' longest wait between two attempts of a tick that did not reach its actor. */
     private Duration maxBackoff = RETRY_BACKOFF;
+
+    /**
+     * Returns the table the silos of one test share: a new, empty one (its buckets unstamped, no reminder of an
+     * earlier test in it), whose registrations are dated by the given clock.
+     * @param clock the test's virtual clock
+     * @return the table
+     */
+    protected abstract ReminderTable table(Clock clock);
+
+    @BeforeEach
+    void createTable() {
+        this.table = table(this.clock);
+    }
 
     @AfterEach
     void close() throws Exception {
