@@ -267,8 +267,10 @@ public final class BenchmarkMain {
                 + "- Pekko: pekko-actor-typed_2.13 " + org.apache.pekko.Version.current() + ", default dispatcher"
                 + (figures.stream().anyMatch((figure) -> figure.key().contains("crosssilo."))
                         ? "; cross-silo: pekko-remote_2.13, Artery TCP on 127.0.0.1" : "") + "\n"
-                + "- Iterations: " + mode.warmups() + " warm-up, " + mode.iterations()
-                + " measured; each cell is the median of the measured ones, with their min–max\n\n"
+                + "- Iterations of the JMH workloads: " + mode.warmups() + " warm-up, " + mode.iterations()
+                + " measured; the workloads that drive servers (jobs, reminders, durable tasks, outbox, event appends)"
+                + " run their own warm-up and measured rounds, given in docs/performance.md; each cell is the median of"
+                + " the measured ones, with their min–max\n\n"
                 + ComparisonTable.markdown(figures);
         Map<String, Object> document = new LinkedHashMap<>();
         document.put("date", started.toString());
