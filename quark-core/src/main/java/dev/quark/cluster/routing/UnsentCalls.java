@@ -5,6 +5,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 import dev.quark.cluster.membership.ClusterView;
 import dev.quark.cluster.membership.SiloEntry;
@@ -68,6 +69,17 @@ final class UnsentCalls {
      */
     CompletableFuture<@Nullable String> decide(long deadlineEpochMillis, NotHandedOver unsent, long sentWithVersion,
             int reroutes) {
+        return decide(deadlineEpochMillis, unsent, sentWithVersion, reroutes, () -> null);
+    }
+
+    /**
+     * As {@link #decide(long, NotHandedOver, long, int)}, asking first whether the call may wait for a newer view
+     * when it would: a silo bounds how many one-way calls it passed on wait at once.
+     * @param admitWait asked right before the call starts waiting for a newer view (never when it is decided at
+     * once): returns {@code null} to let it wait, otherwise why it may not, which is then the decision
+     */
+    CompletableFuture<@Nullable String> decide(long deadlineEpochMillis, NotHandedOver unsent, long sentWithVersion,
+            int reroutes, Supplier<@Nullable String> admitWait) {
         if (reroutes >= ClusterRouter.MAX_REROUTES) {
             return CompletableFuture.completedFuture("it was routed again " + reroutes + " times already");
         }
@@ -79,6 +91,10 @@ final class UnsentCalls {
         ClusterView view = this.views.current();
         if (learnt(view, target, sentWithVersion)) {
             return CompletableFuture.completedFuture(null);
+        }
+        String refused = admitWait.get();
+        if (refused != null) {
+            return CompletableFuture.completedFuture(refused);
         }
         CompletableFuture<@Nullable String> decided = new CompletableFuture<>();
         newerThan(view.version()).copy()

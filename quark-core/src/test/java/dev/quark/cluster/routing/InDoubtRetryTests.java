@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
 
 import dev.quark.actor.AbstractActor;
@@ -25,6 +26,7 @@ import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.membership.SiloEntry;
 import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.placement.HashPlacementDirector;
+import dev.quark.cluster.placement.PlacementDirector;
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.EnvelopeHandler;
 import dev.quark.cluster.transport.ForwardingTransport;
@@ -46,7 +48,7 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
  * Calls whose transport reports them in doubt (written to a link that broke before the answer came, as the gRPC
  * transport does): an idempotent one is sent once more, any other fails with the transport's failure. The retry asks
  * the caller's transport to reconnect only when the caller's own link broke, not for an unknown outcome relayed by the
- * silo that passed the call on.
+ * silo that passed the call on, nor once a newer view has come.
  */
 class InDoubtRetryTests {
 
@@ -153,6 +155,35 @@ class InDoubtRetryTests {
     }
 
     /**
+     * The caller's own link broke with the call on it, and a newer view, in which the owner has left, came while the
+     * retry was being located with the view before it: the retry goes by the newer view (here, where the actor lives
+     * now) without asking the caller's transport to reconnect to the silo that left, and runs once.
+     */
+    @Test
+    void aRetryAfterTheCallersOwnLinkBrokeDoesNotAskItsTransportToReconnectOnceANewerViewHasCome() {
+        HeldViewSource callers = new HeldViewSource();
+        ViewTurningPlacement placement = new ViewTurningPlacement();
+        List<SiloEntry> entries = startSilos(2, -1, placement);
+        ClusterView before = ClusterView.of(MembershipSnapshot.of(1, entries), 150);
+        List<SiloEntry> afterLeave = new ArrayList<>(entries);
+        afterLeave.set(1, entries.get(1).withStatus(SiloStatus.DEAD));
+        ClusterView left = ClusterView.of(MembershipSnapshot.of(2, afterLeave), 150);
+        callers.install(before);
+        this.routings.get(0).follow(callers);
+        this.routings.get(1).follow(HeldViewSource.of(before));
+        String id = idOwnedBy("silo-1", before);
+        this.caller.breakNext(1);
+        this.caller.afterBreak(() -> placement.onNextLookup(() -> callers.install(left)));
+
+        assertThat(this.runtimes.get(0).get(Gauge.class, id).set(7)).isEqualTo("silo-0");
+
+        assertThat(placement.turned()).as("the newer view came while the retry was located").isTrue();
+        assertThat(this.caller.broken()).isEqualTo(1);
+        assertThat(this.caller.reconnects()).as("no reconnect to the silo the newer view shows gone").isZero();
+        assertThat(runs(id)).isEqualTo(1);
+    }
+
+    /**
      * A child placed with its parent on silo-1 and owned by hash by the caller's silo: the caller delivers its call
      * here, where the directory sends it on to silo-1. When that send's outcome is unknown, the one retry comes back
      * here and is sent on again; its unknown outcome ends the call ("retried once"), instead of a retry each time it
@@ -202,6 +233,11 @@ class InDoubtRetryTests {
      * when it is one of them; returns their entries, the silos following no view yet.
      */
     private List<SiloEntry> startSilos(int count, int forwarder) {
+        return startSilos(count, forwarder, new HashPlacementDirector());
+    }
+
+    /** As {@link #startSilos(int, int)}, the caller placing actors with the given director. */
+    private List<SiloEntry> startSilos(int count, int forwarder, PlacementDirector callerPlacement) {
         List<SiloEntry> entries = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             String siloId = "silo-" + i;
@@ -214,7 +250,9 @@ class InDoubtRetryTests {
                 this.forwarder = new BreakingTransport(transport);
                 transport = this.forwarder;
             }
-            SiloRouting routing = SiloRouting.builder(siloId, transport).build();
+            SiloRouting routing = SiloRouting.builder(siloId, transport)
+                .placement((i == 0) ? callerPlacement : new HashPlacementDirector())
+                .build();
             ActorRuntime runtime = routing.configure(ActorRuntime.builder()
                 .callTimeout(Duration.ofSeconds(20))
                 .actor(GaugeActor.class, () -> new GaugeActor(siloId))
@@ -334,6 +372,9 @@ class InDoubtRetryTests {
 
         private volatile @Nullable EnvelopeHandler handler;
 
+        private volatile Runnable afterBreak = () -> {
+        };
+
         BreakingTransport(Transport delegate) {
             super(delegate);
         }
@@ -344,6 +385,11 @@ class InDoubtRetryTests {
 
         int broken() {
             return this.broken.get();
+        }
+
+        /** Runs something each time a request is broken, before it is reported in doubt. */
+        void afterBreak(Runnable action) {
+            this.afterBreak = action;
         }
 
         int reconnects() {
@@ -367,12 +413,46 @@ class InDoubtRetryTests {
             if (envelope.kind() == Envelope.Kind.REQUEST && envelope.actorType() != null
                     && this.toBreak.getAndUpdate((left) -> Math.max(0, left - 1)) > 0) {
                 this.broken.incrementAndGet();
+                this.afterBreak.run();
                 EnvelopeHandler receiver = Objects.requireNonNull(this.handler, "started");
                 Thread.ofVirtual().start(() -> receiver.inDoubt(envelope.messageId(),
                         new SiloUnreachableException("the stream broke after " + envelope + " was written")));
                 return CompletableFuture.completedFuture(null);
             }
             return super.send(target, envelope);
+        }
+    }
+
+    /**
+     * Hash placement that can run something once, on its next lookup of a gauge: a newer view installed while the
+     * router locates a call with the view it read just before.
+     */
+    private static final class ViewTurningPlacement implements PlacementDirector {
+
+        private final HashPlacementDirector hash = new HashPlacementDirector();
+
+        private final AtomicReference<@Nullable Runnable> onNextLookup = new AtomicReference<>();
+
+        private volatile boolean turned;
+
+        void onNextLookup(Runnable action) {
+            this.onNextLookup.set(action);
+        }
+
+        boolean turned() {
+            return this.turned;
+        }
+
+        @Override
+        public @Nullable String ownerOf(ActorAddress address, ClusterView view) {
+            if ("Gauge".equals(address.typeName())) {
+                Runnable action = this.onNextLookup.getAndSet(null);
+                if (action != null) {
+                    action.run();
+                    this.turned = true;
+                }
+            }
+            return this.hash.ownerOf(address, view);
         }
     }
 }
