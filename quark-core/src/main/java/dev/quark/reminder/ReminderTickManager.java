@@ -215,6 +215,18 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
     private ReminderBucketSet owned = ReminderBucketSet.none();
 
     /**
+     * How many ended ticks of each bucket have a write not yet handed to {@link #writes}: counted with the batch's
+     * ends under the lock and uncounted under one more hold once the batch's writes are submitted, so that
+     * {@link #busyBuckets()} never sees a bucket as idle in between (its lease released, the new owner would read
+     * the old tick and deliver it again). Counted rather than submitted under the lock: a submit may start a task
+     * and complete the futures of the writes it replaces, whose callbacks must not run under the manager's lock.
+     */
+    private final int[] unsubmitted = new int[ReminderBuckets.COUNT];
+
+    /** The sum of {@link #unsubmitted}: {@link #busyBuckets()} scans it only when some write is not submitted. */
+    private int unsubmittedTotal;
+
+    /**
      * The {@link #generation} at which each bucket last became {@link #owned}: a read that began at or before it
      * may show that bucket as it was before this silo lost it and got it back (another silo may have fired and
      * advanced its reminders meanwhile), so what it shows of the bucket is not taken.
@@ -564,12 +576,22 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
         return Duration.ofMillis(Math.max(1, millis));
     }
 
-    /** The buckets with a tick running or a next tick not yet written. Called under the lock. */
+    /**
+     * The buckets with a tick running or a next tick not yet written, submitted or not ({@link #unsubmitted}). Called
+     * under the lock.
+     */
     private ReminderBucketSet busyBuckets() {
         List<Integer> busy = new ArrayList<>();
         for (ScheduledReminder reminder : this.reminders.values()) {
             if (reminder.status == Status.RUNNING) {
                 busy.add(reminder.entry.bucket());
+            }
+        }
+        if (this.unsubmittedTotal > 0) {
+            for (int bucket = 0; bucket < this.unsubmitted.length; bucket++) {
+                if (this.unsubmitted[bucket] > 0) {
+                    busy.add(bucket);
+                }
             }
         }
         busy.addAll(this.writes.pendingBuckets());
@@ -1400,6 +1422,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
         Instant endedAt = this.clock.instant();
         Instant horizon = endedAt.plus(this.settings.lookahead());
         EndedTick[] ended = new EndedTick[batch.size()];
+        boolean counted = false;
         synchronized (this) {
             for (int i = 0; i < ended.length; i++) {
                 TickEnd end = batch.get(i);
@@ -1409,25 +1432,48 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 catch (RuntimeException ex) {
                     logger.error("Could not record the tick of the {}", end.entry().key(), ex);
                 }
+                if (ended[i] != null && ended[i].update() != null) {
+                    this.unsubmitted[end.entry().bucket()]++;
+                    this.unsubmittedTotal++;
+                    counted = true;
+                }
             }
             arm();
             if (this.running == 0 && this.idle != null) {
                 this.idle.complete(null);
             }
         }
-        for (int i = 0; i < ended.length; i++) {
-            TickEnd end = batch.get(i);
-            try {
-                if (ended[i] == null) {
+        try {
+            for (int i = 0; i < ended.length; i++) {
+                TickEnd end = batch.get(i);
+                try {
+                    if (ended[i] == null) {
+                        end.written().complete(null);
+                    }
+                    else {
+                        recorded(ended[i]).whenComplete((ignored, writeFailure) -> end.written().complete(null));
+                    }
+                }
+                catch (RuntimeException ex) {
+                    logger.error("Could not record the tick of the {}", end.entry().key(), ex);
                     end.written().complete(null);
                 }
-                else {
-                    recorded(ended[i]).whenComplete((ignored, writeFailure) -> end.written().complete(null));
-                }
             }
-            catch (RuntimeException ex) {
-                logger.error("Could not record the tick of the {}", end.entry().key(), ex);
-                end.written().complete(null);
+        }
+        finally {
+            if (counted) {
+                submitted(batch, ended);
+            }
+        }
+    }
+
+    /** Uncounts the writes of a batch of ended ticks from {@link #unsubmitted}, once they are all submitted. */
+    private synchronized void submitted(List<TickEnd> batch, @Nullable EndedTick[] ended) {
+        for (int i = 0; i < ended.length; i++) {
+            EndedTick tick = ended[i];
+            if (tick != null && tick.update() != null) {
+                this.unsubmitted[batch.get(i).entry().bucket()]--;
+                this.unsubmittedTotal--;
             }
         }
     }

@@ -41,7 +41,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * (25 ms, doubling to 250 ms, each &plusmn;20 %) for 6 s after a change of ownership, so that a bucket
  * its previous owner lets go is taken over within about a quarter of a second; then, and after a failing store,
  * every quarter of the lease duration. The quick rounds start again after a view that moves the silo's buckets, a
- * round that takes a bucket over and a lost lease; a round asked for is never put off by their pauses.
+ * round that takes a bucket over and a lost lease; a round asked for is never put off by their pauses. A round never
+ * releases a bucket whose ended tick's write is not yet handed to the writes.
  */
 class ReminderClaimRetryTests {
 
@@ -116,6 +117,57 @@ class ReminderClaimRetryTests {
         runUntil(START.plusMillis(5500));
         assertThat(this.deliveries).as("the tick due after the hand-over fires on b, on time")
             .containsExactly("a r@1000 late 0", "b r@3000 late 0", "b r@5000 late 0");
+    }
+
+    /**
+     * A claim round that runs after a tick's end was recorded and before its next tick was handed to the writes (held
+     * open here by the metrics, which count the end in between) keeps the bucket: released then, the new owner would
+     * read the delivered tick from the table and deliver its instant again. The bucket goes once the write is
+     * submitted, and the new owner goes on with the next instant.
+     */
+    @Test
+    void aBucketIsNotReleasedBetweenATicksEndAndTheSubmitOfItsWrite() {
+        AtomicBoolean held = new AtomicBoolean();
+        AtomicReference<Instant> releasedInTheGap = new AtomicReference<>();
+        AtomicReference<ReminderTickManager> a = new AtomicReference<>();
+        AtomicReference<ReminderTickManager> b = new AtomicReference<>();
+        a.set(manager("a", this.schedulerA, this.wantedByA, new ReminderMetrics() {
+
+            @Override
+            public void ticks(String actorType, ReminderOutcome outcome, long count) {
+                if (outcome != ReminderOutcome.DELIVERED || !held.compareAndSet(false, true)) {
+                    return;
+                }
+                // a learns that it no longer owns the bucket and runs a claim round; b, asking again, runs one too.
+                ReminderClaimRetryTests.this.wantedByA.set(ReminderBucketSet.all().minus(ReminderBucketSet.of(BUCKET)));
+                a.get().ownershipChanged();
+                ReminderClaimRetryTests.this.schedulerA.runDueTasks();
+                releasedInTheGap.set(ReminderClaimRetryTests.this.leaseStore.releasedBy("a"));
+                b.get().ownershipChanged();
+                ReminderClaimRetryTests.this.schedulerB.runDueTasks();
+            }
+
+            @Override
+            public void lateness(String actorType, Duration lateness) {
+            }
+        }));
+        b.set(manager("b", this.schedulerB, this.wantedByB));
+        this.table.save(new ReminderEntry(KEY, 1,
+                ReminderSchedule.every(Duration.ofSeconds(2)).startingAt(START.plusSeconds(1)), new byte[0],
+                ReminderTick.first(START.plusSeconds(1), 1)));
+        a.get().start();
+        b.get().start();
+        runUntil(START.plusMillis(500));
+        this.wantedByB.set(ReminderBucketSet.of(BUCKET));
+        b.get().ownershipChanged();
+
+        runUntil(START.plusMillis(5500));
+        assertThat(held).as("the metrics saw the end of the tick").isTrue();
+        assertThat(this.deliveries).as("each instant once")
+            .containsExactly("a r@1000 late 0", "b r@3000 late 0", "b r@5000 late 0");
+        assertThat(releasedInTheGap.get()).as("a kept the bucket while the write of its tick was not submitted")
+            .isNull();
+        assertThat(b.get().ownedBuckets().contains(BUCKET)).as("then let it go").isTrue();
     }
 
     @Test
