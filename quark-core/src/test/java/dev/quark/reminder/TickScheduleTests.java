@@ -4,10 +4,13 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
 
 import dev.quark.actor.ReminderSchedule;
 import dev.quark.runtime.ActorAddress;
 import org.junit.jupiter.api.Test;
+
+import org.springframework.scheduling.support.CronExpression;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
@@ -114,6 +117,68 @@ class TickScheduleTests {
                 Instant.parse("2026-05-10T00:00:01Z"));
         assertThat(late.next()).isEqualTo(ReminderTick.first(Instant.parse("2026-06-01T00:00:00Z"), 5));
         assertThat(late.missed()).isEqualTo(3);
+    }
+
+    /**
+     * A reminder ticking every second left alone for 30 days (2.6 million instants, far past the steps taken one by
+     * one) goes on at the first instant after the delivery, with the tick number and the counts it would have had
+     * stepping through every instant: a repeat count still ends it at its last tick.
+     */
+    @Test
+    void aCronCatchUpAfterAMonthJumpsToTheNextInstantWithExactCountsWhenTheInstantsAreEvenlySpaced() {
+        Instant first = Instant.parse("2026-01-01T00:00:00Z");
+        long month = Duration.ofDays(30).toSeconds();
+        Instant recovered = first.plusSeconds(month);
+        Instant ended = recovered.plusMillis(500);
+        ReminderSchedule everySecond = ReminderSchedule.cron("* * * * * *", ZoneOffset.UTC).startingAt(first);
+
+        TickSchedule.Following following = TickSchedule.following(entry(everySecond, first, 1), recovered, ended);
+        assertThat(following.next()).isEqualTo(ReminderTick.first(recovered.plusSeconds(1), month + 2));
+        assertThat(following.missed()).isEqualTo(month);
+        assertThat(following.skipped()).isZero();
+
+        ReminderEntry lastTickPassed = entry(everySecond.times(month + 1), first, 1);
+        assertThat(TickSchedule.following(lastTickPassed, recovered, ended).next()).as("ticks 2 to %d passed", month + 1)
+            .isNull();
+        assertThat(TickSchedule.following(lastTickPassed, recovered, ended).missed()).isEqualTo(month);
+        ReminderEntry oneTickLeft = entry(everySecond.times(month + 2), first, 1);
+        assertThat(TickSchedule.following(oneTickLeft, recovered, ended).next())
+            .isEqualTo(ReminderTick.first(recovered.plusSeconds(1), month + 2));
+
+        Instant startedLate = first.plus(Duration.ofDays(10));
+        TickSchedule.Following longDelivery = TickSchedule.following(entry(everySecond, first, 1), startedLate, ended);
+        assertThat(longDelivery.missed()).as("due when the delivery started").isEqualTo(Duration.ofDays(10).toSeconds());
+        assertThat(longDelivery.skipped()).as("fell due while it ran").isEqualTo(Duration.ofDays(20).toSeconds());
+
+        ReminderEntry endingMidway = entry(everySecond.until(first.plus(Duration.ofDays(15))), first, 1);
+        TickSchedule.Following ended15 = TickSchedule.following(endingMidway, recovered, ended);
+        assertThat(ended15.next()).isNull();
+        assertThat(ended15.missed()).isEqualTo(Duration.ofDays(15).toSeconds());
+    }
+
+    /**
+     * Past the steps taken one by one, instants that are not evenly spaced are counted by estimate: the next tick is
+     * still the first instant after the delivery, and its number is off by a few at most.
+     */
+    @Test
+    void aCronCatchUpOfUnevenInstantsJumpsToTheNextInstantAndEstimatesTheCount() {
+        Instant first = Instant.parse("2026-01-01T09:00:00Z");
+        String weekdays = "0 0 9 * * MON-FRI";
+        ReminderSchedule schedule = ReminderSchedule.cron(weekdays, ZoneOffset.UTC).startingAt(first);
+        Instant recovered = Instant.parse("2027-06-15T12:00:00Z");
+        long exact = 0;
+        ZonedDateTime at = first.atZone(ZoneOffset.UTC);
+        CronExpression expression = CronExpression.parse(weekdays);
+        while (!(at = expression.next(at)).toInstant().isAfter(recovered)) {
+            exact++;
+        }
+
+        TickSchedule.Following following = TickSchedule.following(entry(schedule, first, 1), recovered, recovered);
+        assertThat(exact).as("more than the steps taken one by one").isGreaterThan(TickSchedule.MAX_CRON_STEPS);
+        assertThat(following.next()).isNotNull();
+        assertThat(following.next().scheduledAt()).isEqualTo(Instant.parse("2027-06-16T09:00:00Z"));
+        assertThat(following.next().number()).isBetween(exact + 2 - 3, exact + 2 + 3);
+        assertThat(following.missed()).isBetween(exact - 3, exact + 3);
     }
 
     private static ReminderEntry entry(ReminderSchedule schedule, Instant scheduledAt, long number) {
