@@ -1312,9 +1312,14 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 if (this.leases != null) {
                     FencingToken token = this.leases.validToken(reminder.entry.bucket(), now);
                     if (token == null) {
+                        // Kept, done, and queued again from memory by the next refresh while the bucket is still
+                        // owned: a late renewal may yet keep the lease, and then the claim round this asks for changes
+                        // nothing and reads nothing (forgotten, it waited for the next full read). A loss the keeper
+                        // reports drops it with its bucket.
                         notHeld = true;
                         reminder.status = Status.DONE;
-                        this.reminders.remove(reminder.key());
+                        reminder.later = true;
+                        reminder.trustReadsAfter = this.generation;
                         continue;
                     }
                     reminder.token = token;

@@ -42,7 +42,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * its previous owner lets go is taken over within about a quarter of a second; then, and after a failing store,
  * every quarter of the lease duration. The quick rounds start again after a view that moves the silo's buckets, a
  * round that takes a bucket over and a lost lease; a round asked for is never put off by their pauses. A round never
- * releases a bucket whose ended tick's write is not yet handed to the writes.
+ * releases a bucket whose ended tick's write is not yet handed to the writes, and a tick whose lease looked expired
+ * comes back at the next refresh once a late renewal kept the lease.
  */
 class ReminderClaimRetryTests {
 
@@ -168,6 +169,56 @@ class ReminderClaimRetryTests {
         assertThat(releasedInTheGap.get()).as("a kept the bucket while the write of its tick was not submitted")
             .isNull();
         assertThat(b.get().ownedBuckets().contains(BUCKET)).as("then let it go").isTrue();
+    }
+
+    /**
+     * A tick that falls due when its bucket's lease looks expired on this silo's clock is not fired, but comes back
+     * at the next refresh once a late renewal kept the lease (the keeper never reported a loss, so no claim round
+     * reads the bucket again), not at the next full read minutes later. The store here reports the lease valid for
+     * less than it keeps it: after the renewal before the tick, only until the tick's instant, where the next
+     * renewal, due at the same instant, runs after the tick (armed later: the tick was read at the start, within the
+     * lookahead).
+     */
+    @Test
+    void aTickWhoseLeaseLookedExpiredComesBackAtTheNextRefreshOnceALateRenewalKeptTheLease() {
+        Duration lease = Duration.ofSeconds(3);
+        Instant shortRenewal = START.plusSeconds(1);
+        LeaseStore shortened = new DelegatingLeaseStore(this.leaseStore) {
+
+            @Override
+            public List<Lease> tryAcquireAny(Collection<String> resources, int max, String owner, Duration duration) {
+                List<Lease> acquired = delegate().tryAcquireAny(resources, max, owner, duration);
+                return acquired.stream().map((taken) -> validFor(taken, Duration.ofMillis(1500))).toList();
+            }
+
+            @Override
+            public LeaseRenewal renewAll(Collection<Lease> leases, Duration duration) {
+                LeaseRenewal renewal = delegate().renewAll(leases, duration);
+                if (!ReminderClaimRetryTests.this.clock.instant().equals(shortRenewal)) {
+                    return renewal;
+                }
+                return new LeaseRenewal(
+                        renewal.renewed().stream().map((renewed) -> validFor(renewed, Duration.ofSeconds(1))).toList(),
+                        renewal.lost());
+            }
+
+            private Lease validFor(Lease lease, Duration validity) {
+                return new Lease(lease.resource(), lease.owner(), lease.token(),
+                        ReminderClaimRetryTests.this.clock.instant().plus(validity));
+            }
+        };
+        ReminderTickManager a = manager("a", this.schedulerA, this.wantedByA, ReminderMetrics.NONE, shortened, lease,
+                Duration.ofSeconds(5));
+        this.table.save(new ReminderEntry(KEY, 1,
+                ReminderSchedule.every(Duration.ofSeconds(10)).startingAt(START.plusSeconds(2)), new byte[0],
+                ReminderTick.first(START.plusSeconds(2), 1)));
+        a.start();
+        this.schedulerA.runDueTasks();
+        assertThat(this.leaseStore.acquiredBy("a")).as("renewed every second from now").isEqualTo(START);
+        runUntil(START.plusSeconds(4));
+        assertThat(this.deliveries).as("fired by a refresh within its interval (1 s), here the one due at 2 s too")
+            .containsExactly("a r@2000 late 0");
+        assertThat(a.ownedBuckets().contains(BUCKET)).isTrue();
     }
 
     @Test
@@ -428,10 +479,16 @@ class ReminderClaimRetryTests {
 
     private ReminderTickManager manager(String owner, ManualScheduler scheduler,
             AtomicReference<ReminderBucketSet> wanted, ReminderMetrics metrics) {
+        return manager(owner, scheduler, wanted, metrics, this.leaseStore, LEASE, Duration.ofSeconds(2));
+    }
+
+    private ReminderTickManager manager(String owner, ManualScheduler scheduler,
+            AtomicReference<ReminderBucketSet> wanted, ReminderMetrics metrics, LeaseStore leaseStore, Duration lease,
+            Duration lookahead) {
         ActorRuntime runtime = ActorRuntime.builder().clock(this.clock).scheduler(scheduler).build();
         this.closeables.add(runtime);
         ReminderTickManager manager = ReminderTickManager.builder(this.table, runtime)
-            .settings(ReminderSettings.builder().refreshInterval(Duration.ofSeconds(1)).lookahead(Duration.ofSeconds(2))
+            .settings(ReminderSettings.builder().refreshInterval(Duration.ofSeconds(1)).lookahead(lookahead)
                 .build())
             .ownership(wanted::get)
             .delivery((actor, name, status) -> {
@@ -439,7 +496,7 @@ class ReminderClaimRetryTests {
                         + Duration.between(status.scheduledAt(), status.firedAt()).toMillis());
                 return CompletableFuture.completedFuture(null);
             })
-            .leases(this.leaseStore, owner, LEASE)
+            .leases(leaseStore, owner, lease)
             .metrics(metrics)
             .build();
         this.closeables.add(0, manager);
