@@ -25,15 +25,25 @@ import org.springframework.scheduling.support.CronExpression;
 final class TickSchedule {
 
     /**
-     * How many cron instants are stepped through, at most, to count those a delivery passed over; past them the next
-     * tick is the expression's first instant after the delivery, found in one step, and the instants in between are
-     * counted by extrapolating the average gap of the stepped ones. That count is exact for an expression whose
-     * instants are evenly spaced ({@code * * * * * *}, {@code 0 *&#47;5 * * * *}) and an estimate for an uneven one
-     * ({@code 0 0 9 * * MON-FRI}), so the tick numbers a repeat count limits may be off by a few there after a catch-up
-     * of more instants than this. Small, since the ends of ticks are recorded under the tick manager's lock: a
-     * reminder ticking every second left alone for a month took 2.6 million steps there (the bound was 100,000).
+     * How many cron instants are stepped through, at most, to find the next tick and count those a delivery passed
+     * over: up to it the tick numbers (which a repeat count limits) and the counts are exact. Past it the next tick is
+     * the expression's first instant after the delivery and the tick number goes on from the last instant stepped, so
+     * it is no longer exact, unless the expression repeats every hour (see {@link #HOURLY_STEPS}). It takes a
+     * reminder ticking every second left alone for more than a day; the steps are taken before the tick manager's
+     * lock is taken.
      */
-    static final int MAX_CRON_STEPS = 64;
+    static final int MAX_CRON_STEPS = 100_000;
+
+    /**
+     * After how many instants stepped one by one a catch-up of an expression that repeats every hour counts the
+     * rest: its seconds and minutes fields may be anything, its hours, day-of-month, month and day-of-week fields
+     * are {@code *} (or {@code ?}) and its zone has a fixed offset, so every hour of the time line holds the same
+     * instants and those in a span are whole hours times the instants of one hour, plus those of the less than an
+     * hour left, stepped: exact, in at most two hours of steps.
+     */
+    static final int HOURLY_STEPS = 64;
+
+    private static final long HOUR_SECONDS = 3600;
 
     /** Parsed expressions, since parsing costs more than a step; cleared when an application uses very many. */
     private static final ConcurrentMap<String, CronExpression> PARSED = new ConcurrentHashMap<>();
@@ -140,8 +150,11 @@ final class TickSchedule {
         long number = delivered.number();
         long missed = 0;
         long skipped = 0;
-        for (int step = 0; step < MAX_CRON_STEPS; step++) {
-            Instant candidate = cronAfter(cron, zone, at);
+        for (int step = 0; step <= MAX_CRON_STEPS; step++) {
+            if (step == HOURLY_STEPS && repeatsEveryHour(cron, zone)) {
+                return followingHourly(cron, zone, at, number, missed, skipped, startedAt, endedAt, lastNumber, end);
+            }
+            Instant candidate = (step < MAX_CRON_STEPS) ? cronAfter(cron, zone, at) : cronAfter(cron, zone, endedAt);
             if (candidate == null) {
                 return new Following(null, missed, skipped);
             }
@@ -160,39 +173,78 @@ final class TickSchedule {
                 missed++;
             }
         }
-        // Still at or before the delivery's end after every step: a long catch-up (see MAX_CRON_STEPS).
-        long stepped = at.toEpochMilli() - delivered.scheduledAt().toEpochMilli();
+        throw new IllegalStateException("No cron instant after " + endedAt + " within " + MAX_CRON_STEPS + " steps");
+    }
+
+    /**
+     * Goes on with a catch-up of an expression that {@link #repeatsEveryHour repeats every hour} from its instant
+     * {@code at}, at or before the delivery's end, with tick number {@code number}: the instants passed over are
+     * counted, not stepped through.
+     */
+    private static Following followingHourly(String cron, ZoneId zone, Instant at, long number, long missed,
+            long skipped, Instant startedAt, Instant endedAt, long lastNumber, Instant end) {
         boolean endsFirst = end.isBefore(endedAt);
         Instant limit = endsFirst ? end : endedAt;
-        long passed = instantsWithin(at, limit, stepped);
-        long passedMissed = instantsWithin(at, startedAt.isBefore(limit) ? startedAt : limit, stepped);
+        long passed = instantsWithin(cron, zone, at, limit);
+        long passedMissed = instantsWithin(cron, zone, at, startedAt.isBefore(limit) ? startedAt : limit);
         long left = lastNumber - number;
         if (endsFirst || passed >= left) {
             long counted = Math.min(passed, left);
             long countedMissed = Math.min(passedMissed, counted);
             return new Following(null, missed + countedMissed, skipped + counted - countedMissed);
         }
+        Instant next = cronAfter(cron, zone, endedAt);
+        long nextNumber = number + passed + 1;
         missed += passedMissed;
         skipped += passed - passedMissed;
-        number += passed + 1;
-        Instant next = cronAfter(cron, zone, endedAt);
-        if (next == null || number > lastNumber || next.isAfter(end)) {
+        if (next == null || nextNumber > lastNumber || next.isAfter(end)) {
             return new Following(null, missed, skipped);
         }
-        return new Following(ReminderTick.first(next, number), missed, skipped);
+        return new Following(ReminderTick.first(next, nextNumber), missed, skipped);
     }
 
     /**
-     * Estimates how many cron instants fall in {@code (from, to]} from {@link #MAX_CRON_STEPS} instants that took
-     * {@code stepped} milliseconds: exact when the instants are evenly spaced.
+     * Returns whether every hour of the time line holds the same instants of an expression: its fields but seconds
+     * and minutes are {@code *} or {@code ?}, and its zone keeps one offset (no hour skipped or repeated).
      */
-    private static long instantsWithin(Instant from, Instant to, long stepped) {
-        long span = to.toEpochMilli() - from.toEpochMilli();
-        if (span <= 0 || stepped <= 0) {
+    static boolean repeatsEveryHour(String cron, ZoneId zone) {
+        String[] fields = cron.trim().split("\\s+");
+        if (fields.length != 6 || !zone.getRules().isFixedOffset()) {
+            return false;
+        }
+        for (int field = 2; field < fields.length; field++) {
+            if (!fields[field].equals("*") && !fields[field].equals("?")) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Counts the instants of an expression that {@link #repeatsEveryHour repeats every hour} in {@code (from, to]},
+     * {@code from} being one of them: whole hours from it hold as many as the hour after it, and the instants of the
+     * less than an hour left are stepped through.
+     */
+    private static long instantsWithin(String cron, ZoneId zone, Instant from, Instant to) {
+        long span = to.getEpochSecond() - from.getEpochSecond();
+        if (span <= 0) {
             return 0;
         }
-        return (span < Long.MAX_VALUE / MAX_CRON_STEPS) ? span * MAX_CRON_STEPS / stepped
-                : span / stepped * MAX_CRON_STEPS;
+        long hours = span / HOUR_SECONDS;
+        Instant afterHours = from.plusSeconds(hours * HOUR_SECONDS);
+        long perHour = (hours > 0) ? stepped(cron, zone, from, from.plusSeconds(HOUR_SECONDS)) : 0;
+        return Math.multiplyExact(hours, perHour) + stepped(cron, zone, afterHours, to);
+    }
+
+    /** Counts the instants of an expression in {@code (from, to]} one by one. */
+    private static long stepped(String cron, ZoneId zone, Instant from, Instant to) {
+        long count = 0;
+        Instant at = cronAfter(cron, zone, from);
+        while (at != null && !at.isAfter(to)) {
+            count++;
+            at = cronAfter(cron, zone, at);
+        }
+        return count;
     }
 
     private static @Nullable Instant cronAfter(String cron, ZoneId zone, Instant after) {
