@@ -1361,9 +1361,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 reminder.status = Status.DONE;
                 reminder.trustReadsAfter = this.generation;
                 this.running--;
-                if (this.running == 0 && this.idle != null) {
-                    this.idle.complete(null);
-                }
+                completeIdleIfDone();
                 return CompletableFuture.completedFuture(null);
             }
             entry = reminder.entry;
@@ -1421,34 +1419,42 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
 
     /**
      * Records the ends of a batch of deliveries, under one hold of the lock, then writes their next ticks. What goes
-     * wrong with one end is logged, and the others are still recorded.
+     * wrong with one end is logged, and the others are still recorded. The schedules' next ticks are worked out
+     * before the lock is taken: a cron reminder's catch-up may step through many instants
+     * ({@link TickSchedule#MAX_CRON_STEPS}), which under the lock would hold up every tick and read of the silo.
      */
     private void delivered(List<TickEnd> batch) {
         Instant endedAt = this.clock.instant();
         Instant horizon = endedAt.plus(this.settings.lookahead());
+        TickSchedule.@Nullable Following[] followings = followings(batch, endedAt);
         EndedTick[] ended = new EndedTick[batch.size()];
         boolean counted = false;
-        synchronized (this) {
-            for (int i = 0; i < ended.length; i++) {
-                TickEnd end = batch.get(i);
-                try {
-                    ended[i] = ended(end, endedAt, horizon);
-                }
-                catch (RuntimeException ex) {
-                    logger.error("Could not record the tick of the {}", end.entry().key(), ex);
-                }
-                if (ended[i] != null && ended[i].update() != null) {
-                    this.unsubmitted[end.entry().bucket()]++;
-                    this.unsubmittedTotal++;
-                    counted = true;
-                }
-            }
-            arm();
-            if (this.running == 0 && this.idle != null) {
-                this.idle.complete(null);
-            }
-        }
         try {
+            synchronized (this) {
+                try {
+                    for (int i = 0; i < ended.length; i++) {
+                        TickEnd end = batch.get(i);
+                        try {
+                            ended[i] = ended(end, endedAt, horizon, followings[i]);
+                        }
+                        catch (RuntimeException | Error ex) {
+                            if (ex instanceof VirtualMachineError) {
+                                throw ex;
+                            }
+                            logger.error("Could not record the tick of the {}", end.entry().key(), ex);
+                        }
+                        if (ended[i] != null && ended[i].update() != null) {
+                            this.unsubmitted[end.entry().bucket()]++;
+                            this.unsubmittedTotal++;
+                            counted = true;
+                        }
+                    }
+                    arm();
+                }
+                finally {
+                    completeIdleIfDone();
+                }
+            }
             for (int i = 0; i < ended.length; i++) {
                 TickEnd end = batch.get(i);
                 try {
@@ -1472,7 +1478,35 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
         }
     }
 
-    /** Uncounts the writes of a batch of ended ticks from {@link #unsubmitted}, once they are all submitted. */
+    /**
+     * Works out, off the lock, what follows each delivered tick of a batch that goes on with its schedule. A
+     * {@link TickSchedule#following} depends only on the schedule and tick of the {@link TickEnd} (what was
+     * delivered, not what the reminder holds now) and on the instants, so {@link #ended} takes it as it is; one that
+     * failed is worked out again there, where its failure is logged.
+     */
+    private static TickSchedule.@Nullable Following[] followings(List<TickEnd> batch, Instant endedAt) {
+        TickSchedule.@Nullable Following[] followings = new TickSchedule.Following[batch.size()];
+        for (int i = 0; i < followings.length; i++) {
+            TickEnd end = batch.get(i);
+            Throwable failure = end.failure();
+            boolean goesOn = failure == null
+                    || (!ReminderDeliveryFailures.notDelivered(failure) && end.entry().schedule().isPeriodic());
+            if (goesOn) {
+                try {
+                    followings[i] = TickSchedule.following(end.entry().schedule(), end.tick(), end.firedAt(), endedAt);
+                }
+                catch (RuntimeException ex) {
+                    followings[i] = null;
+                }
+            }
+        }
+        return followings;
+    }
+
+    /**
+     * Uncounts the writes of a batch of ended ticks from {@link #unsubmitted}, once they are all submitted, and
+     * completes {@link #idle} if nothing else is left.
+     */
     private synchronized void submitted(List<TickEnd> batch, @Nullable EndedTick[] ended) {
         for (int i = 0; i < ended.length; i++) {
             EndedTick tick = ended[i];
@@ -1481,14 +1515,29 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 this.unsubmittedTotal--;
             }
         }
+        completeIdleIfDone();
+    }
+
+    /**
+     * Completes {@link #idle} once no tick runs and every ended tick's write is submitted: {@link #close()} then
+     * drains the writes and releases the leases, so a write not yet submitted would be dropped and its instant
+     * delivered again by the bucket's next owner.
+     */
+    private void completeIdleIfDone() {
+        if (this.running == 0 && this.unsubmittedTotal == 0 && this.idle != null) {
+            this.idle.complete(null);
+        }
     }
 
     /**
      * Records the end of a delivery and decides the reminder's next tick. Called under the lock; the caller arms
      * the wake-up and completes {@link #idle} once its batch is recorded.
+     * @param precomputed what follows the delivered tick, worked out before the lock was taken; {@code null} to
+     * work it out here
      * @return what to count, log and write once the lock is released
      */
-    private EndedTick ended(TickEnd end, Instant endedAt, Instant horizon) {
+    private EndedTick ended(TickEnd end, Instant endedAt, Instant horizon,
+            TickSchedule.@Nullable Following precomputed) {
         ScheduledReminder reminder = end.reminder();
         ReminderEntry entry = end.entry();
         Instant firedAt = end.firedAt();
@@ -1563,7 +1612,8 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                     report = () -> logger.warn("The {} failed its tick of {} (attempt {}); its schedule goes on", key,
                             tick.scheduledAt(), tick.attempt(), failure);
                 }
-                TickSchedule.Following following = TickSchedule.following(entry.schedule(), tick, firedAt, endedAt);
+                TickSchedule.Following following = (precomputed != null) ? precomputed
+                        : TickSchedule.following(entry.schedule(), tick, firedAt, endedAt);
                 next = following.next();
                 missed = following.missed();
                 skipped = following.skipped();
@@ -1688,9 +1738,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             }
             this.waiting.clear();
             this.idle = new CompletableFuture<>();
-            if (this.running == 0) {
-                this.idle.complete(null);
-            }
+            completeIdleIfDone();
             ended = this.idle;
             if (!started) {
                 this.phase = Phase.CLOSED;

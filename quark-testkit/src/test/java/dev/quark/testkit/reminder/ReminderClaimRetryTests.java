@@ -35,6 +35,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * When a silo's claim rounds try again what they could not do, in virtual time, counted at the lease store: quickly
@@ -169,6 +170,65 @@ class ReminderClaimRetryTests {
         assertThat(releasedInTheGap.get()).as("a kept the bucket while the write of its tick was not submitted")
             .isNull();
         assertThat(b.get().ownedBuckets().contains(BUCKET)).as("then let it go").isTrue();
+    }
+
+    /**
+     * A silo closed between the end of a tick and the submit of its write waits for the submit: its writes drained
+     * and its leases released before it, the write would land on the closed writes and be dropped, and the bucket's
+     * next owner would deliver the instant again. The metrics, told of the end before the write is submitted, close
+     * the silo from another thread and hold the gap open until the close has returned or waits for the silo's ticks.
+     */
+    @Test
+    void aSiloClosedBetweenATicksEndAndTheSubmitOfItsWriteWritesItBeforeReleasingItsBuckets() {
+        AtomicReference<Thread> closer = new AtomicReference<>();
+        AtomicReference<Instant> releasedInTheGap = new AtomicReference<>();
+        AtomicReference<ReminderTickManager> a = new AtomicReference<>();
+        a.set(manager("a", this.schedulerA, this.wantedByA, new ReminderMetrics() {
+
+            @Override
+            public void ticks(String actorType, ReminderOutcome outcome, long count) {
+                if (outcome != ReminderOutcome.DELIVERED || closer.get() != null) {
+                    return;
+                }
+                Thread closing = Thread.ofPlatform().name("closer").start(() -> a.get().close());
+                closer.set(closing);
+                await().atMost(Duration.ofSeconds(10))
+                    .until(() -> !closing.isAlive() || waitsForTheTicksInClose(closing));
+                releasedInTheGap.set(ReminderClaimRetryTests.this.leaseStore.releasedBy("a"));
+            }
+
+            @Override
+            public void lateness(String actorType, Duration lateness) {
+            }
+        }));
+        this.table.save(new ReminderEntry(KEY, 1,
+                ReminderSchedule.every(Duration.ofSeconds(2)).startingAt(START.plusSeconds(1)), new byte[0],
+                ReminderTick.first(START.plusSeconds(1), 1)));
+        a.get().start();
+        runUntil(START.plusMillis(1000));
+        await().atMost(Duration.ofSeconds(10)).until(() -> closer.get() != null && !closer.get().isAlive());
+
+        assertThat(this.deliveries).containsExactly("a r@1000 late 0");
+        assertThat(releasedInTheGap.get()).as("a kept the bucket while the write of its tick was not submitted")
+            .isNull();
+        assertThat(this.table.find(KEY)).as("the next tick written before a let the bucket go")
+            .hasValueSatisfying((entry) -> assertThat(entry.tick()).isEqualTo(
+                    ReminderTick.first(START.plusSeconds(3), 2)));
+        assertThat(this.leaseStore.releasedBy("a")).as("then released").isNotNull();
+    }
+
+    /** Whether a thread closing a manager waits in it for the manager's ticks (and writes) to end. */
+    private static boolean waitsForTheTicksInClose(Thread closing) {
+        StackTraceElement[] stack = closing.getStackTrace();
+        for (int i = 1; i < stack.length; i++) {
+            if (stack[i].getClassName().equals(ReminderTickManager.class.getName())
+                    && stack[i].getMethodName().equals("close")
+                    && stack[i - 1].getClassName().equals(CompletableFuture.class.getName())
+                    && stack[i - 1].getMethodName().equals("get")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
