@@ -1495,7 +1495,10 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 try {
                     followings[i] = TickSchedule.following(end.entry().schedule(), end.tick(), end.firedAt(), endedAt);
                 }
-                catch (RuntimeException ex) {
+                catch (RuntimeException | Error ex) {
+                    if (ex instanceof VirtualMachineError) {
+                        throw ex;
+                    }
                     followings[i] = null;
                 }
             }
@@ -1761,8 +1764,12 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             Thread.currentThread().interrupt();
         }
         catch (Exception ex) {
-            logger.warn("{} reminder ticks still ran after {}; stopping without them", stats().running(),
-                    this.settings.shutdownTimeout());
+            int unsubmittedWrites;
+            synchronized (this) {
+                unsubmittedWrites = this.unsubmittedTotal;
+            }
+            logger.warn("{} reminder ticks still ran and {} ended ticks' writes were not handed over after {}; "
+                    + "stopping without them", stats().running(), unsubmittedWrites, this.settings.shutdownTimeout());
         }
         Duration left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
         if (!this.writes.drain(left)) {

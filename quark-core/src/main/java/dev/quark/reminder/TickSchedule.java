@@ -39,7 +39,7 @@ final class TickSchedule {
      * rest: its seconds and minutes fields may be anything, its hours, day-of-month, month and day-of-week fields
      * are {@code *} (or {@code ?}) and its zone has a fixed offset, so every hour of the time line holds the same
      * instants and those in a span are whole hours times the instants of one hour, plus those of the less than an
-     * hour left, stepped: exact, in at most two hours of steps.
+     * hour left, stepped: exact, in a few hours' worth of steps at most.
      */
     static final int HOURLY_STEPS = 64;
 
