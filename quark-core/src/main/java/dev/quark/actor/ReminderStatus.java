@@ -11,8 +11,9 @@ import org.jspecify.annotations.Nullable;
  * One tick of a reminder as {@link Remindable#receiveReminder(String, ReminderStatus)} receives it.
  * <p>
  * {@code scheduledAt} identifies the tick: it is the instant of the schedule this tick stands for, the same
- * on every delivery of that tick. A tick delivered again after a crash, or a one-shot reminder retried after a
- * failure, carries the same {@code scheduledAt}; an actor that must act once per tick records the last
+ * on every delivery of that tick. A tick delivered again after a crash, a tick of any reminder tried again because
+ * its call did not reach the actor, or a one-shot reminder retried after a failure, carries the same
+ * {@code scheduledAt}; an actor that must act once per tick records the last
  * {@code scheduledAt} it handled and ignores one that is not later. A tick missed while no silo ran the
  * reminder is delivered once on recovery with the first missed instant, so {@code firedAt} may be far later
  * than {@code scheduledAt}.
@@ -20,7 +21,9 @@ import org.jspecify.annotations.Nullable;
  * @param scheduledAt the instant of the schedule this tick stands for
  * @param firedAt when the tick was fired, on the runtime's clock
  * @param payload the payload the reminder was registered with, empty when none
- * @param attempt 1 for the first delivery of this tick, more for retries of a one-shot reminder
+ * @param attempt 1 for the first delivery of this tick, more for a retry: of a tick of any reminder, periodic or
+ * one-shot, whose call did not reach the actor (its silo unreachable, its mailbox full), or of a one-shot reminder
+ * whose {@code receiveReminder} failed or timed out
  */
 @SuppressWarnings("ArrayRecordComponent") // the payload is copied in and out, and equals compares it
 public record ReminderStatus(Instant scheduledAt, Instant firedAt, byte[] payload, int attempt) {

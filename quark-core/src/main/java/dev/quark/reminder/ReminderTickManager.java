@@ -215,6 +215,18 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
     private ReminderBucketSet owned = ReminderBucketSet.none();
 
     /**
+     * How many ended ticks of each bucket have a write not yet handed to {@link #writes}: counted with the batch's
+     * ends under the lock and uncounted under one more hold once the batch's writes are submitted, so that
+     * {@link #busyBuckets()} never sees a bucket as idle in between (its lease released, the new owner would read
+     * the old tick and deliver it again). Counted rather than submitted under the lock: a submit may start a task
+     * and complete the futures of the writes it replaces, whose callbacks must not run under the manager's lock.
+     */
+    private final int[] unsubmitted = new int[ReminderBuckets.COUNT];
+
+    /** The sum of {@link #unsubmitted}: {@link #busyBuckets()} scans it only when some write is not submitted. */
+    private int unsubmittedTotal;
+
+    /**
      * The {@link #generation} at which each bucket last became {@link #owned}: a read that began at or before it
      * may show that bucket as it was before this silo lost it and got it back (another silo may have fired and
      * advanced its reminders meanwhile), so what it shows of the bucket is not taken.
@@ -564,12 +576,22 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
         return Duration.ofMillis(Math.max(1, millis));
     }
 
-    /** The buckets with a tick running or a next tick not yet written. Called under the lock. */
+    /**
+     * The buckets with a tick running or a next tick not yet written, submitted or not ({@link #unsubmitted}). Called
+     * under the lock.
+     */
     private ReminderBucketSet busyBuckets() {
         List<Integer> busy = new ArrayList<>();
         for (ScheduledReminder reminder : this.reminders.values()) {
             if (reminder.status == Status.RUNNING) {
                 busy.add(reminder.entry.bucket());
+            }
+        }
+        if (this.unsubmittedTotal > 0) {
+            for (int bucket = 0; bucket < this.unsubmitted.length; bucket++) {
+                if (this.unsubmitted[bucket] > 0) {
+                    busy.add(bucket);
+                }
             }
         }
         busy.addAll(this.writes.pendingBuckets());
@@ -1290,9 +1312,14 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 if (this.leases != null) {
                     FencingToken token = this.leases.validToken(reminder.entry.bucket(), now);
                     if (token == null) {
+                        // Kept, done, and queued again from memory by the next refresh while the bucket is still
+                        // owned: a late renewal may yet keep the lease, and then the claim round this asks for changes
+                        // nothing and reads nothing (forgotten, it waited for the next full read). A loss the keeper
+                        // reports drops it with its bucket.
                         notHeld = true;
                         reminder.status = Status.DONE;
-                        this.reminders.remove(reminder.key());
+                        reminder.later = true;
+                        reminder.trustReadsAfter = this.generation;
                         continue;
                     }
                     reminder.token = token;
@@ -1334,9 +1361,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 reminder.status = Status.DONE;
                 reminder.trustReadsAfter = this.generation;
                 this.running--;
-                if (this.running == 0 && this.idle != null) {
-                    this.idle.complete(null);
-                }
+                completeIdleIfDone();
                 return CompletableFuture.completedFuture(null);
             }
             entry = reminder.entry;
@@ -1394,50 +1419,128 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
 
     /**
      * Records the ends of a batch of deliveries, under one hold of the lock, then writes their next ticks. What goes
-     * wrong with one end is logged, and the others are still recorded.
+     * wrong with one end is logged, and the others are still recorded. The schedules' next ticks are worked out
+     * before the lock is taken: a cron reminder's catch-up may step through many instants
+     * ({@link TickSchedule#MAX_CRON_STEPS}), which under the lock would hold up every tick and read of the silo.
      */
     private void delivered(List<TickEnd> batch) {
         Instant endedAt = this.clock.instant();
         Instant horizon = endedAt.plus(this.settings.lookahead());
+        TickSchedule.@Nullable Following[] followings = followings(batch, endedAt);
         EndedTick[] ended = new EndedTick[batch.size()];
-        synchronized (this) {
+        boolean counted = false;
+        try {
+            synchronized (this) {
+                try {
+                    for (int i = 0; i < ended.length; i++) {
+                        TickEnd end = batch.get(i);
+                        try {
+                            ended[i] = ended(end, endedAt, horizon, followings[i]);
+                        }
+                        catch (RuntimeException | Error ex) {
+                            if (ex instanceof VirtualMachineError) {
+                                throw ex;
+                            }
+                            logger.error("Could not record the tick of the {}", end.entry().key(), ex);
+                        }
+                        if (ended[i] != null && ended[i].update() != null) {
+                            this.unsubmitted[end.entry().bucket()]++;
+                            this.unsubmittedTotal++;
+                            counted = true;
+                        }
+                    }
+                    arm();
+                }
+                finally {
+                    completeIdleIfDone();
+                }
+            }
             for (int i = 0; i < ended.length; i++) {
                 TickEnd end = batch.get(i);
                 try {
-                    ended[i] = ended(end, endedAt, horizon);
+                    if (ended[i] == null) {
+                        end.written().complete(null);
+                    }
+                    else {
+                        recorded(ended[i]).whenComplete((ignored, writeFailure) -> end.written().complete(null));
+                    }
                 }
                 catch (RuntimeException ex) {
                     logger.error("Could not record the tick of the {}", end.entry().key(), ex);
-                }
-            }
-            arm();
-            if (this.running == 0 && this.idle != null) {
-                this.idle.complete(null);
-            }
-        }
-        for (int i = 0; i < ended.length; i++) {
-            TickEnd end = batch.get(i);
-            try {
-                if (ended[i] == null) {
                     end.written().complete(null);
                 }
-                else {
-                    recorded(ended[i]).whenComplete((ignored, writeFailure) -> end.written().complete(null));
+            }
+        }
+        finally {
+            if (counted) {
+                submitted(batch, ended);
+            }
+        }
+    }
+
+    /**
+     * Works out, off the lock, what follows each delivered tick of a batch that goes on with its schedule. A
+     * {@link TickSchedule#following} depends only on the schedule and tick of the {@link TickEnd} (what was
+     * delivered, not what the reminder holds now) and on the instants, so {@link #ended} takes it as it is; one that
+     * failed is worked out again there, where its failure is logged.
+     */
+    private static TickSchedule.@Nullable Following[] followings(List<TickEnd> batch, Instant endedAt) {
+        TickSchedule.@Nullable Following[] followings = new TickSchedule.Following[batch.size()];
+        for (int i = 0; i < followings.length; i++) {
+            TickEnd end = batch.get(i);
+            Throwable failure = end.failure();
+            boolean goesOn = failure == null
+                    || (!ReminderDeliveryFailures.notDelivered(failure) && end.entry().schedule().isPeriodic());
+            if (goesOn) {
+                try {
+                    followings[i] = TickSchedule.following(end.entry().schedule(), end.tick(), end.firedAt(), endedAt);
+                }
+                catch (RuntimeException | Error ex) {
+                    if (ex instanceof VirtualMachineError) {
+                        throw ex;
+                    }
+                    followings[i] = null;
                 }
             }
-            catch (RuntimeException ex) {
-                logger.error("Could not record the tick of the {}", end.entry().key(), ex);
-                end.written().complete(null);
+        }
+        return followings;
+    }
+
+    /**
+     * Uncounts the writes of a batch of ended ticks from {@link #unsubmitted}, once they are all submitted, and
+     * completes {@link #idle} if nothing else is left.
+     */
+    private synchronized void submitted(List<TickEnd> batch, @Nullable EndedTick[] ended) {
+        for (int i = 0; i < ended.length; i++) {
+            EndedTick tick = ended[i];
+            if (tick != null && tick.update() != null) {
+                this.unsubmitted[batch.get(i).entry().bucket()]--;
+                this.unsubmittedTotal--;
             }
+        }
+        completeIdleIfDone();
+    }
+
+    /**
+     * Completes {@link #idle} once no tick runs and every ended tick's write is submitted: {@link #close()} then
+     * drains the writes and releases the leases, so a write not yet submitted would be dropped and its instant
+     * delivered again by the bucket's next owner.
+     */
+    private void completeIdleIfDone() {
+        if (this.running == 0 && this.unsubmittedTotal == 0 && this.idle != null) {
+            this.idle.complete(null);
         }
     }
 
     /**
      * Records the end of a delivery and decides the reminder's next tick. Called under the lock; the caller arms
      * the wake-up and completes {@link #idle} once its batch is recorded.
+     * @param precomputed what follows the delivered tick, worked out before the lock was taken; {@code null} to
+     * work it out here
      * @return what to count, log and write once the lock is released
      */
-    private EndedTick ended(TickEnd end, Instant endedAt, Instant horizon) {
+    private EndedTick ended(TickEnd end, Instant endedAt, Instant horizon,
+            TickSchedule.@Nullable Following precomputed) {
         ScheduledReminder reminder = end.reminder();
         ReminderEntry entry = end.entry();
         Instant firedAt = end.firedAt();
@@ -1512,7 +1615,8 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                     report = () -> logger.warn("The {} failed its tick of {} (attempt {}); its schedule goes on", key,
                             tick.scheduledAt(), tick.attempt(), failure);
                 }
-                TickSchedule.Following following = TickSchedule.following(entry.schedule(), tick, firedAt, endedAt);
+                TickSchedule.Following following = (precomputed != null) ? precomputed
+                        : TickSchedule.following(entry.schedule(), tick, firedAt, endedAt);
                 next = following.next();
                 missed = following.missed();
                 skipped = following.skipped();
@@ -1637,9 +1741,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             }
             this.waiting.clear();
             this.idle = new CompletableFuture<>();
-            if (this.running == 0) {
-                this.idle.complete(null);
-            }
+            completeIdleIfDone();
             ended = this.idle;
             if (!started) {
                 this.phase = Phase.CLOSED;
@@ -1662,8 +1764,12 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             Thread.currentThread().interrupt();
         }
         catch (Exception ex) {
-            logger.warn("{} reminder ticks still ran after {}; stopping without them", stats().running(),
-                    this.settings.shutdownTimeout());
+            int unsubmittedWrites;
+            synchronized (this) {
+                unsubmittedWrites = this.unsubmittedTotal;
+            }
+            logger.warn("{} reminder ticks still ran and {} ended ticks' writes were not handed over after {}; "
+                    + "stopping without them", stats().running(), unsubmittedWrites, this.settings.shutdownTimeout());
         }
         Duration left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
         if (!this.writes.drain(left)) {

@@ -98,8 +98,9 @@ final class ScheduledReminder {
     @Nullable ReminderEntry replacement;
 
     /**
-     * Whether it is {@code DONE} only because its next tick, written by this silo, fell beyond the lookahead: it is
-     * queued again from memory once the lookahead reaches that tick, while still known.
+     * Whether it is {@code DONE} only because its next tick, written by this silo, fell beyond the lookahead, or
+     * because its bucket's lease looked expired when its tick fell due: it is queued again from memory once the
+     * lookahead reaches that tick, while still known and its bucket owned.
      */
     boolean later;
 

@@ -25,11 +25,25 @@ import org.springframework.scheduling.support.CronExpression;
 final class TickSchedule {
 
     /**
-     * How many cron instants are stepped through, at most, to find the next tick; past it the next tick is the
-     * expression's first instant after the delivery and the tick numbers (which a repeat count limits) are no
-     * longer exact. It takes a reminder ticking every second left alone for more than a day.
+     * How many cron instants are stepped through, at most, to find the next tick and count those a delivery passed
+     * over: up to it the tick numbers (which a repeat count limits) and the counts are exact. Past it the next tick is
+     * the expression's first instant after the delivery and the tick number goes on from the last instant stepped, so
+     * it is no longer exact, unless the expression repeats every hour (see {@link #HOURLY_STEPS}). It takes a
+     * reminder ticking every second left alone for more than a day; the steps are taken before the tick manager's
+     * lock is taken.
      */
     static final int MAX_CRON_STEPS = 100_000;
+
+    /**
+     * After how many instants stepped one by one a catch-up of an expression that repeats every hour counts the
+     * rest: its seconds and minutes fields may be anything, its hours, day-of-month, month and day-of-week fields
+     * are {@code *} (or {@code ?}) and its zone has a fixed offset, so every hour of the time line holds the same
+     * instants and those in a span are whole hours times the instants of one hour, plus those of the less than an
+     * hour left, stepped: exact, in a few hours' worth of steps at most.
+     */
+    static final int HOURLY_STEPS = 64;
+
+    private static final long HOUR_SECONDS = 3600;
 
     /** Parsed expressions, since parsing costs more than a step; cleared when an application uses very many. */
     private static final ConcurrentMap<String, CronExpression> PARSED = new ConcurrentHashMap<>();
@@ -137,6 +151,9 @@ final class TickSchedule {
         long missed = 0;
         long skipped = 0;
         for (int step = 0; step <= MAX_CRON_STEPS; step++) {
+            if (step == HOURLY_STEPS && repeatsEveryHour(cron, zone)) {
+                return followingHourly(cron, zone, at, number, missed, skipped, startedAt, endedAt, lastNumber, end);
+            }
             Instant candidate = (step < MAX_CRON_STEPS) ? cronAfter(cron, zone, at) : cronAfter(cron, zone, endedAt);
             if (candidate == null) {
                 return new Following(null, missed, skipped);
@@ -157,6 +174,77 @@ final class TickSchedule {
             }
         }
         throw new IllegalStateException("No cron instant after " + endedAt + " within " + MAX_CRON_STEPS + " steps");
+    }
+
+    /**
+     * Goes on with a catch-up of an expression that {@link #repeatsEveryHour repeats every hour} from its instant
+     * {@code at}, at or before the delivery's end, with tick number {@code number}: the instants passed over are
+     * counted, not stepped through.
+     */
+    private static Following followingHourly(String cron, ZoneId zone, Instant at, long number, long missed,
+            long skipped, Instant startedAt, Instant endedAt, long lastNumber, Instant end) {
+        boolean endsFirst = end.isBefore(endedAt);
+        Instant limit = endsFirst ? end : endedAt;
+        long passed = instantsWithin(cron, zone, at, limit);
+        long passedMissed = instantsWithin(cron, zone, at, startedAt.isBefore(limit) ? startedAt : limit);
+        long left = lastNumber - number;
+        if (endsFirst || passed >= left) {
+            long counted = Math.min(passed, left);
+            long countedMissed = Math.min(passedMissed, counted);
+            return new Following(null, missed + countedMissed, skipped + counted - countedMissed);
+        }
+        Instant next = cronAfter(cron, zone, endedAt);
+        long nextNumber = number + passed + 1;
+        missed += passedMissed;
+        skipped += passed - passedMissed;
+        if (next == null || nextNumber > lastNumber || next.isAfter(end)) {
+            return new Following(null, missed, skipped);
+        }
+        return new Following(ReminderTick.first(next, nextNumber), missed, skipped);
+    }
+
+    /**
+     * Returns whether every hour of the time line holds the same instants of an expression: its fields but seconds
+     * and minutes are {@code *} or {@code ?}, and its zone keeps one offset (no hour skipped or repeated).
+     */
+    static boolean repeatsEveryHour(String cron, ZoneId zone) {
+        String[] fields = cron.trim().split("\\s+");
+        if (fields.length != 6 || !zone.getRules().isFixedOffset()) {
+            return false;
+        }
+        for (int field = 2; field < fields.length; field++) {
+            if (!fields[field].equals("*") && !fields[field].equals("?")) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Counts the instants of an expression that {@link #repeatsEveryHour repeats every hour} in {@code (from, to]},
+     * {@code from} being one of them: whole hours from it hold as many as the hour after it, and the instants of the
+     * less than an hour left are stepped through.
+     */
+    private static long instantsWithin(String cron, ZoneId zone, Instant from, Instant to) {
+        long span = to.getEpochSecond() - from.getEpochSecond();
+        if (span <= 0) {
+            return 0;
+        }
+        long hours = span / HOUR_SECONDS;
+        Instant afterHours = from.plusSeconds(hours * HOUR_SECONDS);
+        long perHour = (hours > 0) ? stepped(cron, zone, from, from.plusSeconds(HOUR_SECONDS)) : 0;
+        return Math.multiplyExact(hours, perHour) + stepped(cron, zone, afterHours, to);
+    }
+
+    /** Counts the instants of an expression in {@code (from, to]} one by one. */
+    private static long stepped(String cron, ZoneId zone, Instant from, Instant to) {
+        long count = 0;
+        Instant at = cronAfter(cron, zone, from);
+        while (at != null && !at.isAfter(to)) {
+            count++;
+            at = cronAfter(cron, zone, at);
+        }
+        return count;
     }
 
     private static @Nullable Instant cronAfter(String cron, ZoneId zone, Instant after) {

@@ -35,13 +35,16 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * When a silo's claim rounds try again what they could not do, in virtual time, counted at the lease store: quickly
  * (25 ms, doubling to 250 ms, each &plusmn;20 %) for 6 s after a change of ownership, so that a bucket
  * its previous owner lets go is taken over within about a quarter of a second; then, and after a failing store,
  * every quarter of the lease duration. The quick rounds start again after a view that moves the silo's buckets, a
- * round that takes a bucket over and a lost lease; a round asked for is never put off by their pauses.
+ * round that takes a bucket over and a lost lease; a round asked for is never put off by their pauses. A round never
+ * releases a bucket whose ended tick's write is not yet handed to the writes, and a tick whose lease looked expired
+ * comes back at the next refresh once a late renewal kept the lease.
  */
 class ReminderClaimRetryTests {
 
@@ -116,6 +119,166 @@ class ReminderClaimRetryTests {
         runUntil(START.plusMillis(5500));
         assertThat(this.deliveries).as("the tick due after the hand-over fires on b, on time")
             .containsExactly("a r@1000 late 0", "b r@3000 late 0", "b r@5000 late 0");
+    }
+
+    /**
+     * A claim round that runs after a tick's end was recorded and before its next tick was handed to the writes (held
+     * open here by the metrics, which count the end in between) keeps the bucket: released then, the new owner would
+     * read the delivered tick from the table and deliver its instant again. The bucket goes once the write is
+     * submitted, and the new owner goes on with the next instant.
+     */
+    @Test
+    void aBucketIsNotReleasedBetweenATicksEndAndTheSubmitOfItsWrite() {
+        AtomicBoolean held = new AtomicBoolean();
+        AtomicReference<Instant> releasedInTheGap = new AtomicReference<>();
+        AtomicReference<ReminderTickManager> a = new AtomicReference<>();
+        AtomicReference<ReminderTickManager> b = new AtomicReference<>();
+        a.set(manager("a", this.schedulerA, this.wantedByA, new ReminderMetrics() {
+
+            @Override
+            public void ticks(String actorType, ReminderOutcome outcome, long count) {
+                if (outcome != ReminderOutcome.DELIVERED || !held.compareAndSet(false, true)) {
+                    return;
+                }
+                // a learns that it no longer owns the bucket and runs a claim round; b, asking again, runs one too.
+                ReminderClaimRetryTests.this.wantedByA.set(ReminderBucketSet.all().minus(ReminderBucketSet.of(BUCKET)));
+                a.get().ownershipChanged();
+                ReminderClaimRetryTests.this.schedulerA.runDueTasks();
+                releasedInTheGap.set(ReminderClaimRetryTests.this.leaseStore.releasedBy("a"));
+                b.get().ownershipChanged();
+                ReminderClaimRetryTests.this.schedulerB.runDueTasks();
+            }
+
+            @Override
+            public void lateness(String actorType, Duration lateness) {
+            }
+        }));
+        b.set(manager("b", this.schedulerB, this.wantedByB));
+        this.table.save(new ReminderEntry(KEY, 1,
+                ReminderSchedule.every(Duration.ofSeconds(2)).startingAt(START.plusSeconds(1)), new byte[0],
+                ReminderTick.first(START.plusSeconds(1), 1)));
+        a.get().start();
+        b.get().start();
+        runUntil(START.plusMillis(500));
+        this.wantedByB.set(ReminderBucketSet.of(BUCKET));
+        b.get().ownershipChanged();
+
+        runUntil(START.plusMillis(5500));
+        assertThat(held).as("the metrics saw the end of the tick").isTrue();
+        assertThat(this.deliveries).as("each instant once")
+            .containsExactly("a r@1000 late 0", "b r@3000 late 0", "b r@5000 late 0");
+        assertThat(releasedInTheGap.get()).as("a kept the bucket while the write of its tick was not submitted")
+            .isNull();
+        assertThat(b.get().ownedBuckets().contains(BUCKET)).as("then let it go").isTrue();
+    }
+
+    /**
+     * A silo closed between the end of a tick and the submit of its write waits for the submit: its writes drained
+     * and its leases released before it, the write would land on the closed writes and be dropped, and the bucket's
+     * next owner would deliver the instant again. The metrics, told of the end before the write is submitted, close
+     * the silo from another thread and hold the gap open until the close has returned or waits for the silo's ticks.
+     */
+    @Test
+    void aSiloClosedBetweenATicksEndAndTheSubmitOfItsWriteWritesItBeforeReleasingItsBuckets() {
+        AtomicReference<Thread> closer = new AtomicReference<>();
+        AtomicReference<Instant> releasedInTheGap = new AtomicReference<>();
+        AtomicReference<ReminderTickManager> a = new AtomicReference<>();
+        a.set(manager("a", this.schedulerA, this.wantedByA, new ReminderMetrics() {
+
+            @Override
+            public void ticks(String actorType, ReminderOutcome outcome, long count) {
+                if (outcome != ReminderOutcome.DELIVERED || closer.get() != null) {
+                    return;
+                }
+                Thread closing = Thread.ofPlatform().name("closer").start(() -> a.get().close());
+                closer.set(closing);
+                await().atMost(Duration.ofSeconds(10))
+                    .until(() -> !closing.isAlive() || waitsForTheTicksInClose(closing));
+                releasedInTheGap.set(ReminderClaimRetryTests.this.leaseStore.releasedBy("a"));
+            }
+
+            @Override
+            public void lateness(String actorType, Duration lateness) {
+            }
+        }));
+        this.table.save(new ReminderEntry(KEY, 1,
+                ReminderSchedule.every(Duration.ofSeconds(2)).startingAt(START.plusSeconds(1)), new byte[0],
+                ReminderTick.first(START.plusSeconds(1), 1)));
+        a.get().start();
+        runUntil(START.plusMillis(1000));
+        await().atMost(Duration.ofSeconds(10)).until(() -> closer.get() != null && !closer.get().isAlive());
+
+        assertThat(this.deliveries).containsExactly("a r@1000 late 0");
+        assertThat(releasedInTheGap.get()).as("a kept the bucket while the write of its tick was not submitted")
+            .isNull();
+        assertThat(this.table.find(KEY)).as("the next tick written before a let the bucket go")
+            .hasValueSatisfying((entry) -> assertThat(entry.tick()).isEqualTo(
+                    ReminderTick.first(START.plusSeconds(3), 2)));
+        assertThat(this.leaseStore.releasedBy("a")).as("then released").isNotNull();
+    }
+
+    /** Whether a thread closing a manager waits in it for the manager's ticks (and writes) to end. */
+    private static boolean waitsForTheTicksInClose(Thread closing) {
+        StackTraceElement[] stack = closing.getStackTrace();
+        for (int i = 1; i < stack.length; i++) {
+            if (stack[i].getClassName().equals(ReminderTickManager.class.getName())
+                    && stack[i].getMethodName().equals("close")
+                    && stack[i - 1].getClassName().equals(CompletableFuture.class.getName())
+                    && stack[i - 1].getMethodName().equals("get")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * A tick that falls due when its bucket's lease looks expired on this silo's clock is not fired, but comes back
+     * at the next refresh once a late renewal kept the lease (the keeper never reported a loss, so no claim round
+     * reads the bucket again), not at the next full read minutes later. The store here reports the lease valid for
+     * less than it keeps it: after the renewal before the tick, only until the tick's instant, where the next
+     * renewal, due at the same instant, runs after the tick (armed later: the tick was read at the start, within the
+     * lookahead).
+     */
+    @Test
+    void aTickWhoseLeaseLookedExpiredComesBackAtTheNextRefreshOnceALateRenewalKeptTheLease() {
+        Duration lease = Duration.ofSeconds(3);
+        Instant shortRenewal = START.plusSeconds(1);
+        LeaseStore shortened = new DelegatingLeaseStore(this.leaseStore) {
+
+            @Override
+            public List<Lease> tryAcquireAny(Collection<String> resources, int max, String owner, Duration duration) {
+                List<Lease> acquired = delegate().tryAcquireAny(resources, max, owner, duration);
+                return acquired.stream().map((taken) -> validFor(taken, Duration.ofMillis(1500))).toList();
+            }
+
+            @Override
+            public LeaseRenewal renewAll(Collection<Lease> leases, Duration duration) {
+                LeaseRenewal renewal = delegate().renewAll(leases, duration);
+                if (!ReminderClaimRetryTests.this.clock.instant().equals(shortRenewal)) {
+                    return renewal;
+                }
+                return new LeaseRenewal(
+                        renewal.renewed().stream().map((renewed) -> validFor(renewed, Duration.ofSeconds(1))).toList(),
+                        renewal.lost());
+            }
+
+            private Lease validFor(Lease lease, Duration validity) {
+                return new Lease(lease.resource(), lease.owner(), lease.token(),
+                        ReminderClaimRetryTests.this.clock.instant().plus(validity));
+            }
+        };
+        ReminderTickManager a = manager("a", this.schedulerA, this.wantedByA, ReminderMetrics.NONE, shortened, lease,
+                Duration.ofSeconds(5));
+        this.table.save(new ReminderEntry(KEY, 1,
+                ReminderSchedule.every(Duration.ofSeconds(10)).startingAt(START.plusSeconds(2)), new byte[0],
+                ReminderTick.first(START.plusSeconds(2), 1)));
+        a.start();
+        this.schedulerA.runDueTasks();
+        assertThat(this.leaseStore.acquiredBy("a")).as("renewed every second from now").isEqualTo(START);
+        runUntil(START.plusSeconds(4));
+        assertThat(this.deliveries).as("fired by a refresh within its interval (1 s), here the one due at 2 s too")
+            .containsExactly("a r@2000 late 0");
+        assertThat(a.ownedBuckets().contains(BUCKET)).isTrue();
     }
 
     @Test
@@ -376,10 +539,16 @@ class ReminderClaimRetryTests {
 
     private ReminderTickManager manager(String owner, ManualScheduler scheduler,
             AtomicReference<ReminderBucketSet> wanted, ReminderMetrics metrics) {
+        return manager(owner, scheduler, wanted, metrics, this.leaseStore, LEASE, Duration.ofSeconds(2));
+    }
+
+    private ReminderTickManager manager(String owner, ManualScheduler scheduler,
+            AtomicReference<ReminderBucketSet> wanted, ReminderMetrics metrics, LeaseStore leaseStore, Duration lease,
+            Duration lookahead) {
         ActorRuntime runtime = ActorRuntime.builder().clock(this.clock).scheduler(scheduler).build();
         this.closeables.add(runtime);
         ReminderTickManager manager = ReminderTickManager.builder(this.table, runtime)
-            .settings(ReminderSettings.builder().refreshInterval(Duration.ofSeconds(1)).lookahead(Duration.ofSeconds(2))
+            .settings(ReminderSettings.builder().refreshInterval(Duration.ofSeconds(1)).lookahead(lookahead)
                 .build())
             .ownership(wanted::get)
             .delivery((actor, name, status) -> {
@@ -387,7 +556,7 @@ class ReminderClaimRetryTests {
                         + Duration.between(status.scheduledAt(), status.firedAt()).toMillis());
                 return CompletableFuture.completedFuture(null);
             })
-            .leases(this.leaseStore, owner, LEASE)
+            .leases(leaseStore, owner, lease)
             .metrics(metrics)
             .build();
         this.closeables.add(0, manager);
