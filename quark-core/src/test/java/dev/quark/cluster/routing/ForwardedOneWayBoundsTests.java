@@ -38,8 +38,8 @@ import static org.awaitility.Awaitility.await;
 /**
  * The bounds on a one-way call that a silo passed on to the actor's owner and could not hand over, which that silo
  * routes again itself: at most three re-routes, never past the call's deadline, and at most
- * {@link IncomingCalls#MAX_WAITING_ONE_WAYS} such calls waiting for a newer view at once. Beyond any of them the call
- * is dropped, logged and counted as failed.
+ * {@link IncomingCalls#MAX_WAITING_ONE_WAYS} such calls waiting for a newer view at once (a call that stopped waiting
+ * no longer counts). Beyond any of them the call is dropped, logged and counted as failed.
  * <p>
  * Four silos on the in-JVM transport: silo-0 sends to silo-1, which passes the calls on to silo-2 or silo-3 as its own
  * placement says (by the version of its view); silo-1's links to silo-2 and silo-3 are cut, so nothing it passes on is
@@ -119,7 +119,7 @@ class ForwardedOneWayBoundsTests {
     }
 
     @Test
-    void oneWayCallsBeyondTheMostThatMayWaitAtTheForwarderForANewerViewAreDroppedAndCounted() {
+    void oneWayCallsBeyondTheMostThatMayWaitAtTheForwarderForANewerViewAreDroppedAndCountedUntilTheWaitingOnesLeave() {
         startSilos(Duration.ofSeconds(60), Duration.ofSeconds(30));
         // In version 2 silo-2 is dead and the forwarder owns the tallies: the calls that waited run there.
         this.forwarderOwner = (view) -> (view.version() == 1) ? "silo-2" : "silo-1";
@@ -150,6 +150,23 @@ class ForwardedOneWayBoundsTests {
             .until(() -> IntStream.range(0, tallies.size()).map((i) -> added("t-" + i)).sum() == waiting);
         assertThat(this.forwarderMetrics.rerouted).hasSize(waiting);
         assertThat(this.forwarderMetrics.failed).hasSize(beyond);
+
+        // The 10,000 left the wait: one more call whose owner (silo-3, cut) is still active in a view that does not
+        // move waits for a newer view, instead of being dropped as one beyond the most that may wait.
+        this.forwarderOwner = (view) -> (view.version() == 2) ? "silo-3" : "silo-1";
+        this.runtimes.get(0).get(Tally.class, "t-after").add(1);
+
+        await().atMost(Duration.ofSeconds(10))
+            .until(() -> forwarders.refreshesAskedFor.contains(3L) || this.forwarderMetrics.failed.size() > beyond);
+        assertThat(this.forwarderMetrics.failed).as("not dropped: no call waits any more").hasSize(beyond);
+        assertThat(forwarders.refreshesAskedFor).as("it waits for a newer view").contains(3L);
+
+        // In version 3 silo-3 is dead too, so the forwarder, the owner now, need not ask it to confirm it holds none.
+        forwarders.install(view(3, SiloStatus.DEAD, SiloStatus.DEAD));
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> added("t-after") == 1);
+        assertThat(this.forwarderMetrics.rerouted).hasSize(waiting + 1).endsWith("silo-3");
+        assertThat(this.forwarderMetrics.failed).hasSize(beyond);
     }
 
     private static int added(String id) {
@@ -167,8 +184,14 @@ class ForwardedOneWayBoundsTests {
 
     /** A view of the four silos at a version, silo-2 in the given status. */
     private ClusterView view(long version, SiloStatus silo2) {
+        return view(version, silo2, SiloStatus.ACTIVE);
+    }
+
+    /** A view of the four silos at a version, silo-2 and silo-3 in the given statuses. */
+    private ClusterView view(long version, SiloStatus silo2, SiloStatus silo3) {
         List<SiloEntry> silos = new ArrayList<>(this.entries);
         silos.set(2, silos.get(2).withStatus(silo2));
+        silos.set(3, silos.get(3).withStatus(silo3));
         return ClusterView.of(MembershipSnapshot.of(version, silos), 150);
     }
 

@@ -177,7 +177,8 @@ class InDoubtRetryTests {
 
         assertThat(this.runtimes.get(0).get(Gauge.class, id).set(7)).isEqualTo("silo-0");
 
-        assertThat(placement.turned()).as("the newer view came while the retry was located").isTrue();
+        assertThat(placement.turnedAtVersion()).as("the newer view came while the retry was located with version 1")
+            .isEqualTo(1L);
         assertThat(this.caller.broken()).isEqualTo(1);
         assertThat(this.caller.reconnects()).as("no reconnect to the silo the newer view shows gone").isZero();
         assertThat(runs(id)).isEqualTo(1);
@@ -433,14 +434,15 @@ class InDoubtRetryTests {
 
         private final AtomicReference<@Nullable Runnable> onNextLookup = new AtomicReference<>();
 
-        private volatile boolean turned;
+        /** The version of the view the lookup that ran the action was made with, {@code -1} before. */
+        private volatile long turnedAtVersion = -1;
 
         void onNextLookup(Runnable action) {
             this.onNextLookup.set(action);
         }
 
-        boolean turned() {
-            return this.turned;
+        long turnedAtVersion() {
+            return this.turnedAtVersion;
         }
 
         @Override
@@ -449,7 +451,7 @@ class InDoubtRetryTests {
                 Runnable action = this.onNextLookup.getAndSet(null);
                 if (action != null) {
                     action.run();
-                    this.turned = true;
+                    this.turnedAtVersion = view.version();
                 }
             }
             return this.hash.ownerOf(address, view);
