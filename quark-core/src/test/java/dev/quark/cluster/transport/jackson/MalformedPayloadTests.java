@@ -78,6 +78,27 @@ class MalformedPayloadTests {
     }
 
     @Test
+    void aReminderStatusThatIsIncompleteOrInvalidIsRefusedNamingWhat() {
+        MethodDescriptor tick = Descriptors.of(Ledger.class, "tick");
+        String at = "\"2026-12-05T17:37:39.615Z\"";
+        assertDecodeFails(tick, "[\"beep\",[1,2]]", "Cannot decode argument 1 (dev.quark.actor.ReminderStatus) of "
+                + tick + ": A reminder status is an object {scheduledAt, firedAt, payload, attempt}, found START_ARRAY");
+        assertDecodeFails(tick, "[\"beep\",{\"scheduledAt\":" + at + ",\"payload\":\"\"}]",
+                "A reminder status needs scheduledAt, firedAt, payload and attempt; missing: firedAt, attempt");
+        assertDecodeFails(tick, "[\"beep\",{\"scheduledAt\":" + at + ",\"firedAt\":null,\"payload\":null,\"attempt\":1}]",
+                "missing: firedAt, payload");
+        assertDecodeFails(tick, "[\"beep\",{\"scheduledAt\":" + at + ",\"firedAt\":" + at + ",\"payload\":\"\",\"attempt\":0}]",
+                "Invalid reminder status: attempt must be at least 1, was 0");
+        assertDecodeFails(tick, "[\"beep\",{\"scheduledAt\":\"2026-02-30T10:00:00Z\",\"firedAt\":" + at
+                + ",\"payload\":\"\",\"attempt\":1}]", "2026-02-30T10:00:00Z");
+        assertDecodeFails(tick, "[\"beep\",{\"scheduledAt\":\"soon\",\"firedAt\":" + at
+                + ",\"payload\":\"\",\"attempt\":1}]", "soon");
+        assertDecodeFails(tick, "[\"beep\",{\"scheduledAt\":" + at + ",\"firedAt\":" + at
+                + ",\"payload\":\"not base64!\",\"attempt\":1}]", "argument 1 (dev.quark.actor.ReminderStatus)");
+        assertDecodeFails(tick, "[\"beep\",{\"scheduledAt\":" + at + ",\"firedAt\":" + at, "Unexpected end-of-input");
+    }
+
+    @Test
     void deeplyNestedInputIsRefusedByTheParsersLimitsNotByAStackOverflow() {
         String nested = "[" + "[".repeat(100_000) + "]".repeat(100_000) + ",1]";
         assertDecodeFails(Descriptors.of(Ledger.class, "split"), nested,

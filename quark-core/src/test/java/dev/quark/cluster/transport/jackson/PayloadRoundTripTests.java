@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.stream.Stream;
 
 import dev.quark.actor.ReminderSchedule;
+import dev.quark.actor.ReminderStatus;
 import dev.quark.cluster.transport.PayloadCodec;
 import dev.quark.cluster.transport.jackson.fixtures.Currency;
 import dev.quark.cluster.transport.jackson.fixtures.Entry;
@@ -24,10 +25,12 @@ import dev.quark.runtime.ActorRuntime;
 import dev.quark.runtime.MethodDescriptor;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.cfg.DateTimeFeature;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.dataformat.cbor.CBORMapper;
 
@@ -110,6 +113,48 @@ class PayloadRoundTripTests {
                 ReminderSchedule.cron("@monthly", ZoneOffset.UTC).startingAt(at).until(at.plus(Duration.ofDays(400))));
         assertArgumentsRoundTrip(mapper, "remind", every, more);
         assertResultRoundTrip(mapper, "remind", ReminderSchedule.once(Duration.ZERO));
+    }
+
+    @ParameterizedTest
+    @MethodSource("mappers")
+    void reminderStatusesTravelWithEveryPrecisionOfTheirInstants(ObjectMapper mapper) {
+        for (String at : List.of("2026-12-05T17:37:39Z", "2026-12-05T17:37:39.600Z", "2026-12-05T17:37:39.615123Z",
+                "2026-12-05T17:37:39.615123456Z", "0001-01-01T00:00:00.000000001Z", "9999-12-31T23:59:59.999999999Z",
+                "1969-12-31T23:59:59.5Z", "+10000-01-01T00:00:00Z", "-0001-06-30T12:00:00Z")) {
+            Instant scheduled = Instant.parse(at);
+            ReminderStatus status = new ReminderStatus(scheduled, scheduled.plusMillis(3),
+                    "beep \u00ff".getBytes(StandardCharsets.UTF_8), 2);
+            assertArgumentsRoundTrip(mapper, "tick", "beep", status);
+            assertResultRoundTrip(mapper, "tick", status);
+        }
+    }
+
+    @Test
+    void aReminderStatusIsReadAsTheRecordDeserializerReadsIt() {
+        JsonMapper plain = JsonMapper.builder().build();
+        MethodDescriptor tick = descriptor("tick");
+        PayloadCodec codec = codec(plain);
+        for (String json : List.of(
+                "{\"scheduledAt\":\"2026-12-05T17:37:39.615Z\",\"firedAt\":\"2026-12-05T17:37:39.616Z\",\"payload\":\"AQI=\",\"attempt\":1}",
+                "{\"attempt\":3,\"payload\":\"\",\"firedAt\":\"2026-12-05T17:37:40Z\",\"scheduledAt\":\"2026-12-05T17:37:39.1Z\"}",
+                "{\"scheduledAt\":\"2026-12-05T18:37:39.615+01:00\",\"firedAt\":1796492259.5,\"payload\":\"AQI=\",\"attempt\":\"2\"}",
+                "{\"scheduledAt\":1796492259615,\"firedAt\":\"2026-12-05T17:37:39.616123456Z\",\"payload\":\"AQI=\",\"attempt\":1}")) {
+            ReminderStatus recordRead = plain.readValue(json, ReminderStatus.class);
+            @Nullable Object[] decoded = codec.decodeArguments(tick,
+                    ("[\"beep\"," + json + "]").getBytes(StandardCharsets.UTF_8));
+            assertThat(decoded[1]).as(json).isEqualTo(recordRead);
+        }
+    }
+
+    @Test
+    void aReminderStatusWrittenWithNumericInstantsIsReadBack() {
+        JsonMapper numeric = JsonMapper.builder().enable(DateTimeFeature.WRITE_DATES_AS_TIMESTAMPS).build();
+        Instant at = Instant.parse("2026-12-05T17:37:39.615123456Z");
+        ReminderStatus status = new ReminderStatus(at, at.plusSeconds(1), new byte[] { 7 }, 4);
+        String written = new String(codec(numeric).encodeArguments(descriptor("tick"), new Object[] { "beep", status }),
+                StandardCharsets.UTF_8);
+        assertThat(written).contains("\"scheduledAt\":1796492259.615123456");
+        assertArgumentsRoundTrip(numeric, "tick", "beep", status);
     }
 
     @ParameterizedTest
