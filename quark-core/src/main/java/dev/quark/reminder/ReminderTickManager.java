@@ -1383,7 +1383,10 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
     /** Makes the call of one tick, bounded by the delivery timeout. */
     private CompletionStage<?> call(ReminderEntry entry, ReminderTick tick, Instant firedAt) {
         String type = entry.key().actor().typeName();
-        Duration lateness = Duration.between(tick.fireAt(), firedAt);
+        Instant fireAt = tick.fireAt();
+        // Not Duration.between: its Instant.until took a few percent of a busy silo's processor.
+        Duration lateness = Duration.ofSeconds(firedAt.getEpochSecond() - fireAt.getEpochSecond(),
+                firedAt.getNano() - fireAt.getNano());
         try {
             this.metrics.lateness(type, lateness.isNegative() ? Duration.ZERO : lateness);
         }

@@ -40,6 +40,7 @@ import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
 import org.springframework.dao.QueryTimeoutException;
+import org.springframework.data.redis.connection.RedisClusterConnection;
 import org.springframework.data.redis.connection.RedisConnection;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.connection.ReturnType;
@@ -245,44 +246,60 @@ public class RedisReminderTable implements ReminderTable {
             """;
 
     /**
-     * Applies next ticks to a bucket; ARGV holds (member, registration, tick or '' to remove, fire time, fencing
-     * token or '' when unfenced) per update. Returns how many were applied. An advance to a tick older than the stored
-     * one (a lower tick number, or the same with a lower attempt) changes nothing but counts as applied: a call
-     * cancelled at the reply timeout may still run after a newer write of the same reminder, and must not move it
-     * back.
+     * Applies next ticks to one bucket or several: KEYS holds {@code due, def, tick, keys, fence} of each bucket, ARGV
+     * first the number of updates of each bucket, then (member, registration, tick or '' to remove, fire time, fencing
+     * token or '' when unfenced) per update, bucket after bucket. Returns how many were applied. Each bucket's updates
+     * are checked against that bucket's fence. An advance to a tick older than the stored one (a lower tick number, or
+     * the same with a lower attempt) changes nothing but counts as applied: a call cancelled at the reply timeout may
+     * still run after a newer write of the same reminder, and must not move it back.
      */
     static final String APPLY = """
             local function order(tick)
                 local _, _, number, attempt = string.find(tick, '^[^:]*:[^:]*:([^:]*):([^:]*):')
                 return tonumber(number) or 0, tonumber(attempt) or 0
             end
+            local buckets = #KEYS / 5
             local applied = 0
-            local stamp = redis.call('GET', KEYS[5])
-            for i = 1, #ARGV, 5 do
-                local member = ARGV[i]
-                local prefix = ARGV[i + 1] .. ':'
-                local token = ARGV[i + 4]
-                local current = redis.call('HGET', KEYS[3], member)
-                if current and string.sub(current, 1, #prefix) == prefix
-                        and (token == '' or (stamp and tonumber(stamp) == tonumber(token))) then
-                    if ARGV[i + 2] == '' then
-                        redis.call('ZREM', KEYS[1], member)
-                        redis.call('HDEL', KEYS[2], member)
-                        redis.call('HDEL', KEYS[3], member)
-                        redis.call('ZREM', KEYS[4], member)
-                    else
-                        local number, attempt = order(ARGV[i + 2])
-                        local storedNumber, storedAttempt = order(current)
-                        if number > storedNumber or (number == storedNumber and attempt >= storedAttempt) then
-                            redis.call('HSET', KEYS[3], member, ARGV[i + 2])
-                            redis.call('ZADD', KEYS[1], ARGV[i + 3], member)
+            local at = buckets + 1
+            for b = 0, buckets - 1 do
+                local k = b * 5
+                local stamp = redis.call('GET', KEYS[k + 5])
+                local last = at + tonumber(ARGV[b + 1]) * 5 - 1
+                for i = at, last, 5 do
+                    local member = ARGV[i]
+                    local prefix = ARGV[i + 1] .. ':'
+                    local token = ARGV[i + 4]
+                    local current = redis.call('HGET', KEYS[k + 3], member)
+                    if current and string.sub(current, 1, #prefix) == prefix
+                            and (token == '' or (stamp and tonumber(stamp) == tonumber(token))) then
+                        if ARGV[i + 2] == '' then
+                            redis.call('ZREM', KEYS[k + 1], member)
+                            redis.call('HDEL', KEYS[k + 2], member)
+                            redis.call('HDEL', KEYS[k + 3], member)
+                            redis.call('ZREM', KEYS[k + 4], member)
+                        else
+                            local number, attempt = order(ARGV[i + 2])
+                            local storedNumber, storedAttempt = order(current)
+                            if number > storedNumber or (number == storedNumber and attempt >= storedAttempt) then
+                                redis.call('HSET', KEYS[k + 3], member, ARGV[i + 2])
+                                redis.call('ZADD', KEYS[k + 1], ARGV[i + 3], member)
+                            end
                         end
+                        applied = applied + 1
                     end
-                    applied = applied + 1
                 end
+                at = last + 1
             end
             return applied
             """;
+
+    /**
+     * The most buckets one call of {@link #APPLY} writes on a Redis that is not a cluster. One call per bucket cost
+     * more than the writes themselves: with a thousand buckets a batch of next ticks touches nearly one bucket per
+     * write, and each call is a command for the client to encode and a script for Redis to start. A bound keeps each
+     * call short, as Redis runs nothing else while a script runs.
+     */
+    static final int BUCKETS_PER_CALL = 64;
 
     /** The longest reply timeout: {@link Long#MAX_VALUE} nanoseconds, what a deadline on the nano clock holds. */
     public static final Duration MAX_REPLY_TIMEOUT = Duration.ofNanos(Long.MAX_VALUE);
@@ -312,6 +329,9 @@ public class RedisReminderTable implements ReminderTable {
     private final Duration replyTimeout;
 
     private final Clock clock;
+
+    /** Whether the Redis is a cluster, once known. */
+    private volatile @Nullable Boolean cluster;
 
     /**
      * The keys of every bucket's structures, encoded once: {@code due, def, tick} (what a read of due reminders
@@ -523,6 +543,13 @@ public class RedisReminderTable implements ReminderTable {
         return DueReminders.merge(perBucketRead, perBucket, before, limit);
     }
 
+    /**
+     * {@inheritDoc}
+     * <p>
+     * On a Redis Cluster, one call of the script per bucket (a bucket's keys share one slot, different buckets
+     * usually do not); on any other Redis, one call per {@value #BUCKETS_PER_CALL} buckets. All calls go out in one
+     * pipeline.
+     */
     @Override
     public int apply(List<ReminderUpdate> updates) {
         Map<Integer, Map<ReminderKey, ReminderUpdate>> byBucket = new LinkedHashMap<>();
@@ -531,11 +558,28 @@ public class RedisReminderTable implements ReminderTable {
         }
         List<Integer> buckets = List.copyOf(byBucket.keySet());
         List<Collection<ReminderUpdate>> groups = byBucket.values().stream().map(Map::values).toList();
-        List<Object> replies = this.apply.run(buckets.size(),
-                (i) -> this.applyKeys[buckets.get(i)], (i) -> {
-                Collection<ReminderUpdate> group = groups.get(i);
-                byte[][] arguments = new byte[group.size() * 5][];
-                int at = 0;
+        int perCall = isCluster() ? 1 : BUCKETS_PER_CALL;
+        int calls = (buckets.size() + perCall - 1) / perCall;
+        List<Object> replies = this.apply.run(calls, (call) -> {
+            int first = call * perCall;
+            int count = Math.min(perCall, buckets.size() - first);
+            byte[][] keys = new byte[count * 5][];
+            for (int b = 0; b < count; b++) {
+                System.arraycopy(this.applyKeys[buckets.get(first + b)], 0, keys, b * 5, 5);
+            }
+            return keys;
+        }, (call) -> {
+            int first = call * perCall;
+            int count = Math.min(perCall, buckets.size() - first);
+            int size = count;
+            for (int b = 0; b < count; b++) {
+                size += groups.get(first + b).size() * 5;
+            }
+            byte[][] arguments = new byte[size][];
+            int at = count;
+            for (int b = 0; b < count; b++) {
+                Collection<ReminderUpdate> group = groups.get(first + b);
+                arguments[b] = ascii(Integer.toString(group.size()));
                 for (ReminderUpdate update : group) {
                     ReminderTick next = update.next();
                     arguments[at++] = bytes(member(update.key()));
@@ -545,13 +589,25 @@ public class RedisReminderTable implements ReminderTable {
                     FencingToken token = update.token();
                     arguments[at++] = (token != null) ? bytes(token.toString()) : EMPTY;
                 }
-                return arguments;
-            });
+            }
+            return arguments;
+        });
         int applied = 0;
         for (Object reply : replies) {
             applied += ((Number) reply).intValue();
         }
         return applied;
+    }
+
+    /** Returns whether the table's Redis is a cluster, asked once. */
+    private boolean isCluster() {
+        Boolean cluster = this.cluster;
+        if (cluster == null) {
+            cluster = Boolean.TRUE.equals(this.redis.execute(
+                    (RedisCallback<Boolean>) (connection) -> connection instanceof RedisClusterConnection));
+            this.cluster = cluster;
+        }
+        return cluster;
     }
 
     @Override

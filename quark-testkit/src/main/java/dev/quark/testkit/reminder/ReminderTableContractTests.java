@@ -388,6 +388,48 @@ public abstract class ReminderTableContractTests {
     }
 
     @Test
+    public void aBatchOverHundredsOfBucketsAppliesEachBucketAgainstItsOwnFence() {
+        List<ReminderEntry> saved = new ArrayList<>();
+        Map<Integer, FencingToken> tokens = new HashMap<>();
+        while (tokens.size() < 200 || saved.size() < 230) {
+            ReminderEntry entry = oneShot(newActor(TABLE_ACTOR_TYPE), "r", START);
+            if (!tokens.containsKey(entry.bucket()) && tokens.size() == 200) {
+                continue;
+            }
+            table().save(entry);
+            saved.add(entry);
+            tokens.putIfAbsent(entry.bucket(), nextToken());
+        }
+        assertThat(table().stamp(tokens).size()).isEqualTo(200);
+        int fencedOut = saved.get(120).bucket();
+        assertThat(table().stamp(Map.of(fencedOut, nextToken()))).isEqualTo(ReminderBucketSet.of(fencedOut));
+        ReminderEntry removed = saved.stream().filter((entry) -> entry.bucket() != fencedOut).reduce((a, b) -> b)
+            .orElseThrow();
+        ReminderTick retry = ReminderTick.first(START, 1).retryAt(START.plusSeconds(5));
+        List<ReminderUpdate> batch = saved.stream()
+            .map((entry) -> ((entry == removed) ? ReminderUpdate.remove(entry.key(), entry.registration())
+                    : ReminderUpdate.advance(entry.key(), entry.registration(), retry))
+                .fencedBy(tokens.get(entry.bucket())))
+            .toList();
+        long refused = saved.stream().filter((entry) -> entry.bucket() == fencedOut).count();
+
+        assertThat(table().apply(batch)).isEqualTo(saved.size() - refused);
+
+        for (ReminderEntry entry : saved) {
+            Optional<ReminderEntry> stored = table().find(entry.key());
+            if (entry == removed) {
+                assertThat(stored).as("removed").isEmpty();
+            }
+            else if (entry.bucket() == fencedOut) {
+                assertThat(stored.orElseThrow().tick()).as("fenced out").isEqualTo(entry.tick());
+            }
+            else {
+                assertThat(stored.orElseThrow().tick()).as("advanced").isEqualTo(retry);
+            }
+        }
+    }
+
+    @Test
     public void theStampsOfBucketsAreReadAsLastWritten() {
         int first = ThreadLocalRandom.current().nextInt(ReminderBuckets.COUNT - 1);
         int second = first + 1;

@@ -3,7 +3,9 @@ package dev.quark.reminder.redis;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.quark.actor.ReminderSchedule;
@@ -20,7 +22,11 @@ import dev.quark.testkit.ManualClock;
 import dev.quark.testkit.reminder.ReminderTableContractTests;
 import dev.quark.testkit.server.RedisTestArea;
 import dev.quark.testkit.server.RedisTestServer;
+import io.lettuce.core.AbstractRedisClient;
+import io.lettuce.core.event.command.CommandListener;
+import io.lettuce.core.event.command.CommandStartedEvent;
 import io.lettuce.core.event.connection.ConnectedEvent;
+import io.lettuce.core.protocol.CommandType;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import org.junit.jupiter.api.AfterAll;
@@ -238,15 +244,7 @@ class RedisReminderTableTests extends ReminderTableContractTests {
         AtomicInteger connected = new AtomicInteger();
         var counting = resources.eventBus().get().filter(ConnectedEvent.class::isInstance)
             .subscribe((event) -> connected.incrementAndGet());
-        RedisTestServer server = RedisTestServer.get();
-        RedisStandaloneConfiguration configuration = new RedisStandaloneConfiguration(server.host(), server.port());
-        if (server.password() != null) {
-            configuration.setPassword(server.password());
-        }
-        LettuceConnectionFactory counted = new LettuceConnectionFactory(configuration,
-                LettuceClientConfiguration.builder().clientResources(resources).commandTimeout(Duration.ofSeconds(10)).build());
-        counted.afterPropertiesSet();
-        counted.start();
+        LettuceConnectionFactory counted = standaloneFactory(resources);
         try {
             RedisReminderTable countedTable = new RedisReminderTable(counted, prefix + "connections:");
             Instant due = Instant.parse("2026-01-01T00:00:01Z");
@@ -282,15 +280,7 @@ class RedisReminderTableTests extends ReminderTableContractTests {
         AtomicInteger connected = new AtomicInteger();
         var counting = resources.eventBus().get().filter(ConnectedEvent.class::isInstance)
             .subscribe((event) -> connected.incrementAndGet());
-        RedisTestServer server = RedisTestServer.get();
-        RedisStandaloneConfiguration configuration = new RedisStandaloneConfiguration(server.host(), server.port());
-        if (server.password() != null) {
-            configuration.setPassword(server.password());
-        }
-        LettuceConnectionFactory counted = new LettuceConnectionFactory(configuration,
-                LettuceClientConfiguration.builder().clientResources(resources).commandTimeout(Duration.ofSeconds(10)).build());
-        counted.afterPropertiesSet();
-        counted.start();
+        LettuceConnectionFactory counted = standaloneFactory(resources);
         try {
             RedisReminderTable countedTable = new RedisReminderTable(counted, prefix + "counts:");
             Instant due = Instant.parse("2026-01-01T00:00:01Z");
@@ -317,5 +307,60 @@ class RedisReminderTableTests extends ReminderTableContractTests {
             counting.dispose();
             resources.shutdown();
         }
+    }
+
+    @Test
+    void aBatchOfNextTicksOverManyBucketsGoesToRedisInOneCallPerSixtyFourBuckets() {
+        ClientResources resources = DefaultClientResources.create();
+        LettuceConnectionFactory counted = standaloneFactory(resources);
+        AtomicInteger calls = new AtomicInteger();
+        ((AbstractRedisClient) counted.getRequiredNativeClient()).addListener(new CommandListener() {
+
+            @Override
+            public void commandStarted(CommandStartedEvent event) {
+                if (event.getCommand().getType() == CommandType.EVALSHA) {
+                    calls.incrementAndGet();
+                }
+            }
+        });
+        try {
+            RedisReminderTable countedTable = new RedisReminderTable(counted, prefix + "calls:");
+            Instant due = Instant.parse("2026-01-01T00:00:01Z");
+            Set<Integer> buckets = new HashSet<>();
+            List<ReminderUpdate> updates = new ArrayList<>();
+            while (buckets.size() < 200) {
+                ReminderKey key = new ReminderKey(newActor(TABLE_ACTOR_TYPE), "beat");
+                if (buckets.add(key.bucket())) {
+                    countedTable.save(new ReminderEntry(key, 7, ReminderSchedule.every(Duration.ofSeconds(1))
+                        .startingAt(due), new byte[0], ReminderTick.first(due, 1)));
+                    updates.add(ReminderUpdate.advance(key, 7, ReminderTick.first(due.plusSeconds(1), 2)));
+                }
+            }
+            int before = calls.get();
+
+            assertThat(countedTable.apply(updates)).isEqualTo(200);
+
+            assertThat(calls.get() - before).as("calls of the script for 200 buckets").isEqualTo(4);
+            assertThat(countedTable.due(ReminderBucketSet.all(), due.plusSeconds(2), 1000).entries())
+                .allSatisfy((entry) -> assertThat(entry.tick().number()).isEqualTo(2))
+                .hasSize(200);
+        }
+        finally {
+            counted.destroy();
+            resources.shutdown();
+        }
+    }
+
+    private static LettuceConnectionFactory standaloneFactory(ClientResources resources) {
+        RedisTestServer server = RedisTestServer.get();
+        RedisStandaloneConfiguration configuration = new RedisStandaloneConfiguration(server.host(), server.port());
+        if (server.password() != null) {
+            configuration.setPassword(server.password());
+        }
+        LettuceConnectionFactory factory = new LettuceConnectionFactory(configuration,
+                LettuceClientConfiguration.builder().clientResources(resources).commandTimeout(Duration.ofSeconds(10)).build());
+        factory.afterPropertiesSet();
+        factory.start();
+        return factory;
     }
 }
