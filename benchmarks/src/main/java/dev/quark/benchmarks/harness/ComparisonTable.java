@@ -129,6 +129,7 @@ public final class ComparisonTable {
             rows.add(new Row(key + ".batch", "  writes per batch", "writes", true, null));
             rows.add(new Row(key + ".rowsRead", "  reminders read by refreshes per window", "reminders", false, null));
             rows.add(new Row(key + ".register", "  registrations (before the measurement)", "reminders/s", true, null));
+            rows.add(new Row(key + ".catchUp", "  catch-up after the start (before the measurement)", "s", false, null));
         }
     }
 

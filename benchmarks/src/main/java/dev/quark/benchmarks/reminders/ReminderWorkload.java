@@ -26,7 +26,12 @@ import org.HdrHistogram.Histogram;
  * on Redis and in memory, 25,000/s on PostgreSQL, so that firing every due tick meets it), registered through the reminder registry of the silo
  * that fires them, on the in-memory, Redis and PostgreSQL tables with one silo and with three. The reminders are registered before the tick managers start (their first ticks spread over
  * one period after the registrations began: those already past fire at once when the managers start, then every
- * tick is on its schedule), then the managers read them all. Each window after the warm-up reports the ticks
+ * tick is on its schedule), then the managers read them all. The registrations take several periods, so the managers
+ * start with most reminders overdue and catch up first (as a silo restarted after a while does); the measurement
+ * waits until they have ({@value #CAUGHT_UP_SECONDS} seconds in a row in which no tick started more than one period
+ * late and fewer than a tenth of the reminders had a tick in delivery, at most {@link #CATCH_UP_TIMEOUT}), reports
+ * how long that took from the start, then runs the warm-up windows and the
+ * measured ones, so that these show the steady state the goals are about. Each window after the warm-up reports the ticks
  * whose turn ran per second, their lateness (from the scheduled instant to the start of the turn: p50 and p99),
  * the next ticks written to the table per second and how many went in one batch, and how many reminders the
  * refreshes read from the table in the window (entries and changes; with the default full-read interval of 5
@@ -38,6 +43,12 @@ import org.HdrHistogram.Histogram;
  * {@code redis,redis-3}. A configuration whose server cannot be reached is reported and left out of the table.
  */
 public final class ReminderWorkload {
+
+    /** The longest wait for the managers to catch up with the ticks that fell due during the registrations. */
+    private static final Duration CATCH_UP_TIMEOUT = Duration.ofMinutes(2);
+
+    /** Seconds in a row without a tick more than one period late that count as caught up. */
+    private static final int CAUGHT_UP_SECONDS = 3;
 
     /** Reminders registered, one per actor. */
     public static final int REMINDERS = 100_000;
@@ -132,7 +143,42 @@ public final class ReminderWorkload {
                 }
                 Workloads.progress("quark", "reminders, %s: loaded by the tick managers in %.1f s", what,
                         (System.nanoTime() - start) / 1e9);
-                return measure(key, what, mode, silos, table, log, registered, offeredRate(backend.key()));
+                double caughtUp = catchUp(what, silos, log, period(backend.key()), start);
+                List<Figure> figures = new ArrayList<>(
+                        measure(key, what, mode, silos, table, log, registered, offeredRate(backend.key())));
+                figures.add(new Figure(key + ".catchUp", "quark", new Stats(caughtUp, caughtUp, caughtUp)));
+                return figures;
+            }
+        }
+    }
+
+    /**
+     * Waits until the managers have caught up with the ticks that fell due while the reminders were registered:
+     * {@value #CAUGHT_UP_SECONDS} seconds in a row in which ticks ran, none started more than one period late and
+     * fewer than a tenth of the reminders had a tick being delivered.
+     * @return the seconds from the managers' start until then
+     */
+    private static double catchUp(String what, Silos silos, TickLog log, Duration period, long start)
+            throws InterruptedException {
+        long periodMicros = period.toNanos() / 1_000;
+        int calm = 0;
+        log.interval();
+        while (true) {
+            Thread.sleep(1_000);
+            Histogram second = log.interval();
+            long running = silos.stats().running();
+            double seconds = (System.nanoTime() - start) / 1e9;
+            boolean onTime = second.getTotalCount() > 0 && second.getMaxValue() <= periodMicros
+                    && running < REMINDERS / 10;
+            calm = onTime ? calm + 1 : 0;
+            if (calm == CAUGHT_UP_SECONDS) {
+                Workloads.progress("quark", "reminders, %s: caught up %.1f s after the start", what, seconds);
+                return seconds;
+            }
+            if (seconds > CATCH_UP_TIMEOUT.toSeconds()) {
+                throw new IllegalStateException("The tick managers did not catch up within " + CATCH_UP_TIMEOUT
+                        + ": in the last second ticks started up to " + second.getMaxValue() / 1_000 + " ms late, "
+                        + running + " being delivered");
             }
         }
     }
