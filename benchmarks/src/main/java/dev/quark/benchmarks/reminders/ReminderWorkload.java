@@ -155,8 +155,9 @@ public final class ReminderWorkload {
     /**
      * Waits until the managers have caught up with the ticks that fell due while the reminders were registered:
      * {@value #CAUGHT_UP_SECONDS} seconds in a row in which ticks ran, none started more than one period late and
-     * fewer than a tenth of the reminders had a tick being delivered.
-     * @return the seconds from the managers' start until then
+     * fewer than a tenth of the reminders had a tick being delivered. Past {@link #CATCH_UP_TIMEOUT} it says so and
+     * the measurement goes on, so that the windows show how far behind the managers are.
+     * @return the seconds from the managers' start until then, or until the timeout
      */
     private static double catchUp(String what, Silos silos, TickLog log, Duration period, long start)
             throws InterruptedException {
@@ -176,9 +177,10 @@ public final class ReminderWorkload {
                 return seconds;
             }
             if (seconds > CATCH_UP_TIMEOUT.toSeconds()) {
-                throw new IllegalStateException("The tick managers did not catch up within " + CATCH_UP_TIMEOUT
-                        + ": in the last second ticks started up to " + second.getMaxValue() / 1_000 + " ms late, "
-                        + running + " being delivered");
+                Workloads.progress("quark", "reminders, %s: not caught up within %s (in the last second ticks started "
+                        + "up to %,d ms late, %,d being delivered): measuring anyway", what, CATCH_UP_TIMEOUT,
+                        second.getMaxValue() / 1_000, running);
+                return seconds;
             }
         }
     }

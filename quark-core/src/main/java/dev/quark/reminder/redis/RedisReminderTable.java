@@ -35,6 +35,8 @@ import io.lettuce.core.RedisFuture;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
@@ -306,6 +308,8 @@ public class RedisReminderTable implements ReminderTable {
 
     private static final char SEPARATOR = '\u0000';
 
+    private static final Logger logger = LoggerFactory.getLogger(RedisReminderTable.class);
+
     private final StringRedisTemplate redis;
 
     private final String keyPrefix;
@@ -548,7 +552,9 @@ public class RedisReminderTable implements ReminderTable {
      * <p>
      * On a Redis Cluster, one call of the script per bucket (a bucket's keys share one slot, different buckets
      * usually do not); on any other Redis, one call per {@value #BUCKETS_PER_CALL} buckets. All calls go out in one
-     * pipeline.
+     * pipeline. A Redis that refuses a call over several slots ({@code CROSSSLOT}: one that shards behind a single
+     * endpoint) gets the batch again one bucket per call, and every later batch too (logged once, as a warning);
+     * the updates are idempotent, so those of a call that went through before the refusal may be applied twice.
      */
     @Override
     public int apply(List<ReminderUpdate> updates) {
@@ -559,8 +565,31 @@ public class RedisReminderTable implements ReminderTable {
         List<Integer> buckets = List.copyOf(byBucket.keySet());
         List<Collection<ReminderUpdate>> groups = byBucket.values().stream().map(Map::values).toList();
         int perCall = isCluster() ? 1 : BUCKETS_PER_CALL;
+        List<Object> replies;
+        try {
+            replies = apply(buckets, groups, perCall);
+        }
+        catch (RuntimeException ex) {
+            if (perCall == 1 || !isCrossSlot(ex)) {
+                throw ex;
+            }
+            // A Redis that shards by slot behind one endpoint (a proxy) refuses scripts over several slots.
+            logger.warn("Redis refused a write of next ticks over several buckets ({}): writing one bucket per call "
+                    + "from now on", ex.getMessage());
+            this.cluster = Boolean.TRUE;
+            replies = apply(buckets, groups, 1);
+        }
+        int applied = 0;
+        for (Object reply : replies) {
+            applied += ((Number) reply).intValue();
+        }
+        return applied;
+    }
+
+    /** Sends the updates of each bucket, {@code perCall} buckets per call of {@link #APPLY}. */
+    private List<Object> apply(List<Integer> buckets, List<Collection<ReminderUpdate>> groups, int perCall) {
         int calls = (buckets.size() + perCall - 1) / perCall;
-        List<Object> replies = this.apply.run(calls, (call) -> {
+        return this.apply.run(calls, (call) -> {
             int first = call * perCall;
             int count = Math.min(perCall, buckets.size() - first);
             byte[][] keys = new byte[count * 5][];
@@ -592,11 +621,15 @@ public class RedisReminderTable implements ReminderTable {
             }
             return arguments;
         });
-        int applied = 0;
-        for (Object reply : replies) {
-            applied += ((Number) reply).intValue();
+    }
+
+    private static boolean isCrossSlot(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause.getMessage() != null && cause.getMessage().contains("CROSSSLOT")) {
+                return true;
+            }
         }
-        return applied;
+        return false;
     }
 
     /** Returns whether the table's Redis is a cluster, asked once. */
@@ -928,7 +961,7 @@ public class RedisReminderTable implements ReminderTable {
                 catch (TimeoutException ex) {
                     replies.subList(i, calls).forEach((unanswered) -> unanswered.cancel(true));
                     throw new QueryTimeoutException("Redis did not answer the reminder script for the bucket of key '"
-                            + new String(keys.apply(i)[0], StandardCharsets.UTF_8) + "' within " + replyTimeout
+                            + new String(keys.apply(i)[0], StandardCharsets.UTF_8) + "' (and any others of the call) within " + replyTimeout
                             + " (call " + (i + 1) + " of " + calls + ")", ex);
                 }
                 catch (InterruptedException ex) {

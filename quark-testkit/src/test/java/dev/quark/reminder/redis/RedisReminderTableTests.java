@@ -45,7 +45,7 @@ import static org.awaitility.Awaitility.await;
 
 class RedisReminderTableTests extends ReminderTableContractTests {
 
-    private static String prefix;
+    static String prefix;
 
     private static LettuceConnectionFactory connectionFactory;
 
@@ -352,7 +352,10 @@ class RedisReminderTableTests extends ReminderTableContractTests {
     }
 
     private static LettuceConnectionFactory standaloneFactory(ClientResources resources) {
-        RedisTestServer server = RedisTestServer.get();
+        return standaloneFactory(resources, RedisTestServer.get());
+    }
+
+    static LettuceConnectionFactory standaloneFactory(ClientResources resources, RedisTestServer server) {
         RedisStandaloneConfiguration configuration = new RedisStandaloneConfiguration(server.host(), server.port());
         if (server.password() != null) {
             configuration.setPassword(server.password());

@@ -12,11 +12,15 @@ import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JsonGenerator;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
+import tools.jackson.databind.BeanDescription;
+import tools.jackson.databind.DeserializationConfig;
 import tools.jackson.databind.DeserializationContext;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.MapperFeature;
 import tools.jackson.databind.SerializationContext;
 import tools.jackson.databind.ValueDeserializer;
 import tools.jackson.databind.ValueSerializer;
+import tools.jackson.databind.deser.ValueDeserializerModifier;
 import tools.jackson.databind.module.SimpleModule;
 
 /**
@@ -38,20 +42,49 @@ final class QuarkValuesModule extends SimpleModule {
         super("quark-values");
         addSerializer(ReminderSchedule.class, new ReminderScheduleSerializer());
         addDeserializer(ReminderSchedule.class, new ReminderScheduleDeserializer());
-        addDeserializer(ReminderStatus.class, new ReminderStatusDeserializer());
+        setDeserializerModifier(new ValueDeserializerModifier() {
+
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            public ValueDeserializer<?> modifyDeserializer(DeserializationConfig config,
+                    BeanDescription.Supplier description, ValueDeserializer<?> deserializer) {
+                return (description.getBeanClass() == ReminderStatus.class
+                        && ReminderStatusDeserializer.readsDefaultNames(config)) ? new ReminderStatusDeserializer()
+                                : deserializer;
+            }
+        });
     }
 
     /**
      * Reads the object Jackson writes for a {@link ReminderStatus} ({@code scheduledAt}, {@code firedAt},
      * {@code payload}, {@code attempt}, in any order) without its record machinery: instants in the usual form are
      * read by {@link IsoInstants}, anything else (numbers, other text, other token types) by the mapper as the
-     * record deserializer would, so that the mapper's settings still apply to them.
+     * record deserializer would, so that the mapper's settings still apply to them. Used only where the mapper
+     * writes the record's own names: with a naming strategy, case-insensitive properties, a mix-in or a configured
+     * override of the type, the record deserializer stays.
      */
     private static final class ReminderStatusDeserializer extends ValueDeserializer<ReminderStatus> {
 
+        static boolean readsDefaultNames(DeserializationConfig config) {
+            return config.getPropertyNamingStrategy() == null
+                    && !config.isEnabled(MapperFeature.ACCEPT_CASE_INSENSITIVE_PROPERTIES)
+                    && config.findMixInClassFor(ReminderStatus.class) == null
+                    && config.findConfigOverride(ReminderStatus.class) == null;
+        }
+
         @Override
         public ReminderStatus deserialize(JsonParser parser, DeserializationContext context) {
-            if (!parser.isExpectedStartObjectToken()) {
+            String name;
+            if (parser.isExpectedStartObjectToken()) {
+                name = parser.nextName();
+            }
+            else if (parser.hasToken(JsonToken.PROPERTY_NAME) || parser.hasToken(JsonToken.END_OBJECT)) {
+                // After a type id the object's start is already read.
+                name = parser.currentName();
+                name = parser.hasToken(JsonToken.END_OBJECT) ? null : name;
+            }
+            else {
                 return context.reportInputMismatch(this, "%s", "A reminder status is an object "
                         + "{scheduledAt, firedAt, payload, attempt}, found " + parser.currentToken());
             }
@@ -59,13 +92,15 @@ final class QuarkValuesModule extends SimpleModule {
             Instant firedAt = null;
             byte[] payload = null;
             Integer attempt = null;
-            for (String name = parser.nextName(); name != null; name = parser.nextName()) {
+            for (; name != null; name = parser.nextName()) {
                 parser.nextToken();
                 switch (name) {
                     case "scheduledAt" -> scheduledAt = instant(parser, context);
                     case "firedAt" -> firedAt = instant(parser, context);
-                    case "payload" -> payload = parser.hasToken(JsonToken.VALUE_NULL) ? null
-                            : parser.getBinaryValue(context.getBase64Variant());
+                    case "payload" -> payload = (parser.hasToken(JsonToken.VALUE_STRING)
+                            || parser.hasToken(JsonToken.VALUE_EMBEDDED_OBJECT))
+                                    ? parser.getBinaryValue(context.getBase64Variant())
+                                    : context.readValue(parser, byte[].class);
                     case "attempt" -> attempt = parser.hasToken(JsonToken.VALUE_NUMBER_INT) ? parser.getIntValue()
                             : context.readValue(parser, Integer.class);
                     default -> context.handleUnknownProperty(parser, this, ReminderStatus.class, name);

@@ -29,9 +29,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import tools.jackson.databind.DefaultTyping;
+import tools.jackson.databind.MapperFeature;
 import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.PropertyNamingStrategies;
 import tools.jackson.databind.cfg.DateTimeFeature;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.jsontype.BasicPolymorphicTypeValidator;
 import tools.jackson.dataformat.cbor.CBORMapper;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -144,6 +148,29 @@ class PayloadRoundTripTests {
                     ("[\"beep\"," + json + "]").getBytes(StandardCharsets.UTF_8));
             assertThat(decoded[1]).as(json).isEqualTo(recordRead);
         }
+    }
+
+    @Test
+    void aReminderStatusTravelsWithTheMappersOwnNamesAndTypeIds() {
+        Instant at = Instant.parse("2026-12-05T17:37:39.615Z");
+        ReminderStatus status = new ReminderStatus(at, at.plusMillis(2), new byte[] { 1, 2 }, 3);
+        for (JsonMapper mapper : List.of(
+                JsonMapper.builder().propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE).build(),
+                JsonMapper.builder().propertyNamingStrategy(PropertyNamingStrategies.UPPER_CAMEL_CASE).build(),
+                JsonMapper.builder().enable(MapperFeature.ACCEPT_CASE_INSENSITIVE_PROPERTIES).build())) {
+            assertArgumentsRoundTrip(mapper, "tick", "beep", status);
+        }
+        JsonMapper typed = JsonMapper.builder().addModule(new QuarkValuesModule())
+            .activateDefaultTypingAsProperty(BasicPolymorphicTypeValidator.builder().allowIfBaseType(Object.class).build(),
+                    DefaultTyping.NON_FINAL, "@class")
+            .build();
+        String written = typed.writerFor(Object.class).writeValueAsString(status);
+        assertThat(written).startsWith("{\"@class\":\"dev.quark.actor.ReminderStatus\",");
+        assertThat(typed.readValue(written, Object.class)).isEqualTo(status);
+        JsonMapper plain = JsonMapper.builder().addModule(new QuarkValuesModule()).build();
+        assertThat(plain.readValue("{\"scheduledAt\":\"2026-12-05T17:37:39.615Z\",\"firedAt\":\"2026-12-05T17:37:39.617Z\","
+                + "\"payload\":[1,2],\"attempt\":3}", ReminderStatus.class)).as("a payload as an array of numbers")
+            .isEqualTo(status);
     }
 
     @Test
