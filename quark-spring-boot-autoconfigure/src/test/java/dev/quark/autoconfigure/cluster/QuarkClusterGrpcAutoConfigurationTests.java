@@ -280,10 +280,12 @@ class QuarkClusterGrpcAutoConfigurationTests {
                 finally {
                     channel.shutdownNow();
                 }
-                assertThat(registry.get(MicrometerGrpcTransportMetrics.STREAMS_ENDED)
-                    .tag("reason", "unreadable_in_a_row")
-                    .counter()
-                    .count()).isEqualTo(1);
+                // Counted just after the stream ended, so it may come a moment after the caller saw the end.
+                Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(
+                        registry.get(MicrometerGrpcTransportMetrics.STREAMS_ENDED)
+                            .tag("reason", "unreadable_in_a_row")
+                            .counter()
+                            .count()).isEqualTo(1));
                 assertThat(registry.get(MicrometerGrpcTransportMetrics.STREAMS_ENDED)
                     .tag("reason", "invalid_in_window")
                     .counter()
