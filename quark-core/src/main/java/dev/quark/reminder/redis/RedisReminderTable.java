@@ -570,7 +570,7 @@ public class RedisReminderTable implements ReminderTable {
             replies = apply(buckets, groups, perCall);
         }
         catch (RuntimeException ex) {
-            if (perCall == 1 || !isCrossSlot(ex)) {
+            if (perCall == 1 || !isRedisError(ex, "CROSSSLOT")) {
                 throw ex;
             }
             // A Redis that shards by slot behind one endpoint (a proxy) refuses scripts over several slots.
@@ -623,9 +623,10 @@ public class RedisReminderTable implements ReminderTable {
         });
     }
 
-    private static boolean isCrossSlot(Throwable failure) {
+    /** Returns whether a failure or one of its causes carries Redis's error code, such as {@code NOSCRIPT}. */
+    private static boolean isRedisError(Throwable failure, String code) {
         for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-            if (cause.getMessage() != null && cause.getMessage().contains("CROSSSLOT")) {
+            if (cause.getMessage() != null && cause.getMessage().contains(code)) {
                 return true;
             }
         }
@@ -833,7 +834,7 @@ public class RedisReminderTable implements ReminderTable {
                     });
                 }
                 catch (RuntimeException ex) {
-                    if (attempt > 1 || !isNoScript(ex)) {
+                    if (attempt > 1 || !isRedisError(ex, "NOSCRIPT")) {
                         throw ex;
                     }
                     this.loaded = false;
@@ -857,15 +858,6 @@ public class RedisReminderTable implements ReminderTable {
                         : connection.scriptingCommands().scriptLoad(bytes(this.script.getScriptAsString()));
             });
             this.loaded = true;
-        }
-
-        private static boolean isNoScript(Throwable failure) {
-            for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-                if (cause.getMessage() != null && cause.getMessage().contains("NOSCRIPT")) {
-                    return true;
-                }
-            }
-            return false;
         }
     }
 
