@@ -115,6 +115,12 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
     private final DroppedOneWayLog droppedOneWays = new DroppedOneWayLog(logger, "this silo refused to send");
 
     /**
+     * The one-way calls of this silo's own that could not be handed over and were not routed again: their callers
+     * returned when they sent them, so the log is all that tells of them beside the count of failures.
+     */
+    private final DroppedOneWayLog unsentOneWays = new DroppedOneWayLog(logger, "this silo could not hand over");
+
+    /**
      * Whether this thread is inside {@link #send}: a one-way call refused while it is has its caller told (the
      * call fails before {@code send} returns, and {@code CallRouter} throws the refusal), one refused later (routed
      * again after its first silo could not be reached) does not, and only that one is logged as dropped.
@@ -477,9 +483,20 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
         Throwable failure = Objects.requireNonNull(unsent.getCause());
         Peer unreached = unsent.target();
         long deadline = call.deadlineEpochMillis();
-        this.unsentCalls.decide(deadline, unsent, sentWithVersion, reroutes).whenComplete((whyNot, never) -> {
+        boolean oneWay = call.method().kind() == MethodDescriptor.CallKind.ONE_WAY;
+        CompletableFuture<@Nullable String> decision;
+        try {
+            decision = this.unsentCalls.decide(deadline, unsent, sentWithVersion, reroutes, oneWay);
+        }
+        catch (RuntimeException ex) {
+            // Membership stopping under the decision (its executor refusing the read): nothing routes it again.
+            outcome.completeExceptionally(notRoutedAgain(call, unreached, failure,
+                    "it could not be decided whether to route it again: " + ex));
+            return;
+        }
+        decision.whenComplete((whyNot, never) -> {
             if (whyNot != null) {
-                outcome.completeExceptionally(notRoutedAgain(failure, whyNot));
+                outcome.completeExceptionally(notRoutedAgain(call, unreached, failure, whyNot));
                 return;
             }
             routeOn(() -> {
@@ -494,8 +511,8 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                         return;
                     }
                     if (UnsentCalls.sameTarget(view, target, unreached)) {
-                        outcome.completeExceptionally(notRoutedAgain(failure, "membership version " + view.version()
-                                + " still routes it to silo " + unreached.siloId()));
+                        outcome.completeExceptionally(notRoutedAgain(call, unreached, failure, "membership version "
+                                + view.version() + " still routes it to silo " + unreached.siloId()));
                         return;
                     }
                     this.metrics.rerouted(unreached.siloId());
@@ -505,8 +522,20 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                     else {
                         attempt(target, call, reroutes + 1, retried, outcome);
                     }
-                }, outcome, () -> notRoutedAgain(failure, "the routing closed"));
+                }, outcome, () -> notRoutedAgain(call, unreached, failure, "the routing closed"));
         });
+    }
+
+    /**
+     * The failure of a call of this silo's own that could not be handed over and is not routed again; a one-way
+     * call's is logged as dropped too, since its caller, which returned when it sent it, is never told.
+     */
+    private Throwable notRoutedAgain(ActorCall call, Peer unreached, Throwable failure, String whyNot) {
+        if (call.method().kind() == MethodDescriptor.CallKind.ONE_WAY) {
+            this.unsentOneWays.dropped(describe(call), unreached.siloId(), failure.getMessage()
+                    + "; not routed again: " + whyNot);
+        }
+        return notRoutedAgain(failure, whyNot);
     }
 
     /** The failure of a call that could not be handed over and is not routed again, saying why not. */

@@ -6,7 +6,6 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.quark.actor.ActorUnreachableException;
@@ -65,7 +64,7 @@ import org.slf4j.LoggerFactory;
  * it on to the owner now or delivers it here; at most {@link ClusterRouter#MAX_REROUTES} times, never past the
  * call's deadline, and within the bound of forwards (passed on again, the call is still one hop further than it
  * came, not one more). Otherwise, or when the newer view still names the same incarnation of the owner, or when
- * {@link #MAX_WAITING_ONE_WAYS} such calls wait for a newer view already, the call is
+ * {@link UnsentCalls#MAX_WAITING_ONE_WAYS} one-way calls wait for a newer view already, the call is
  * dropped: logged through a {@link DroppedOneWayLog} and counted as {@link RoutingMetrics#failedForMembership}. Only
  * a send that failed before the envelope was handed over is routed again, so a one-way call is never delivered twice.
  */
@@ -86,13 +85,6 @@ final class IncomingCalls {
      */
     static final String IN_DOUBT = "quark-in-doubt";
 
-    /**
-     * How many one-way calls this silo passed on and could not hand over may wait for a newer view at once (each
-     * keeps its envelope for up to the catch-up wait); more are dropped. A crashed owner not yet voted dead makes
-     * every such call wait, and their callers do not slow down: they returned when they handed the calls over.
-     */
-    static final int MAX_WAITING_ONE_WAYS = 10_000;
-
     private final String self;
 
     private final ViewTracker views;
@@ -106,12 +98,6 @@ final class IncomingCalls {
     private final int maxForwards;
 
     private final AtomicInteger inProgress = new AtomicInteger();
-
-    /**
-     * How many one-way calls this silo passed on and could not hand over are waiting for a newer view to be routed
-     * again; at most {@link #MAX_WAITING_ONE_WAYS}.
-     */
-    private final AtomicInteger waitingOneWays = new AtomicInteger();
 
     private final RoutingMetrics metrics;
 
@@ -538,20 +524,17 @@ final class IncomingCalls {
      */
     private void rerouteOneWay(Envelope request, NotHandedOver unsent, long sentWithVersion, Reroutes reroutes) {
         this.inProgress.incrementAndGet();
-        AtomicBoolean waits = new AtomicBoolean();
         CompletableFuture<@Nullable String> decision;
         try {
             decision = this.unsentCalls.decide(request.deadlineEpochMillis(), unsent, sentWithVersion,
-                    reroutes.count(), () -> admitWait(waits));
+                    reroutes.count(), true);
         }
         catch (RuntimeException ex) {
             // Membership stopping under the decision (its executor refusing the read): nothing routes it again.
-            endWait(waits);
             dropOneWayInProgress(request, unsent, "it could not be decided whether to route it again: " + ex);
             return;
         }
         decision.whenComplete((whyNot, never) -> {
-            endWait(waits);
             if (whyNot != null) {
                 dropOneWayInProgress(request, unsent, whyNot);
                 return;
@@ -570,27 +553,6 @@ final class IncomingCalls {
                 dropOneWayInProgress(request, unsent, "the routing closed");
             }
         });
-    }
-
-    /**
-     * Lets a one-way call wait for a newer view unless {@link #MAX_WAITING_ONE_WAYS} wait already.
-     * @param waits set when the call was let wait, so that {@link #endWait} ends it once
-     * @return {@code null} when it may wait, otherwise why not
-     */
-    private @Nullable String admitWait(AtomicBoolean waits) {
-        if (this.waitingOneWays.incrementAndGet() > MAX_WAITING_ONE_WAYS) {
-            this.waitingOneWays.decrementAndGet();
-            return MAX_WAITING_ONE_WAYS + " one-way calls this silo could not pass on wait for a newer view already,"
-                    + " the most it keeps";
-        }
-        waits.set(true);
-        return null;
-    }
-
-    private void endWait(AtomicBoolean waits) {
-        if (waits.compareAndSet(true, false)) {
-            this.waitingOneWays.decrementAndGet();
-        }
     }
 
     /** Drops a one-way call counted as in progress by {@link #rerouteOneWay}, and ends that count. */

@@ -5,7 +5,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.quark.cluster.membership.ClusterView;
 import dev.quark.cluster.membership.SiloEntry;
@@ -29,8 +29,19 @@ import org.jspecify.annotations.Nullable;
  * that is still active in a view that did not move is simply unreachable from here (a cut link, a crashed silo
  * not yet voted dead): the transport's failure is then the call's outcome, as is a call already routed again
  * {@link ClusterRouter#MAX_REROUTES} times or whose deadline passed.
+ * <p>
+ * At most {@link #MAX_WAITING_ONE_WAYS} one-way calls wait for a newer view at once, this silo's own and those it
+ * passed on together; one more is not routed again. Nothing else bounds them: their callers returned when they
+ * handed them over, so a crashed silo not yet voted dead makes every one sent to it wait, however many the
+ * application sends meanwhile. A request needs no such bound: its caller waits for its outcome.
  */
 final class UnsentCalls {
+
+    /**
+     * How many one-way calls that could not be handed over may wait for a newer view at once (each keeps its call
+     * for up to the catch-up wait); more are not routed again.
+     */
+    static final int MAX_WAITING_ONE_WAYS = 10_000;
 
     private final ViewTracker views;
 
@@ -39,6 +50,9 @@ final class UnsentCalls {
     private final Clock clock;
 
     private final Executor executor;
+
+    /** How many one-way calls wait for a newer view now; at most {@link #MAX_WAITING_ONE_WAYS}. */
+    private final AtomicInteger waitingOneWays = new AtomicInteger();
 
     /**
      * Guarded by this: the wait for a newer view that the calls which could not be handed over share, with the
@@ -64,22 +78,13 @@ final class UnsentCalls {
      * @param unsent the failure, naming the target the call was sent to
      * @param sentWithVersion the version of this silo's view when the call was sent
      * @param reroutes how many times the call was routed again already
+     * @param oneWay whether the call is one-way: it waits for a newer view only while fewer than
+     * {@link #MAX_WAITING_ONE_WAYS} one-way calls do
      * @return a stage completed, on the executor or at once, with {@code null} when the call is to be routed
      * again, otherwise with why not (for the message of the call's failure); never failed
      */
     CompletableFuture<@Nullable String> decide(long deadlineEpochMillis, NotHandedOver unsent, long sentWithVersion,
-            int reroutes) {
-        return decide(deadlineEpochMillis, unsent, sentWithVersion, reroutes, () -> null);
-    }
-
-    /**
-     * As {@link #decide(long, NotHandedOver, long, int)}, asking first whether the call may wait for a newer view
-     * when it would: a silo bounds how many one-way calls it passed on wait at once.
-     * @param admitWait asked right before the call starts waiting for a newer view (never when it is decided at
-     * once): returns {@code null} to let it wait, otherwise why it may not, which is then the decision
-     */
-    CompletableFuture<@Nullable String> decide(long deadlineEpochMillis, NotHandedOver unsent, long sentWithVersion,
-            int reroutes, Supplier<@Nullable String> admitWait) {
+            int reroutes, boolean oneWay) {
         if (reroutes >= ClusterRouter.MAX_REROUTES) {
             return CompletableFuture.completedFuture("it was routed again " + reroutes + " times already");
         }
@@ -92,14 +97,24 @@ final class UnsentCalls {
         if (learnt(view, target, sentWithVersion)) {
             return CompletableFuture.completedFuture(null);
         }
-        String refused = admitWait.get();
-        if (refused != null) {
-            return CompletableFuture.completedFuture(refused);
+        if (oneWay && this.waitingOneWays.incrementAndGet() > MAX_WAITING_ONE_WAYS) {
+            this.waitingOneWays.decrementAndGet();
+            return CompletableFuture.completedFuture(MAX_WAITING_ONE_WAYS
+                    + " one-way calls this silo could not hand over wait for a newer view already, the most it keeps");
+        }
+        CompletableFuture<ClusterView> wait;
+        try {
+            wait = newerThan(view.version());
+        }
+        catch (RuntimeException ex) {
+            endWait(oneWay);
+            throw ex;
         }
         CompletableFuture<@Nullable String> decided = new CompletableFuture<>();
-        newerThan(view.version()).copy()
+        wait.copy()
             .orTimeout(Math.min(this.catchUpMillis, remaining), TimeUnit.MILLISECONDS)
             .whenComplete((newer, late) -> {
+                endWait(oneWay);
                 try {
                     this.executor.execute(
                             () -> decided.complete(decideAfterWait(deadlineEpochMillis, target, sentWithVersion)));
@@ -109,6 +124,12 @@ final class UnsentCalls {
                 }
             });
         return decided;
+    }
+
+    private void endWait(boolean oneWay) {
+        if (oneWay) {
+            this.waitingOneWays.decrementAndGet();
+        }
     }
 
     /**

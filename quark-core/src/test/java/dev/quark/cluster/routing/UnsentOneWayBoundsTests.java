@@ -36,16 +36,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The bounds on a one-way call that a silo passed on to the actor's owner and could not hand over, which that silo
- * routes again itself: at most three re-routes, never past the call's deadline, and at most
- * {@link IncomingCalls#MAX_WAITING_ONE_WAYS} such calls waiting for a newer view at once (a call that stopped waiting
- * no longer counts). Beyond any of them the call is dropped, logged and counted as failed.
+ * The bounds on a one-way call that could not be handed over and is routed again by the silo that sent it: a silo's
+ * own, or one that silo passed on to the actor's owner. At most three re-routes, never past the call's deadline, and
+ * at most {@link UnsentCalls#MAX_WAITING_ONE_WAYS} such calls, own and passed on together, waiting for a newer view at
+ * once (a call that stopped waiting no longer counts). Beyond any of them the call is dropped, logged and counted as
+ * failed.
  * <p>
  * Four silos on the in-JVM transport: silo-0 sends to silo-1, which passes the calls on to silo-2 or silo-3 as its own
- * placement says (by the version of its view); silo-1's links to silo-2 and silo-3 are cut, so nothing it passes on is
- * handed over.
+ * placement says (by the version of its view), and sends its own calls there too; silo-1's links to silo-2 and silo-3
+ * are cut, so nothing it sends or passes on is handed over.
  */
-class ForwardedOneWayBoundsTests {
+class UnsentOneWayBoundsTests {
 
     private static final Map<String, AtomicInteger> ADDED = new ConcurrentHashMap<>();
 
@@ -126,7 +127,7 @@ class ForwardedOneWayBoundsTests {
         ClusterView first = view(1, SiloStatus.ACTIVE);
         HeldViewSource forwarders = HeldViewSource.of(first);
         follow(first, forwarders);
-        int waiting = IncomingCalls.MAX_WAITING_ONE_WAYS;
+        int waiting = UnsentCalls.MAX_WAITING_ONE_WAYS;
         int beyond = 3;
         List<Tally> tallies = new ArrayList<>();
         for (int i = 0; i < 100; i++) {
@@ -141,7 +142,7 @@ class ForwardedOneWayBoundsTests {
         assertThat(this.forwarderMetrics.failed).hasSize(beyond)
             .allSatisfy((failure) -> assertThat(failure).isInstanceOf(SiloUnavailableException.class)
                 .hasMessageContaining("not routed again: " + waiting
-                        + " one-way calls this silo could not pass on wait for a newer view already"));
+                        + " one-way calls this silo could not hand over wait for a newer view already"));
         assertThat(this.forwarderMetrics.rerouted).as("the others still wait").isEmpty();
 
         forwarders.install(view(2, SiloStatus.DEAD));
@@ -167,6 +168,72 @@ class ForwardedOneWayBoundsTests {
         await().atMost(Duration.ofSeconds(10)).until(() -> added("t-after") == 1);
         assertThat(this.forwarderMetrics.rerouted).hasSize(waiting + 1).endsWith("silo-3");
         assertThat(this.forwarderMetrics.failed).hasSize(beyond);
+    }
+
+    @Test
+    void aSilosOwnOneWayCallThatIsNotRoutedAgainIsLoggedAsDroppedAndCounted() {
+        startSilos(Duration.ofSeconds(30), Duration.ofMillis(300));
+        ClusterView first = view(1, SiloStatus.ACTIVE);
+        follow(first, HeldViewSource.of(first));
+
+        try (LogCapture logged = LogCapture.of(ClusterRouter.class)) {
+            this.runtimes.get(1).get(Tally.class, "t-own").add(1);
+
+            await().atMost(Duration.ofSeconds(10)).until(() -> !this.forwarderMetrics.failed.isEmpty());
+            assertThat(this.forwarderMetrics.failed).singleElement()
+                .isInstanceOf(SiloUnavailableException.class)
+                .satisfies((failure) -> assertThat(failure.getMessage()).contains(
+                        "not routed again: silo silo-2 is still active in membership version 1, which did not move"));
+            assertThat(logged.messages(Level.WARN)).as("its caller returned long before: only the log tells")
+                .singleElement().asString()
+                .contains("Dropped one-way call Tally/t-own.add() to silo silo-2")
+                .contains("which did not move");
+        }
+        assertThat(added("t-own")).as("run nowhere").isZero();
+    }
+
+    @Test
+    void aSilosOwnOneWayCallsAndThoseItPassedOnShareTheMostThatMayWaitForANewerView() {
+        startSilos(Duration.ofSeconds(60), Duration.ofSeconds(30));
+        // In version 2 silo-2 is dead and silo-1 owns the tallies: the calls that waited run there.
+        this.forwarderOwner = (view) -> (view.version() == 1) ? "silo-2" : "silo-1";
+        ClusterView first = view(1, SiloStatus.ACTIVE);
+        HeldViewSource forwarders = HeldViewSource.of(first);
+        follow(first, forwarders);
+        int own = UnsentCalls.MAX_WAITING_ONE_WAYS / 2;
+        int passedOn = UnsentCalls.MAX_WAITING_ONE_WAYS - own;
+        int beyond = 3;
+        List<Tally> fromSilo1 = new ArrayList<>();
+        List<Tally> fromSilo0 = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            fromSilo1.add(this.runtimes.get(1).get(Tally.class, "own-" + i));
+            fromSilo0.add(this.runtimes.get(0).get(Tally.class, "passed-" + i));
+        }
+
+        for (int i = 0; i < own; i++) {
+            fromSilo1.get(i % fromSilo1.size()).add(1);
+        }
+        for (int i = 0; i < passedOn + beyond; i++) {
+            fromSilo0.get(i % fromSilo0.size()).add(1);
+        }
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> this.forwarderMetrics.failed.size() >= beyond);
+        assertThat(this.forwarderMetrics.failed).hasSize(beyond)
+            .allSatisfy((failure) -> assertThat(failure).isInstanceOf(SiloUnavailableException.class)
+                .hasMessageContaining("not routed again: " + UnsentCalls.MAX_WAITING_ONE_WAYS
+                        + " one-way calls this silo could not hand over wait for a newer view already"));
+        assertThat(this.forwarderMetrics.rerouted).as("the others still wait").isEmpty();
+
+        forwarders.install(view(2, SiloStatus.DEAD));
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> sum("own-", 50) + sum("passed-", 50)
+                == UnsentCalls.MAX_WAITING_ONE_WAYS);
+        assertThat(this.forwarderMetrics.rerouted).hasSize(UnsentCalls.MAX_WAITING_ONE_WAYS);
+        assertThat(this.forwarderMetrics.failed).hasSize(beyond);
+    }
+
+    private static int sum(String prefix, int tallies) {
+        return IntStream.range(0, tallies).map((i) -> added(prefix + i)).sum();
     }
 
     private static int added(String id) {
