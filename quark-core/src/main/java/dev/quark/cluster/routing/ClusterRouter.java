@@ -115,8 +115,9 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
     private final DroppedOneWayLog droppedOneWays = new DroppedOneWayLog(logger, "this silo refused to send");
 
     /**
-     * The one-way calls of this silo's own that could not be handed over and were not routed again: their callers
-     * returned when they sent them, so the log is all that tells of them beside the count of failures.
+     * The one-way calls of this silo's own that were not delivered for another reason than a refusal to send them
+     * (not handed over and not routed again, back-pressure, their deadline passed, nowhere to route them again):
+     * their callers returned when they sent them, so the log is all that tells of them beside the count of failures.
      */
     private final DroppedOneWayLog unsentOneWays = new DroppedOneWayLog(logger, "this silo could not hand over");
 
@@ -240,6 +241,7 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
         finally {
             this.inSend.set(outer);
         }
+        boolean oneWay = call.method().kind() == MethodDescriptor.CallKind.ONE_WAY;
         outcome.whenComplete((ignored, failure) -> {
             if (failure != null) {
                 // A rejection is counted where it is made (rejection, rejectedOnTheWay), once, not here: the
@@ -249,6 +251,11 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                 if (cause instanceof SiloUnavailableException || cause instanceof CallForwardingException
                         || cause instanceof SiloNotServingException) {
                     this.metrics.failedForMembership(cause);
+                }
+                if (oneWay && !(cause instanceof CallRejectedException)) {
+                    // Its caller returned when it sent it and is never told; a rejection is thrown to the caller
+                    // or logged where it is made (rejection).
+                    this.unsentOneWays.dropped(describe(call), siloId, String.valueOf(cause.getMessage()));
                 }
             }
         });
@@ -490,13 +497,13 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
         }
         catch (RuntimeException ex) {
             // Membership stopping under the decision (its executor refusing the read): nothing routes it again.
-            outcome.completeExceptionally(notRoutedAgain(call, unreached, failure,
-                    "it could not be decided whether to route it again: " + ex));
+            outcome.completeExceptionally(
+                    notRoutedAgain(failure, "it could not be decided whether to route it again: " + ex));
             return;
         }
         decision.whenComplete((whyNot, never) -> {
             if (whyNot != null) {
-                outcome.completeExceptionally(notRoutedAgain(call, unreached, failure, whyNot));
+                outcome.completeExceptionally(notRoutedAgain(failure, whyNot));
                 return;
             }
             routeOn(() -> {
@@ -511,7 +518,7 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                         return;
                     }
                     if (UnsentCalls.sameTarget(view, target, unreached)) {
-                        outcome.completeExceptionally(notRoutedAgain(call, unreached, failure, "membership version "
+                        outcome.completeExceptionally(notRoutedAgain(failure, "membership version "
                                 + view.version() + " still routes it to silo " + unreached.siloId()));
                         return;
                     }
@@ -522,21 +529,10 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                     else {
                         attempt(target, call, reroutes + 1, retried, outcome);
                     }
-                }, outcome, () -> notRoutedAgain(call, unreached, failure, "the routing closed"));
+                }, outcome, () -> notRoutedAgain(failure, "the routing closed"));
         });
     }
 
-    /**
-     * The failure of a call of this silo's own that could not be handed over and is not routed again; a one-way
-     * call's is logged as dropped too, since its caller, which returned when it sent it, is never told.
-     */
-    private Throwable notRoutedAgain(ActorCall call, Peer unreached, Throwable failure, String whyNot) {
-        if (call.method().kind() == MethodDescriptor.CallKind.ONE_WAY) {
-            this.unsentOneWays.dropped(describe(call), unreached.siloId(), failure.getMessage()
-                    + "; not routed again: " + whyNot);
-        }
-        return notRoutedAgain(failure, whyNot);
-    }
 
     /** The failure of a call that could not be handed over and is not routed again, saying why not. */
     static Throwable notRoutedAgain(Throwable failure, String whyNot) {
@@ -570,6 +566,12 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
         }
         catch (RuntimeException ex) {
             outcome.completeExceptionally(ex);
+            return;
+        }
+        if (call.method().kind() == MethodDescriptor.CallKind.ONE_WAY && !delivered.isDone()) {
+            // In the mailbox: delivered, as a one-way call sent to another silo is once handed over. Its turn's
+            // failure is the turn's to log, not the sender's.
+            outcome.complete(null);
             return;
         }
         delivered.whenComplete((result, failure) -> {

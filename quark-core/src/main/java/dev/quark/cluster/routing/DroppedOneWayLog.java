@@ -7,13 +7,14 @@ import org.slf4j.Logger;
 
 /**
  * The log of one-way calls a silo dropped after their callers returned, bounded however many an application sends:
- * the first {@link #LOUD} at WARN, the others at DEBUG, counted at WARN at most once per summary interval. Its two
+ * the first {@link #LOUD} at WARN, the others at DEBUG, counted at WARN at most once per summary interval. Its
  * uses: {@link ClusterRouter} logs the one-way calls this silo refused to send (beyond the bounds every silo
  * receives envelopes within, or larger than {@code max-message-size}), a refusal that comes from the application's
  * own calls (a call filter adding a blank metadata key to every call, say), so it repeats on every call; only those
  * whose caller is not told are logged, one-way calls routed again after their first silo could not be reached (a
  * refusal that comes before the call returns is thrown to its caller as a {@code CallRejectedException} and not
- * logged). {@link IncomingCalls} logs the one-way calls this silo passed on to their actor's owner and could neither
+ * logged), and, in a log of its own, those of its own calls it could not deliver otherwise (not handed over and not
+ * routed again, back-pressure, a deadline passed), whose callers are never told. {@link IncomingCalls} logs the one-way calls this silo passed on to their actor's owner and could neither
  * hand over nor route again, which repeats on every such call while the owner cannot be reached.
  */
 final class DroppedOneWayLog {

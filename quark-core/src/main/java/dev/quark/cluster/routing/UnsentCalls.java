@@ -82,6 +82,8 @@ final class UnsentCalls {
      * {@link #MAX_WAITING_ONE_WAYS} one-way calls do
      * @return a stage completed, on the executor or at once, with {@code null} when the call is to be routed
      * again, otherwise with why not (for the message of the call's failure); never failed
+     * @throws RuntimeException when membership stops under the decision (its executor refusing the read of the
+     * table); the call no longer counts as waiting
      */
     CompletableFuture<@Nullable String> decide(long deadlineEpochMillis, NotHandedOver unsent, long sentWithVersion,
             int reroutes, boolean oneWay) {

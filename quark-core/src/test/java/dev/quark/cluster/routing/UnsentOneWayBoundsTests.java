@@ -121,7 +121,8 @@ class UnsentOneWayBoundsTests {
 
     @Test
     void oneWayCallsBeyondTheMostThatMayWaitAtTheForwarderForANewerViewAreDroppedAndCountedUntilTheWaitingOnesLeave() {
-        startSilos(Duration.ofSeconds(60), Duration.ofSeconds(30));
+        // One wait for a newer view serves all the calls: it must outlast their sending on a busy machine.
+        startSilos(Duration.ofMinutes(10), Duration.ofMinutes(5));
         // In version 2 silo-2 is dead and the forwarder owns the tallies: the calls that waited run there.
         this.forwarderOwner = (view) -> (view.version() == 1) ? "silo-2" : "silo-1";
         ClusterView first = view(1, SiloStatus.ACTIVE);
@@ -194,7 +195,8 @@ class UnsentOneWayBoundsTests {
 
     @Test
     void aSilosOwnOneWayCallsAndThoseItPassedOnShareTheMostThatMayWaitForANewerView() {
-        startSilos(Duration.ofSeconds(60), Duration.ofSeconds(30));
+        // One wait for a newer view serves all the calls: it must outlast their sending on a busy machine.
+        startSilos(Duration.ofMinutes(10), Duration.ofMinutes(5));
         // In version 2 silo-2 is dead and silo-1 owns the tallies: the calls that waited run there.
         this.forwarderOwner = (view) -> (view.version() == 1) ? "silo-2" : "silo-1";
         ClusterView first = view(1, SiloStatus.ACTIVE);
@@ -230,6 +232,49 @@ class UnsentOneWayBoundsTests {
                 == UnsentCalls.MAX_WAITING_ONE_WAYS);
         assertThat(this.forwarderMetrics.rerouted).hasSize(UnsentCalls.MAX_WAITING_ONE_WAYS);
         assertThat(this.forwarderMetrics.failed).hasSize(beyond);
+    }
+
+    @Test
+    void aSilosOwnOneWayCallWithNowhereToGoOnceTheViewMovedIsLoggedAsDropped() {
+        startSilos(Duration.ofSeconds(30), Duration.ofSeconds(10));
+        // In version 2 no silo hosts the tallies any more.
+        this.forwarderOwner = (view) -> (view.version() == 1) ? "silo-2" : null;
+        ClusterView first = view(1, SiloStatus.ACTIVE);
+        HeldViewSource forwarders = HeldViewSource.of(first);
+        follow(first, forwarders);
+
+        try (LogCapture logged = LogCapture.of(ClusterRouter.class)) {
+            this.runtimes.get(1).get(Tally.class, "t-nowhere").add(1);
+            await().atMost(Duration.ofSeconds(5)).until(() -> forwarders.refreshesAskedFor.contains(2L));
+            forwarders.install(view(2, SiloStatus.DEAD));
+
+            await().atMost(Duration.ofSeconds(10)).until(() -> !logged.messages(Level.WARN).isEmpty());
+            assertThat(logged.messages(Level.WARN)).singleElement().asString()
+                .contains("Dropped one-way call Tally/t-nowhere.add() to silo silo-2")
+                .contains("no active silo hosts actor type 'Tally'");
+        }
+        assertThat(added("t-nowhere")).as("run nowhere").isZero();
+    }
+
+    @Test
+    void aSilosOwnOneWayCallRoutedBackHereWhoseTurnFailsIsNotLoggedAsDropped() {
+        startSilos(Duration.ofSeconds(30), Duration.ofSeconds(10));
+        // In version 2 silo-2 is dead and silo-1 owns the tallies: the call runs there, and its turn throws.
+        this.forwarderOwner = (view) -> (view.version() == 1) ? "silo-2" : "silo-1";
+        ClusterView first = view(1, SiloStatus.ACTIVE);
+        HeldViewSource forwarders = HeldViewSource.of(first);
+        follow(first, forwarders);
+
+        try (LogCapture logged = LogCapture.of(ClusterRouter.class)) {
+            this.runtimes.get(1).get(Tally.class, "t-fails").add(-1);
+            await().atMost(Duration.ofSeconds(5)).until(() -> forwarders.refreshesAskedFor.contains(2L));
+            forwarders.install(view(2, SiloStatus.DEAD));
+
+            await().atMost(Duration.ofSeconds(10)).until(() -> added("t-fails") == -1);
+            assertThat(this.routings.get(1).awaitIdle(Duration.ofSeconds(2))).isTrue();
+            assertThat(logged.messages(Level.WARN)).as("delivered: its turn's failure is the turn's to log").isEmpty();
+        }
+        assertThat(this.forwarderMetrics.rerouted).containsExactly("silo-2");
     }
 
     private static int sum(String prefix, int tallies) {
@@ -350,6 +395,9 @@ class UnsentOneWayBoundsTests {
         @Override
         public void add(int amount) {
             ADDED.computeIfAbsent(actorId(), (key) -> new AtomicInteger()).addAndGet(amount);
+            if (amount < 0) {
+                throw new IllegalArgumentException("A tally adds no negative amount: " + amount);
+            }
         }
     }
 }
