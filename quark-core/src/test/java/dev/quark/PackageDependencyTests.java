@@ -99,9 +99,10 @@ class PackageDependencyTests {
             .resideInAPackage(backend)
             .should()
             .onlyDependOnClassesThat(resideOutsideOfPackage("dev.quark..")
-                .or(resideInAnyPackage(backend, "dev.quark.state", "dev.quark.jdbc")))
-            .because("a backend implements the state SPI (dev.quark.state) with the shared JDBC support "
-                    + "(dev.quark.jdbc), and knows neither the runtime, nor state.internal, nor other backends"))
+                .or(resideInAnyPackage(backend, "dev.quark.state", "dev.quark.jdbc", "dev.quark.redis")))
+            .because("a backend implements the state SPI (dev.quark.state) with the shared JDBC and Redis support "
+                    + "(dev.quark.jdbc, dev.quark.redis), and knows neither the runtime, nor state.internal, nor other "
+                    + "backends"))
         .toList()).as("state backends depend only on the state SPI");
 
     @ArchTest

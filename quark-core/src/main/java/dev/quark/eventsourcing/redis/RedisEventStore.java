@@ -17,6 +17,7 @@ import dev.quark.eventsourcing.FeedPosition;
 import dev.quark.eventsourcing.NewEvent;
 import dev.quark.eventsourcing.Snapshot;
 import dev.quark.eventsourcing.StoredEvent;
+import dev.quark.redis.RedisClusterSlots;
 import dev.quark.state.StateWriteAttachment;
 import dev.quark.state.redis.RedisStateAttachment;
 
@@ -297,6 +298,8 @@ public class RedisEventStore implements EventStore {
 
     private final int truncationBatch;
 
+    private final RedisClusterSlots slots;
+
     /**
      * Creates a store that truncates in batches of {@value #DEFAULT_TRUNCATION_BATCH} events.
      * @param connectionFactory the connection factory, usually the application's
@@ -323,6 +326,7 @@ public class RedisEventStore implements EventStore {
         }
         this.truncationBatch = truncationBatch;
         this.redis = new StringRedisTemplate(connectionFactory);
+        this.slots = new RedisClusterSlots(this.redis);
     }
 
     /**
@@ -353,8 +357,12 @@ public class RedisEventStore implements EventStore {
     /**
      * Appends events and makes the writes of a {@link RedisStateAttachment} of this store's Redis (for instance
      * outbox messages) in the append's Lua script: after the id and version checks, before the events are added, in
-     * one atomic step. Keys of the attachment lie outside the stream's hash slot: on a Redis Cluster the script is
-     * refused ({@code CROSSSLOT}); standalone Redis and Sentinel run it.
+     * one atomic step. Keys of the attachment lie outside the stream's hash slot: on a Redis Cluster such an append
+     * is refused before anything is written ({@link RedisClusterSlots}; Redis would refuse the script,
+     * {@code CROSSSLOT}), while an attachment without keys (no messages) is appended; standalone Redis and Sentinel
+     * run every one.
+     * @throws UnsupportedOperationException on a Redis Cluster, when a key of the attachment lies in another hash
+     * slot than the stream's, naming both
      */
     @Override
     @SuppressWarnings("rawtypes")
@@ -370,6 +378,14 @@ public class RedisEventStore implements EventStore {
                     + "; both must use the same");
         }
         EventStoreArguments.append(stream, events, expectedVersion);
+        String outside = this.slots.keyOutsideSlotOf(redisKey(stream), attached.keys());
+        if (outside != null) {
+            throw new UnsupportedOperationException("Cannot append to event stream '" + stream + "' with "
+                    + attachment.description() + " on a Redis Cluster: one script writes both, and the stream's key "
+                    + redisKey(stream) + " and the attachment's key " + outside + " lie in different hash slots (Redis "
+                    + "refuses such a script, CROSSSLOT); keep them on a standalone Redis (or with Sentinel), or on "
+                    + "PostgreSQL. Nothing was written");
+        }
         RedisScript<List> script = this.attachedScripts.computeIfAbsent(attached.script(), (lua) -> RedisScript
             .of(HEAD_FUNCTION + APPEND_CHECKS + HEAD_VERSION + VERSION_CHECK + ATTACHED_FUNCTION + lua + "\n"
                     + ATTACHED_CALL + APPEND_WRITES, List.class));

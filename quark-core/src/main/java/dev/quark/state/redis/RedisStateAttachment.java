@@ -15,7 +15,8 @@ import dev.quark.state.StateWriteAttachment;
  * <p>
  * The state and the attached keys must live on one Redis: the attachment names the connection factory its keys
  * belong to, and the store refuses one of another factory. On Redis Cluster one script must stay within one slot, and
- * a state's key carries no hash tag: attached writes work on a standalone Redis (or with Sentinel), not on a Cluster.
+ * a state's key carries no hash tag: attached writes work on a standalone Redis (or with Sentinel), not on a Cluster,
+ * where the store refuses an attachment whose keys lie outside the state's slot before writing anything.
  */
 public interface RedisStateAttachment extends StateWriteAttachment {
 

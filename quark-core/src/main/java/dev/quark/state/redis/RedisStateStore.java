@@ -7,6 +7,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
+import dev.quark.redis.RedisClusterSlots;
 import dev.quark.state.ConcurrencyException;
 import dev.quark.state.StateKey;
 import dev.quark.state.StateStore;
@@ -98,6 +99,8 @@ public class RedisStateStore implements StateStore {
 
     private final String keyPrefix;
 
+    private final RedisClusterSlots slots;
+
     /**
      * Creates a store.
      * @param connectionFactory the connection factory, usually the application's
@@ -108,6 +111,7 @@ public class RedisStateStore implements StateStore {
         this.keyPrefix = Objects.requireNonNull(keyPrefix, "keyPrefix must not be null");
         this.connectionFactory = connectionFactory;
         this.redis = new StringRedisTemplate(connectionFactory);
+        this.slots = new RedisClusterSlots(this.redis);
     }
 
     /**
@@ -146,6 +150,8 @@ public class RedisStateStore implements StateStore {
     /**
      * Saves a state and, in the same Lua script, the attached writes when the attachment is a
      * {@link RedisStateAttachment} of this store's Redis.
+     * @throws UnsupportedOperationException on a Redis Cluster, when a key of the attachment lies in another hash
+     * slot than the state's (one script cannot write both there), naming both; nothing is written
      */
     @Override
     @SuppressWarnings("rawtypes")
@@ -156,6 +162,14 @@ public class RedisStateStore implements StateStore {
         if (attached.connectionFactory() != this.connectionFactory) {
             throw new UnsupportedOperationException("State " + key + " is kept by " + this + " on another Redis "
                     + "connection factory than the one of " + attachment.description() + "; both must use the same");
+        }
+        String outside = this.slots.keyOutsideSlotOf(redisKey(key), attached.keys());
+        if (outside != null) {
+            throw new UnsupportedOperationException("Cannot save state " + key + " with " + attachment.description()
+                    + " on a Redis Cluster: one script writes both, and the state's key " + redisKey(key)
+                    + " and the attachment's key " + outside + " lie in different hash slots (Redis refuses such a "
+                    + "script, CROSSSLOT); keep them on a standalone Redis (or with Sentinel), or on PostgreSQL. "
+                    + "Nothing was written");
         }
         RedisScript<List> script = this.attachedScripts.computeIfAbsent(attached.script(),
                 (lua) -> RedisScript.of(SAVE_ATTACHED.formatted(lua), List.class));
