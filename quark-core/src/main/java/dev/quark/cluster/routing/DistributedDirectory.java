@@ -161,8 +161,9 @@ final class DistributedDirectory implements ActivationHook {
      * among its released ones (or hand it over late), and taking it again would send the calls for an actor that
      * ended (a child whose parent ended, an activation a leaving silo handed over) back to a silo that no longer
      * runs it. Kept for the window: each removal first forgets those remembered longer than the window, oldest
-     * first ({@link #removedInOrder}), and so does a view change. A later removal of the same address by another
-     * silo incarnation replaces the one remembered. Removals outside the window remember nothing.
+     * first ({@link #removedInOrder}), and so does a view change. Removals of the same address by several silo
+     * incarnations are all remembered, until the window has passed since the latest. Removals outside the window
+     * remember nothing.
      */
     private final ConcurrentHashMap<ActorAddress, Removed> removed = new ConcurrentHashMap<>();
 
@@ -1290,10 +1291,44 @@ final class DistributedDirectory implements ActivationHook {
      * An entry this partition removed: entries of the same silo incarnation with a token no greater than its own
      * are not taken again from a previous owner.
      */
-    private record Removed(DirectoryEntry bound, long atMillis) {
+    private record Removed(List<DirectoryEntry> bounds, long atMillis) {
+
+        Removed(DirectoryEntry bound, long atMillis) {
+            this(List.of(bound), atMillis);
+        }
 
         boolean covers(DirectoryEntry entry) {
-            return this.bound.sameSilo(entry) && entry.token() <= this.bound.token();
+            for (DirectoryEntry bound : this.bounds) {
+                if (bound.sameSilo(entry) && entry.token() <= bound.token()) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /**
+         * These removals and a later one, at its time: per silo incarnation the entry with the highest token, so
+         * that removals by several silos within the window are all remembered, not only the last.
+         */
+        Removed and(Removed later) {
+            List<DirectoryEntry> merged = new ArrayList<>(this.bounds.size() + later.bounds.size());
+            merged.addAll(this.bounds);
+            for (DirectoryEntry entry : later.bounds) {
+                int same = -1;
+                for (int i = 0; i < merged.size(); i++) {
+                    if (merged.get(i).sameSilo(entry)) {
+                        same = i;
+                        break;
+                    }
+                }
+                if (same < 0) {
+                    merged.add(entry);
+                }
+                else if (entry.token() > merged.get(same).token()) {
+                    merged.set(same, entry);
+                }
+            }
+            return new Removed(List.copyOf(merged), later.atMillis());
         }
     }
 
@@ -1332,8 +1367,7 @@ final class DistributedDirectory implements ActivationHook {
         if (!this.views.changedWithinWindow() || this.views.recentOwners(address, this.partitions).isEmpty()) {
             return;
         }
-        Removed remembered = this.removed.merge(address, new Removed(entry, now), (older, newer) ->
-                (older.covers(newer.bound())) ? new Removed(older.bound(), now) : newer);
+        Removed remembered = this.removed.merge(address, new Removed(entry, now), Removed::and);
         this.removedInOrder.add(Map.entry(address, remembered));
     }
 

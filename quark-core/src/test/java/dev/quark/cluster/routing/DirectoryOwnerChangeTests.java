@@ -495,6 +495,40 @@ class DirectoryOwnerChangeTests {
     }
 
     /**
+     * As above, and the entry of the activation registered then (on silo-0) is removed in turn within the window: the
+     * partition remembers both removals, so the leaver's copy is still not taken again at the next first registration
+     * (the second removal, by another silo, once replaced the first).
+     */
+    @Test
+    void entriesRemovedByTwoSilosWithinTheWindowAreBothRemembered() throws InterruptedException {
+        String id = spotOfALeavingPreviousOwner();
+        DirectoryEntry onTheLeaver = new DirectoryEntry("silo-3", 1, 5);
+        this.transport.handler().receive(directoryRequestFrom("silo-0", 101, "Spot", id,
+                new DirectoryRequest(DirectoryRequest.Operation.REGISTER, new DirectoryEntry("silo-0", 1, 7))));
+        reply(heldEntryAsked(101, "silo-0"), Envelope.Kind.RESPONSE, DirectoryRequest.encodeAnswer(onTheLeaver));
+        assertThat(DirectoryRequest.decodeAnswer(answerTo(101, "silo-0").payload())).isEqualTo(onTheLeaver);
+        unregister(102, "Spot", id, onTheLeaver);
+        DirectoryEntry first = new DirectoryEntry("silo-0", 1, 8);
+        this.transport.handler().receive(directoryRequestFrom("silo-0", 103, "Spot", id,
+                new DirectoryRequest(DirectoryRequest.Operation.REGISTER, first)));
+        reply(heldEntryAsked(103, "silo-0"), Envelope.Kind.RESPONSE, DirectoryRequest.encodeAnswer(onTheLeaver));
+        assertThat(DirectoryRequest.decodeAnswer(answerTo(103, "silo-0").payload())).isEqualTo(first);
+        this.transport.handler().receive(directoryRequestFrom("silo-0", 104, "Spot", id,
+                new DirectoryRequest(DirectoryRequest.Operation.UNREGISTER, first)));
+        assertThat(answerTo(104, "silo-0").kind()).isEqualTo(Envelope.Kind.RESPONSE);
+
+        DirectoryEntry second = new DirectoryEntry("silo-0", 1, 9);
+        this.transport.handler().receive(directoryRequestFrom("silo-0", 105, "Spot", id,
+                new DirectoryRequest(DirectoryRequest.Operation.REGISTER, second)));
+        reply(heldEntryAsked(105, "silo-0"), Envelope.Kind.RESPONSE, DirectoryRequest.encodeAnswer(onTheLeaver));
+
+        Envelope answer = answerTo(105, "silo-0");
+        assertThat(answer.kind()).isEqualTo(Envelope.Kind.RESPONSE);
+        assertThat(DirectoryRequest.decodeAnswer(answer.payload())).as("the activation registered, not the leaver's copy")
+            .isEqualTo(second);
+    }
+
+    /**
      * Starts silo-2 with silo-0 and silo-3 active, then installs the view in which silo-3 is leaving
      * ({@code SHUTTING_DOWN}, off the ring): the partition of the returned directory-placed actor moves from silo-3
      * (its only previous owner) to silo-2.
