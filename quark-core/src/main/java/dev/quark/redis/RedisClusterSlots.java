@@ -1,5 +1,6 @@
 package dev.quark.redis;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 import org.jspecify.annotations.Nullable;
@@ -12,7 +13,9 @@ import org.springframework.data.redis.core.StringRedisTemplate;
  * Whether a store's Redis is a Redis Cluster, asked once, and which key of a script would lie outside the hash slot of
  * its first key there: a Cluster refuses such a script ({@code CROSSSLOT}). The stores ask it before a save or an
  * append with attached writes ({@code RedisStateAttachment}), so that the refusal names the state or stream and the
- * attachment, before anything is written, instead of surfacing as Redis's error.
+ * attachment, before anything is written, instead of surfacing as Redis's error. Only a connection factory that knows
+ * it talks to a Cluster shows one: a standalone factory in front of a Redis that shards behind it (a proxy) is not
+ * seen, and such a Redis refuses the script itself ({@code CROSSSLOT}).
  */
 public final class RedisClusterSlots {
 
@@ -53,9 +56,9 @@ public final class RedisClusterSlots {
         if (others.isEmpty() || !isCluster()) {
             return null;
         }
-        int slot = ClusterSlotHashUtil.calculateSlot(first);
+        int slot = ClusterSlotHashUtil.calculateSlot(first.getBytes(StandardCharsets.UTF_8));
         for (String key : others) {
-            if (ClusterSlotHashUtil.calculateSlot(key) != slot) {
+            if (ClusterSlotHashUtil.calculateSlot(key.getBytes(StandardCharsets.UTF_8)) != slot) {
                 return key;
             }
         }

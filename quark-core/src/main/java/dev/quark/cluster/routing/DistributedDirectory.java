@@ -161,9 +161,9 @@ final class DistributedDirectory implements ActivationHook {
      * among its released ones (or hand it over late), and taking it again would send the calls for an actor that
      * ended (a child whose parent ended, an activation a leaving silo handed over) back to a silo that no longer
      * runs it. Kept for the window: each removal first forgets those remembered longer than the window, oldest
-     * first ({@link #removedInOrder}), and so does a view change. Removals of the same address by several silo
-     * incarnations are all remembered, until the window has passed since the latest. Removals outside the window
-     * remember nothing.
+     * first ({@link #removedInOrder}), and so does a view change. Removed entries of the same address that name
+     * several silo incarnations are all remembered, until the window has passed since the latest removal. Removals
+     * outside the window remember nothing.
      */
     private final ConcurrentHashMap<ActorAddress, Removed> removed = new ConcurrentHashMap<>();
 
@@ -1307,8 +1307,9 @@ final class DistributedDirectory implements ActivationHook {
         }
 
         /**
-         * These removals and a later one, at its time: per silo incarnation the entry with the highest token, so
-         * that removals by several silos within the window are all remembered, not only the last.
+         * These removals and a later one, at the later time: per silo incarnation the entry with the highest token,
+         * so that removed entries of several silo incarnations within the window are all remembered, not only the
+         * last.
          */
         Removed and(Removed later) {
             List<DirectoryEntry> merged = new ArrayList<>(this.bounds.size() + later.bounds.size());
@@ -1328,7 +1329,7 @@ final class DistributedDirectory implements ActivationHook {
                     merged.set(same, entry);
                 }
             }
-            return new Removed(List.copyOf(merged), later.atMillis());
+            return new Removed(List.copyOf(merged), Math.max(this.atMillis, later.atMillis()));
         }
     }
 

@@ -28,7 +28,7 @@ import org.springframework.data.redis.core.script.RedisScript;
  * compare the stored version with the expected one and write in the same atomic step; a load is one
  * {@code HMGET}. Each script touches one key, within Redis Cluster's one-slot rule, except a save with a
  * {@link RedisStateAttachment} (for instance outbox messages), which writes the attachment's keys in the same script:
- * standalone Redis only.
+ * standalone Redis or Sentinel; refused on a Redis Cluster when the keys lie in other slots than the state's.
  */
 public class RedisStateStore implements StateStore {
 

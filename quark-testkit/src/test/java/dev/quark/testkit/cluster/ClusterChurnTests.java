@@ -180,6 +180,10 @@ abstract class ClusterChurnTests {
         callers.retire(silo, TIMEOUT);
         this.cluster.killSilo(index);
         Objects.requireNonNull(this.siloStores.get(silo.siloId())).kill();
+        // The kill closes the runtime on a thread of its own: until it refuses new activations, a call already on its
+        // way in may still activate a ledger there, which a process's end would have prevented. Only from then on is
+        // an activation on the killed silo one that should not be.
+        LedgerCallers.awaitAtMost(TIMEOUT).until(() -> !silo.runtime().isRunning());
         this.activations.killed(silo.siloId());
         LedgerCallers.awaitAtMost(TIMEOUT)
             .until(() -> this.cluster.membership().read().silo(silo.siloId()).orElseThrow().status() == SiloStatus.DEAD);
