@@ -477,55 +477,52 @@ class DirectoryOwnerChangeTests {
             throws InterruptedException {
         String id = spotOfALeavingPreviousOwner();
         DirectoryEntry onTheLeaver = new DirectoryEntry("silo-3", 1, 5);
-        this.transport.handler().receive(directoryRequestFrom("silo-0", 101, "Spot", id,
-                new DirectoryRequest(DirectoryRequest.Operation.REGISTER, new DirectoryEntry("silo-0", 1, 7))));
-        reply(heldEntryAsked(101, "silo-0"), Envelope.Kind.RESPONSE, DirectoryRequest.encodeAnswer(onTheLeaver));
-        assertThat(DirectoryRequest.decodeAnswer(answerTo(101, "silo-0").payload())).isEqualTo(onTheLeaver);
+        assertThat(registerWhileTheLeaverHolds(101, id, new DirectoryEntry("silo-0", 1, 7), onTheLeaver))
+            .isEqualTo(onTheLeaver);
         unregister(102, "Spot", id, onTheLeaver);
 
         DirectoryEntry candidate = new DirectoryEntry("silo-0", 1, 8);
-        this.transport.handler().receive(directoryRequestFrom("silo-0", 103, "Spot", id,
-                new DirectoryRequest(DirectoryRequest.Operation.REGISTER, candidate)));
-        reply(heldEntryAsked(103, "silo-0"), Envelope.Kind.RESPONSE, DirectoryRequest.encodeAnswer(onTheLeaver));
-
-        Envelope answer = answerTo(103, "silo-0");
-        assertThat(answer.kind()).isEqualTo(Envelope.Kind.RESPONSE);
-        assertThat(DirectoryRequest.decodeAnswer(answer.payload())).as("the activation registered")
+        assertThat(registerWhileTheLeaverHolds(103, id, candidate, onTheLeaver)).as("the activation registered")
             .isEqualTo(candidate);
     }
 
     /**
      * As above, and the entry of the activation registered then (on silo-0) is removed in turn within the window: the
      * partition remembers both removals, so the leaver's copy is still not taken again at the next first registration
-     * (the second removal, by another silo, once replaced the first).
+     * (the second removal, of another silo's entry, once replaced the first).
      */
     @Test
     void entriesRemovedByTwoSilosWithinTheWindowAreBothRemembered() throws InterruptedException {
         String id = spotOfALeavingPreviousOwner();
         DirectoryEntry onTheLeaver = new DirectoryEntry("silo-3", 1, 5);
-        this.transport.handler().receive(directoryRequestFrom("silo-0", 101, "Spot", id,
-                new DirectoryRequest(DirectoryRequest.Operation.REGISTER, new DirectoryEntry("silo-0", 1, 7))));
-        reply(heldEntryAsked(101, "silo-0"), Envelope.Kind.RESPONSE, DirectoryRequest.encodeAnswer(onTheLeaver));
-        assertThat(DirectoryRequest.decodeAnswer(answerTo(101, "silo-0").payload())).isEqualTo(onTheLeaver);
+        assertThat(registerWhileTheLeaverHolds(101, id, new DirectoryEntry("silo-0", 1, 7), onTheLeaver))
+            .isEqualTo(onTheLeaver);
         unregister(102, "Spot", id, onTheLeaver);
         DirectoryEntry first = new DirectoryEntry("silo-0", 1, 8);
-        this.transport.handler().receive(directoryRequestFrom("silo-0", 103, "Spot", id,
-                new DirectoryRequest(DirectoryRequest.Operation.REGISTER, first)));
-        reply(heldEntryAsked(103, "silo-0"), Envelope.Kind.RESPONSE, DirectoryRequest.encodeAnswer(onTheLeaver));
-        assertThat(DirectoryRequest.decodeAnswer(answerTo(103, "silo-0").payload())).isEqualTo(first);
+        assertThat(registerWhileTheLeaverHolds(103, id, first, onTheLeaver)).isEqualTo(first);
         this.transport.handler().receive(directoryRequestFrom("silo-0", 104, "Spot", id,
                 new DirectoryRequest(DirectoryRequest.Operation.UNREGISTER, first)));
         assertThat(answerTo(104, "silo-0").kind()).isEqualTo(Envelope.Kind.RESPONSE);
 
         DirectoryEntry second = new DirectoryEntry("silo-0", 1, 9);
-        this.transport.handler().receive(directoryRequestFrom("silo-0", 105, "Spot", id,
-                new DirectoryRequest(DirectoryRequest.Operation.REGISTER, second)));
-        reply(heldEntryAsked(105, "silo-0"), Envelope.Kind.RESPONSE, DirectoryRequest.encodeAnswer(onTheLeaver));
-
-        Envelope answer = answerTo(105, "silo-0");
-        assertThat(answer.kind()).isEqualTo(Envelope.Kind.RESPONSE);
-        assertThat(DirectoryRequest.decodeAnswer(answer.payload())).as("the activation registered, not the leaver's copy")
+        assertThat(registerWhileTheLeaverHolds(105, id, second, onTheLeaver))
+            .as("the activation registered, not the leaver's copy")
             .isEqualTo(second);
+    }
+
+    /**
+     * Sends silo-0's first registration of a spot, answers the {@code LOOKUP_HELD} it makes this silo send the
+     * leaving silo-3 with the entry silo-3 still holds, and returns the entry the registration was answered with
+     * ({@code null} for none).
+     */
+    private @Nullable DirectoryEntry registerWhileTheLeaverHolds(long messageId, String id, DirectoryEntry candidate,
+            DirectoryEntry onTheLeaver) throws InterruptedException {
+        this.transport.handler().receive(directoryRequestFrom("silo-0", messageId, "Spot", id,
+                new DirectoryRequest(DirectoryRequest.Operation.REGISTER, candidate)));
+        reply(heldEntryAsked(messageId, "silo-0"), Envelope.Kind.RESPONSE, DirectoryRequest.encodeAnswer(onTheLeaver));
+        Envelope answer = answerTo(messageId, "silo-0");
+        assertThat(answer.kind()).isEqualTo(Envelope.Kind.RESPONSE);
+        return DirectoryRequest.decodeAnswer(answer.payload());
     }
 
     /**
