@@ -175,11 +175,12 @@ class PackageDependencyTests {
                 .should()
                 .onlyDependOnClassesThat(resideOutsideOfPackage("dev.quark..")
                     .or(resideInAnyPackage(backend, "dev.quark.reminder", "dev.quark.jdbc", "dev.quark.actor"))
+                    .or(resideInAPackage(backend.equals("dev.quark.reminder.redis..") ? "dev.quark.redis" : backend))
                     .or(type(ActorAddress.class))
                     .or(type(FencingToken.class)))
                 .because("a table implements the reminder SPI (dev.quark.reminder, whose entries hold actor "
                         + "addresses and schedules, and whose fenced writes carry lease tokens) with the shared JDBC "
-                        + "support, and knows neither the runtime, nor the tick manager's internals, nor the lease "
+                        + "support (the Redis one with the shared Redis support), and knows neither the runtime, nor the tick manager's internals, nor the lease "
                         + "stores, nor other backends"))
             .toList())
         .as("reminder backends depend only on the reminder SPI");

@@ -19,6 +19,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.IntFunction;
 
 import dev.quark.lease.FencingToken;
+import dev.quark.redis.RedisClusterSlots;
 import dev.quark.reminder.DueReminders;
 import dev.quark.reminder.ReminderBucketSet;
 import dev.quark.reminder.ReminderBuckets;
@@ -42,7 +43,6 @@ import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
 import org.springframework.dao.QueryTimeoutException;
-import org.springframework.data.redis.connection.RedisClusterConnection;
 import org.springframework.data.redis.connection.RedisConnection;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.connection.ReturnType;
@@ -334,8 +334,11 @@ public class RedisReminderTable implements ReminderTable {
 
     private final Clock clock;
 
-    /** Whether the Redis is a cluster, once known. */
-    private volatile @Nullable Boolean cluster;
+    /** Whether the Redis is a cluster, asked once. */
+    private final RedisClusterSlots slots;
+
+    /** Set once a Redis refused a write over several buckets ({@code CROSSSLOT}): one bucket per call from then on. */
+    private volatile boolean oneBucketPerCall;
 
     /**
      * The keys of every bucket's structures, encoded once: {@code due, def, tick} (what a read of due reminders
@@ -394,6 +397,7 @@ public class RedisReminderTable implements ReminderTable {
         }
         this.replyTimeout = replyTimeout;
         this.redis = new StringRedisTemplate(connectionFactory);
+        this.slots = new RedisClusterSlots(this.redis);
         this.due = new PipelinedScript(this.redis, DUE, ReturnType.MULTI, replyTimeout);
         this.apply = new PipelinedScript(this.redis, APPLY, ReturnType.INTEGER, replyTimeout);
         this.stamp = new PipelinedScript(this.redis, STAMP, ReturnType.INTEGER, replyTimeout);
@@ -564,7 +568,7 @@ public class RedisReminderTable implements ReminderTable {
         }
         List<Integer> buckets = List.copyOf(byBucket.keySet());
         List<Collection<ReminderUpdate>> groups = byBucket.values().stream().map(Map::values).toList();
-        int perCall = isCluster() ? 1 : BUCKETS_PER_CALL;
+        int perCall = (this.oneBucketPerCall || this.slots.isCluster()) ? 1 : BUCKETS_PER_CALL;
         List<Object> replies;
         try {
             replies = apply(buckets, groups, perCall);
@@ -576,7 +580,7 @@ public class RedisReminderTable implements ReminderTable {
             // A Redis that shards by slot behind one endpoint (a proxy) refuses scripts over several slots.
             logger.warn("Redis refused a write of next ticks over several buckets ({}): writing one bucket per call "
                     + "from now on", ex.getMessage());
-            this.cluster = Boolean.TRUE;
+            this.oneBucketPerCall = true;
             replies = apply(buckets, groups, 1);
         }
         int applied = 0;
@@ -631,17 +635,6 @@ public class RedisReminderTable implements ReminderTable {
             }
         }
         return false;
-    }
-
-    /** Returns whether the table's Redis is a cluster, asked once. */
-    private boolean isCluster() {
-        Boolean cluster = this.cluster;
-        if (cluster == null) {
-            cluster = Boolean.TRUE.equals(this.redis.execute(
-                    (RedisCallback<Boolean>) (connection) -> connection instanceof RedisClusterConnection));
-            this.cluster = cluster;
-        }
-        return cluster;
     }
 
     @Override
