@@ -216,7 +216,8 @@ public final class BenchmarkMain {
 
     /** The figure key of each benchmark method of {@link ProxyCallBenchmark}. */
     private static final Map<String, String> PROXY_CALL_KEYS = Map.of("directCall", "proxy.direct",
-            "proxyCallFromPlatformThread", "proxy.platform", "proxyCallFromVirtualThread", "proxy.virtual");
+            "proxyCallFromPlatformThread", "proxy.platform", "proxyCallsFrom16PlatformThreads", "proxy.platform-16",
+            "proxyCallFromVirtualThread", "proxy.virtual");
 
     /** The figure key of each benchmark method of {@link RingLookupBenchmark}. */
     private static final Map<String, String> RING_KEYS = Map.of("hashAndLookup", "ring.hash-lookup", "lookup",

@@ -23,6 +23,12 @@ public final class ActorRuntimeDefaults {
     /** How long a caller waits for the result of a call. */
     public static final Duration CALL_TIMEOUT = Duration.ofSeconds(30);
 
+    /**
+     * How long a platform thread that made a blocking call spins for its answer before it parks: an answer that comes
+     * within it spares the caller a kernel wake-up.
+     */
+    public static final Duration PLATFORM_CALLER_SPIN = Duration.ofNanos(20_000);
+
     /** How long {@link ActorRuntime#close()} waits for running turns and deactivations. */
     public static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
 

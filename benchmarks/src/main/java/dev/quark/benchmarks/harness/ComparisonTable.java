@@ -71,6 +71,8 @@ public final class ComparisonTable {
         rows.add(new Row("churn.rate", "Activation with idle collection running", "activations/s", true, null));
         rows.add(new Row("churn.deactivations", "  deactivations meanwhile", "deactivations/s", true, null));
         rows.add(new Row("proxy.platform", "Uncontended call, platform-thread caller", "ns/call", false, null));
+        rows.add(new Row("proxy.platform-16", "Calls from 16 platform threads at once, an actor each, per caller",
+                "ns/call", false, null));
         rows.add(new Row("proxy.virtual", "Uncontended call, virtual-thread caller", "ns/call", false, null));
         rows.add(new Row("proxy.direct", "Direct method call, for scale", "ns/call", false, null));
         rows.add(new Row("ring.hash-lookup", "Hash ring, owner of an actor address (100 silos × 150 points)", "ns/op",

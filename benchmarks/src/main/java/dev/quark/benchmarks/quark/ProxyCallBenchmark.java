@@ -13,6 +13,7 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
 
 /**
  * Quark only: what one uncontended call through an actor reference costs its caller, next to a direct
@@ -53,6 +54,34 @@ public class ProxyCallBenchmark {
     @Benchmark
     public int proxyCallFromPlatformThread() {
         return this.counter.incrementAndGet();
+    }
+
+    /**
+     * Sixteen platform threads, each calling an actor of its own: a servlet pool's callers at once, where at most half
+     * the processors' callers spin for their answers (the rest park at once).
+     */
+    @Benchmark
+    @Threads(PLATFORM_CALLERS)
+    public int proxyCallsFrom16PlatformThreads(Caller caller) {
+        return caller.counter.incrementAndGet();
+    }
+
+    /** How many platform threads call at once in {@link #proxyCallsFrom16PlatformThreads}. */
+    static final int PLATFORM_CALLERS = 16;
+
+    /** One caller's own actor, in the benchmark's runtime. */
+    @State(Scope.Thread)
+    public static class Caller {
+
+        private static final java.util.concurrent.atomic.AtomicInteger ids = new java.util.concurrent.atomic.AtomicInteger();
+
+        Counter counter;
+
+        @Setup(Level.Trial)
+        public void start(ProxyCallBenchmark benchmark) {
+            this.counter = benchmark.runtime.get(Counter.class, "caller-" + ids.incrementAndGet());
+            this.counter.incrementAndGet();
+        }
     }
 
     @Benchmark

@@ -31,6 +31,9 @@ public final class CallDispatcher {
 
     private final CallRouter router;
 
+    /** Spins for the answer of a blocking call from a platform thread before it parks. */
+    private final PlatformCallerSpin spin;
+
     private final RuntimeSettings settings;
 
     private final CallTimeouts timeouts;
@@ -65,6 +68,7 @@ public final class CallDispatcher {
         this.filters = filters.toArray(OutgoingCallFilter[]::new);
         this.clock = settings.clock();
         this.callTimeoutNanos = settings.callTimeout().toNanos();
+        this.spin = new PlatformCallerSpin(settings.platformCallerSpin());
         this.callTimeoutMillis = settings.callTimeout().toMillis();
         this.propagators = propagators.toArray(CallContextPropagator[]::new);
     }
@@ -249,6 +253,9 @@ public final class CallDispatcher {
     private @Nullable Object awaitAnnounced(Invocation invocation, CompletionStage<?> outcome) throws Throwable {
         boolean announced = ReadyQueueScheduler.blockingBegins();
         try {
+            if (!announced) {
+                this.spin.awaitBriefly(outcome.toCompletableFuture());
+            }
             return await(invocation, outcome, this.callTimeoutNanos);
         }
         finally {

@@ -20,6 +20,7 @@ import dev.quark.runtime.routing.ActivationGate;
  * @param mailboxCapacity how many messages may wait for one activation
  * @param mailboxFullTimeout how long a caller waits for room in a full mailbox
  * @param callTimeout how long a caller waits for the result of a call
+ * @param platformCallerSpin how long a platform thread's blocking call spins for its answer before parking
  * @param shutdownTimeout how long closing the runtime waits for running turns and deactivations
  * @param metrics where calls are recorded
  * @param activationHooks what runs around every activation, in order
@@ -28,7 +29,8 @@ import dev.quark.runtime.routing.ActivationGate;
  * @param activationGate decides whether a new activation may start on this silo
  */
 public record RuntimeSettings(Clock clock, Executor turnExecutor, Duration idleTimeout, Duration collectionInterval,
-        int mailboxCapacity, Duration mailboxFullTimeout, Duration callTimeout, Duration shutdownTimeout,
+        int mailboxCapacity, Duration mailboxFullTimeout, Duration callTimeout, Duration platformCallerSpin,
+        Duration shutdownTimeout,
         ActorMetrics metrics, List<ActivationHook> activationHooks, SheddingSettings shedding,
         ActorReminderSource reminders, ActivationGate activationGate) {
 

@@ -62,6 +62,7 @@ public final class QuarkActorsAutoConfiguration {
             .mailboxCapacity(properties.getMailboxCapacity())
             .mailboxFullTimeout(properties.getMailboxFullTimeout())
             .callTimeout(properties.getCallTimeout())
+            .platformCallerSpin(properties.getPlatformCallerSpin())
             .shutdownTimeout(properties.getShutdownTimeout())
             .turnScheduler(properties.getTurnScheduler())
             .readyQueueMaxRunners(properties.getReadyQueue().getMaxRunners());

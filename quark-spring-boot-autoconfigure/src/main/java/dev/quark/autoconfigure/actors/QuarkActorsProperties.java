@@ -49,6 +49,13 @@ public class QuarkActorsProperties implements InitializingBean {
     private Duration callTimeout = Duration.ofSeconds(30);
 
     /**
+     * How long a platform thread (a servlet thread without spring.threads.virtual.enabled, say) that makes a blocking
+     * call spins for the answer before it parks, sparing itself a kernel wake-up when the answer comes within it. At
+     * most half the processors spin at once; virtual threads never spin. Zero turns it off.
+     */
+    private Duration platformCallerSpin = Duration.ofNanos(20_000);
+
+    /**
      * How long shutdown waits for running turns and deactivations to finish.
      */
     private Duration shutdownTimeout = Duration.ofSeconds(30);
@@ -116,6 +123,14 @@ public class QuarkActorsProperties implements InitializingBean {
 
     public void setCallTimeout(Duration callTimeout) {
         this.callTimeout = callTimeout;
+    }
+
+    public Duration getPlatformCallerSpin() {
+        return this.platformCallerSpin;
+    }
+
+    public void setPlatformCallerSpin(Duration platformCallerSpin) {
+        this.platformCallerSpin = platformCallerSpin;
     }
 
     public Duration getShutdownTimeout() {
@@ -237,6 +252,7 @@ public class QuarkActorsProperties implements InitializingBean {
         check("idle-timeout", this.idleTimeout, builder::idleTimeout);
         check("collection-interval", this.collectionInterval, builder::collectionInterval);
         check("call-timeout", this.callTimeout, builder::callTimeout);
+        check("platform-caller-spin", this.platformCallerSpin, builder::platformCallerSpin);
         check("shutdown-timeout", this.shutdownTimeout, builder::shutdownTimeout);
         check("mailbox-full-timeout", this.mailboxFullTimeout, builder::mailboxFullTimeout);
         check("mailbox-capacity", this.mailboxCapacity, builder::mailboxCapacity);

@@ -126,6 +126,7 @@ class QuarkActorsAutoConfigurationTests {
         assertThat(properties.getMailboxCapacity()).isEqualTo(ActorRuntimeDefaults.MAILBOX_CAPACITY);
         assertThat(properties.getMailboxFullTimeout()).isEqualTo(ActorRuntimeDefaults.MAILBOX_FULL_TIMEOUT);
         assertThat(properties.getCallTimeout()).isEqualTo(ActorRuntimeDefaults.CALL_TIMEOUT);
+        assertThat(properties.getPlatformCallerSpin()).isEqualTo(ActorRuntimeDefaults.PLATFORM_CALLER_SPIN);
         assertThat(properties.getShutdownTimeout()).isEqualTo(ActorRuntimeDefaults.SHUTDOWN_TIMEOUT);
         assertThat(properties.getSheddingCheckInterval()).isEqualTo(ActorRuntimeDefaults.SHEDDING_CHECK_INTERVAL);
         assertThat(properties.getTurnScheduler()).isEqualTo(ActorRuntimeDefaults.TURN_SCHEDULER);
@@ -142,6 +143,22 @@ class QuarkActorsAutoConfigurationTests {
         });
         this.contextRunner.withPropertyValues("quark.actors.mailbox-full-timeout=0s")
             .run((context) -> assertThat(context).as("zero fails at once, it is allowed").hasNotFailed());
+    }
+
+    @Test
+    void aNegativePlatformCallerSpinIsRejectedNamingThePropertyAndZeroTurnsItOff() {
+        this.contextRunner.withPropertyValues("quark.actors.platform-caller-spin=-1us").run((context) -> {
+            assertThat(context).hasFailed();
+            assertThat(context.getStartupFailure()).rootCause()
+                .isInstanceOf(InvalidConfigurationPropertyValueException.class)
+                .hasMessage("Property quark.actors.platform-caller-spin with value 'PT-0.000001S' is invalid: "
+                        + "must not be negative");
+        });
+        this.contextRunner.withPropertyValues("quark.actors.platform-caller-spin=0s").run((context) -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context.getBean(QuarkActorsProperties.class).getPlatformCallerSpin()).isZero();
+            assertThat(context.getBean(ActorRefFactory.class).get(Greeter.class, "g").greet("x")).isNotNull();
+        });
     }
 
     @Test
