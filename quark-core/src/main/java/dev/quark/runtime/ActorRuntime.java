@@ -405,6 +405,9 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
      */
     public static final class Builder {
 
+        /** The longest {@link #platformCallerSpin}: beyond a kernel wake-up's cost, spinning only burns a core. */
+        private static final Duration MAX_PLATFORM_CALLER_SPIN = Duration.ofMillis(1);
+
         /** How many virtual threads of the default turn executor may wait for work: about 1 KB each. */
         private static final int IDLE_TURN_THREADS = Math.max(64, 16 * Runtime.getRuntime().availableProcessors());
 
@@ -739,14 +742,21 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
          * the answer before it parks. An uncontended call answers within a few microseconds once the turn's thread
          * runs; a caller that parked first needs a kernel wake-up to see it (tens of microseconds on an idle core).
          * At most half the processors spin at once (none on one processor), so callers do not take the cores the
-         * turns need; a virtual thread never spins (its park is cheap). Zero turns it off. Default: 20 microseconds.
-         * @param platformCallerSpin a duration that is not negative
+         * turns need; a method whose answer missed the spin is spun for ever more rarely (a turn doing I/O, a call to
+         * another silo); virtual threads, fork-join workers and threads inside turns never spin. Zero turns it off; at
+         * most 1 ms, as a kernel wake-up costs tens of microseconds and a longer spin would only burn a core.
+         * Default: 20 microseconds.
+         * @param platformCallerSpin between zero and 1 ms
          * @return this builder
          */
         public Builder platformCallerSpin(Duration platformCallerSpin) {
             Objects.requireNonNull(platformCallerSpin, "platformCallerSpin must not be null");
             if (platformCallerSpin.isNegative()) {
                 throw new InvalidSettingException("platformCallerSpin", platformCallerSpin, "must not be negative");
+            }
+            if (platformCallerSpin.compareTo(MAX_PLATFORM_CALLER_SPIN) > 0) {
+                throw new InvalidSettingException("platformCallerSpin", platformCallerSpin,
+                        "must be at most " + MAX_PLATFORM_CALLER_SPIN.toNanos() / 1000 + " µs");
             }
             this.platformCallerSpin = platformCallerSpin;
             return this;

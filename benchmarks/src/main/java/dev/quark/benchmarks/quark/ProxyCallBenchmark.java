@@ -1,6 +1,7 @@
 package dev.quark.benchmarks.quark;
 
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.quark.runtime.ActorRuntime;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -26,6 +27,9 @@ public class ProxyCallBenchmark {
 
     /** Calls made by one virtual caller per benchmark invocation, so starting it costs next to nothing. */
     static final int CALLS_PER_CALLER = 1_000;
+
+    /** How many platform threads call at once in {@link #proxyCallsFrom16PlatformThreads}. */
+    static final int PLATFORM_CALLERS = 16;
 
     private ActorRuntime runtime;
 
@@ -66,16 +70,13 @@ public class ProxyCallBenchmark {
         return caller.counter.incrementAndGet();
     }
 
-    /** How many platform threads call at once in {@link #proxyCallsFrom16PlatformThreads}. */
-    static final int PLATFORM_CALLERS = 16;
-
     /** One caller's own actor, in the benchmark's runtime. */
     @State(Scope.Thread)
     public static class Caller {
 
-        private static final java.util.concurrent.atomic.AtomicInteger ids = new java.util.concurrent.atomic.AtomicInteger();
+        private static final AtomicInteger ids = new AtomicInteger();
 
-        Counter counter;
+        private Counter counter;
 
         @Setup(Level.Trial)
         public void start(ProxyCallBenchmark benchmark) {

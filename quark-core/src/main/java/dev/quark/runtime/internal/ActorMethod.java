@@ -24,6 +24,8 @@ public final class ActorMethod {
 
     private final boolean readOnly;
 
+    private final PlatformCallerSpin.Backoff spinBackoff = new PlatformCallerSpin.Backoff();
+
     ActorMethod(MethodDescriptor descriptor, MethodHandle invoker, ReturnKind returnKind, CallMetrics metrics,
             boolean readOnly) {
         this.descriptor = descriptor;
@@ -62,6 +64,14 @@ public final class ActorMethod {
      */
     public boolean isReadOnly() {
         return this.readOnly;
+    }
+
+    /**
+     * Returns how often platform-thread callers of this method spin for its answer: a method whose answers come
+     * later than the spin (I/O in its turns, another silo) is spun for ever more rarely.
+     */
+    PlatformCallerSpin.Backoff spinBackoff() {
+        return this.spinBackoff;
     }
 
     @Nullable Object invoke(Object target, Object @Nullable [] arguments) throws Throwable {

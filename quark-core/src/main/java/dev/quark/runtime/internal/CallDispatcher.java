@@ -77,8 +77,9 @@ public final class CallDispatcher {
         Invocation invocation = Invocation.create(reference.address(), reference.identity(), method, arguments,
                 this.clock.millis() + this.callTimeoutMillis, method.returnKind() == ReturnKind.ASYNCHRONOUS,
                 this.propagators);
+        Invocation caller = null;
         if (method.returnKind() == ReturnKind.SYNCHRONOUS) {
-            Invocation caller = CurrentTurn.get();
+            caller = CurrentTurn.get();
             Activation callerActivation = (caller != null) ? caller.servedBy : null;
             if (caller != null && callerActivation != null && callerActivation.suspend(caller)) {
                 caller.awaiting = invocation;
@@ -109,7 +110,7 @@ public final class CallDispatcher {
                 }
                 yield future;
             }
-            case SYNCHRONOUS -> awaitAnnounced(invocation, outcome);
+            case SYNCHRONOUS -> awaitAnnounced(invocation, method, outcome, caller == null);
         };
     }
 
@@ -249,12 +250,16 @@ public final class CallDispatcher {
         }
     }
 
-    /** Waits for a call, telling a scheduler of ready activations when this thread is one of its runners. */
-    private @Nullable Object awaitAnnounced(Invocation invocation, CompletionStage<?> outcome) throws Throwable {
+    /**
+     * Waits for a call, telling a scheduler of ready activations when this thread is one of its runners; a caller
+     * outside turns (and runners) may spin for the answer first ({@link PlatformCallerSpin}).
+     */
+    private @Nullable Object awaitAnnounced(Invocation invocation, ActorMethod method, CompletionStage<?> outcome,
+            boolean outsideTurns) throws Throwable {
         boolean announced = ReadyQueueScheduler.blockingBegins();
         try {
-            if (!announced) {
-                this.spin.awaitBriefly(outcome.toCompletableFuture());
+            if (outsideTurns && !announced) {
+                this.spin.awaitBriefly(outcome.toCompletableFuture(), method.spinBackoff());
             }
             return await(invocation, outcome, this.callTimeoutNanos);
         }

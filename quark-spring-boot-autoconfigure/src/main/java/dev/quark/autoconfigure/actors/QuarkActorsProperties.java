@@ -1,6 +1,7 @@
 package dev.quark.autoconfigure.actors;
 
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.function.Consumer;
 
 import dev.quark.runtime.ActorRuntime;
@@ -11,6 +12,7 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.InitializingBean;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
+import org.springframework.boot.convert.DurationUnit;
 
 /**
  * Configuration of the actor runtime. The defaults are written out, rather than taken from
@@ -51,8 +53,10 @@ public class QuarkActorsProperties implements InitializingBean {
     /**
      * How long a platform thread (a servlet thread without spring.threads.virtual.enabled, say) that makes a blocking
      * call spins for the answer before it parks, sparing itself a kernel wake-up when the answer comes within it. At
-     * most half the processors spin at once; virtual threads never spin. Zero turns it off.
+     * most half the processors spin at once, a method whose answer missed the spin is spun for ever more rarely, and
+     * virtual threads never spin. A number without a unit is in microseconds. Zero turns it off; at most 1ms.
      */
+    @DurationUnit(ChronoUnit.MICROS)
     private Duration platformCallerSpin = Duration.ofNanos(20_000);
 
     /**

@@ -146,7 +146,7 @@ class QuarkActorsAutoConfigurationTests {
     }
 
     @Test
-    void aNegativePlatformCallerSpinIsRejectedNamingThePropertyAndZeroTurnsItOff() {
+    void aPlatformCallerSpinOutOfRangeIsRejectedNamingThePropertyAndZeroTurnsItOff() {
         this.contextRunner.withPropertyValues("quark.actors.platform-caller-spin=-1us").run((context) -> {
             assertThat(context).hasFailed();
             assertThat(context.getStartupFailure()).rootCause()
@@ -154,6 +154,16 @@ class QuarkActorsAutoConfigurationTests {
                 .hasMessage("Property quark.actors.platform-caller-spin with value 'PT-0.000001S' is invalid: "
                         + "must not be negative");
         });
+        this.contextRunner.withPropertyValues("quark.actors.platform-caller-spin=2ms").run((context) -> {
+            assertThat(context).hasFailed();
+            assertThat(context.getStartupFailure()).rootCause()
+                .hasMessage("Property quark.actors.platform-caller-spin with value 'PT0.002S' is invalid: "
+                        + "must be at most 1000 µs");
+        });
+        this.contextRunner.withPropertyValues("quark.actors.platform-caller-spin=50")
+            .run((context) -> assertThat(context.getBean(QuarkActorsProperties.class).getPlatformCallerSpin())
+                .as("a number without a unit is in microseconds")
+                .isEqualTo(Duration.ofNanos(50_000)));
         this.contextRunner.withPropertyValues("quark.actors.platform-caller-spin=0s").run((context) -> {
             assertThat(context).hasNotFailed();
             assertThat(context.getBean(QuarkActorsProperties.class).getPlatformCallerSpin()).isZero();
