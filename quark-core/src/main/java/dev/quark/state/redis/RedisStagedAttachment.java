@@ -17,8 +17,9 @@ public interface RedisStagedAttachment extends RedisStateAttachment {
     void beforeWrite();
 
     /**
-     * Carries the staged writes on after the state was saved. Never fails the save, which is committed: a step that
-     * cannot finish leaves the writes staged for the attachment's owner to carry on later, and logs it.
+     * Carries the staged writes on after the state was saved. The save is committed: the store logs a failure of this
+     * step at WARN and still returns the save's outcome, and the attachment's owner carries on later what a failed
+     * step left staged.
      */
     void afterWrite();
 }

@@ -71,6 +71,8 @@ public class QuarkMessagingProperties implements InitializingBean {
 
     private final Retention retention = new Retention();
 
+    private final Staging staging = new Staging();
+
     public @Nullable QuarkBackend getBackend() {
         return this.backend;
     }
@@ -135,6 +137,10 @@ public class QuarkMessagingProperties implements InitializingBean {
         return this.backoff;
     }
 
+    public Staging getStaging() {
+        return this.staging;
+    }
+
     public Retention getRetention() {
         return this.retention;
     }
@@ -185,6 +191,8 @@ public class QuarkMessagingProperties implements InitializingBean {
         CHECKS.positive("retention.dead-letters", this.retention.deadLetters);
         CHECKS.positive("retention.inbox", this.retention.inbox);
         CHECKS.positive("retention.interval", this.retention.interval);
+        CHECKS.positive("staging.sweep-interval", this.staging.sweepInterval);
+        CHECKS.positive("staging.grace", this.staging.grace);
     }
 
     /**
@@ -306,6 +314,40 @@ public class QuarkMessagingProperties implements InitializingBean {
 
         public void setInterval(Duration interval) {
             this.interval = interval;
+        }
+    }
+
+    /**
+     * Messages saved with a state on a Redis Cluster, staged in the state's hash slot until they are moved to the
+     * outbox.
+     */
+    public static class Staging {
+
+        /**
+         * How often the staging areas are swept for messages whose move after the save failed or never ran.
+         */
+        private Duration sweepInterval = Duration.ofSeconds(10);
+
+        /**
+         * How long a staging area stays in the index after a save last recorded it, at least: longer than any save
+         * takes from recording its area to running its script.
+         */
+        private Duration grace = Duration.ofMinutes(1);
+
+        public Duration getSweepInterval() {
+            return this.sweepInterval;
+        }
+
+        public void setSweepInterval(Duration sweepInterval) {
+            this.sweepInterval = sweepInterval;
+        }
+
+        public Duration getGrace() {
+            return this.grace;
+        }
+
+        public void setGrace(Duration grace) {
+            this.grace = grace;
         }
     }
 }

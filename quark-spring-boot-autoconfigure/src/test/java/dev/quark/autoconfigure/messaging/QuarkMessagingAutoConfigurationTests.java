@@ -65,6 +65,7 @@ class QuarkMessagingAutoConfigurationTests {
                 .hasSingleBean(InMemoryInboxStore.class)
                 .hasSingleBean(OutboxDispatcher.class)
                 .hasSingleBean(MessagingLifecycle.class)
+                .doesNotHaveBean(RedisOutboxSweepLifecycle.class)
                 .hasSingleBean(StateOutbox.class)
                 .hasSingleBean(DeadLetters.class)
                 .hasBean("quarkInMemoryLeaseStore");
@@ -129,6 +130,9 @@ class QuarkMessagingAutoConfigurationTests {
                 "must be at least 1");
         assertFailure("quark.messaging.retention.inbox=0s", "quark.messaging.retention.inbox", "must be positive");
         assertFailure("quark.messaging.node-id= ", "quark.messaging.node-id", "must not be blank");
+        assertFailure("quark.messaging.staging.grace=0s", "quark.messaging.staging.grace", "must be positive");
+        assertFailure("quark.messaging.staging.sweep-interval=0s", "quark.messaging.staging.sweep-interval",
+                "must be positive");
     }
 
     private void assertFailure(String property, String name, String reason) {
@@ -163,6 +167,7 @@ class QuarkMessagingAutoConfigurationTests {
                 assertThat(context).hasNotFailed()
                     .hasSingleBean(RedisOutboxStore.class)
                     .hasSingleBean(RedisInboxStore.class)
+                    .hasSingleBean(RedisOutboxSweepLifecycle.class)
                     .doesNotHaveBean(InMemoryOutboxStore.class)
                     .hasSingleBean(Outbox.class)
                     .hasSingleBean(Inbox.class);

@@ -1,41 +1,55 @@
 package dev.quark.messaging.state;
 
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 import dev.quark.eventsourcing.NewEvent;
 import dev.quark.eventsourcing.redis.RedisEventStore;
+import dev.quark.messaging.Destinations;
 import dev.quark.messaging.MessageId;
 import dev.quark.messaging.MessagePublisher;
 import dev.quark.messaging.runtime.DefaultOutbox;
 import dev.quark.messaging.runtime.DefaultStateOutbox;
-import dev.quark.messaging.Destinations;
 import dev.quark.messaging.runtime.MessageCodec;
 import dev.quark.messaging.runtime.Partitioner;
+import dev.quark.messaging.store.MessageStatus;
+import dev.quark.messaging.store.StoredMessage;
+import dev.quark.messaging.store.redis.RedisOutboxStaging;
 import dev.quark.messaging.store.redis.RedisOutboxStore;
+import dev.quark.redis.RedisSlotTags;
+import dev.quark.state.ConcurrencyException;
+import dev.quark.state.JsonStateSerializer;
 import dev.quark.state.PersistentState;
 import dev.quark.state.StateKey;
 import dev.quark.state.StateWriteAttachment;
-import dev.quark.state.JsonStateSerializer;
 import dev.quark.state.internal.StoreBackedState;
 import dev.quark.state.redis.RedisStateStore;
 import dev.quark.testkit.server.RedisTestArea;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.springframework.data.redis.connection.ClusterSlotHashUtil;
+import org.springframework.dao.DataAccessResourceFailureException;
 import tools.jackson.databind.json.JsonMapper;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
- * A state's save or an event append with outbox messages on a Redis Cluster: one script would write the state's (or
- * stream's) key and the outbox's {@code {outbox}} keys, which lie in different hash slots, so the store refuses it
- * before anything is written, naming both keys; with no messages the attachment adds no key and the write goes on.
+ * A state's save or an event append with outbox messages on a Redis Cluster, where the state's (or stream's) key and
+ * the outbox's {@code {outbox}} keys lie in different hash slots: the save's script stages the messages in the
+ * state's slot, and they are moved to the outbox right after the save, or by the sweep when that move failed or never
+ * ran; a save refused by its version check stages nothing.
  */
 class RedisClusterOutboxAttachmentTests {
 
@@ -55,9 +69,7 @@ class RedisClusterOutboxAttachmentTests {
         states = new RedisStateStore(area.connectionFactory(), area.prefix());
         events = new RedisEventStore(area.connectionFactory(), area.prefix());
         messages = new RedisOutboxStore(area.connectionFactory(), area.prefix());
-        stateOutbox = new DefaultStateOutbox(new DefaultOutbox(messages,
-                new Destinations(List.of(MessagePublisher.of("ledger", (message) -> {
-                }))), new MessageCodec(JsonMapper.shared()), new Partitioner(16), Clock.systemUTC()));
+        stateOutbox = stateOutbox(messages);
     }
 
     @AfterAll
@@ -68,53 +80,81 @@ class RedisClusterOutboxAttachmentTests {
     }
 
     @Test
-    void aStateSavedWithMessagesIsRefusedNamingBothKeysAndNothingIsWritten() {
-        String account = outsideTheOutboxSlot((id) -> states.redisKey(new StateKey("Account", id, "balance")));
-        PersistentState<Long> balance = balance(account);
+    void aStateSavedWithMessagesIsStoredAndItsMessagesArePendingInEnqueueOrder() {
+        String account = outsideTheOutboxSlot("saved");
+        PersistentState<Long> balance = balance(states, account);
         balance.set(70L);
+
+        List<MessageId> ids = stateOutbox.save(balance, (outbox) -> {
+            outbox.enqueue("ledger", account, "withdrawn 30");
+            outbox.enqueue("ledger", account, "balance 70");
+            outbox.enqueue("ledger", account, "statement");
+        });
+
+        assertThat(balance(states, account).get()).isEqualTo(70L);
+        assertPendingInOrder(ids);
+        assertThat(messages.staging().staged(tagOf(account))).as("messages left staged").isZero();
+    }
+
+    @Test
+    void aSaveRefusedByItsVersionCheckStagesAndEnqueuesNothing() {
+        String account = outsideTheOutboxSlot("refused");
+        PersistentState<Long> mine = balance(states, account);
+        PersistentState<Long> theirs = balance(states, account);
+        theirs.set(1L);
+        theirs.save();
+        mine.set(2L);
         List<MessageId> enqueued = new ArrayList<>();
 
-        assertThatExceptionOfType(UnsupportedOperationException.class)
-            .isThrownBy(() -> stateOutbox.save(balance,
-                    (outbox) -> enqueued.add(outbox.enqueue("ledger", account, "withdrawn 30"))))
-            .withMessageContaining("Cannot save state")
-            .withMessageContaining("1 outbox message on a Redis Cluster")
-            .withMessageContaining(states.redisKey(new StateKey("Account", account, "balance")))
-            .withMessageContaining("{outbox}")
-            .withMessageContaining("Nothing was written");
+        assertThatExceptionOfType(ConcurrencyException.class).isThrownBy(() -> stateOutbox.save(mine,
+                (outbox) -> enqueued.add(outbox.enqueue("ledger", account, "deposited 2"))));
 
         assertThat(enqueued).hasSize(1);
         assertThat(messages.find(enqueued.getFirst())).as("the message of the refused save").isEmpty();
-        assertThat(states.load(new StateKey("Account", account, "balance"))).as("the state").isEmpty();
+        assertThat(messages.staging().staged(tagOf(account))).as("messages staged").isZero();
+        assertThat(balance(states, account).get()).isEqualTo(1L);
     }
 
     @Test
     void aStateSavedWithNoMessagesIsWritten() {
-        PersistentState<Long> balance = balance("bob");
+        PersistentState<Long> balance = balance(states, "bob");
         balance.set(5L);
 
         assertThat(stateOutbox.save(balance, (outbox) -> {
         })).isEmpty();
 
-        assertThat(balance("bob").get()).isEqualTo(5L);
+        assertThat(balance(states, "bob").get()).isEqualTo(5L);
     }
 
     @Test
-    void eventsAppendedWithMessagesAreRefusedNamingBothKeysAndNothingIsWritten() {
-        String stream = "Wallet/" + outsideTheOutboxSlot((id) -> events.redisKey("Wallet/" + id));
-        List<MessageId> enqueued = new ArrayList<>();
+    void eventsAppendedWithMessagesAreAppendedAndTheirMessagesPendingInEnqueueOrder() {
+        String stream = "Wallet/" + outsideTheOutboxSlot("wallet", (id) -> events.redisKey("Wallet/" + id));
+        List<MessageId> ids = new ArrayList<>();
+        StateWriteAttachment attachment = stateOutbox.withMessages((outbox) -> {
+            ids.add(outbox.enqueue("ledger", "w", "opened"));
+            ids.add(outbox.enqueue("ledger", "w", "funded"));
+        });
+
+        assertThat(events.append(stream, List.of(newEvent()), 0, attachment).version()).isOne();
+
+        assertThat(events.version(stream)).isOne();
+        assertPendingInOrder(ids);
+    }
+
+    @Test
+    void eventsRefusedByTheVersionCheckStageAndEnqueueNothing() {
+        String stream = "Wallet/" + outsideTheOutboxSlot("conflict", (id) -> events.redisKey("Wallet/" + id));
+        events.append(stream, List.of(newEvent()), 0);
+        List<MessageId> ids = new ArrayList<>();
         StateWriteAttachment attachment = stateOutbox
-            .withMessages((outbox) -> enqueued.add(outbox.enqueue("ledger", "w", "opened")));
+            .withMessages((outbox) -> ids.add(outbox.enqueue("ledger", "w", "late")));
 
-        assertThatExceptionOfType(UnsupportedOperationException.class)
-            .isThrownBy(() -> events.append(stream, List.of(newEvent()), 0, attachment))
-            .withMessageContaining("Cannot append to event stream '" + stream + "' with 1 outbox message on a Redis "
-                    + "Cluster")
-            .withMessageContaining("{outbox}")
-            .withMessageContaining("Nothing was written");
+        assertThatExceptionOfType(dev.quark.eventsourcing.ConcurrencyException.class)
+            .isThrownBy(() -> events.append(stream, List.of(newEvent()), 0, attachment));
 
-        assertThat(events.version(stream)).as("the stream").isZero();
-        assertThat(messages.find(enqueued.getFirst())).as("the message of the refused append").isEmpty();
+        assertThat(messages.find(ids.getFirst())).isEmpty();
+        assertThat(messages.staging().staged(RedisSlotTags.tagOf(RedisSlotTags.slotOf(events.redisKey(stream)))))
+            .isZero();
     }
 
     @Test
@@ -127,24 +167,147 @@ class RedisClusterOutboxAttachmentTests {
         assertThat(events.version(stream)).isOne();
     }
 
+    @Test
+    void aSaveWhoseMoveFailsSucceedsAndTheSweepMovesItsStagedMessages() {
+        RedisOutboxStore failing = new RedisOutboxStore(area.connectionFactory(), area.prefix(), (tag) -> {
+            throw new DataAccessResourceFailureException("the outbox's master is down");
+        });
+        String account = outsideTheOutboxSlot("failing");
+        PersistentState<Long> balance = balance(states, account);
+        balance.set(40L);
+
+        List<MessageId> ids = stateOutbox(failing).save(balance, (outbox) -> {
+            outbox.enqueue("ledger", account, "withdrawn 60");
+            outbox.enqueue("ledger", account, "balance 40");
+        });
+
+        assertThat(balance(states, account).get()).as("the saved state").isEqualTo(40L);
+        ids.forEach((id) -> assertThat(messages.find(id)).as("a message before the sweep").isEmpty());
+        RedisOutboxStaging staging = messages.staging();
+        String tag = tagOf(account);
+        assertThat(staging.staged(tag)).isEqualTo(2);
+        assertThat(staging.indexed()).contains(tag);
+
+        assertThat(staging.sweep(Duration.ofMinutes(1))).isGreaterThanOrEqualTo(2);
+
+        assertPendingInOrder(ids);
+        assertThat(staging.staged(tag)).isZero();
+        assertThat(staging.indexed()).as("an entry within its grace period").contains(tag);
+        staging.sweep(Duration.ZERO);
+        assertThat(staging.indexed()).as("an empty area's entry past its grace period").doesNotContain(tag);
+    }
+
+    @Test
+    void theMessagesOfAProcessThatDiedBeforeItsMoveAreMovedOnceAndInOrderByMoversAndTheSweepAtOnce() throws Exception {
+        RedisOutboxStore dying = new RedisOutboxStore(area.connectionFactory(), area.prefix(), (tag) -> {
+        });
+        StateOutbox diesBeforeMoving = stateOutbox(dying);
+        String account = outsideTheOutboxSlot("crashed");
+        PersistentState<Long> balance = balance(states, account);
+        List<MessageId> ids = new ArrayList<>();
+        for (int save = 1; save <= 50; save++) {
+            balance.set((long) save);
+            int n = save;
+            ids.addAll(diesBeforeMoving.save(balance, (outbox) -> {
+                for (int i = 0; i < 5; i++) {
+                    outbox.enqueue("ledger", account, "save " + n + " message " + i);
+                }
+            }));
+        }
+        RedisOutboxStaging staging = messages.staging();
+        String tag = tagOf(account);
+        assertThat(staging.staged(tag)).isEqualTo(ids.size());
+        long lastSequence = messages.lastSequence();
+
+        ExecutorService threads = Executors.newFixedThreadPool(4);
+        try {
+            CountDownLatch start = new CountDownLatch(1);
+            List<CompletableFuture<Void>> movers = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                Consumer<RedisOutboxStaging> mover = (i % 2 == 0) ? (s) -> s.move(tag)
+                        : (s) -> s.sweep(Duration.ofMinutes(1));
+                movers.add(CompletableFuture.runAsync(() -> {
+                    await(start);
+                    for (int round = 0; round < 3; round++) {
+                        mover.accept(staging);
+                    }
+                }, threads));
+            }
+            start.countDown();
+            CompletableFuture.allOf(movers.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+        }
+        finally {
+            threads.shutdownNow();
+        }
+
+        assertThat(staging.staged(tag)).isZero();
+        assertThat(messages.lastSequence() - lastSequence).as("messages appended, each once").isEqualTo(ids.size());
+        assertPendingInOrder(ids);
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            if (!latch.await(30, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("never started");
+            }
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(ex);
+        }
+    }
+
     /**
-     * Returns an id whose key lies in another hash slot than the outbox's, so that the refusal does not depend on
+     * Asserts that messages are pending with increasing sequences in the given order, and that the dispatcher's
+     * batch of their partition offers them in that order.
+     */
+    private static void assertPendingInOrder(List<MessageId> ids) {
+        List<StoredMessage> stored = ids.stream()
+            .map((id) -> messages.find(id).orElseThrow(() -> new AssertionError("message " + id + " not enqueued")))
+            .toList();
+        assertThat(stored).extracting(StoredMessage::status).containsOnly(MessageStatus.PENDING);
+        assertThat(stored).extracting(StoredMessage::sequence).isSorted().doesNotHaveDuplicates();
+        assertThat(stored).extracting(StoredMessage::partition).containsOnly(stored.getFirst().partition());
+        List<MessageId> offered = messages.nextBatch(stored.getFirst().partition(), Instant.now(), 10_000)
+            .stream()
+            .map(StoredMessage::id)
+            .filter(ids::contains)
+            .toList();
+        assertThat(offered).as("the dispatcher's batch").containsExactlyElementsOf(ids);
+    }
+
+    private static String tagOf(String account) {
+        return RedisSlotTags.tagOf(RedisSlotTags.slotOf(states.redisKey(new StateKey("Account", account, "balance"))));
+    }
+
+    private static String outsideTheOutboxSlot(String name) {
+        return outsideTheOutboxSlot(name, (id) -> states.redisKey(new StateKey("Account", id, "balance")));
+    }
+
+    /**
+     * Returns an id whose key lies in another hash slot than the outbox's, so that the staging does not depend on
      * where a random prefix puts the key (one slot in 16,384 is the outbox's).
      */
-    private static String outsideTheOutboxSlot(Function<String, String> keyOf) {
-        int outbox = ClusterSlotHashUtil.calculateSlot(messages.messageKey(MessageId.next(Clock.systemUTC())));
+    private static String outsideTheOutboxSlot(String name, Function<String, String> keyOf) {
+        int outbox = RedisSlotTags.slotOf(messages.messageKey(MessageId.next(Clock.systemUTC())));
         for (int i = 0; i < 100; i++) {
-            String id = "id-" + i;
-            if (ClusterSlotHashUtil.calculateSlot(keyOf.apply(id)) != outbox) {
+            String id = name + "-" + i;
+            if (RedisSlotTags.slotOf(keyOf.apply(id)) != outbox) {
                 return id;
             }
         }
         throw new AssertionError("100 ids in a row in the outbox's slot " + outbox);
     }
 
-    private static PersistentState<Long> balance(String account) {
+    private static StateOutbox stateOutbox(RedisOutboxStore store) {
+        return new DefaultStateOutbox(new DefaultOutbox(store, new Destinations(List.of(MessagePublisher.of("ledger",
+                (message) -> {
+                }))), new MessageCodec(JsonMapper.shared()), new Partitioner(16), Clock.systemUTC()));
+    }
+
+    private static PersistentState<Long> balance(RedisStateStore store, String account) {
         StoreBackedState<Long> state = new StoreBackedState<>(new StateKey("Account", account, "balance"), "test",
-                states, new JsonStateSerializer(), Long.class);
+                store, new JsonStateSerializer(), Long.class);
         state.reload();
         return state;
     }

@@ -203,6 +203,103 @@ final class RedisOutboxScripts {
             return deleted
             """, Long.class);
 
+    /**
+     * The staging of messages as the attached part of a save's script on a Redis Cluster, in the state's slot.
+     * {@code attached_keys}: the staged hash, the staged order, the staging sequence; {@code attached_args}: per
+     * message its id and its append arguments (a JSON array). Checks every id first and refuses, writing nothing,
+     * when one is staged already; else stages them in order.
+     */
+    static final String STAGE = """
+            for i = 1, #attached_args, 2 do
+                if redis.call('HEXISTS', attached_keys[1], attached_args[i]) == 1 then
+                    return 'outbox message ' .. attached_args[i] .. ' was staged already'
+                end
+            end
+            for i = 1, #attached_args, 2 do
+                local order = redis.call('INCR', attached_keys[3])
+                redis.call('HSET', attached_keys[1], attached_args[i], attached_args[i + 1])
+                redis.call('ZADD', attached_keys[2], order, attached_args[i])
+            end
+            return nil
+            """;
+
+    /** Redis's clock in milliseconds, as {@code quark_now()}. */
+    private static final String NOW_FUNCTION = """
+            local function quark_now()
+                local t = redis.call('TIME')
+                return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            end
+            """;
+
+    /** Records a staging area in the index at Redis's time (KEYS[1] = the index; ARGV[1] = the area's tag). */
+    static final RedisScript<Long> INDEX = RedisScript.of(NOW_FUNCTION + """
+            return redis.call('ZADD', KEYS[1], quark_now(), ARGV[1])
+            """, Long.class);
+
+    /**
+     * Reads the first staged messages in staging order (KEYS: the staged hash, the staged order; ARGV[1]: how many):
+     * id, append arguments, id, append arguments, …
+     */
+    @SuppressWarnings("rawtypes")
+    static final RedisScript<List> READ_STAGED = RedisScript.of("""
+            local result = {}
+            for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, tonumber(ARGV[1]) - 1)) do
+                local arguments = redis.call('HGET', KEYS[1], id)
+                if arguments then
+                    result[#result + 1] = id
+                    result[#result + 1] = arguments
+                end
+            end
+            return result
+            """, List.class);
+
+    /**
+     * Appends staged messages to the outbox in the given order, skipping those already there, when the mover still
+     * holds the area's latest token. KEYS: the movers' tokens, then the keys of {@link #APPEND_FUNCTION}; ARGV: the
+     * area's tag, the token, then the arguments of {@link #APPEND_FUNCTION}. Returns how many were appended, or -1
+     * when another mover drew a token since (it read the staging area later, so it moves what this one read).
+     */
+    static final RedisScript<Long> MOVE = RedisScript.of(APPEND_FUNCTION + """
+            if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then
+                return -1
+            end
+            local keys, args = { KEYS[2], KEYS[3] }, {}
+            for i = 0, (#KEYS - 3) / 3 - 1 do
+                local k = 4 + 3 * i
+                if redis.call('EXISTS', KEYS[k]) == 0 then
+                    keys[#keys + 1] = KEYS[k]
+                    keys[#keys + 1] = KEYS[k + 1]
+                    keys[#keys + 1] = KEYS[k + 2]
+                    for j = 3 + 9 * i, 11 + 9 * i do
+                        args[#args + 1] = ARGV[j]
+                    end
+                end
+            end
+            local count = (#keys - 2) / 3
+            if count > 0 then
+                quark_outbox_append(keys, args, 0, 0, count)
+            end
+            return count
+            """, Long.class);
+
+    /** Removes moved messages from a staging area (KEYS: the staged hash, the staged order; ARGV: their ids). */
+    static final RedisScript<Long> UNSTAGE = RedisScript.of("""
+            redis.call('ZREM', KEYS[2], unpack(ARGV))
+            return redis.call('HDEL', KEYS[1], unpack(ARGV))
+            """, Long.class);
+
+    /**
+     * Removes a staging area from the index when it was last recorded at least a grace period ago by Redis's clock
+     * (KEYS[1] = the index; ARGV: the area's tag, the grace period in ms). Returns 1 when removed.
+     */
+    static final RedisScript<Long> UNINDEX = RedisScript.of(NOW_FUNCTION + """
+            local recorded = redis.call('ZSCORE', KEYS[1], ARGV[1])
+            if recorded and tonumber(recorded) <= quark_now() - tonumber(ARGV[2]) then
+                return redis.call('ZREM', KEYS[1], ARGV[1])
+            end
+            return 0
+            """, Long.class);
+
     private RedisOutboxScripts() {
     }
 }
