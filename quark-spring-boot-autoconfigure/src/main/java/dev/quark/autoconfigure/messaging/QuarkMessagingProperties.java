@@ -193,6 +193,9 @@ public class QuarkMessagingProperties implements InitializingBean {
         CHECKS.positive("retention.interval", this.retention.interval);
         CHECKS.positive("staging.sweep-interval", this.staging.sweepInterval);
         CHECKS.positive("staging.grace", this.staging.grace);
+        if (this.staging.grace.compareTo(this.retention.delivered) >= 0) {
+            throw CHECKS.invalid("staging.grace", this.staging.grace, "must be shorter than retention.delivered");
+        }
     }
 
     /**
@@ -329,8 +332,9 @@ public class QuarkMessagingProperties implements InitializingBean {
         private Duration sweepInterval = Duration.ofSeconds(10);
 
         /**
-         * How long a staging area stays in the index after a save last recorded it, at least: longer than any save
-         * takes from recording its area to running its script.
+         * How long a staging area stays in the index after a save last recorded it, and a moved message in its
+         * staging area to be appended again if the outbox lost it, at least: longer than any save takes from
+         * recording its area to running its script, and shorter than retention.delivered.
          */
         private Duration grace = Duration.ofMinutes(1);
 

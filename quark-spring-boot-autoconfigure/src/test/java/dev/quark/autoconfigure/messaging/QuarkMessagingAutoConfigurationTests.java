@@ -131,6 +131,8 @@ class QuarkMessagingAutoConfigurationTests {
         assertFailure("quark.messaging.retention.inbox=0s", "quark.messaging.retention.inbox", "must be positive");
         assertFailure("quark.messaging.node-id= ", "quark.messaging.node-id", "must not be blank");
         assertFailure("quark.messaging.staging.grace=0s", "quark.messaging.staging.grace", "must be positive");
+        assertFailure("quark.messaging.staging.grace=7d", "quark.messaging.staging.grace",
+                "must be shorter than retention.delivered");
         assertFailure("quark.messaging.staging.sweep-interval=0s", "quark.messaging.staging.sweep-interval",
                 "must be positive");
     }

@@ -40,6 +40,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.data.redis.core.StringRedisTemplate;
 import tools.jackson.databind.json.JsonMapper;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -49,7 +50,8 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
  * A state's save or an event append with outbox messages on a Redis Cluster, where the state's (or stream's) key and
  * the outbox's {@code {outbox}} keys lie in different hash slots: the save's script stages the messages in the
  * state's slot, and they are moved to the outbox right after the save, or by the sweep when that move failed or never
- * ran; a save refused by its version check stages nothing.
+ * ran; the sweep appends again, past the grace period, a moved message the outbox lost; a save refused by its version
+ * check stages nothing.
  */
 class RedisClusterOutboxAttachmentTests {
 
@@ -192,9 +194,44 @@ class RedisClusterOutboxAttachmentTests {
 
         assertPendingInOrder(ids);
         assertThat(staging.staged(tag)).isZero();
+        assertThat(staging.moved(tag)).as("moved messages kept for the re-check").isEqualTo(2);
         assertThat(staging.indexed()).as("an entry within its grace period").contains(tag);
         staging.sweep(Duration.ZERO);
+        assertThat(staging.moved(tag)).as("moved messages past the grace period").isZero();
         assertThat(staging.indexed()).as("an empty area's entry past its grace period").doesNotContain(tag);
+        assertPendingInOrder(ids);
+    }
+
+    @Test
+    void aMovedMessageTheOutboxLostIsAppendedAgainByTheSweepPastTheGracePeriod() {
+        String account = outsideTheOutboxSlot("lost");
+        PersistentState<Long> balance = balance(states, account);
+        balance.set(10L);
+        List<MessageId> ids = stateOutbox.save(balance, (outbox) -> {
+            outbox.enqueue("ledger", account, "kept");
+            outbox.enqueue("ledger", account, "lost in a failover");
+        });
+        StoredMessage lost = messages.find(ids.get(1)).orElseThrow();
+        forget(lost);
+        RedisOutboxStaging staging = messages.staging();
+
+        assertThat(staging.sweep(Duration.ofMinutes(1))).as("appended within the grace period").isZero();
+        assertThat(messages.find(lost.id())).isEmpty();
+        assertThat(staging.sweep(Duration.ZERO)).as("appended past the grace period").isOne();
+
+        assertPendingInOrder(ids);
+        assertThat(messages.find(lost.id()).orElseThrow().sequence()).isGreaterThan(lost.sequence());
+        assertThat(staging.moved(tagOf(account))).isZero();
+    }
+
+    /** Deletes a pending message from the outbox, as a failover of the outbox's master before it replicated it. */
+    private static void forget(StoredMessage message) {
+        StringRedisTemplate redis = new StringRedisTemplate(area.connectionFactory());
+        String outbox = area.prefix() + "{outbox}:";
+        redis.delete(messages.messageKey(message.id()));
+        redis.opsForZSet().remove(outbox + "pending:" + message.partition(), message.id().toString());
+        redis.opsForHash().delete(outbox + "keys:" + message.partition(), message.id().toString());
+        redis.opsForZSet().remove(outbox + "pending", message.id().toString());
     }
 
     @Test

@@ -282,8 +282,42 @@ final class RedisOutboxScripts {
             return count
             """, Long.class);
 
-    /** Removes moved messages from a staging area (KEYS: the staged hash, the staged order; ARGV: their ids). */
-    static final RedisScript<Long> UNSTAGE = RedisScript.of("""
+    /**
+     * Marks messages of a staging area moved (KEYS: the staged order, the moved set; ARGV: their ids): out of the
+     * order, into the moved set at Redis's time, their arguments kept for the {@link #READ_SETTLED re-check}.
+     */
+    static final RedisScript<Long> MARK_MOVED = RedisScript.of(NOW_FUNCTION + """
+            local now = quark_now()
+            redis.call('ZREM', KEYS[1], unpack(ARGV))
+            for _, id in ipairs(ARGV) do
+                redis.call('ZADD', KEYS[2], now, id)
+            end
+            return #ARGV
+            """, Long.class);
+
+    /**
+     * Reads the first messages of a staging area moved at least a settle period ago by Redis's clock, oldest move
+     * first (KEYS: the staged hash, the moved set; ARGV: the settle period in ms, how many): id, append arguments, …
+     */
+    @SuppressWarnings("rawtypes")
+    static final RedisScript<List> READ_SETTLED = RedisScript.of(NOW_FUNCTION + """
+            local result = {}
+            local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', quark_now() - tonumber(ARGV[1]), 'LIMIT', 0,
+                    tonumber(ARGV[2]))
+            for _, id in ipairs(ids) do
+                local arguments = redis.call('HGET', KEYS[1], id)
+                if arguments then
+                    result[#result + 1] = id
+                    result[#result + 1] = arguments
+                else
+                    redis.call('ZREM', KEYS[2], id)
+                end
+            end
+            return result
+            """, List.class);
+
+    /** Forgets re-checked messages of a staging area (KEYS: the staged hash, the moved set; ARGV: their ids). */
+    static final RedisScript<Long> FORGET = RedisScript.of("""
             redis.call('ZREM', KEYS[2], unpack(ARGV))
             return redis.call('HDEL', KEYS[1], unpack(ARGV))
             """, Long.class);

@@ -4,6 +4,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+import org.jspecify.annotations.Nullable;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,6 +24,7 @@ import tools.jackson.databind.json.JsonMapper;
  * {prefix}{&lt;tag&gt;}:outbox-staged         hash: message id -&gt; its append arguments (JSON array)
  * {prefix}{&lt;tag&gt;}:outbox-staged-order   sorted set: message id -&gt; staging sequence
  * {prefix}{&lt;tag&gt;}:outbox-staged-seq     string: the last staging sequence drawn (INCR)
+ * {prefix}{&lt;tag&gt;}:outbox-staged-moved   sorted set: moved message id -&gt; when moved (ms), kept for the re-check
  * {prefix}{outbox}:staged                sorted set: tag of an area that may hold messages -&gt; when last recorded (ms)
  * {prefix}{outbox}:staged-movers         hash: tag -&gt; the token of the area's latest mover
  * </pre>
@@ -27,11 +32,13 @@ import tools.jackson.databind.json.JsonMapper;
  * so every area that may hold messages is in the index, whether the save then succeeds, is refused or its process
  * dies. <b>Move.</b> A mover draws a token for the area ({@code HINCRBY}), reads up to {@value #MOVE_BATCH} staged
  * messages in staging order, appends them to the outbox in one {@code {outbox}} script, in that order, skipping
- * those already there, if its token is still the area's latest, and then removes them from the area. A mover that
+ * those already there, if its token is still the area's latest, and then marks them moved. A mover that
  * finds a later token stops: that mover read the area after this one's token, so it moves everything this one read.
  * So two movers at once (a save's and the sweeper) append each message once and one area's messages in staging order.
- * <b>Sweep.</b> {@link #sweep} moves every indexed area and removes from the index an area it found empty when its
- * entry is older than a grace period, checked by Redis's clock in the {@code {outbox}} script that removes it.
+ * <b>Sweep.</b> {@link #sweep} moves every indexed area; moves again the messages moved at least a grace period ago,
+ * which appends those the outbox lost since (a failover of its master before it replicated them: the area's master
+ * still has them) and forgets them; and removes from the index an area it found empty when its entry is older than
+ * the grace period, checked by Redis's clock in the {@code {outbox}} script that removes it.
  */
 public final class RedisOutboxStaging {
 
@@ -61,13 +68,13 @@ public final class RedisOutboxStaging {
     }
 
     /**
-     * Returns the keys of a staging area, in the order of {@link RedisOutboxScripts#STAGE}.
+     * Returns the keys of a staging area, the first three in the order of {@link RedisOutboxScripts#STAGE}.
      * @param tag the area's hash tag
-     * @return the staged hash, the staged order and the staging sequence
+     * @return the staged hash, the staged order, the staging sequence and the moved set
      */
     List<String> areaKeys(String tag) {
         String area = this.keyPrefix + "{" + tag + "}:outbox-staged";
-        return List.of(area, area + "-order", area + "-seq");
+        return List.of(area, area + "-order", area + "-seq", area + "-moved");
     }
 
     /**
@@ -101,13 +108,38 @@ public final class RedisOutboxStaging {
      */
     public int move(String tag) {
         List<String> area = areaKeys(tag);
-        int moved = 0;
+        return moveBatches(tag, () -> this.redis.execute(RedisOutboxScripts.READ_STAGED, List.of(area.get(0),
+                area.get(1)), Integer.toString(MOVE_BATCH)),
+                (ids) -> this.redis.execute(RedisOutboxScripts.MARK_MOVED, List.of(area.get(1), area.get(3)),
+                        ids.toArray()));
+    }
+
+    /**
+     * Moves again the messages of a staging area that were moved at least a settle period ago, appending those
+     * missing from the outbox (lost by a failover of the outbox's master, say), and forgets them.
+     * @param tag the area's hash tag
+     * @param settle how long ago they were moved, at least
+     * @return how many were missing and were appended again
+     */
+    int settle(String tag, Duration settle) {
+        List<String> area = areaKeys(tag);
+        return moveBatches(tag, () -> this.redis.execute(RedisOutboxScripts.READ_SETTLED, List.of(area.get(0),
+                area.get(3)), Long.toString(settle.toMillis()), Integer.toString(MOVE_BATCH)),
+                (ids) -> this.redis.execute(RedisOutboxScripts.FORGET, List.of(area.get(0), area.get(3)),
+                        ids.toArray()));
+    }
+
+    /**
+     * Moves batches read from an area under a fresh token each, until a batch is short, another mover holds a later
+     * token, or {@value #MAX_BATCHES} batches were moved.
+     */
+    private int moveBatches(String tag, Supplier<@Nullable List<?>> read, Consumer<List<String>> moved) {
+        int appended = 0;
         for (int batch = 0; batch < MAX_BATCHES; batch++) {
             long token = this.redis.opsForHash().increment(moversKey(), tag, 1);
-            List<?> staged = this.redis.execute(RedisOutboxScripts.READ_STAGED, area.subList(0, 2),
-                    Integer.toString(MOVE_BATCH));
+            List<?> staged = read.get();
             if (staged == null || staged.isEmpty()) {
-                return moved;
+                return appended;
             }
             List<String> ids = new ArrayList<>(staged.size() / 2);
             List<String> keys = new ArrayList<>(3 + staged.size() / 2 * RedisOutboxScripts.KEYS_PER_MESSAGE);
@@ -123,49 +155,71 @@ public final class RedisOutboxStaging {
                 keys.add(this.outboxPrefix + "keys:" + append.get(3));
                 arguments.addAll(append);
             }
-            Long appended = this.redis.execute(RedisOutboxScripts.MOVE, keys, arguments.toArray());
-            if (appended == null || appended < 0) {
-                return moved;
+            Long count = this.redis.execute(RedisOutboxScripts.MOVE, keys, arguments.toArray());
+            if (count == null || count < 0) {
+                return appended;
             }
-            this.redis.execute(RedisOutboxScripts.UNSTAGE, area.subList(0, 2), ids.toArray());
-            moved += appended.intValue();
+            moved.accept(ids);
+            appended += count.intValue();
             if (ids.size() < MOVE_BATCH) {
-                return moved;
+                return appended;
             }
         }
-        return moved;
+        return appended;
     }
 
     /**
-     * Returns how many messages a staging area holds.
+     * Returns how many messages of a staging area wait to be moved.
      * @param tag the area's hash tag
      * @return how many
      */
     public long staged(String tag) {
-        Long count = this.redis.opsForZSet().zCard(areaKeys(tag).get(1));
+        return count(areaKeys(tag).get(1));
+    }
+
+    /**
+     * Returns how many messages of a staging area were moved and are kept to be re-checked.
+     * @param tag the area's hash tag
+     * @return how many
+     */
+    public long moved(String tag) {
+        return count(areaKeys(tag).get(3));
+    }
+
+    private long count(String key) {
+        Long count = this.redis.opsForZSet().zCard(key);
         return (count != null) ? count : 0;
     }
 
     /**
-     * Moves every indexed staging area's messages to the outbox and removes from the index the areas found empty
-     * whose entries are older than the grace period. A save records its area again before each staging, so an entry
+     * Moves every indexed staging area's messages to the outbox, moves again those moved at least the grace period
+     * ago (appending the ones missing from the outbox) and forgets them, and removes from the index the areas found
+     * empty whose entries are older than the grace period. A save records its area again before each staging, so an entry
      * is removed only when no save recorded it for the grace period, and the area was empty after that: a save whose
      * staging script runs more than the grace period (less the time between this sweep's emptiness check and its
      * removal) after it recorded its area can lose the area's entry; its messages are then moved by its own mover or
      * by the next save in the same slot. A failure of one area is logged, and the sweep goes on with the others.
-     * @param grace how long an index entry stays after it was last recorded, at least
-     * @return how many messages were moved
+     * @param grace how long an index entry stays after it was last recorded, and a moved message in its area, at
+     * least; shorter than delivered messages are kept in the outbox, or a message delivered and deleted is appended
+     * again
+     * @return how many messages were appended to the outbox
      */
     public int sweep(Duration grace) {
         Set<String> tags = this.redis.opsForZSet().range(indexKey(), 0, -1);
         if (tags == null) {
             return 0;
         }
-        int moved = 0;
+        int appended = 0;
         for (String tag : tags) {
             try {
-                moved += move(tag);
-                if (staged(tag) == 0) {
+                appended += move(tag);
+                int missing = settle(tag, grace);
+                if (missing > 0) {
+                    logger.warn("Appended {} outbox message(s) staged under {{}} again: they were moved to the outbox "
+                            + "and later missing from it (a failover of the outbox's Redis master, say)", missing, tag);
+                }
+                appended += missing;
+                if (staged(tag) == 0 && moved(tag) == 0) {
                     this.redis.execute(RedisOutboxScripts.UNINDEX, List.of(indexKey()), tag,
                             Long.toString(grace.toMillis()));
                 }
@@ -175,7 +229,7 @@ public final class RedisOutboxStaging {
                         ex);
             }
         }
-        return moved;
+        return appended;
     }
 
     /**
