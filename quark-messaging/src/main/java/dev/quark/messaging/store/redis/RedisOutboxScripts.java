@@ -256,11 +256,12 @@ final class RedisOutboxScripts {
     /**
      * Appends staged messages to the outbox in the given order, skipping those already there, when the mover still
      * holds the area's latest token. KEYS: the movers' tokens, then the keys of {@link #APPEND_FUNCTION}; ARGV: the
-     * area's tag, the token, then the arguments of {@link #APPEND_FUNCTION}. Returns how many were appended, or -1
-     * when another mover drew a token since (it read the staging area later, so it moves what this one read).
+     * area's tag, the token ('' for the unfenced re-check of moved messages), then the arguments of
+     * {@link #APPEND_FUNCTION}. Returns how many were appended, or -1 when another mover drew a token since (it read
+     * the staging area later, so it moves what this one read).
      */
     static final RedisScript<Long> MOVE = RedisScript.of(APPEND_FUNCTION + """
-            if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then
+            if ARGV[2] ~= '' and redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then
                 return -1
             end
             local keys, args = { KEYS[2], KEYS[3] }, {}

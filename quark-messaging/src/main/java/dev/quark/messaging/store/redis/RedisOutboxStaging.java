@@ -8,7 +8,6 @@ import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 import org.jspecify.annotations.Nullable;
-
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
@@ -108,7 +107,7 @@ public final class RedisOutboxStaging {
      */
     public int move(String tag) {
         List<String> area = areaKeys(tag);
-        return moveBatches(tag, () -> this.redis.execute(RedisOutboxScripts.READ_STAGED, List.of(area.get(0),
+        return moveBatches(tag, true, () -> this.redis.execute(RedisOutboxScripts.READ_STAGED, List.of(area.get(0),
                 area.get(1)), Integer.toString(MOVE_BATCH)),
                 (ids) -> this.redis.execute(RedisOutboxScripts.MARK_MOVED, List.of(area.get(1), area.get(3)),
                         ids.toArray()));
@@ -123,20 +122,23 @@ public final class RedisOutboxStaging {
      */
     int settle(String tag, Duration settle) {
         List<String> area = areaKeys(tag);
-        return moveBatches(tag, () -> this.redis.execute(RedisOutboxScripts.READ_SETTLED, List.of(area.get(0),
+        return moveBatches(tag, false, () -> this.redis.execute(RedisOutboxScripts.READ_SETTLED, List.of(area.get(0),
                 area.get(3)), Long.toString(settle.toMillis()), Integer.toString(MOVE_BATCH)),
                 (ids) -> this.redis.execute(RedisOutboxScripts.FORGET, List.of(area.get(0), area.get(3)),
                         ids.toArray()));
     }
 
     /**
-     * Moves batches read from an area under a fresh token each, until a batch is short, another mover holds a later
-     * token, or {@value #MAX_BATCHES} batches were moved.
+     * Moves batches read from an area, until a batch is short, another mover holds a later token, or
+     * {@value #MAX_BATCHES} batches were moved. A fenced move draws a fresh token for each batch; the re-check of
+     * moved messages goes unfenced, so that saves moving all the time in its slot do not starve it: what it appends
+     * was lost from the outbox, and the outbox script appends each id once however many append it at once.
      */
-    private int moveBatches(String tag, Supplier<@Nullable List<?>> read, Consumer<List<String>> moved) {
+    private int moveBatches(String tag, boolean fenced, Supplier<@Nullable List<?>> read,
+            Consumer<List<String>> moved) {
         int appended = 0;
         for (int batch = 0; batch < MAX_BATCHES; batch++) {
-            long token = this.redis.opsForHash().increment(moversKey(), tag, 1);
+            String token = fenced ? Long.toString(this.redis.opsForHash().increment(moversKey(), tag, 1)) : "";
             List<?> staged = read.get();
             if (staged == null || staged.isEmpty()) {
                 return appended;
@@ -145,7 +147,7 @@ public final class RedisOutboxStaging {
             List<String> keys = new ArrayList<>(3 + staged.size() / 2 * RedisOutboxScripts.KEYS_PER_MESSAGE);
             List<String> arguments = new ArrayList<>(2 + staged.size() / 2 * RedisOutboxScripts.ARGUMENTS_PER_MESSAGE);
             keys.addAll(List.of(moversKey(), this.outboxPrefix + "seq", this.outboxPrefix + "pending"));
-            arguments.addAll(List.of(tag, Long.toString(token)));
+            arguments.addAll(List.of(tag, token));
             for (int i = 0; i < staged.size(); i += 2) {
                 String id = staged.get(i).toString();
                 List<String> append = this.json.readValue(staged.get(i + 1).toString(), ARGUMENTS);
