@@ -43,9 +43,17 @@ public final class RedisAttachmentSlots {
         if (outside == null) {
             return attachment;
         }
-        RedisStagedAttachment staged = attachment.stagedUnder(RedisSlotTags.tagOf(RedisSlotTags.slotOf(key)));
-        if (staged == null || this.slots.keyOutsideSlotOf(key, staged.keys()) != null) {
+        String tag = RedisSlotTags.tagOf(RedisSlotTags.slotOf(key));
+        RedisStagedAttachment staged = attachment.stagedUnder(tag);
+        if (staged == null) {
             throw refusal.apply(outside);
+        }
+        String stagedOutside = this.slots.keyOutsideSlotOf(key, staged.keys());
+        if (stagedOutside != null) {
+            throw new IllegalStateException("Cannot stage " + attachment.description() + " beside " + key
+                    + ": the staged key " + stagedOutside + " does not hash to the hash tag {" + tag
+                    + "}, as a '{' in the key prefix moves a key's hash tag; use a key prefix without braces. "
+                    + "Nothing was written");
         }
         staged.beforeWrite();
         return staged;

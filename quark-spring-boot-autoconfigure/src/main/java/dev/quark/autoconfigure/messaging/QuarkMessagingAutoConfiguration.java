@@ -284,11 +284,11 @@ public final class QuarkMessagingAutoConfiguration {
 
         @Bean
         @ConditionalOnMissingBean
-        @ConditionalOnBean(RedisOutboxStore.class)
-        RedisOutboxSweepLifecycle quarkRedisOutboxSweepLifecycle(RedisOutboxStore outbox,
+        @ConditionalOnBean(OutboxStore.class)
+        RedisOutboxSweepLifecycle quarkRedisOutboxSweepLifecycle(OutboxStore outbox,
                 QuarkMessagingProperties properties) {
-            return new RedisOutboxSweepLifecycle(outbox.staging(), properties.getStaging().getSweepInterval(),
-                    properties.getStaging().getGrace());
+            return new RedisOutboxSweepLifecycle(outbox, properties.getStaging().getSweepInterval(),
+                    properties.getStaging().getGrace(), properties.stagingMaxAge());
         }
     }
 }

@@ -193,9 +193,26 @@ public class QuarkMessagingProperties implements InitializingBean {
         CHECKS.positive("retention.interval", this.retention.interval);
         CHECKS.positive("staging.sweep-interval", this.staging.sweepInterval);
         CHECKS.positive("staging.grace", this.staging.grace);
-        if (this.staging.grace.compareTo(this.retention.delivered) >= 0) {
-            throw CHECKS.invalid("staging.grace", this.staging.grace, "must be shorter than retention.delivered");
+    }
+
+    /**
+     * Returns how long after its move a message staged on a Redis Cluster may be appended again by the re-check, at
+     * most: as long as the outbox keeps delivered messages and dead letters, whichever is shorter, so that no message
+     * deleted by retention is appended again.
+     * @return the maximum age
+     * @throws org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException when the
+     * staging grace period is not shorter, naming both
+     */
+    public Duration stagingMaxAge() {
+        Duration maxAge = (this.retention.delivered.compareTo(this.retention.deadLetters) <= 0)
+                ? this.retention.delivered : this.retention.deadLetters;
+        if (this.staging.grace.compareTo(maxAge) >= 0) {
+            throw CHECKS.invalid("staging.grace", this.staging.grace,
+                    "must be shorter than retention.delivered (" + this.retention.delivered
+                            + ") and retention.dead-letters (" + this.retention.deadLetters
+                            + ") on the redis backend");
         }
+        return maxAge;
     }
 
     /**
@@ -334,7 +351,8 @@ public class QuarkMessagingProperties implements InitializingBean {
         /**
          * How long a staging area stays in the index after a save last recorded it, and a moved message in its
          * staging area to be appended again if the outbox lost it, at least: longer than any save takes from
-         * recording its area to running its script, and shorter than retention.delivered.
+         * recording its area to running its script, and, on the redis backend, shorter than retention.delivered and
+         * retention.dead-letters.
          */
         private Duration grace = Duration.ofMinutes(1);
 

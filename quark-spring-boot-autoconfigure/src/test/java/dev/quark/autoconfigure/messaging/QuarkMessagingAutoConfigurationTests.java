@@ -131,10 +131,30 @@ class QuarkMessagingAutoConfigurationTests {
         assertFailure("quark.messaging.retention.inbox=0s", "quark.messaging.retention.inbox", "must be positive");
         assertFailure("quark.messaging.node-id= ", "quark.messaging.node-id", "must not be blank");
         assertFailure("quark.messaging.staging.grace=0s", "quark.messaging.staging.grace", "must be positive");
-        assertFailure("quark.messaging.staging.grace=7d", "quark.messaging.staging.grace",
-                "must be shorter than retention.delivered");
         assertFailure("quark.messaging.staging.sweep-interval=0s", "quark.messaging.staging.sweep-interval",
                 "must be positive");
+    }
+
+    @Test
+    void aStagingGraceNotShorterThanTheRetentionsFailsStartUpOnRedisNamingBoth() {
+        this.contextRunner
+            .withPropertyValues("quark.messaging.backend=redis", "quark.messaging.staging.grace=2d",
+                    "quark.messaging.retention.dead-letters=1d", "quark.messaging.dispatcher.enabled=false")
+            .withBean(RedisConnectionFactory.class, () -> org.mockito.Mockito.mock(RedisConnectionFactory.class))
+            .run((context) -> {
+                assertThat(context).hasFailed();
+                assertThat(context.getStartupFailure()).rootCause()
+                    .isInstanceOf(InvalidConfigurationPropertyValueException.class)
+                    .hasMessageContaining("Property quark.messaging.staging.grace with value")
+                    .hasMessageContaining("retention.delivered (PT168H)")
+                    .hasMessageContaining("retention.dead-letters (PT24H)");
+            });
+    }
+
+    @Test
+    void aShortRetentionOfDeliveredMessagesStartsOnAnotherBackendThanRedis() {
+        this.contextRunner.withPropertyValues("quark.messaging.retention.delivered=30s")
+            .run((context) -> assertThat(context).hasNotFailed());
     }
 
     private void assertFailure(String property, String name, String reason) {

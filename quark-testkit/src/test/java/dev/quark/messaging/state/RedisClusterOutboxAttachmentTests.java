@@ -27,6 +27,7 @@ import dev.quark.messaging.store.MessageStatus;
 import dev.quark.messaging.store.StoredMessage;
 import dev.quark.messaging.store.redis.RedisOutboxStaging;
 import dev.quark.messaging.store.redis.RedisOutboxStore;
+import dev.quark.messaging.store.redis.StagingTestStores;
 import dev.quark.redis.RedisSlotTags;
 import dev.quark.state.ConcurrencyException;
 import dev.quark.state.JsonStateSerializer;
@@ -45,6 +46,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * A state's save or an event append with outbox messages on a Redis Cluster, where the state's (or stream's) key and
@@ -54,6 +56,9 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
  * check stages nothing.
  */
 class RedisClusterOutboxAttachmentTests {
+
+    /** The longest a moved message may be appended again, in most tests: past any test's run. */
+    private static final Duration WEEK = Duration.ofDays(7);
 
     private static RedisTestArea area;
 
@@ -171,7 +176,7 @@ class RedisClusterOutboxAttachmentTests {
 
     @Test
     void aSaveWhoseMoveFailsSucceedsAndTheSweepMovesItsStagedMessages() {
-        RedisOutboxStore failing = new RedisOutboxStore(area.connectionFactory(), area.prefix(), (tag) -> {
+        RedisOutboxStore failing = StagingTestStores.withAfterStagedSave(area.connectionFactory(), area.prefix(), (tag) -> {
             throw new DataAccessResourceFailureException("the outbox's master is down");
         });
         String account = outsideTheOutboxSlot("failing");
@@ -190,13 +195,13 @@ class RedisClusterOutboxAttachmentTests {
         assertThat(staging.staged(tag)).isEqualTo(2);
         assertThat(staging.indexed()).contains(tag);
 
-        assertThat(staging.sweep(Duration.ofMinutes(1))).isGreaterThanOrEqualTo(2);
+        assertThat(staging.sweep(Duration.ofMinutes(1), WEEK)).isGreaterThanOrEqualTo(2);
 
         assertPendingInOrder(ids);
         assertThat(staging.staged(tag)).isZero();
         assertThat(staging.moved(tag)).as("moved messages kept for the re-check").isEqualTo(2);
         assertThat(staging.indexed()).as("an entry within its grace period").contains(tag);
-        staging.sweep(Duration.ZERO);
+        staging.sweep(Duration.ZERO, WEEK);
         assertThat(staging.moved(tag)).as("moved messages past the grace period").isZero();
         assertThat(staging.indexed()).as("an empty area's entry past its grace period").doesNotContain(tag);
         assertPendingInOrder(ids);
@@ -215,9 +220,9 @@ class RedisClusterOutboxAttachmentTests {
         forget(lost);
         RedisOutboxStaging staging = messages.staging();
 
-        assertThat(staging.sweep(Duration.ofMinutes(1))).as("appended within the grace period").isZero();
+        assertThat(staging.sweep(Duration.ofMinutes(1), WEEK)).as("appended within the grace period").isZero();
         assertThat(messages.find(lost.id())).isEmpty();
-        assertThat(staging.sweep(Duration.ZERO)).as("appended past the grace period").isOne();
+        assertThat(staging.sweep(Duration.ZERO, WEEK)).as("appended past the grace period").isOne();
 
         assertPendingInOrder(ids);
         assertThat(messages.find(lost.id()).orElseThrow().sequence()).isGreaterThan(lost.sequence());
@@ -236,7 +241,7 @@ class RedisClusterOutboxAttachmentTests {
 
     @Test
     void theMessagesOfAProcessThatDiedBeforeItsMoveAreMovedOnceAndInOrderByMoversAndTheSweepAtOnce() throws Exception {
-        RedisOutboxStore dying = new RedisOutboxStore(area.connectionFactory(), area.prefix(), (tag) -> {
+        RedisOutboxStore dying = StagingTestStores.withAfterStagedSave(area.connectionFactory(), area.prefix(), (tag) -> {
         });
         StateOutbox diesBeforeMoving = stateOutbox(dying);
         String account = outsideTheOutboxSlot("crashed");
@@ -262,7 +267,7 @@ class RedisClusterOutboxAttachmentTests {
             List<CompletableFuture<Void>> movers = new ArrayList<>();
             for (int i = 0; i < 4; i++) {
                 Consumer<RedisOutboxStaging> mover = (i % 2 == 0) ? (s) -> s.move(tag)
-                        : (s) -> s.sweep(Duration.ofMinutes(1));
+                        : (s) -> s.sweep(Duration.ofMinutes(1), WEEK);
                 movers.add(CompletableFuture.runAsync(() -> {
                     await(start);
                     for (int round = 0; round < 3; round++) {
@@ -280,6 +285,160 @@ class RedisClusterOutboxAttachmentTests {
         assertThat(staging.staged(tag)).isZero();
         assertThat(messages.lastSequence() - lastSequence).as("messages appended, each once").isEqualTo(ids.size());
         assertPendingInOrder(ids);
+    }
+
+    @Test
+    void aSaveReturnsOnlyOnceItsMessagesAreInTheOutboxWhileOtherMoversRunAndSavesToStatesInTwoSlotsKeepTheirOrder()
+            throws Exception {
+        String first = outsideTheOutboxSlot("first");
+        String second = outsideTheOutboxSlot("second", (id) -> states.redisKey(new StateKey("Account", id, "balance")),
+                RedisSlotTags.slotOf(states.redisKey(new StateKey("Account", first, "balance"))));
+        List<PersistentState<Long>> balances = List.of(balance(states, first), balance(states, second));
+        RedisOutboxStaging staging = messages.staging();
+        List<String> tags = List.of(tagOf(first), tagOf(second));
+        List<MessageId> ids = new ArrayList<>();
+        CountDownLatch saved = new CountDownLatch(1);
+        ExecutorService mover = Executors.newSingleThreadExecutor();
+        try {
+            CompletableFuture<Void> moving = CompletableFuture.runAsync(() -> {
+                while (saved.getCount() > 0) {
+                    tags.forEach(staging::move);
+                    staging.sweep(Duration.ofMinutes(1), WEEK);
+                }
+            }, mover);
+            for (int save = 0; save < 40; save++) {
+                PersistentState<Long> balance = balances.get(save % 2);
+                balance.set((long) save);
+                int n = save;
+                List<MessageId> savedIds = stateOutbox.save(balance, (outbox) -> {
+                    outbox.enqueue("ledger", "one key", "save " + n + " first");
+                    outbox.enqueue("ledger", "one key", "save " + n + " second");
+                });
+                savedIds.forEach((id) -> assertThat(messages.find(id)).as("a message of save " + n + " when it returned")
+                    .isPresent());
+                ids.addAll(savedIds);
+            }
+            saved.countDown();
+            moving.get(30, TimeUnit.SECONDS);
+        }
+        finally {
+            saved.countDown();
+            mover.shutdownNow();
+        }
+
+        assertPendingInOrder(ids);
+    }
+
+    @Test
+    void anAreaWhoseIndexEntryWasLostIsFoundAgainByTheFirstSweepOfAProcess() {
+        RedisOutboxStore dying = StagingTestStores.withAfterStagedSave(area.connectionFactory(), area.prefix(),
+                (tag) -> {
+                });
+        String account = outsideTheOutboxSlot("unindexed");
+        PersistentState<Long> balance = balance(states, account);
+        balance.set(3L);
+        List<MessageId> ids = stateOutbox(dying).save(balance, (outbox) -> outbox.enqueue("ledger", account, "kept"));
+        String tag = tagOf(account);
+        unindex(tag);
+
+        RedisOutboxStaging restarted = new RedisOutboxStore(area.connectionFactory(), area.prefix()).staging();
+        restarted.sweep(Duration.ofMinutes(1), WEEK);
+
+        assertPendingInOrder(ids);
+        assertThat(restarted.staged(tag)).isZero();
+    }
+
+    @Test
+    void aSaveWhoseMoveFailsRecordsItsAreaInTheIndexAgain() {
+        RedisOutboxStore failing = StagingTestStores.withAfterStagedSave(area.connectionFactory(), area.prefix(),
+                (tag) -> {
+                    unindex(tag);
+                    throw new DataAccessResourceFailureException("the outbox's master failed over");
+                });
+        String account = outsideTheOutboxSlot("failed-over");
+        PersistentState<Long> balance = balance(states, account);
+        balance.set(4L);
+
+        List<MessageId> ids = stateOutbox(failing).save(balance, (outbox) -> outbox.enqueue("ledger", account, "kept"));
+
+        assertThat(messages.staging().indexed()).contains(tagOf(account));
+        assertThat(messages.staging().sweep(Duration.ofMinutes(1), WEEK)).isGreaterThanOrEqualTo(1);
+        assertPendingInOrder(ids);
+    }
+
+    @Test
+    void movedMessagesOlderThanTheMaximumAgeAreForgottenAndNotAppendedAgain() {
+        String account = outsideTheOutboxSlot("old");
+        PersistentState<Long> balance = balance(states, account);
+        balance.set(10L);
+        List<MessageId> ids = stateOutbox.save(balance, (outbox) -> outbox.enqueue("ledger", account, "delivered"));
+        StoredMessage deleted = messages.find(ids.getFirst()).orElseThrow();
+        forget(deleted);
+        RedisOutboxStaging staging = messages.staging();
+
+        assertThat(staging.sweep(Duration.ZERO, Duration.ZERO)).as("appended again").isZero();
+
+        assertThat(messages.find(deleted.id())).isEmpty();
+        assertThat(staging.moved(tagOf(account))).isZero();
+    }
+
+    @Test
+    void movedMessagesAreReCheckedEvenWhenTheMoveOfTheirAreaFails() {
+        String account = outsideTheOutboxSlot("unmovable");
+        PersistentState<Long> balance = balance(states, account);
+        balance.set(10L);
+        List<MessageId> ids = stateOutbox.save(balance, (outbox) -> outbox.enqueue("ledger", account, "lost"));
+        StoredMessage lost = messages.find(ids.getFirst()).orElseThrow();
+        forget(lost);
+        String tag = tagOf(account);
+        StringRedisTemplate redis = new StringRedisTemplate(area.connectionFactory());
+        String staged = area.prefix() + "{" + tag + "}:outbox-staged";
+        redis.opsForHash().put(staged, "unreadable", "not the arguments of an append");
+        redis.opsForZSet().add(staged + "-order", "unreadable", Long.MAX_VALUE);
+        try {
+            assertThat(messages.staging().sweep(Duration.ZERO, WEEK)).as("appended again").isOne();
+
+            assertPendingInOrder(ids);
+        }
+        finally {
+            redis.opsForZSet().remove(staged + "-order", "unreadable");
+            redis.opsForHash().delete(staged, "unreadable");
+        }
+    }
+
+    @Test
+    void movedMessagesTheOutboxLostAreAppendedAgainInStagingOrder() {
+        String account = outsideTheOutboxSlot("reordered");
+        PersistentState<Long> balance = balance(states, account);
+        balance.set(10L);
+        List<MessageId> ids = stateOutbox.save(balance, (outbox) -> {
+            for (int i = 0; i < 40; i++) {
+                outbox.enqueue("ledger", account, "message " + i);
+            }
+        });
+        ids.forEach((id) -> forget(messages.find(id).orElseThrow()));
+
+        messages.staging().sweep(Duration.ZERO, WEEK);
+
+        assertPendingInOrder(ids);
+    }
+
+    @Test
+    void aKeyPrefixWithABraceIsRefusedNamingTheStagedKey() {
+        String prefix = area.prefix() + "odd{";
+        RedisStateStore oddStates = new RedisStateStore(area.connectionFactory(), prefix);
+        StateOutbox oddOutbox = stateOutbox(new RedisOutboxStore(area.connectionFactory(), prefix));
+        PersistentState<Long> balance = balance(oddStates, "brace");
+        balance.set(1L);
+
+        assertThatThrownBy(() -> oddOutbox.save(balance, (outbox) -> outbox.enqueue("ledger", "brace", "refused")))
+            .hasMessageContaining("a '{' in the key prefix moves a key's hash tag")
+            .hasMessageContaining("Nothing was written");
+    }
+
+    /** Removes a staging area's index entry, as a failover of the outbox's master before it replicated it. */
+    private static void unindex(String tag) {
+        new StringRedisTemplate(area.connectionFactory()).opsForZSet().remove(area.prefix() + "{outbox}:staged", tag);
     }
 
     private static void await(CountDownLatch latch) {
@@ -326,10 +485,15 @@ class RedisClusterOutboxAttachmentTests {
      * where a random prefix puts the key (one slot in 16,384 is the outbox's).
      */
     private static String outsideTheOutboxSlot(String name, Function<String, String> keyOf) {
+        return outsideTheOutboxSlot(name, keyOf, -1);
+    }
+
+    private static String outsideTheOutboxSlot(String name, Function<String, String> keyOf, int otherSlot) {
         int outbox = RedisSlotTags.slotOf(messages.messageKey(MessageId.next(Clock.systemUTC())));
         for (int i = 0; i < 100; i++) {
             String id = name + "-" + i;
-            if (RedisSlotTags.slotOf(keyOf.apply(id)) != outbox) {
+            int slot = RedisSlotTags.slotOf(keyOf.apply(id));
+            if (slot != outbox && slot != otherSlot) {
                 return id;
             }
         }

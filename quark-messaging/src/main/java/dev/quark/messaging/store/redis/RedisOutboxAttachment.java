@@ -81,9 +81,24 @@ record RedisOutboxAttachment(List<String> keys, List<String> arguments, RedisCon
             this.messages.staging().index(this.tag);
         }
 
+        /**
+         * Moves the staged messages; when that fails, records the area in the index again, as far as that works, so
+         * that a sweep finds it even when a failover of the outbox's master lost its entry.
+         */
         @Override
         public void afterWrite() {
-            this.messages.afterStagedSave().accept(this.tag);
+            try {
+                this.messages.afterStagedSave().accept(this.tag);
+            }
+            catch (RuntimeException ex) {
+                try {
+                    this.messages.staging().index(this.tag);
+                }
+                catch (RuntimeException indexing) {
+                    ex.addSuppressed(indexing);
+                }
+                throw ex;
+            }
         }
     }
 }

@@ -254,24 +254,21 @@ final class RedisOutboxScripts {
             """, List.class);
 
     /**
-     * Appends staged messages to the outbox in the given order, skipping those already there, when the mover still
-     * holds the area's latest token. KEYS: the movers' tokens, then the keys of {@link #APPEND_FUNCTION}; ARGV: the
-     * area's tag, the token ('' for the unfenced re-check of moved messages), then the arguments of
-     * {@link #APPEND_FUNCTION}. Returns how many were appended, or -1 when another mover drew a token since (it read
-     * the staging area later, so it moves what this one read).
+     * Appends staged messages to the outbox in the given order, skipping those already there. KEYS and ARGV: those of
+     * {@link #APPEND_FUNCTION}. Returns how many were appended. Concurrent movers need no fence: each reads a prefix
+     * of the area's unmoved messages in staging order, every message before that prefix is in the outbox already
+     * (messages are marked moved only after this script appended them), and this script appends only the ids missing
+     * from the outbox, in order; so each message is appended once, and after every message staged before it.
      */
     static final RedisScript<Long> MOVE = RedisScript.of(APPEND_FUNCTION + """
-            if ARGV[2] ~= '' and redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then
-                return -1
-            end
-            local keys, args = { KEYS[2], KEYS[3] }, {}
-            for i = 0, (#KEYS - 3) / 3 - 1 do
-                local k = 4 + 3 * i
+            local keys, args = { KEYS[1], KEYS[2] }, {}
+            for i = 0, (#KEYS - 2) / 3 - 1 do
+                local k = 3 + 3 * i
                 if redis.call('EXISTS', KEYS[k]) == 0 then
                     keys[#keys + 1] = KEYS[k]
                     keys[#keys + 1] = KEYS[k + 1]
                     keys[#keys + 1] = KEYS[k + 2]
-                    for j = 3 + 9 * i, 11 + 9 * i do
+                    for j = 1 + 9 * i, 9 + 9 * i do
                         args[#args + 1] = ARGV[j]
                     end
                 end
@@ -284,43 +281,97 @@ final class RedisOutboxScripts {
             """, Long.class);
 
     /**
-     * Marks messages of a staging area moved (KEYS: the staged order, the moved set; ARGV: their ids): out of the
-     * order, into the moved set at Redis's time, their arguments kept for the {@link #READ_SETTLED re-check}.
+     * Marks messages of a staging area moved (KEYS: the staged order, the moved set, the move times; ARGV: their ids):
+     * those still in the order leave it for the moved set under their staging sequence, so that a re-check appends
+     * them in staging order, and their move time is kept at Redis's time; their arguments are kept for the
+     * {@link #READ_SETTLED re-check}. Ids no longer in the order (another mover marked them) are left alone.
      */
     static final RedisScript<Long> MARK_MOVED = RedisScript.of(NOW_FUNCTION + """
             local now = quark_now()
-            redis.call('ZREM', KEYS[1], unpack(ARGV))
+            local marked = 0
             for _, id in ipairs(ARGV) do
-                redis.call('ZADD', KEYS[2], now, id)
+                local order = redis.call('ZSCORE', KEYS[1], id)
+                if order then
+                    redis.call('ZREM', KEYS[1], id)
+                    redis.call('ZADD', KEYS[2], order, id)
+                    redis.call('HSET', KEYS[3], id, now)
+                    marked = marked + 1
+                end
             end
-            return #ARGV
+            return marked
             """, Long.class);
 
     /**
-     * Reads the first messages of a staging area moved at least a settle period ago by Redis's clock, oldest move
-     * first (KEYS: the staged hash, the moved set; ARGV: the settle period in ms, how many): id, append arguments, …
+     * Reads the first moved messages of a staging area, in staging order, that were moved at least a settle period
+     * ago by Redis's clock, and forgets on the way, without reading them, those moved at least a maximum age ago (the
+     * outbox may have deleted them by retention since). KEYS: the staged hash, the moved set, the move times; ARGV:
+     * the settle period (ms), the maximum age (ms), how many to look at. Stops at the first message moved more
+     * recently: move times grow with the staging order, since movers mark prefixes of the unmoved messages. Returns
+     * how many were looked at, then id, append arguments, id, append arguments, …
      */
     @SuppressWarnings("rawtypes")
     static final RedisScript<List> READ_SETTLED = RedisScript.of(NOW_FUNCTION + """
-            local result = {}
-            local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', quark_now() - tonumber(ARGV[1]), 'LIMIT', 0,
-                    tonumber(ARGV[2]))
-            for _, id in ipairs(ids) do
+            local now = quark_now()
+            local result = { 0 }
+            for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, tonumber(ARGV[3]) - 1)) do
+                local moved = tonumber(redis.call('HGET', KEYS[3], id))
                 local arguments = redis.call('HGET', KEYS[1], id)
-                if arguments then
+                if not moved or not arguments or moved <= now - tonumber(ARGV[2]) then
+                    redis.call('ZREM', KEYS[2], id)
+                    redis.call('HDEL', KEYS[3], id)
+                    redis.call('HDEL', KEYS[1], id)
+                elseif moved <= now - tonumber(ARGV[1]) then
                     result[#result + 1] = id
                     result[#result + 1] = arguments
                 else
-                    redis.call('ZREM', KEYS[2], id)
+                    break
                 end
+                result[1] = result[1] + 1
             end
             return result
             """, List.class);
 
-    /** Forgets re-checked messages of a staging area (KEYS: the staged hash, the moved set; ARGV: their ids). */
+    /**
+     * Forgets re-checked messages of a staging area (KEYS: the staged hash, the moved set, the move times; ARGV: their
+     * ids).
+     */
     static final RedisScript<Long> FORGET = RedisScript.of("""
             redis.call('ZREM', KEYS[2], unpack(ARGV))
+            redis.call('HDEL', KEYS[3], unpack(ARGV))
             return redis.call('HDEL', KEYS[1], unpack(ARGV))
+            """, Long.class);
+
+    /**
+     * What a sweep finds in a staging area, in one step (KEYS: the staged order, the moved set, the move times; ARGV:
+     * the settle period in ms): how many messages are staged, how many moved ones are kept, and 1 when the oldest
+     * moved one is due for the re-check (moved at least the settle period ago by Redis's clock), else 0.
+     */
+    @SuppressWarnings("rawtypes")
+    static final RedisScript<List> INSPECT = RedisScript.of(NOW_FUNCTION + """
+            local staged = redis.call('ZCARD', KEYS[1])
+            local moved = redis.call('ZCARD', KEYS[2])
+            local due = 0
+            if moved > 0 then
+                local first = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
+                local at = tonumber(redis.call('HGET', KEYS[3], first))
+                if not at or at <= quark_now() - tonumber(ARGV[1]) then
+                    due = 1
+                end
+            end
+            return { staged, moved, due }
+            """, List.class);
+
+    /**
+     * Records staging areas found in the cluster in the index unless they are in it (KEYS[1] = the index; ARGV: the
+     * areas' tags), at Redis's time. Returns how many were missing.
+     */
+    static final RedisScript<Long> REINDEX = RedisScript.of(NOW_FUNCTION + """
+            local now = quark_now()
+            local added = 0
+            for _, tag in ipairs(ARGV) do
+                added = added + redis.call('ZADD', KEYS[1], 'NX', now, tag)
+            end
+            return added
             """, Long.class);
 
     /**

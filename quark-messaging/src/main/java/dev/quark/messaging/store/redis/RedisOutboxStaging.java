@@ -1,15 +1,21 @@
 package dev.quark.messaging.store.redis;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
-import java.util.function.Consumer;
-import java.util.function.Supplier;
+import java.util.concurrent.atomic.AtomicInteger;
 
-import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.data.redis.connection.RedisClusterConnection;
+import org.springframework.data.redis.connection.RedisClusterNode;
+import org.springframework.data.redis.core.Cursor;
+import org.springframework.data.redis.core.RedisCallback;
+import org.springframework.data.redis.core.ScanOptions;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
@@ -20,32 +26,42 @@ import tools.jackson.databind.json.JsonMapper;
  * moved to the outbox right after the save, or by {@link #sweep} when that move failed or its process died. One
  * staging area per hash slot, under the slot's hash tag ({@code RedisSlotTags}):
  * <pre>
- * {prefix}{&lt;tag&gt;}:outbox-staged         hash: message id -&gt; its append arguments (JSON array)
- * {prefix}{&lt;tag&gt;}:outbox-staged-order   sorted set: message id -&gt; staging sequence
- * {prefix}{&lt;tag&gt;}:outbox-staged-seq     string: the last staging sequence drawn (INCR)
- * {prefix}{&lt;tag&gt;}:outbox-staged-moved   sorted set: moved message id -&gt; when moved (ms), kept for the re-check
- * {prefix}{outbox}:staged                sorted set: tag of an area that may hold messages -&gt; when last recorded (ms)
- * {prefix}{outbox}:staged-movers         hash: tag -&gt; the token of the area's latest mover
+ * {prefix}{&lt;tag&gt;}:outbox-staged           hash: message id -&gt; its append arguments (JSON array)
+ * {prefix}{&lt;tag&gt;}:outbox-staged-order     sorted set: message id -&gt; staging sequence
+ * {prefix}{&lt;tag&gt;}:outbox-staged-seq       string: the last staging sequence drawn (INCR)
+ * {prefix}{&lt;tag&gt;}:outbox-staged-moved     sorted set: moved message id -&gt; staging sequence, kept for the re-check
+ * {prefix}{&lt;tag&gt;}:outbox-staged-moved-at  hash: moved message id -&gt; when moved (ms)
+ * {prefix}{outbox}:staged                  sorted set: tag of an area that may hold messages -&gt; when last recorded (ms)
  * </pre>
  * <b>Index before write.</b> A save records its area's tag in {@code staged} (at Redis's time) before its script runs,
  * so every area that may hold messages is in the index, whether the save then succeeds, is refused or its process
- * dies. <b>Move.</b> A mover draws a token for the area ({@code HINCRBY}), reads up to {@value #MOVE_BATCH} staged
- * messages in staging order, appends them to the outbox in one {@code {outbox}} script, in that order, skipping
- * those already there, if its token is still the area's latest, and then marks them moved. A mover that
- * finds a later token stops: that mover read the area after this one's token, so it moves everything this one read.
- * So two movers at once (a save's and the sweeper) append each message once and one area's messages in staging order.
- * <b>Sweep.</b> {@link #sweep} moves every indexed area; moves again the messages moved at least a grace period ago,
- * which appends those the outbox lost since (a failover of its master before it replicated them: the area's master
- * still has them) and forgets them; and removes from the index an area it found empty when its entry is older than
- * the grace period, checked by Redis's clock in the {@code {outbox}} script that removes it.
+ * dies. The index lives on the {@code {outbox}} slot's master and is replicated asynchronously: a failover can lose an
+ * entry. So a move that fails records its area again, and every {@value #REINDEX_EVERY}th sweep (and the first of each
+ * process) rebuilds the index from a {@code SCAN} of every master for staging areas. <b>Move.</b> A mover reads up to
+ * {@value #MOVE_BATCH} staged messages in staging order, appends them to the outbox in one {@code {outbox}} script,
+ * in that order, skipping those already there, and then marks them moved. Movers run at once without a fence (a
+ * save's and any node's sweep): each reads a prefix of the unmoved messages, those before it are in the outbox, and
+ * the script appends only the missing ones; so each message is appended once and one area's messages in staging
+ * order, and a save's mover returns only once everything staged before it returned is in the outbox.
+ * <b>Sweep.</b> {@link #sweep} looks at every indexed area in one step of the area's slot; moves the staged messages
+ * of an area that has some; moves again, in staging order, the messages moved at least a grace period ago, which
+ * appends those the outbox lost since (a failover of its master before it replicated them: the area's master still
+ * has them), and forgets them, forgetting unread those moved longer than a maximum age ago; and removes from the index
+ * an area it found empty when its entry is older than the grace period, checked by Redis's clock in the
+ * {@code {outbox}} script that removes it.
  */
 public final class RedisOutboxStaging {
 
     /** The most messages one move's {@code {outbox}} script appends. */
     static final int MOVE_BATCH = 100;
 
-    /** The most batches one call of {@link #move} moves, so that a busy area does not hold a sweep up for long. */
+    /** The most batches one sweep moves from an area, so that a busy area does not hold a sweep up for long. */
     private static final int MAX_BATCHES = 100;
+
+    /** Every how many sweeps the index is rebuilt from the staging areas found in the cluster. */
+    static final int REINDEX_EVERY = 360;
+
+    private static final String AREA_SUFFIX = "}:outbox-staged";
 
     private static final Logger logger = LoggerFactory.getLogger(RedisOutboxStaging.class);
 
@@ -60,6 +76,8 @@ public final class RedisOutboxStaging {
 
     private final JsonMapper json = JsonMapper.shared();
 
+    private final AtomicInteger sweepsSinceReindex = new AtomicInteger(REINDEX_EVERY);
+
     RedisOutboxStaging(StringRedisTemplate redis, String keyPrefix, String outboxPrefix) {
         this.redis = redis;
         this.keyPrefix = keyPrefix;
@@ -69,11 +87,11 @@ public final class RedisOutboxStaging {
     /**
      * Returns the keys of a staging area, the first three in the order of {@link RedisOutboxScripts#STAGE}.
      * @param tag the area's hash tag
-     * @return the staged hash, the staged order, the staging sequence and the moved set
+     * @return the staged hash, the staged order, the staging sequence, the moved set and the move times
      */
     List<String> areaKeys(String tag) {
-        String area = this.keyPrefix + "{" + tag + "}:outbox-staged";
-        return List.of(area, area + "-order", area + "-seq", area + "-moved");
+        String area = this.keyPrefix + "{" + tag + AREA_SUFFIX;
+        return List.of(area, area + "-order", area + "-seq", area + "-moved", area + "-moved-at");
     }
 
     /**
@@ -101,73 +119,108 @@ public final class RedisOutboxStaging {
     }
 
     /**
-     * Moves a staging area's messages to the outbox, in staging order, each once.
+     * Moves a staging area's messages to the outbox, in staging order, each once, until none is left: when it returns,
+     * every message staged before it was called is in the outbox, whatever other movers ran at once.
      * @param tag the area's hash tag, the tag of the hash slot of the states whose messages it holds
      * @return how many messages this call appended to the outbox (those a concurrent mover appended are not counted)
      */
     public int move(String tag) {
-        List<String> area = areaKeys(tag);
-        return moveBatches(tag, true, () -> this.redis.execute(RedisOutboxScripts.READ_STAGED, List.of(area.get(0),
-                area.get(1)), Integer.toString(MOVE_BATCH)),
-                (ids) -> this.redis.execute(RedisOutboxScripts.MARK_MOVED, List.of(area.get(1), area.get(3)),
-                        ids.toArray()));
+        return move(tag, Integer.MAX_VALUE);
     }
 
-    /**
-     * Moves again the messages of a staging area that were moved at least a settle period ago, appending those
-     * missing from the outbox (lost by a failover of the outbox's master, say), and forgets them.
-     * @param tag the area's hash tag
-     * @param settle how long ago they were moved, at least
-     * @return how many were missing and were appended again
-     */
-    int settle(String tag, Duration settle) {
+    private int move(String tag, int maxBatches) {
         List<String> area = areaKeys(tag);
-        return moveBatches(tag, false, () -> this.redis.execute(RedisOutboxScripts.READ_SETTLED, List.of(area.get(0),
-                area.get(3)), Long.toString(settle.toMillis()), Integer.toString(MOVE_BATCH)),
-                (ids) -> this.redis.execute(RedisOutboxScripts.FORGET, List.of(area.get(0), area.get(3)),
-                        ids.toArray()));
-    }
-
-    /**
-     * Moves batches read from an area, until a batch is short, another mover holds a later token, or
-     * {@value #MAX_BATCHES} batches were moved. A fenced move draws a fresh token for each batch; the re-check of
-     * moved messages goes unfenced, so that saves moving all the time in its slot do not starve it: what it appends
-     * was lost from the outbox, and the outbox script appends each id once however many append it at once.
-     */
-    private int moveBatches(String tag, boolean fenced, Supplier<@Nullable List<?>> read,
-            Consumer<List<String>> moved) {
         int appended = 0;
-        for (int batch = 0; batch < MAX_BATCHES; batch++) {
-            String token = fenced ? Long.toString(this.redis.opsForHash().increment(moversKey(), tag, 1)) : "";
-            List<?> staged = read.get();
+        for (int batch = 0; batch < maxBatches; batch++) {
+            List<?> staged = this.redis.execute(RedisOutboxScripts.READ_STAGED, List.of(area.get(0), area.get(1)),
+                    Integer.toString(MOVE_BATCH));
             if (staged == null || staged.isEmpty()) {
-                return appended;
+                break;
             }
-            List<String> ids = new ArrayList<>(staged.size() / 2);
-            List<String> keys = new ArrayList<>(3 + staged.size() / 2 * RedisOutboxScripts.KEYS_PER_MESSAGE);
-            List<String> arguments = new ArrayList<>(2 + staged.size() / 2 * RedisOutboxScripts.ARGUMENTS_PER_MESSAGE);
-            keys.addAll(List.of(moversKey(), this.outboxPrefix + "seq", this.outboxPrefix + "pending"));
-            arguments.addAll(List.of(tag, token));
-            for (int i = 0; i < staged.size(); i += 2) {
-                String id = staged.get(i).toString();
-                List<String> append = this.json.readValue(staged.get(i + 1).toString(), ARGUMENTS);
-                ids.add(id);
-                keys.add(this.outboxPrefix + "msg:" + id);
-                keys.add(this.outboxPrefix + "pending:" + append.get(3));
-                keys.add(this.outboxPrefix + "keys:" + append.get(3));
-                arguments.addAll(append);
-            }
-            Long count = this.redis.execute(RedisOutboxScripts.MOVE, keys, arguments.toArray());
-            if (count == null || count < 0) {
-                return appended;
-            }
-            moved.accept(ids);
-            appended += count.intValue();
-            if (ids.size() < MOVE_BATCH) {
-                return appended;
+            Batch read = new Batch(staged, 0);
+            appended += append(read);
+            this.redis.execute(RedisOutboxScripts.MARK_MOVED, List.of(area.get(1), area.get(3), area.get(4)),
+                    read.ids().toArray());
+            if (read.ids().size() < MOVE_BATCH) {
+                break;
             }
         }
         return appended;
+    }
+
+    /**
+     * Moves again the messages of a staging area that were moved at least a settle period ago, in staging order,
+     * appending those missing from the outbox (lost by a failover of the outbox's master, say), and forgets them;
+     * forgets without appending those moved at least the maximum age ago.
+     * @param tag the area's hash tag
+     * @param settle how long ago they were moved, at least
+     * @param maxAge how long ago they were moved, at most, to be appended again
+     * @return how many were missing and were appended again
+     */
+    int settle(String tag, Duration settle, Duration maxAge) {
+        List<String> area = areaKeys(tag);
+        List<String> keys = List.of(area.get(0), area.get(3), area.get(4));
+        int appended = 0;
+        for (int batch = 0; batch < MAX_BATCHES; batch++) {
+            List<?> settled = this.redis.execute(RedisOutboxScripts.READ_SETTLED, keys,
+                    Long.toString(settle.toMillis()), Long.toString(maxAge.toMillis()), Integer.toString(MOVE_BATCH));
+            if (settled == null || settled.isEmpty()) {
+                break;
+            }
+            Batch read = new Batch(settled, 1);
+            if (!read.ids().isEmpty()) {
+                appended += append(read);
+                this.redis.execute(RedisOutboxScripts.FORGET, keys, read.ids().toArray());
+            }
+            if (((Number) settled.getFirst()).intValue() < MOVE_BATCH) {
+                break;
+            }
+        }
+        return appended;
+    }
+
+    /** Appends the messages of a batch to the outbox, skipping those there already; returns how many it appended. */
+    private int append(Batch batch) {
+        Long count = this.redis.execute(RedisOutboxScripts.MOVE, batch.keys(this.outboxPrefix),
+                batch.arguments().toArray());
+        return (count != null) ? count.intValue() : 0;
+    }
+
+    /**
+     * Messages read from a staging area: their ids and their append arguments, in staging order.
+     * @param ids the ids
+     * @param appends per message its append arguments
+     */
+    private record Batch(List<String> ids, List<List<String>> appends) {
+
+        private static final JsonMapper JSON = JsonMapper.shared();
+
+        /** Reads a reply of id, arguments, id, arguments, … from the given index. */
+        Batch(List<?> reply, int from) {
+            this(new ArrayList<>(), new ArrayList<>());
+            for (int i = from; i + 1 < reply.size(); i += 2) {
+                this.ids.add(reply.get(i).toString());
+                this.appends.add(JSON.readValue(reply.get(i + 1).toString(), ARGUMENTS));
+            }
+        }
+
+        List<String> keys(String outboxPrefix) {
+            List<String> keys = new ArrayList<>(2 + this.ids.size() * RedisOutboxScripts.KEYS_PER_MESSAGE);
+            keys.add(outboxPrefix + "seq");
+            keys.add(outboxPrefix + "pending");
+            for (int i = 0; i < this.ids.size(); i++) {
+                keys.add(outboxPrefix + "msg:" + this.ids.get(i));
+                keys.add(outboxPrefix + "pending:" + this.appends.get(i).get(3));
+                keys.add(outboxPrefix + "keys:" + this.appends.get(i).get(3));
+            }
+            return keys;
+        }
+
+        List<String> arguments() {
+            List<String> arguments = new ArrayList<>(this.ids.size() * RedisOutboxScripts.ARGUMENTS_PER_MESSAGE);
+            this.appends.forEach(arguments::addAll);
+            return arguments;
+        }
     }
 
     /**
@@ -194,44 +247,144 @@ public final class RedisOutboxStaging {
     }
 
     /**
-     * Moves every indexed staging area's messages to the outbox, moves again those moved at least the grace period
-     * ago (appending the ones missing from the outbox) and forgets them, and removes from the index the areas found
-     * empty whose entries are older than the grace period. A save records its area again before each staging, so an entry
-     * is removed only when no save recorded it for the grace period, and the area was empty after that: a save whose
-     * staging script runs more than the grace period (less the time between this sweep's emptiness check and its
-     * removal) after it recorded its area can lose the area's entry; its messages are then moved by its own mover or
-     * by the next save in the same slot. A failure of one area is logged, and the sweep goes on with the others.
+     * Sweeps every indexed staging area: looks at it in one step of its slot and, as it finds it, moves its staged
+     * messages to the outbox; moves again those moved at least the grace period ago (appending the ones missing from
+     * the outbox) and forgets them, forgetting unread those moved at least the maximum age ago; and removes the area
+     * from the index when it is empty and its entry older than the grace period. A save records its area again before
+     * each staging, so an entry is removed only when no save recorded it for the grace period, and the area was empty
+     * after that: a save whose staging script runs more than the grace period (less the time between this sweep's
+     * look and its removal) after it recorded its area can lose the area's entry; its messages are then moved by its
+     * own mover, by the next save in the same slot, or after the next rebuild of the index. The first sweep and every
+     * {@value #REINDEX_EVERY}th rebuild the index first. A failure of one step is logged, and the sweep goes on.
      * @param grace how long an index entry stays after it was last recorded, and a moved message in its area, at
-     * least; shorter than delivered messages are kept in the outbox, or a message delivered and deleted is appended
-     * again
+     * least
+     * @param maxAge how long after its move a moved message may be appended again, at most: no longer than the outbox
+     * keeps delivered messages and dead letters, or one delivered and deleted is appended again
      * @return how many messages were appended to the outbox
      */
-    public int sweep(Duration grace) {
-        Set<String> tags = this.redis.opsForZSet().range(indexKey(), 0, -1);
-        if (tags == null) {
-            return 0;
+    public int sweep(Duration grace, Duration maxAge) {
+        if (this.sweepsSinceReindex.incrementAndGet() > REINDEX_EVERY) {
+            try {
+                int found = reindex();
+                this.sweepsSinceReindex.set(0);
+                if (found > 0) {
+                    logger.warn("Recorded {} outbox staging area(s) missing from the index (a failover of the "
+                            + "outbox's Redis master, say)", found);
+                }
+            }
+            catch (RuntimeException ex) {
+                logger.warn("Could not rebuild the index of the outbox's staging areas; trying again at the next "
+                        + "sweep", ex);
+            }
         }
         int appended = 0;
-        for (String tag : tags) {
+        for (String tag : indexed()) {
+            appended += sweep(tag, grace, maxAge);
+        }
+        return appended;
+    }
+
+    private int sweep(String tag, Duration grace, Duration maxAge) {
+        List<String> area = areaKeys(tag);
+        List<?> found;
+        try {
+            found = this.redis.execute(RedisOutboxScripts.INSPECT, List.of(area.get(1), area.get(3), area.get(4)),
+                    Long.toString(grace.toMillis()));
+        }
+        catch (RuntimeException ex) {
+            logger.warn("Could not look at the outbox messages staged under {{}}; trying again at the next sweep", tag,
+                    ex);
+            return 0;
+        }
+        if (found == null || found.size() != 3) {
+            return 0;
+        }
+        long staged = ((Number) found.get(0)).longValue();
+        long moved = ((Number) found.get(1)).longValue();
+        boolean settled = false;
+        int appended = 0;
+        if (staged > 0) {
             try {
-                appended += move(tag);
-                int missing = settle(tag, grace);
+                appended += move(tag, MAX_BATCHES);
+            }
+            catch (RuntimeException ex) {
+                logger.warn("Could not move the outbox messages staged under {{}}; trying again at the next sweep",
+                        tag, ex);
+            }
+        }
+        if (((Number) found.get(2)).intValue() == 1) {
+            try {
+                int missing = settle(tag, grace, maxAge);
                 if (missing > 0) {
                     logger.warn("Appended {} outbox message(s) staged under {{}} again: they were moved to the outbox "
                             + "and later missing from it (a failover of the outbox's Redis master, say)", missing, tag);
                 }
                 appended += missing;
-                if (staged(tag) == 0 && moved(tag) == 0) {
-                    this.redis.execute(RedisOutboxScripts.UNINDEX, List.of(indexKey()), tag,
-                            Long.toString(grace.toMillis()));
-                }
+                settled = true;
             }
             catch (RuntimeException ex) {
-                logger.warn("Could not move the outbox messages staged under {{}}; trying again at the next sweep", tag,
-                        ex);
+                logger.warn("Could not re-check the outbox messages moved from {{}}; trying again at the next sweep",
+                        tag, ex);
+            }
+        }
+        if (staged == 0 && (moved == 0 || settled && moved(tag) == 0)) {
+            try {
+                this.redis.execute(RedisOutboxScripts.UNINDEX, List.of(indexKey()), tag,
+                        Long.toString(grace.toMillis()));
+            }
+            catch (RuntimeException ex) {
+                logger.warn("Could not remove the empty outbox staging area {{}} from the index", tag, ex);
             }
         }
         return appended;
+    }
+
+    /**
+     * Records in the index every staging area found on the masters of the cluster (a {@code SCAN} of each for the
+     * areas' hashes) that is missing from it. Does nothing on a standalone Redis, where nothing is staged.
+     * @return how many areas were missing from the index
+     */
+    public int reindex() {
+        Set<String> tags = this.redis.execute((RedisCallback<Set<String>>) (connection) -> {
+            Set<String> found = new HashSet<>();
+            if (connection instanceof RedisClusterConnection cluster) {
+                ScanOptions options = ScanOptions.scanOptions().match(areaPattern()).count(1000).build();
+                for (RedisClusterNode node : cluster.clusterGetNodes()) {
+                    if (node.isMaster()) {
+                        try (Cursor<byte[]> keys = cluster.scan(node, options)) {
+                            keys.forEachRemaining((key) -> tagOf(new String(key, StandardCharsets.UTF_8))
+                                .ifPresent(found::add));
+                        }
+                    }
+                }
+            }
+            return found;
+        });
+        if (tags == null || tags.isEmpty()) {
+            return 0;
+        }
+        Long added = this.redis.execute(RedisOutboxScripts.REINDEX, List.of(indexKey()), tags.toArray());
+        return (added != null) ? added.intValue() : 0;
+    }
+
+    private String areaPattern() {
+        StringBuilder pattern = new StringBuilder();
+        for (char c : this.keyPrefix.toCharArray()) {
+            if ("*?[]\\".indexOf(c) >= 0) {
+                pattern.append('\\');
+            }
+            pattern.append(c);
+        }
+        return pattern.append("{*").append(AREA_SUFFIX).toString();
+    }
+
+    private Optional<String> tagOf(String key) {
+        String start = this.keyPrefix + "{";
+        if (!key.startsWith(start) || !key.endsWith(AREA_SUFFIX)) {
+            return Optional.empty();
+        }
+        String tag = key.substring(start.length(), key.length() - AREA_SUFFIX.length());
+        return (tag.isEmpty() || tag.contains("}")) ? Optional.empty() : Optional.of(tag);
     }
 
     /**
@@ -245,10 +398,6 @@ public final class RedisOutboxStaging {
 
     private String indexKey() {
         return this.outboxPrefix + "staged";
-    }
-
-    private String moversKey() {
-        return this.outboxPrefix + "staged-movers";
     }
 
     @Override

@@ -99,13 +99,14 @@ public class RedisOutboxStore implements StateAttachingOutboxStore {
     /**
      * Creates a store whose saves on a Redis Cluster run a step of the caller's after staging their messages, instead
      * of {@linkplain RedisOutboxStaging#move moving} them: a test stands in for a process that dies between a save
-     * and its move with a step that does nothing, and for a failing move with one that throws.
+     * and its move with a step that does nothing, and for a failing move with one that throws. Not public: a test seam
+     * only, reached from tests in this package.
      * @param connectionFactory the connection factory, usually the application's
      * @param keyPrefix put before every key, for instance {@code quark:}; may be empty
      * @param afterStagedSave given the tag of the staging area, after a save staged messages in it; {@code null} for
      * the move
      */
-    public RedisOutboxStore(RedisConnectionFactory connectionFactory, String keyPrefix,
+    RedisOutboxStore(RedisConnectionFactory connectionFactory, String keyPrefix,
             @Nullable Consumer<String> afterStagedSave) {
         Objects.requireNonNull(connectionFactory, "connectionFactory must not be null");
         Objects.requireNonNull(keyPrefix, "keyPrefix must not be null");

@@ -1,0 +1,28 @@
+package dev.quark.messaging.store.redis;
+
+import java.util.function.Consumer;
+
+import org.springframework.data.redis.connection.RedisConnectionFactory;
+
+/**
+ * Outbox stores whose saves on a Redis Cluster run a test's step instead of moving their staged messages, through the
+ * store's package-private seam: a step that does nothing stands in for a process that dies between a save and its
+ * move, one that throws for a failing move.
+ */
+public final class StagingTestStores {
+
+    private StagingTestStores() {
+    }
+
+    /**
+     * Returns a store whose saves run a step after staging their messages instead of moving them.
+     * @param connectionFactory the Redis Cluster
+     * @param keyPrefix the key prefix
+     * @param afterStagedSave given the tag of the staging area after a save staged messages in it
+     * @return the store
+     */
+    public static RedisOutboxStore withAfterStagedSave(RedisConnectionFactory connectionFactory, String keyPrefix,
+            Consumer<String> afterStagedSave) {
+        return new RedisOutboxStore(connectionFactory, keyPrefix, afterStagedSave);
+    }
+}
