@@ -152,6 +152,20 @@ class QuarkMessagingAutoConfigurationTests {
     }
 
     @Test
+    void redisSweepsTheStagingOfAnApplicationsRedisOutboxStoreDeclaredAsAnOutboxStore() {
+        RedisConnectionFactory connectionFactory = org.mockito.Mockito.mock(RedisConnectionFactory.class);
+        this.contextRunner
+            .withPropertyValues("quark.messaging.backend=redis", "quark.messaging.dispatcher.enabled=false")
+            .withBean(RedisConnectionFactory.class, () -> connectionFactory)
+            .withBean("applicationOutboxStore", OutboxStore.class, () -> new RedisOutboxStore(connectionFactory, "app:"))
+            .run((context) -> assertThat(context).hasNotFailed()
+                .hasSingleBean(OutboxStore.class)
+                .hasSingleBean(RedisOutboxSweepLifecycle.class)
+                .getBean(RedisOutboxSweepLifecycle.class)
+                .satisfies((sweep) -> assertThat(sweep.isRunning()).isTrue()));
+    }
+
+    @Test
     void aShortRetentionOfDeliveredMessagesStartsOnAnotherBackendThanRedis() {
         this.contextRunner.withPropertyValues("quark.messaging.retention.delivered=30s")
             .run((context) -> assertThat(context).hasNotFailed());
