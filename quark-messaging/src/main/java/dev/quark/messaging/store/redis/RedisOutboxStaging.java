@@ -263,7 +263,7 @@ public final class RedisOutboxStaging {
      * @return how many messages were appended to the outbox
      */
     public int sweep(Duration grace, Duration maxAge) {
-        if (this.sweepsSinceReindex.incrementAndGet() > REINDEX_EVERY) {
+        if (this.sweepsSinceReindex.incrementAndGet() >= REINDEX_EVERY) {
             try {
                 int found = reindex();
                 this.sweepsSinceReindex.set(0);
