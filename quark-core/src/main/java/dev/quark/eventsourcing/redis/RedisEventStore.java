@@ -367,6 +367,8 @@ public class RedisEventStore implements EventStore {
      * nothing of the attachment. Standalone Redis and Sentinel run every attachment in place.
      * @throws UnsupportedOperationException on a Redis Cluster, when a key of the attachment lies in another hash
      * slot than the stream's and the attachment cannot be staged, naming both; nothing is written
+     * @throws IllegalStateException on a Redis Cluster, when the staged form's keys do not hash to the stream's slot (a
+     * brace in the key prefix moves their hash tag), naming the staged key; nothing is written
      */
     @Override
     @SuppressWarnings("rawtypes")

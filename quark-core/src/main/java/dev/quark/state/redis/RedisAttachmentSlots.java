@@ -36,6 +36,8 @@ public final class RedisAttachmentSlots {
      * @param refusal makes the exception thrown when the attachment's keys lie in another slot and it cannot be
      * staged there, from the first key outside the slot
      * @return the attachment, or its staged form
+     * @throws IllegalStateException when the staged form's keys do not hash to the key's slot (a brace in the key
+     * prefix moves their hash tag), naming the staged key
      */
     public RedisStateAttachment runnableBeside(String key, RedisStateAttachment attachment,
             Function<String, RuntimeException> refusal) {

@@ -158,6 +158,8 @@ public class RedisStateStore implements StateStore {
      * fails (it is logged, and the writes stay staged for their owner).
      * @throws UnsupportedOperationException on a Redis Cluster, when a key of the attachment lies in another hash
      * slot than the state's and the attachment cannot be staged, naming both; nothing is written
+     * @throws IllegalStateException on a Redis Cluster, when the staged form's keys do not hash to the state's slot (a
+     * brace in the key prefix moves their hash tag), naming the staged key; nothing is written
      */
     @Override
     @SuppressWarnings("rawtypes")

@@ -11,6 +11,7 @@ import dev.quark.autoconfigure.backend.QuarkBackend;
 import dev.quark.messaging.runtime.MessagingRetention;
 import dev.quark.messaging.runtime.Partitioner;
 import dev.quark.messaging.runtime.RetryBackoff;
+import dev.quark.messaging.store.redis.RedisOutboxStaging;
 
 /**
  * Configuration of the transactional outbox and the idempotent inbox: where messages are kept, how the dispatcher
@@ -201,7 +202,9 @@ public class QuarkMessagingProperties implements InitializingBean {
      * deleted by retention is appended again.
      * @return the maximum age
      * @throws org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException when the
-     * staging grace period is not shorter, naming both
+     * staging grace period is not shorter, naming both, or when the index's rebuild period (the sweep interval times
+     * {@value RedisOutboxStaging#REINDEX_EVERY}) is not shorter than the maximum age less the grace period: a moved
+     * message whose area's index entry a failover lost is re-checked only after the next rebuild
      */
     public Duration stagingMaxAge() {
         Duration maxAge = (this.retention.delivered.compareTo(this.retention.deadLetters) <= 0)
@@ -211,6 +214,14 @@ public class QuarkMessagingProperties implements InitializingBean {
                     "must be shorter than retention.delivered (" + this.retention.delivered
                             + ") and retention.dead-letters (" + this.retention.deadLetters
                             + ") on the redis backend");
+        }
+        Duration rebuild = this.staging.sweepInterval.multipliedBy(RedisOutboxStaging.REINDEX_EVERY);
+        if (rebuild.compareTo(maxAge.minus(this.staging.grace)) >= 0) {
+            throw CHECKS.invalid("staging.sweep-interval", this.staging.sweepInterval,
+                    "times " + RedisOutboxStaging.REINDEX_EVERY + " (the staging index's rebuild period, " + rebuild
+                            + ") must be shorter than the shorter of retention.delivered (" + this.retention.delivered
+                            + ") and retention.dead-letters (" + this.retention.deadLetters + ") less staging.grace ("
+                            + this.staging.grace + ") on the redis backend");
         }
         return maxAge;
     }

@@ -152,6 +152,22 @@ class QuarkMessagingAutoConfigurationTests {
     }
 
     @Test
+    void aStagingIndexRebuildPeriodNotShorterThanTheRetentionsLessTheGraceFailsStartUpOnRedis() {
+        this.contextRunner
+            .withPropertyValues("quark.messaging.backend=redis", "quark.messaging.staging.sweep-interval=10m",
+                    "quark.messaging.retention.delivered=2d", "quark.messaging.dispatcher.enabled=false")
+            .withBean(RedisConnectionFactory.class, () -> org.mockito.Mockito.mock(RedisConnectionFactory.class))
+            .run((context) -> {
+                assertThat(context).hasFailed();
+                assertThat(context.getStartupFailure()).rootCause()
+                    .isInstanceOf(InvalidConfigurationPropertyValueException.class)
+                    .hasMessageContaining("Property quark.messaging.staging.sweep-interval with value")
+                    .hasMessageContaining("rebuild period, PT60H")
+                    .hasMessageContaining("retention.delivered (PT48H)");
+            });
+    }
+
+    @Test
     void redisSweepsTheStagingOfAnApplicationsRedisOutboxStoreDeclaredAsAnOutboxStore() {
         RedisConnectionFactory connectionFactory = org.mockito.Mockito.mock(RedisConnectionFactory.class);
         this.contextRunner

@@ -39,7 +39,9 @@ import dev.quark.state.redis.RedisStateStore;
 import dev.quark.testkit.server.RedisTestArea;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import tools.jackson.databind.json.JsonMapper;
@@ -62,6 +64,9 @@ class RedisClusterOutboxAttachmentTests {
 
     private static RedisTestArea area;
 
+    /** The current test's key prefix, under the class's: a sweep sweeps only the staging areas of its own test. */
+    private static String prefix;
+
     private static RedisStateStore states;
 
     private static RedisEventStore events;
@@ -73,9 +78,14 @@ class RedisClusterOutboxAttachmentTests {
     @BeforeAll
     static void connect() {
         area = RedisTestArea.onCluster(RedisClusterOutboxAttachmentTests.class);
-        states = new RedisStateStore(area.connectionFactory(), area.prefix());
-        events = new RedisEventStore(area.connectionFactory(), area.prefix());
-        messages = new RedisOutboxStore(area.connectionFactory(), area.prefix());
+    }
+
+    @BeforeEach
+    void useTheTestsOwnPrefix(TestInfo test) {
+        prefix = area.prefix() + test.getTestMethod().orElseThrow().getName() + ":";
+        states = new RedisStateStore(area.connectionFactory(), prefix);
+        events = new RedisEventStore(area.connectionFactory(), prefix);
+        messages = new RedisOutboxStore(area.connectionFactory(), prefix);
         stateOutbox = stateOutbox(messages);
     }
 
@@ -176,7 +186,7 @@ class RedisClusterOutboxAttachmentTests {
 
     @Test
     void aSaveWhoseMoveFailsSucceedsAndTheSweepMovesItsStagedMessages() {
-        RedisOutboxStore failing = StagingTestStores.withAfterStagedSave(area.connectionFactory(), area.prefix(), (tag) -> {
+        RedisOutboxStore failing = StagingTestStores.withAfterStagedSave(area.connectionFactory(), prefix, (tag) -> {
             throw new DataAccessResourceFailureException("the outbox's master is down");
         });
         String account = outsideTheOutboxSlot("failing");
@@ -232,7 +242,7 @@ class RedisClusterOutboxAttachmentTests {
     /** Deletes a pending message from the outbox, as a failover of the outbox's master before it replicated it. */
     private static void forget(StoredMessage message) {
         StringRedisTemplate redis = new StringRedisTemplate(area.connectionFactory());
-        String outbox = area.prefix() + "{outbox}:";
+        String outbox = prefix + "{outbox}:";
         redis.delete(messages.messageKey(message.id()));
         redis.opsForZSet().remove(outbox + "pending:" + message.partition(), message.id().toString());
         redis.opsForHash().delete(outbox + "keys:" + message.partition(), message.id().toString());
@@ -241,7 +251,7 @@ class RedisClusterOutboxAttachmentTests {
 
     @Test
     void theMessagesOfAProcessThatDiedBeforeItsMoveAreMovedOnceAndInOrderByMoversAndTheSweepAtOnce() throws Exception {
-        RedisOutboxStore dying = StagingTestStores.withAfterStagedSave(area.connectionFactory(), area.prefix(), (tag) -> {
+        RedisOutboxStore dying = StagingTestStores.withAfterStagedSave(area.connectionFactory(), prefix, (tag) -> {
         });
         StateOutbox diesBeforeMoving = stateOutbox(dying);
         String account = outsideTheOutboxSlot("crashed");
@@ -331,7 +341,7 @@ class RedisClusterOutboxAttachmentTests {
 
     @Test
     void anAreaWhoseIndexEntryWasLostIsFoundAgainByTheFirstSweepOfAProcess() {
-        RedisOutboxStore dying = StagingTestStores.withAfterStagedSave(area.connectionFactory(), area.prefix(),
+        RedisOutboxStore dying = StagingTestStores.withAfterStagedSave(area.connectionFactory(), prefix,
                 (tag) -> {
                 });
         String account = outsideTheOutboxSlot("unindexed");
@@ -341,7 +351,7 @@ class RedisClusterOutboxAttachmentTests {
         String tag = tagOf(account);
         unindex(tag);
 
-        RedisOutboxStaging restarted = new RedisOutboxStore(area.connectionFactory(), area.prefix()).staging();
+        RedisOutboxStaging restarted = new RedisOutboxStore(area.connectionFactory(), prefix).staging();
         restarted.sweep(Duration.ofMinutes(1), WEEK);
 
         assertPendingInOrder(ids);
@@ -350,7 +360,7 @@ class RedisClusterOutboxAttachmentTests {
 
     @Test
     void aSaveWhoseMoveFailsRecordsItsAreaInTheIndexAgain() {
-        RedisOutboxStore failing = StagingTestStores.withAfterStagedSave(area.connectionFactory(), area.prefix(),
+        RedisOutboxStore failing = StagingTestStores.withAfterStagedSave(area.connectionFactory(), prefix,
                 (tag) -> {
                     unindex(tag);
                     throw new DataAccessResourceFailureException("the outbox's master failed over");
@@ -392,18 +402,70 @@ class RedisClusterOutboxAttachmentTests {
         forget(lost);
         String tag = tagOf(account);
         StringRedisTemplate redis = new StringRedisTemplate(area.connectionFactory());
-        String staged = area.prefix() + "{" + tag + "}:outbox-staged";
+        String staged = prefix + "{" + tag + "}:outbox-staged";
         redis.opsForHash().put(staged, "unreadable", "not the arguments of an append");
         redis.opsForZSet().add(staged + "-order", "unreadable", Long.MAX_VALUE);
-        try {
-            assertThat(messages.staging().sweep(Duration.ZERO, WEEK)).as("appended again").isOne();
+        assertThat(messages.staging().sweep(Duration.ZERO, WEEK)).as("appended again").isOne();
 
-            assertPendingInOrder(ids);
-        }
-        finally {
-            redis.opsForZSet().remove(staged + "-order", "unreadable");
-            redis.opsForHash().delete(staged, "unreadable");
-        }
+        assertPendingInOrder(ids);
+    }
+
+    @Test
+    void aStagedMessageThatCannotBeReadIsSetAsideAndTheMessagesBehindItMove() {
+        RedisOutboxStore failing = StagingTestStores.withAfterStagedSave(area.connectionFactory(), prefix, (tag) -> {
+            throw new DataAccessResourceFailureException("the outbox's master is down");
+        });
+        String account = outsideTheOutboxSlot("unreadable");
+        String tag = tagOf(account);
+        StringRedisTemplate redis = new StringRedisTemplate(area.connectionFactory());
+        String staged = prefix + "{" + tag + "}:outbox-staged";
+        redis.opsForHash().put(staged, "bad-json", "not the arguments of an append");
+        redis.opsForZSet().add(staged + "-order", "bad-json", 0);
+        redis.opsForHash().put(staged, "wrong-count", "[\"an older format\"]");
+        redis.opsForZSet().add(staged + "-order", "wrong-count", 0);
+        PersistentState<Long> balance = balance(states, account);
+        balance.set(10L);
+        List<MessageId> ids = stateOutbox(failing).save(balance, (outbox) -> {
+            outbox.enqueue("ledger", account, "behind the unreadable ones");
+            outbox.enqueue("ledger", account, "and another");
+        });
+
+        messages.staging().sweep(Duration.ofMinutes(1), WEEK);
+
+        assertPendingInOrder(ids);
+        assertThat(messages.staging().staged(tag)).as("left staged").isZero();
+        assertThat(redis.<String, String>opsForHash().entries(staged + "-unreadable")).as("set aside")
+            .containsEntry("bad-json", "not the arguments of an append")
+            .containsEntry("wrong-count", "[\"an older format\"]");
+        assertThat(redis.opsForHash().hasKey(staged, "bad-json")).as("still in the area").isFalse();
+    }
+
+    @Test
+    void aMoveStopsAtTheLastMessageStagedWhenItStartedAndLeavesLaterOnesStaged() {
+        RedisOutboxStore dying = StagingTestStores.withAfterStagedSave(area.connectionFactory(), prefix, (tag) -> {
+        });
+        String account = outsideTheOutboxSlot("bounded");
+        String tag = tagOf(account);
+        PersistentState<Long> balance = balance(states, account);
+        balance.set(1L);
+        List<MessageId> own = stateOutbox(dying).save(balance, (outbox) -> {
+            outbox.enqueue("ledger", account, "own 1");
+            outbox.enqueue("ledger", account, "own 2");
+        });
+        String lastStagedAtStart = new StringRedisTemplate(area.connectionFactory()).opsForValue()
+            .get(prefix + "{" + tag + "}:outbox-staged-seq");
+        balance.set(2L);
+        List<MessageId> later = stateOutbox(dying).save(balance,
+                (outbox) -> outbox.enqueue("ledger", account, "a later save's"));
+
+        int appended = StagingTestStores.moveUpTo(messages.staging(), tag, lastStagedAtStart);
+
+        assertThat(appended).isEqualTo(2);
+        assertPendingInOrder(own);
+        assertThat(messages.find(later.getFirst())).as("a later save's message").isEmpty();
+        assertThat(messages.staging().staged(tag)).isOne();
+        assertThat(messages.staging().move(tag)).as("the later save's own move").isOne();
+        assertPendingInOrder(List.of(own.get(0), own.get(1), later.getFirst()));
     }
 
     @Test
@@ -425,9 +487,9 @@ class RedisClusterOutboxAttachmentTests {
 
     @Test
     void aKeyPrefixWithABraceIsRefusedNamingTheStagedKey() {
-        String prefix = area.prefix() + "odd{";
-        RedisStateStore oddStates = new RedisStateStore(area.connectionFactory(), prefix);
-        StateOutbox oddOutbox = stateOutbox(new RedisOutboxStore(area.connectionFactory(), prefix));
+        String odd = prefix + "odd{";
+        RedisStateStore oddStates = new RedisStateStore(area.connectionFactory(), odd);
+        StateOutbox oddOutbox = stateOutbox(new RedisOutboxStore(area.connectionFactory(), odd));
         PersistentState<Long> balance = balance(oddStates, "brace");
         balance.set(1L);
 
@@ -438,7 +500,7 @@ class RedisClusterOutboxAttachmentTests {
 
     /** Removes a staging area's index entry, as a failover of the outbox's master before it replicated it. */
     private static void unindex(String tag) {
-        new StringRedisTemplate(area.connectionFactory()).opsForZSet().remove(area.prefix() + "{outbox}:staged", tag);
+        new StringRedisTemplate(area.connectionFactory()).opsForZSet().remove(prefix + "{outbox}:staged", tag);
     }
 
     private static void await(CountDownLatch latch) {

@@ -237,21 +237,52 @@ final class RedisOutboxScripts {
             """, Long.class);
 
     /**
-     * Reads the first staged messages in staging order (KEYS: the staged hash, the staged order; ARGV[1]: how many):
-     * id, append arguments, id, append arguments, …
+     * Reads the first staged messages in staging order up to a staging sequence (KEYS: the staged hash, the staged
+     * order, the staging sequence; ARGV: how many, the highest staging sequence to read, {@code +inf} for all, or
+     * {@code ''} for the last one drawn, read in this step): how many were looked at, the highest staging sequence
+     * read up to, then id, append arguments, id, append arguments, … An id in the order without arguments (nothing to
+     * move) leaves the order.
      */
     @SuppressWarnings("rawtypes")
     static final RedisScript<List> READ_STAGED = RedisScript.of("""
-            local result = {}
-            for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, tonumber(ARGV[1]) - 1)) do
+            local up_to = ARGV[2]
+            if up_to == '' then
+                up_to = redis.call('GET', KEYS[3]) or '0'
+            end
+            local result = { 0, up_to }
+            for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', up_to, 'LIMIT', 0, tonumber(ARGV[1]))) do
                 local arguments = redis.call('HGET', KEYS[1], id)
                 if arguments then
                     result[#result + 1] = id
                     result[#result + 1] = arguments
+                else
+                    redis.call('ZREM', KEYS[2], id)
                 end
+                result[1] = result[1] + 1
             end
             return result
             """, List.class);
+
+    /**
+     * Sets staged messages that cannot be read aside, so that those behind them move (KEYS: the staged hash, the
+     * staged order, the moved set, the move times, the unreadable hash; ARGV: their ids): each one's arguments go to
+     * the unreadable hash, kept for an operator, and it leaves the area. Returns how many were set aside.
+     */
+    static final RedisScript<Long> SET_ASIDE = RedisScript.of("""
+            local set = 0
+            for _, id in ipairs(ARGV) do
+                local arguments = redis.call('HGET', KEYS[1], id)
+                if arguments then
+                    redis.call('HSET', KEYS[5], id, arguments)
+                    set = set + 1
+                end
+                redis.call('HDEL', KEYS[1], id)
+                redis.call('ZREM', KEYS[2], id)
+                redis.call('ZREM', KEYS[3], id)
+                redis.call('HDEL', KEYS[4], id)
+            end
+            return set
+            """, Long.class);
 
     /**
      * Appends staged messages to the outbox in the given order, skipping those already there. KEYS and ARGV: those of
@@ -363,16 +394,19 @@ final class RedisOutboxScripts {
 
     /**
      * Records staging areas found in the cluster in the index unless they are in it (KEYS[1] = the index; ARGV: the
-     * areas' tags), at Redis's time. Returns how many were missing.
+     * areas' tags), at Redis's time. Returns the tags that were missing.
      */
-    static final RedisScript<Long> REINDEX = RedisScript.of(NOW_FUNCTION + """
+    @SuppressWarnings("rawtypes")
+    static final RedisScript<List> REINDEX = RedisScript.of(NOW_FUNCTION + """
             local now = quark_now()
-            local added = 0
+            local added = {}
             for _, tag in ipairs(ARGV) do
-                added = added + redis.call('ZADD', KEYS[1], 'NX', now, tag)
+                if redis.call('ZADD', KEYS[1], 'NX', now, tag) == 1 then
+                    added[#added + 1] = tag
+                end
             end
             return added
-            """, Long.class);
+            """, List.class);
 
     /**
      * Removes a staging area from the index when it was last recorded at least a grace period ago by Redis's clock

@@ -9,6 +9,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.data.redis.connection.RedisClusterConnection;
@@ -31,6 +32,7 @@ import tools.jackson.databind.json.JsonMapper;
  * {prefix}{&lt;tag&gt;}:outbox-staged-seq       string: the last staging sequence drawn (INCR)
  * {prefix}{&lt;tag&gt;}:outbox-staged-moved     sorted set: moved message id -&gt; staging sequence, kept for the re-check
  * {prefix}{&lt;tag&gt;}:outbox-staged-moved-at  hash: moved message id -&gt; when moved (ms)
+ * {prefix}{&lt;tag&gt;}:outbox-staged-unreadable hash: id -&gt; unreadable staged arguments, for an operator
  * {prefix}{outbox}:staged                  sorted set: tag of an area that may hold messages -&gt; when last recorded (ms)
  * </pre>
  * <b>Index before write.</b> A save records its area's tag in {@code staged} (at Redis's time) before its script runs,
@@ -42,13 +44,15 @@ import tools.jackson.databind.json.JsonMapper;
  * in that order, skipping those already there, and then marks them moved. Movers run at once without a fence (a
  * save's and any node's sweep): each reads a prefix of the unmoved messages, those before it are in the outbox, and
  * the script appends only the missing ones; so each message is appended once and one area's messages in staging
- * order, and a save's mover returns only once everything staged before it returned is in the outbox.
+ * order, and a save's mover returns only once everything staged before it returned is in the outbox; it moves no
+ * further than the last message staged when it started, leaving later saves' messages to their own movers.
+ * A staged message that cannot be read is set aside in {@code outbox-staged-unreadable}, logged at {@code ERROR}.
  * <b>Sweep.</b> {@link #sweep} looks at every indexed area in one step of the area's slot; moves the staged messages
  * of an area that has some; moves again, in staging order, the messages moved at least a grace period ago, which
  * appends those the outbox lost since (a failover of its master before it replicated them: the area's master still
- * has them), and forgets them, forgetting unread those moved longer than a maximum age ago; and removes from the index
- * an area it found empty when its entry is older than the grace period, checked by Redis's clock in the
- * {@code {outbox}} script that removes it.
+ * has them), and forgets them, forgetting unread those moved longer than a maximum age (less the grace period)
+ * ago; and removes from the index an area it found empty when its entry is older than the grace period, checked by
+ * Redis's clock in the {@code {outbox}} script that removes it.
  */
 public final class RedisOutboxStaging {
 
@@ -59,7 +63,7 @@ public final class RedisOutboxStaging {
     private static final int MAX_BATCHES = 100;
 
     /** Every how many sweeps the index is rebuilt from the staging areas found in the cluster. */
-    static final int REINDEX_EVERY = 360;
+    public static final int REINDEX_EVERY = 360;
 
     private static final String AREA_SUFFIX = "}:outbox-staged";
 
@@ -78,6 +82,9 @@ public final class RedisOutboxStaging {
 
     private final AtomicInteger sweepsSinceReindex = new AtomicInteger(REINDEX_EVERY);
 
+    /** How many sweeps the next rebuild waits after a failed one; doubles with each failure, up to a period. */
+    private final AtomicInteger reindexBackOff = new AtomicInteger(1);
+
     RedisOutboxStaging(StringRedisTemplate redis, String keyPrefix, String outboxPrefix) {
         this.redis = redis;
         this.keyPrefix = keyPrefix;
@@ -87,11 +94,13 @@ public final class RedisOutboxStaging {
     /**
      * Returns the keys of a staging area, the first three in the order of {@link RedisOutboxScripts#STAGE}.
      * @param tag the area's hash tag
-     * @return the staged hash, the staged order, the staging sequence, the moved set and the move times
+     * @return the staged hash, the staged order, the staging sequence, the moved set, the move times and the
+     * unreadable hash
      */
     List<String> areaKeys(String tag) {
         String area = this.keyPrefix + "{" + tag + AREA_SUFFIX;
-        return List.of(area, area + "-order", area + "-seq", area + "-moved", area + "-moved-at");
+        return List.of(area, area + "-order", area + "-seq", area + "-moved", area + "-moved-at",
+                area + "-unreadable");
     }
 
     /**
@@ -119,33 +128,64 @@ public final class RedisOutboxStaging {
     }
 
     /**
-     * Moves a staging area's messages to the outbox, in staging order, each once, until none is left: when it returns,
-     * every message staged before it was called is in the outbox, whatever other movers ran at once.
+     * Moves a staging area's messages to the outbox, in staging order, each once, up to the last one staged when it
+     * is called: when it returns, every message staged before it was called is in the outbox, whatever other movers
+     * ran at once. Messages staged after it was called are left to their own savers' movers and to the sweep, so that
+     * a save in a busy slot does not keep moving the later savers' messages.
      * @param tag the area's hash tag, the tag of the hash slot of the states whose messages it holds
      * @return how many messages this call appended to the outbox (those a concurrent mover appended are not counted)
      */
     public int move(String tag) {
-        return move(tag, Integer.MAX_VALUE);
+        return move(tag, "", Integer.MAX_VALUE);
     }
 
-    private int move(String tag, int maxBatches) {
+    /**
+     * Moves a staging area's messages up to a staging sequence, in staging order.
+     * @param tag the area's hash tag
+     * @param upTo the highest staging sequence to move, {@code +inf} for all, or {@code ""} for the last one staged
+     * when the first batch is read
+     * @param maxBatches the most batches to move
+     * @return how many messages this call appended to the outbox
+     */
+    int move(String tag, String upTo, int maxBatches) {
         List<String> area = areaKeys(tag);
+        List<String> keys = List.of(area.get(0), area.get(1), area.get(2));
+        String bound = upTo;
         int appended = 0;
         for (int batch = 0; batch < maxBatches; batch++) {
-            List<?> staged = this.redis.execute(RedisOutboxScripts.READ_STAGED, List.of(area.get(0), area.get(1)),
-                    Integer.toString(MOVE_BATCH));
-            if (staged == null || staged.isEmpty()) {
+            List<?> staged = this.redis.execute(RedisOutboxScripts.READ_STAGED, keys, Integer.toString(MOVE_BATCH),
+                    bound);
+            if (staged == null || staged.size() < 2) {
                 break;
             }
-            Batch read = new Batch(staged, 0);
-            appended += append(read);
-            this.redis.execute(RedisOutboxScripts.MARK_MOVED, List.of(area.get(1), area.get(3), area.get(4)),
-                    read.ids().toArray());
-            if (read.ids().size() < MOVE_BATCH) {
+            bound = staged.get(1).toString();
+            Batch read = new Batch(staged, 2);
+            setAside(tag, read.unreadable());
+            if (!read.ids().isEmpty()) {
+                appended += append(read);
+                this.redis.execute(RedisOutboxScripts.MARK_MOVED, List.of(area.get(1), area.get(3), area.get(4)),
+                        read.ids().toArray());
+            }
+            if (((Number) staged.getFirst()).intValue() < MOVE_BATCH) {
                 break;
             }
         }
         return appended;
+    }
+
+    /**
+     * Sets staged messages that cannot be read (another version's format, say) aside in the area's unreadable hash,
+     * logging each, so that the messages staged behind them move.
+     */
+    private void setAside(String tag, List<String> unreadable) {
+        if (unreadable.isEmpty()) {
+            return;
+        }
+        List<String> area = areaKeys(tag);
+        unreadable.forEach((id) -> logger.error("Could not read the outbox message {} staged under {{}}; set it aside "
+                + "in {} for an operator, and moved the messages behind it", id, tag, area.get(5)));
+        this.redis.execute(RedisOutboxScripts.SET_ASIDE,
+                List.of(area.get(0), area.get(1), area.get(3), area.get(4), area.get(5)), unreadable.toArray());
     }
 
     /**
@@ -168,6 +208,7 @@ public final class RedisOutboxStaging {
                 break;
             }
             Batch read = new Batch(settled, 1);
+            setAside(tag, read.unreadable());
             if (!read.ids().isEmpty()) {
                 appended += append(read);
                 this.redis.execute(RedisOutboxScripts.FORGET, keys, read.ids().toArray());
@@ -187,20 +228,40 @@ public final class RedisOutboxStaging {
     }
 
     /**
-     * Messages read from a staging area: their ids and their append arguments, in staging order.
+     * Messages read from a staging area: their ids and their append arguments, in staging order, and the ids of
+     * those whose arguments could not be read.
      * @param ids the ids
      * @param appends per message its append arguments
+     * @param unreadable the ids of messages whose arguments are no JSON array of an append's arguments
      */
-    private record Batch(List<String> ids, List<List<String>> appends) {
+    private record Batch(List<String> ids, List<List<String>> appends, List<String> unreadable) {
 
         private static final JsonMapper JSON = JsonMapper.shared();
 
         /** Reads a reply of id, arguments, id, arguments, … from the given index. */
         Batch(List<?> reply, int from) {
-            this(new ArrayList<>(), new ArrayList<>());
+            this(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
             for (int i = from; i + 1 < reply.size(); i += 2) {
-                this.ids.add(reply.get(i).toString());
-                this.appends.add(JSON.readValue(reply.get(i + 1).toString(), ARGUMENTS));
+                String id = reply.get(i).toString();
+                List<String> arguments = read(reply.get(i + 1).toString());
+                if (arguments != null) {
+                    this.ids.add(id);
+                    this.appends.add(arguments);
+                }
+                else {
+                    this.unreadable.add(id);
+                }
+            }
+        }
+
+        private static @Nullable List<String> read(String arguments) {
+            try {
+                List<String> read = JSON.readValue(arguments, ARGUMENTS);
+                return (read != null && read.size() == RedisOutboxScripts.ARGUMENTS_PER_MESSAGE
+                        && !read.contains(null)) ? read : null;
+            }
+            catch (RuntimeException ex) {
+                return null;
             }
         }
 
@@ -255,33 +316,52 @@ public final class RedisOutboxStaging {
      * after that: a save whose staging script runs more than the grace period (less the time between this sweep's
      * look and its removal) after it recorded its area can lose the area's entry; its messages are then moved by its
      * own mover, by the next save in the same slot, or after the next rebuild of the index. The first sweep and every
-     * {@value #REINDEX_EVERY}th rebuild the index first. A failure of one step is logged, and the sweep goes on.
+     * {@value #REINDEX_EVERY}th then rebuild the index (after the indexed areas, so that a failing rebuild does not
+     * hold them up) and sweep the areas it found missing; a failed rebuild is tried again after 1, 2, 4, … sweeps, at
+     * most {@value #REINDEX_EVERY}. A failure of one step is logged, and the sweep goes on.
      * @param grace how long an index entry stays after it was last recorded, and a moved message in its area, at
      * least
-     * @param maxAge how long after its move a moved message may be appended again, at most: no longer than the outbox
-     * keeps delivered messages and dead letters, or one delivered and deleted is appended again
+     * @param maxAge no longer than the outbox keeps delivered messages and dead letters, or one delivered and deleted
+     * is appended again: a moved message is appended again only when it was moved less than {@code maxAge - grace}
+     * ago when read, the grace period being the margin for the time between that read and its append
      * @return how many messages were appended to the outbox
      */
     public int sweep(Duration grace, Duration maxAge) {
-        if (this.sweepsSinceReindex.incrementAndGet() >= REINDEX_EVERY) {
-            try {
-                int found = reindex();
-                this.sweepsSinceReindex.set(0);
-                if (found > 0) {
-                    logger.warn("Recorded {} outbox staging area(s) missing from the index (a failover of the "
-                            + "outbox's Redis master, say)", found);
-                }
-            }
-            catch (RuntimeException ex) {
-                logger.warn("Could not rebuild the index of the outbox's staging areas; trying again at the next "
-                        + "sweep", ex);
-            }
-        }
+        Duration reappendable = maxAge.minus(grace).isNegative() ? Duration.ZERO : maxAge.minus(grace);
         int appended = 0;
         for (String tag : indexed()) {
-            appended += sweep(tag, grace, maxAge);
+            appended += sweep(tag, grace, reappendable);
+        }
+        if (this.sweepsSinceReindex.incrementAndGet() >= REINDEX_EVERY) {
+            for (String tag : rebuildIndex()) {
+                appended += sweep(tag, grace, reappendable);
+            }
         }
         return appended;
+    }
+
+    /**
+     * Rebuilds the index; after a failure, the next attempt waits twice as many sweeps as the last (1, 2, 4, …, at
+     * most {@value #REINDEX_EVERY}), so that a cluster that cannot be scanned is not scanned on every sweep.
+     */
+    private List<String> rebuildIndex() {
+        try {
+            List<String> found = reindexed();
+            this.sweepsSinceReindex.set(0);
+            this.reindexBackOff.set(1);
+            if (!found.isEmpty()) {
+                logger.warn("Recorded {} outbox staging area(s) missing from the index (a failover of the "
+                        + "outbox's Redis master, say)", found.size());
+            }
+            return found;
+        }
+        catch (RuntimeException ex) {
+            int wait = this.reindexBackOff.getAndUpdate((b) -> Math.min(2 * b, REINDEX_EVERY));
+            this.sweepsSinceReindex.set(REINDEX_EVERY - wait);
+            logger.warn("Could not rebuild the index of the outbox's staging areas; trying again in {} sweep(s)",
+                    wait, ex);
+            return List.of();
+        }
     }
 
     private int sweep(String tag, Duration grace, Duration maxAge) {
@@ -305,7 +385,7 @@ public final class RedisOutboxStaging {
         int appended = 0;
         if (staged > 0) {
             try {
-                appended += move(tag, MAX_BATCHES);
+                appended += move(tag, "+inf", MAX_BATCHES);
             }
             catch (RuntimeException ex) {
                 logger.warn("Could not move the outbox messages staged under {{}}; trying again at the next sweep",
@@ -341,16 +421,21 @@ public final class RedisOutboxStaging {
 
     /**
      * Records in the index every staging area found on the masters of the cluster (a {@code SCAN} of each for the
-     * areas' hashes) that is missing from it. Does nothing on a standalone Redis, where nothing is staged.
+     * areas' hashes) that is missing from it. Masters the cluster marks as failed are skipped: their slots' new
+     * masters are scanned. Does nothing on a standalone Redis, where nothing is staged.
      * @return how many areas were missing from the index
      */
     public int reindex() {
+        return reindexed().size();
+    }
+
+    private List<String> reindexed() {
         Set<String> tags = this.redis.execute((RedisCallback<Set<String>>) (connection) -> {
             Set<String> found = new HashSet<>();
             if (connection instanceof RedisClusterConnection cluster) {
                 ScanOptions options = ScanOptions.scanOptions().match(areaPattern()).count(1000).build();
                 for (RedisClusterNode node : cluster.clusterGetNodes()) {
-                    if (node.isMaster()) {
+                    if (node.isMaster() && !node.isMarkedAsFail()) {
                         try (Cursor<byte[]> keys = cluster.scan(node, options)) {
                             keys.forEachRemaining((key) -> tagOf(new String(key, StandardCharsets.UTF_8))
                                 .ifPresent(found::add));
@@ -361,10 +446,10 @@ public final class RedisOutboxStaging {
             return found;
         });
         if (tags == null || tags.isEmpty()) {
-            return 0;
+            return List.of();
         }
-        Long added = this.redis.execute(RedisOutboxScripts.REINDEX, List.of(indexKey()), tags.toArray());
-        return (added != null) ? added.intValue() : 0;
+        List<?> added = this.redis.execute(RedisOutboxScripts.REINDEX, List.of(indexKey()), tags.toArray());
+        return (added != null) ? added.stream().map(Object::toString).toList() : List.of();
     }
 
     private String areaPattern() {

@@ -25,4 +25,16 @@ public final class StagingTestStores {
             Consumer<String> afterStagedSave) {
         return new RedisOutboxStore(connectionFactory, keyPrefix, afterStagedSave);
     }
+
+    /**
+     * Moves a staging area's messages up to a staging sequence, as a save's move that started when that was the last
+     * one staged.
+     * @param staging the staging areas
+     * @param tag the area's tag
+     * @param upTo the highest staging sequence to move
+     * @return how many messages were appended
+     */
+    public static int moveUpTo(RedisOutboxStaging staging, String tag, String upTo) {
+        return staging.move(tag, upTo, Integer.MAX_VALUE);
+    }
 }
