@@ -403,8 +403,10 @@ class RedisClusterOutboxAttachmentTests {
         String tag = tagOf(account);
         StringRedisTemplate redis = new StringRedisTemplate(area.connectionFactory());
         String staged = prefix + "{" + tag + "}:outbox-staged";
-        redis.opsForHash().put(staged, "unreadable", "not the arguments of an append");
-        redis.opsForZSet().add(staged + "-order", "unreadable", Long.MAX_VALUE);
+        redis.opsForValue().set(prefix + "{outbox}:pending:blocked", "not a partition's sorted set");
+        redis.opsForHash().put(staged, "blocking", "[\"blocking\",\"ledger\",\"k\",\"blocked\",\"t\",\"p\",\"{}\","
+                + "\"2026-01-01T00:00:00Z\",\"0\"]");
+        redis.opsForZSet().add(staged + "-order", "blocking", Long.MAX_VALUE);
         assertThat(messages.staging().sweep(Duration.ZERO, WEEK)).as("appended again").isOne();
 
         assertPendingInOrder(ids);
