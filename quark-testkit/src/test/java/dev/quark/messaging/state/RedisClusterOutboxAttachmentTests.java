@@ -11,6 +11,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -440,6 +441,27 @@ class RedisClusterOutboxAttachmentTests {
             .containsEntry("bad-json", "not the arguments of an append")
             .containsEntry("wrong-count", "[\"an older format\"]");
         assertThat(redis.opsForHash().hasKey(staged, "bad-json")).as("still in the area").isFalse();
+    }
+
+    @Test
+    void aFailingRebuildOfTheIndexHoldsNoIndexedAreaUpAndIsTriedAgainAfterFewerAndFewerSweeps() {
+        RedisOutboxStore failing = StagingTestStores.withAfterStagedSave(area.connectionFactory(), prefix, (tag) -> {
+            throw new DataAccessResourceFailureException("the outbox's master is down");
+        });
+        String account = outsideTheOutboxSlot("unscannable");
+        PersistentState<Long> balance = balance(states, account);
+        balance.set(5L);
+        List<MessageId> ids = stateOutbox(failing).save(balance, (outbox) -> outbox.enqueue("ledger", account, "kept"));
+        AtomicInteger scans = new AtomicInteger();
+        RedisOutboxStaging staging = StagingTestStores.withFailingScans(area.connectionFactory(), prefix, scans);
+
+        staging.sweep(Duration.ofMinutes(1), WEEK);
+
+        assertPendingInOrder(ids);
+        for (int i = 1; i < 8; i++) {
+            staging.sweep(Duration.ofMinutes(1), WEEK);
+        }
+        assertThat(scans).as("rebuilds tried in 8 sweeps: the 1st, 2nd, 4th and 8th").hasValue(4);
     }
 
     @Test

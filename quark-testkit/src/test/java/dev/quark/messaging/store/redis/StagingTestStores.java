@@ -1,8 +1,12 @@
 package dev.quark.messaging.store.redis;
 
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
+import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
+import org.springframework.data.redis.core.RedisCallback;
+import org.springframework.data.redis.core.StringRedisTemplate;
 
 /**
  * Outbox stores whose saves on a Redis Cluster run a test's step instead of moving their staged messages, through the
@@ -36,5 +40,29 @@ public final class StagingTestStores {
      */
     public static int moveUpTo(RedisOutboxStaging staging, String tag, String upTo) {
         return staging.move(tag, upTo, Integer.MAX_VALUE);
+    }
+
+    /**
+     * Returns staging areas whose index rebuilds fail, as when the cluster cannot be scanned, counting the attempts:
+     * the callbacks of the staging areas' own code (the rebuild's scan) fail, those of scripts and operations run.
+     * @param connectionFactory the Redis Cluster
+     * @param keyPrefix the key prefix
+     * @param attempts incremented on every attempt to scan the cluster
+     * @return the staging areas
+     */
+    public static RedisOutboxStaging withFailingScans(RedisConnectionFactory connectionFactory, String keyPrefix,
+            AtomicInteger attempts) {
+        StringRedisTemplate redis = new StringRedisTemplate(connectionFactory) {
+
+            @Override
+            public <T> T execute(RedisCallback<T> action) {
+                if (!action.getClass().getName().startsWith(RedisOutboxStaging.class.getName())) {
+                    return super.execute(action);
+                }
+                attempts.incrementAndGet();
+                throw new DataAccessResourceFailureException("a master does not answer the SCAN");
+            }
+        };
+        return new RedisOutboxStaging(redis, keyPrefix, keyPrefix + "{outbox}:");
     }
 }
