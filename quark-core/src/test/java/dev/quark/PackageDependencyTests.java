@@ -14,6 +14,8 @@ import dev.quark.lease.FencingToken;
 import dev.quark.runtime.ActorAddress;
 import dev.quark.state.jdbc.JdbcStateAttachment;
 import dev.quark.state.memory.InMemoryStateAttachment;
+import dev.quark.state.redis.RedisAttachmentSlots;
+import dev.quark.state.redis.RedisStagedAttachment;
 import dev.quark.state.redis.RedisStateAttachment;
 
 import static com.tngtech.archunit.base.DescribedPredicate.not;
@@ -74,9 +76,14 @@ class PackageDependencyTests {
     private static final String[] EVENT_STORE_BACKENDS = { "dev.quark.eventsourcing.memory..",
             "dev.quark.eventsourcing.redis..", "dev.quark.eventsourcing.jdbc.." };
 
-    /** The kinds of writes a state store makes atomically with a save, which event stores take with an append. */
+    /**
+     * The kinds of writes a state store makes atomically with a save, which event stores take with an append, and on
+     * Redis the choice of an attachment's form a Cluster slot can run (staged or in place), which both stores share.
+     */
     private static final DescribedPredicate<JavaClass> STATE_ATTACHMENT_KINDS = type(InMemoryStateAttachment.class)
         .or(type(RedisStateAttachment.class))
+        .or(type(RedisStagedAttachment.class))
+        .or(type(RedisAttachmentSlots.class))
         .or(type(JdbcStateAttachment.class));
 
     @ArchTest

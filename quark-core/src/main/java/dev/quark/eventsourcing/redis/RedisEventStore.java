@@ -19,6 +19,8 @@ import dev.quark.eventsourcing.Snapshot;
 import dev.quark.eventsourcing.StoredEvent;
 import dev.quark.redis.RedisClusterSlots;
 import dev.quark.state.StateWriteAttachment;
+import dev.quark.state.redis.RedisAttachmentSlots;
+import dev.quark.state.redis.RedisStagedAttachment;
 import dev.quark.state.redis.RedisStateAttachment;
 
 import org.springframework.data.domain.Range;
@@ -298,7 +300,7 @@ public class RedisEventStore implements EventStore {
 
     private final int truncationBatch;
 
-    private final RedisClusterSlots slots;
+    private final RedisAttachmentSlots attachmentSlots;
 
     /**
      * Creates a store that truncates in batches of {@value #DEFAULT_TRUNCATION_BATCH} events.
@@ -326,7 +328,7 @@ public class RedisEventStore implements EventStore {
         }
         this.truncationBatch = truncationBatch;
         this.redis = new StringRedisTemplate(connectionFactory);
-        this.slots = new RedisClusterSlots(this.redis);
+        this.attachmentSlots = new RedisAttachmentSlots(new RedisClusterSlots(this.redis));
     }
 
     /**
@@ -357,12 +359,16 @@ public class RedisEventStore implements EventStore {
     /**
      * Appends events and makes the writes of a {@link RedisStateAttachment} of this store's Redis (for instance
      * outbox messages) in the append's Lua script: after the id and version checks, before the events are added, in
-     * one atomic step. Keys of the attachment lie outside the stream's hash slot: on a Redis Cluster such an append
-     * is refused before anything is written ({@link RedisClusterSlots}; Redis would refuse the script,
-     * {@code CROSSSLOT}), while an attachment without keys (no messages) is appended; standalone Redis and Sentinel
-     * run every one.
+     * one atomic step. Keys of the attachment lie outside the stream's hash slot: on a Redis Cluster (where Redis
+     * would refuse such a script, {@code CROSSSLOT}) the script writes the attachment's form
+     * {@linkplain RedisStateAttachment#stagedUnder staged} in the stream's slot instead, and the attachment carries
+     * the writes on after the append ({@link RedisStagedAttachment}; a failure of that step is logged and does not
+     * fail the append). An append whose events were all appended before ({@link AppendResult#duplicate()}) writes
+     * nothing of the attachment. Standalone Redis and Sentinel run every attachment in place.
      * @throws UnsupportedOperationException on a Redis Cluster, when a key of the attachment lies in another hash
-     * slot than the stream's, naming both
+     * slot than the stream's and the attachment cannot be staged, naming both; nothing is written
+     * @throws IllegalStateException on a Redis Cluster, when the staged form's keys do not hash to the stream's slot (a
+     * brace in the key prefix moves their hash tag), naming the staged key; nothing is written
      */
     @Override
     @SuppressWarnings("rawtypes")
@@ -378,14 +384,23 @@ public class RedisEventStore implements EventStore {
                     + "; both must use the same");
         }
         EventStoreArguments.append(stream, events, expectedVersion);
-        String outside = this.slots.keyOutsideSlotOf(redisKey(stream), attached.keys());
-        if (outside != null) {
-            throw new UnsupportedOperationException("Cannot append to event stream '" + stream + "' with "
-                    + attachment.description() + " on a Redis Cluster: one script writes both, and the stream's key "
-                    + redisKey(stream) + " and the attachment's key " + outside + " lie in different hash slots (Redis "
-                    + "refuses such a script, CROSSSLOT); keep them on a standalone Redis (or with Sentinel), or on "
-                    + "PostgreSQL. Nothing was written");
+        RedisStateAttachment ran = this.attachmentSlots.runnableBeside(redisKey(stream), attached,
+                (outside) -> new UnsupportedOperationException("Cannot append to event stream '" + stream + "' with "
+                        + attachment.description() + " on a Redis Cluster: one script writes both, the stream's key "
+                        + redisKey(stream) + " and the attachment's key " + outside + " lie in different hash slots "
+                        + "(Redis refuses such a script, CROSSSLOT), and the attachment cannot be staged in the "
+                        + "stream's slot; keep them on a standalone Redis (or with Sentinel), or on PostgreSQL. "
+                        + "Nothing was written"));
+        AppendResult result = appendAttached(stream, events, expectedVersion, ran);
+        if (!result.duplicate()) {
+            RedisAttachmentSlots.afterWrite(ran, "Event stream '" + stream + "'");
         }
+        return result;
+    }
+
+    @SuppressWarnings("rawtypes")
+    private AppendResult appendAttached(String stream, List<NewEvent> events, long expectedVersion,
+            RedisStateAttachment attached) {
         RedisScript<List> script = this.attachedScripts.computeIfAbsent(attached.script(), (lua) -> RedisScript
             .of(HEAD_FUNCTION + APPEND_CHECKS + HEAD_VERSION + VERSION_CHECK + ATTACHED_FUNCTION + lua + "\n"
                     + ATTACHED_CALL + APPEND_WRITES, List.class));
@@ -399,7 +414,7 @@ public class RedisEventStore implements EventStore {
         List reply = this.redis.execute(script, keys, arguments.toArray());
         if (reply != null && reply.size() == 2 && ((Number) reply.get(0)).longValue() == 3) {
             throw new IllegalArgumentException("Refused to append to event stream '" + stream + "' with "
-                    + attachment.description() + ": " + reply.get(1));
+                    + attached.description() + ": " + reply.get(1));
         }
         return outcome(stream, events, expectedVersion, reply);
     }

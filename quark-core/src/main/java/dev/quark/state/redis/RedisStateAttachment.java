@@ -2,6 +2,7 @@ package dev.quark.state.redis;
 
 import java.util.List;
 
+import org.jspecify.annotations.Nullable;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 
 import dev.quark.state.StateWriteAttachment;
@@ -14,9 +15,12 @@ import dev.quark.state.StateWriteAttachment;
  * their text, so a kind of attachment keeps its text constant and varies its keys and arguments.
  * <p>
  * The state and the attached keys must live on one Redis: the attachment names the connection factory its keys
- * belong to, and the store refuses one of another factory. On Redis Cluster one script must stay within one slot, and
- * a state's key carries no hash tag: attached writes work on a standalone Redis (or with Sentinel), not on a Cluster,
- * where the store refuses an attachment whose keys lie outside the state's slot before writing anything.
+ * belong to, and the store refuses one of another factory. On a Redis Cluster one script must stay within one slot,
+ * and a state's key carries no hash tag: when the attachment's keys lie in another slot than the state's, the store
+ * asks for the attachment {@linkplain #stagedUnder staged} in the state's slot (keys carrying the slot's hash tag,
+ * {@code RedisSlotTags}) and runs that form, whose owner carries the writes on after the save
+ * ({@link RedisStagedAttachment}); an attachment that cannot be staged is refused before anything is written. On a
+ * standalone Redis (or with Sentinel) the attachment's own keys are written in the save's script.
  */
 public interface RedisStateAttachment extends StateWriteAttachment {
 
@@ -43,4 +47,16 @@ public interface RedisStateAttachment extends StateWriteAttachment {
      * @return the connection factory
      */
     RedisConnectionFactory connectionFactory();
+
+    /**
+     * Returns these writes staged in a Redis Cluster hash slot, for a save whose state lies in another slot than the
+     * attachment's keys: keys that carry the slot's hash tag, written in the save's script, and the step that carries
+     * them on after the save.
+     * @param hashTag the tag of the state's slot, without braces, to put in every staged key as {@code {hashTag}}
+     * @return the staged form, or {@code null} (the default) when these writes cannot be staged: the store refuses the
+     * save then, before anything is written
+     */
+    default @Nullable RedisStagedAttachment stagedUnder(String hashTag) {
+        return null;
+    }
 }

@@ -27,8 +27,10 @@ import org.springframework.data.redis.core.script.RedisScript;
  * {@code :}, so the key is unambiguous even when an actor id does. Saves and deletes run as Lua scripts that
  * compare the stored version with the expected one and write in the same atomic step; a load is one
  * {@code HMGET}. Each script touches one key, within Redis Cluster's one-slot rule, except a save with a
- * {@link RedisStateAttachment} (for instance outbox messages), which writes the attachment's keys in the same script:
- * standalone Redis or Sentinel; refused on a Redis Cluster when the keys lie in other slots than the state's.
+ * {@link RedisStateAttachment} (for instance outbox messages), which writes the attachment's keys in the same script
+ * on a standalone Redis or with Sentinel; on a Redis Cluster, where those keys lie in other slots than the state's,
+ * the script writes the attachment staged in the state's slot, and the attachment carries the writes on after the
+ * save ({@link RedisStagedAttachment}).
  */
 public class RedisStateStore implements StateStore {
 
@@ -99,7 +101,7 @@ public class RedisStateStore implements StateStore {
 
     private final String keyPrefix;
 
-    private final RedisClusterSlots slots;
+    private final RedisAttachmentSlots attachmentSlots;
 
     /**
      * Creates a store.
@@ -111,7 +113,7 @@ public class RedisStateStore implements StateStore {
         this.keyPrefix = Objects.requireNonNull(keyPrefix, "keyPrefix must not be null");
         this.connectionFactory = connectionFactory;
         this.redis = new StringRedisTemplate(connectionFactory);
-        this.slots = new RedisClusterSlots(this.redis);
+        this.attachmentSlots = new RedisAttachmentSlots(new RedisClusterSlots(this.redis));
     }
 
     /**
@@ -149,9 +151,15 @@ public class RedisStateStore implements StateStore {
 
     /**
      * Saves a state and, in the same Lua script, the attached writes when the attachment is a
-     * {@link RedisStateAttachment} of this store's Redis.
+     * {@link RedisStateAttachment} of this store's Redis. On a Redis Cluster, when the attachment's keys lie in
+     * another hash slot than the state's (one script cannot write both there), the script writes the attachment's
+     * form {@linkplain RedisStateAttachment#stagedUnder staged} in the state's slot instead, and the attachment
+     * carries the writes on after the save ({@link RedisStagedAttachment}); the save succeeds even when that step
+     * fails (it is logged, and the writes stay staged for their owner).
      * @throws UnsupportedOperationException on a Redis Cluster, when a key of the attachment lies in another hash
-     * slot than the state's (one script cannot write both there), naming both; nothing is written
+     * slot than the state's and the attachment cannot be staged, naming both; nothing is written
+     * @throws IllegalStateException on a Redis Cluster, when the staged form's keys do not hash to the state's slot (a
+     * brace in the key prefix moves their hash tag), naming the staged key; nothing is written
      */
     @Override
     @SuppressWarnings("rawtypes")
@@ -163,14 +171,20 @@ public class RedisStateStore implements StateStore {
             throw new UnsupportedOperationException("State " + key + " is kept by " + this + " on another Redis "
                     + "connection factory than the one of " + attachment.description() + "; both must use the same");
         }
-        String outside = this.slots.keyOutsideSlotOf(redisKey(key), attached.keys());
-        if (outside != null) {
-            throw new UnsupportedOperationException("Cannot save state " + key + " with " + attachment.description()
-                    + " on a Redis Cluster: one script writes both, and the state's key " + redisKey(key)
-                    + " and the attachment's key " + outside + " lie in different hash slots (Redis refuses such a "
-                    + "script, CROSSSLOT); keep them on a standalone Redis (or with Sentinel), or on PostgreSQL. "
-                    + "Nothing was written");
-        }
+        RedisStateAttachment ran = this.attachmentSlots.runnableBeside(redisKey(key), attached,
+                (outside) -> new UnsupportedOperationException("Cannot save state " + key + " with "
+                        + attachment.description() + " on a Redis Cluster: one script writes both, the state's key "
+                        + redisKey(key) + " and the attachment's key " + outside + " lie in different hash slots "
+                        + "(Redis refuses such a script, CROSSSLOT), and the attachment cannot be staged in the "
+                        + "state's slot; keep them on a standalone Redis (or with Sentinel), or on PostgreSQL. "
+                        + "Nothing was written"));
+        long version = saveAttached(key, payload, expectedVersion, ran);
+        RedisAttachmentSlots.afterWrite(ran, "State " + key);
+        return version;
+    }
+
+    @SuppressWarnings("rawtypes")
+    private long saveAttached(StateKey key, String payload, long expectedVersion, RedisStateAttachment attached) {
         RedisScript<List> script = this.attachedScripts.computeIfAbsent(attached.script(),
                 (lua) -> RedisScript.of(SAVE_ATTACHED.formatted(lua), List.class));
         List<String> keys = new ArrayList<>(1 + attached.keys().size());
@@ -186,7 +200,7 @@ public class RedisStateStore implements StateStore {
         }
         long outcome = ((Number) reply.get(0)).longValue();
         if (outcome == 2) {
-            throw new IllegalArgumentException("Refused to save state " + key + " with " + attachment.description()
+            throw new IllegalArgumentException("Refused to save state " + key + " with " + attached.description()
                     + ": " + reply.get(1));
         }
         long version = ((Number) reply.get(1)).longValue();

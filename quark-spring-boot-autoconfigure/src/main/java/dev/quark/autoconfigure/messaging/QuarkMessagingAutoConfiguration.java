@@ -72,7 +72,8 @@ import dev.quark.messaging.store.redis.RedisOutboxStore;
  * claims partitions with the lease store of {@link QuarkLeasesAutoConfiguration} (on the area's backend unless
  * {@code quark.leases.backend} is set), and on PostgreSQL the area contributes the messaging changelog. On Redis the
  * stores write under {@code quark.redis.key-prefix}; the inbox there runs without a transaction (record, run, forget on
- * failure), as in memory.
+ * failure), as in memory; and every node sweeps the outbox's staging areas ({@code quark.messaging.staging.*}), where
+ * the {@link StateOutbox} stages messages saved with a state on a Redis Cluster until they are moved to the outbox.
  */
 @AutoConfiguration(after = { QuarkBackendAutoConfiguration.class, QuarkLeasesAutoConfiguration.class },
         afterName = { "org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration",
@@ -279,6 +280,15 @@ public final class QuarkMessagingAutoConfiguration {
         @ConditionalOnMissingBean(InboxStore.class)
         RedisInboxStore quarkRedisInboxStore(RedisConnectionFactory connectionFactory, QuarkRedisProperties redis) {
             return new RedisInboxStore(connectionFactory, redis.getKeyPrefix());
+        }
+
+        @Bean
+        @ConditionalOnMissingBean
+        @ConditionalOnBean(OutboxStore.class)
+        RedisOutboxSweepLifecycle quarkRedisOutboxSweepLifecycle(OutboxStore outbox,
+                QuarkMessagingProperties properties) {
+            return new RedisOutboxSweepLifecycle(outbox, properties.getStaging().getSweepInterval(),
+                    properties.getStaging().getGrace(), properties.stagingMaxAge());
         }
     }
 }

@@ -11,6 +11,7 @@ import dev.quark.autoconfigure.backend.QuarkBackend;
 import dev.quark.messaging.runtime.MessagingRetention;
 import dev.quark.messaging.runtime.Partitioner;
 import dev.quark.messaging.runtime.RetryBackoff;
+import dev.quark.messaging.store.redis.RedisOutboxStaging;
 
 /**
  * Configuration of the transactional outbox and the idempotent inbox: where messages are kept, how the dispatcher
@@ -70,6 +71,8 @@ public class QuarkMessagingProperties implements InitializingBean {
     private final Backoff backoff = new Backoff();
 
     private final Retention retention = new Retention();
+
+    private final Staging staging = new Staging();
 
     public @Nullable QuarkBackend getBackend() {
         return this.backend;
@@ -135,6 +138,10 @@ public class QuarkMessagingProperties implements InitializingBean {
         return this.backoff;
     }
 
+    public Staging getStaging() {
+        return this.staging;
+    }
+
     public Retention getRetention() {
         return this.retention;
     }
@@ -185,6 +192,38 @@ public class QuarkMessagingProperties implements InitializingBean {
         CHECKS.positive("retention.dead-letters", this.retention.deadLetters);
         CHECKS.positive("retention.inbox", this.retention.inbox);
         CHECKS.positive("retention.interval", this.retention.interval);
+        CHECKS.positive("staging.sweep-interval", this.staging.sweepInterval);
+        CHECKS.positive("staging.grace", this.staging.grace);
+    }
+
+    /**
+     * Returns how long after its move a message staged on a Redis Cluster may be appended again by the re-check, at
+     * most: as long as the outbox keeps delivered messages and dead letters, whichever is shorter, so that no message
+     * deleted by retention is appended again.
+     * @return the maximum age
+     * @throws org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException when the
+     * staging grace period is not shorter, naming both, or when the index's rebuild period (the sweep interval times
+     * {@value RedisOutboxStaging#REINDEX_EVERY}) is not shorter than the maximum age less the grace period: a moved
+     * message whose area's index entry a failover lost is re-checked only after the next rebuild
+     */
+    public Duration stagingMaxAge() {
+        Duration maxAge = (this.retention.delivered.compareTo(this.retention.deadLetters) <= 0)
+                ? this.retention.delivered : this.retention.deadLetters;
+        if (this.staging.grace.compareTo(maxAge) >= 0) {
+            throw CHECKS.invalid("staging.grace", this.staging.grace,
+                    "must be shorter than retention.delivered (" + this.retention.delivered
+                            + ") and retention.dead-letters (" + this.retention.deadLetters
+                            + ") on the redis backend");
+        }
+        Duration rebuild = this.staging.sweepInterval.multipliedBy(RedisOutboxStaging.REINDEX_EVERY);
+        if (rebuild.compareTo(maxAge.minus(this.staging.grace)) >= 0) {
+            throw CHECKS.invalid("staging.sweep-interval", this.staging.sweepInterval,
+                    "times " + RedisOutboxStaging.REINDEX_EVERY + " (the staging index's rebuild period, " + rebuild
+                            + ") must be shorter than the shorter of retention.delivered (" + this.retention.delivered
+                            + ") and retention.dead-letters (" + this.retention.deadLetters + ") less staging.grace ("
+                            + this.staging.grace + ") on the redis backend");
+        }
+        return maxAge;
     }
 
     /**
@@ -306,6 +345,42 @@ public class QuarkMessagingProperties implements InitializingBean {
 
         public void setInterval(Duration interval) {
             this.interval = interval;
+        }
+    }
+
+    /**
+     * Messages saved with a state on a Redis Cluster, staged in the state's hash slot until they are moved to the
+     * outbox.
+     */
+    public static class Staging {
+
+        /**
+         * How often the staging areas are swept for messages whose move after the save failed or never ran.
+         */
+        private Duration sweepInterval = Duration.ofSeconds(10);
+
+        /**
+         * How long a staging area stays in the index after a save last recorded it, and a moved message in its
+         * staging area to be appended again if the outbox lost it, at least: longer than any save takes from
+         * recording its area to running its script, and, on the redis backend, shorter than retention.delivered and
+         * retention.dead-letters.
+         */
+        private Duration grace = Duration.ofMinutes(1);
+
+        public Duration getSweepInterval() {
+            return this.sweepInterval;
+        }
+
+        public void setSweepInterval(Duration sweepInterval) {
+            this.sweepInterval = sweepInterval;
+        }
+
+        public Duration getGrace() {
+            return this.grace;
+        }
+
+        public void setGrace(Duration grace) {
+            this.grace = grace;
         }
     }
 }

@@ -65,6 +65,7 @@ class QuarkMessagingAutoConfigurationTests {
                 .hasSingleBean(InMemoryInboxStore.class)
                 .hasSingleBean(OutboxDispatcher.class)
                 .hasSingleBean(MessagingLifecycle.class)
+                .doesNotHaveBean(RedisOutboxSweepLifecycle.class)
                 .hasSingleBean(StateOutbox.class)
                 .hasSingleBean(DeadLetters.class)
                 .hasBean("quarkInMemoryLeaseStore");
@@ -129,6 +130,61 @@ class QuarkMessagingAutoConfigurationTests {
                 "must be at least 1");
         assertFailure("quark.messaging.retention.inbox=0s", "quark.messaging.retention.inbox", "must be positive");
         assertFailure("quark.messaging.node-id= ", "quark.messaging.node-id", "must not be blank");
+        assertFailure("quark.messaging.staging.grace=0s", "quark.messaging.staging.grace", "must be positive");
+        assertFailure("quark.messaging.staging.sweep-interval=0s", "quark.messaging.staging.sweep-interval",
+                "must be positive");
+    }
+
+    @Test
+    void aStagingGraceNotShorterThanTheRetentionsFailsStartUpOnRedisNamingBoth() {
+        this.contextRunner
+            .withPropertyValues("quark.messaging.backend=redis", "quark.messaging.staging.grace=2d",
+                    "quark.messaging.retention.dead-letters=1d", "quark.messaging.dispatcher.enabled=false")
+            .withBean(RedisConnectionFactory.class, () -> org.mockito.Mockito.mock(RedisConnectionFactory.class))
+            .run((context) -> {
+                assertThat(context).hasFailed();
+                assertThat(context.getStartupFailure()).rootCause()
+                    .isInstanceOf(InvalidConfigurationPropertyValueException.class)
+                    .hasMessageContaining("Property quark.messaging.staging.grace with value")
+                    .hasMessageContaining("retention.delivered (PT168H)")
+                    .hasMessageContaining("retention.dead-letters (PT24H)");
+            });
+    }
+
+    @Test
+    void aStagingIndexRebuildPeriodNotShorterThanTheRetentionsLessTheGraceFailsStartUpOnRedis() {
+        this.contextRunner
+            .withPropertyValues("quark.messaging.backend=redis", "quark.messaging.staging.sweep-interval=10m",
+                    "quark.messaging.retention.delivered=2d", "quark.messaging.dispatcher.enabled=false")
+            .withBean(RedisConnectionFactory.class, () -> org.mockito.Mockito.mock(RedisConnectionFactory.class))
+            .run((context) -> {
+                assertThat(context).hasFailed();
+                assertThat(context.getStartupFailure()).rootCause()
+                    .isInstanceOf(InvalidConfigurationPropertyValueException.class)
+                    .hasMessageContaining("Property quark.messaging.staging.sweep-interval with value")
+                    .hasMessageContaining("rebuild period, PT60H")
+                    .hasMessageContaining("retention.delivered (PT48H)");
+            });
+    }
+
+    @Test
+    void redisSweepsTheStagingOfAnApplicationsRedisOutboxStoreDeclaredAsAnOutboxStore() {
+        RedisConnectionFactory connectionFactory = org.mockito.Mockito.mock(RedisConnectionFactory.class);
+        this.contextRunner
+            .withPropertyValues("quark.messaging.backend=redis", "quark.messaging.dispatcher.enabled=false")
+            .withBean(RedisConnectionFactory.class, () -> connectionFactory)
+            .withBean("applicationOutboxStore", OutboxStore.class, () -> new RedisOutboxStore(connectionFactory, "app:"))
+            .run((context) -> assertThat(context).hasNotFailed()
+                .hasSingleBean(OutboxStore.class)
+                .hasSingleBean(RedisOutboxSweepLifecycle.class)
+                .getBean(RedisOutboxSweepLifecycle.class)
+                .satisfies((sweep) -> assertThat(sweep.isRunning()).isTrue()));
+    }
+
+    @Test
+    void aShortRetentionOfDeliveredMessagesStartsOnAnotherBackendThanRedis() {
+        this.contextRunner.withPropertyValues("quark.messaging.retention.delivered=30s")
+            .run((context) -> assertThat(context).hasNotFailed());
     }
 
     private void assertFailure(String property, String name, String reason) {
@@ -163,6 +219,7 @@ class QuarkMessagingAutoConfigurationTests {
                 assertThat(context).hasNotFailed()
                     .hasSingleBean(RedisOutboxStore.class)
                     .hasSingleBean(RedisInboxStore.class)
+                    .hasSingleBean(RedisOutboxSweepLifecycle.class)
                     .doesNotHaveBean(InMemoryOutboxStore.class)
                     .hasSingleBean(Outbox.class)
                     .hasSingleBean(Inbox.class);

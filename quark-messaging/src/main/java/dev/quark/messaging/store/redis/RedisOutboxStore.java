@@ -8,6 +8,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Consumer;
 
 import org.jspecify.annotations.Nullable;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
@@ -55,7 +56,10 @@ import dev.quark.state.StateWriteAttachment;
  * <p>
  * There is no transaction to join: {@link #append} writes at once, whatever transaction the caller runs in. To write
  * messages in the same atomic step as an actor's state kept in Redis, {@link #appendWithState} gives the
- * {@code RedisStateStore} the append to run in the save's script (the {@code StateOutbox}). Durability
+ * {@code RedisStateStore} the append to run in the save's script (the {@code StateOutbox}). On a Redis Cluster the
+ * state lies in another slot than the outbox: the save's script stages the messages in the state's slot, and they are
+ * moved to the outbox right after the save, or by the {@linkplain RedisOutboxStaging#sweep sweep} ({@link #staging()}).
+ * Durability
  * is Redis's: turn persistence on (AOF, {@code appendfsync everysec} or stricter), or a restart of Redis loses the
  * messages.
  */
@@ -79,16 +83,46 @@ public class RedisOutboxStore implements StateAttachingOutboxStore {
 
     private final JsonMapper json = JsonMapper.shared();
 
+    private final RedisOutboxStaging staging;
+
+    private final Consumer<String> afterStagedSave;
+
     /**
      * Creates a store.
      * @param connectionFactory the connection factory, usually the application's
      * @param keyPrefix put before every key, for instance {@code quark:}; may be empty
      */
     public RedisOutboxStore(RedisConnectionFactory connectionFactory, String keyPrefix) {
+        this(connectionFactory, keyPrefix, null);
+    }
+
+    /**
+     * Creates a store whose saves on a Redis Cluster run a step of the caller's after staging their messages, instead
+     * of {@linkplain RedisOutboxStaging#move moving} them: a test stands in for a process that dies between a save
+     * and its move with a step that does nothing, and for a failing move with one that throws. Not public: a test seam
+     * only, reached from tests in this package.
+     * @param connectionFactory the connection factory, usually the application's
+     * @param keyPrefix put before every key, for instance {@code quark:}; may be empty
+     * @param afterStagedSave given the tag of the staging area, after a save staged messages in it; {@code null} for
+     * the move
+     */
+    RedisOutboxStore(RedisConnectionFactory connectionFactory, String keyPrefix,
+            @Nullable Consumer<String> afterStagedSave) {
         Objects.requireNonNull(connectionFactory, "connectionFactory must not be null");
+        Objects.requireNonNull(keyPrefix, "keyPrefix must not be null");
         this.connectionFactory = connectionFactory;
-        this.prefix = Objects.requireNonNull(keyPrefix, "keyPrefix must not be null") + TAG;
+        this.prefix = keyPrefix + TAG;
         this.redis = new StringRedisTemplate(connectionFactory);
+        this.staging = new RedisOutboxStaging(this.redis, keyPrefix, this.prefix);
+        this.afterStagedSave = (afterStagedSave != null) ? afterStagedSave : this.staging::move;
+    }
+
+    /**
+     * Returns the staging areas of messages saved with states on a Redis Cluster, for the sweep.
+     * @return the staging areas
+     */
+    public RedisOutboxStaging staging() {
+        return this.staging;
     }
 
     /**
@@ -162,7 +196,7 @@ public class RedisOutboxStore implements StateAttachingOutboxStore {
     public StateWriteAttachment appendWithState(List<NewMessage> messages) {
         List<NewMessage> appended = List.copyOf(messages);
         return new RedisOutboxAttachment(appendKeys(appended), appendArguments(appended), this.connectionFactory,
-                appended.size());
+                appended.size(), this.staging, this.afterStagedSave);
     }
 
     @Override
