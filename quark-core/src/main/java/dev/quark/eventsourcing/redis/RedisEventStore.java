@@ -385,12 +385,7 @@ public class RedisEventStore implements EventStore {
         }
         EventStoreArguments.append(stream, events, expectedVersion);
         RedisStateAttachment ran = this.attachmentSlots.runnableBeside(redisKey(stream), attached,
-                (outside) -> new UnsupportedOperationException("Cannot append to event stream '" + stream + "' with "
-                        + attachment.description() + " on a Redis Cluster: one script writes both, the stream's key "
-                        + redisKey(stream) + " and the attachment's key " + outside + " lie in different hash slots "
-                        + "(Redis refuses such a script, CROSSSLOT), and the attachment cannot be staged in the "
-                        + "stream's slot; keep them on a standalone Redis (or with Sentinel), or on PostgreSQL. "
-                        + "Nothing was written"));
+                "append to event stream '" + stream + "'", "stream");
         AppendResult result = appendAttached(stream, events, expectedVersion, ran);
         if (!result.duplicate()) {
             RedisAttachmentSlots.afterWrite(ran, "Event stream '" + stream + "'");

@@ -1,6 +1,5 @@
 package dev.quark.state.redis;
 
-import java.util.function.Function;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,14 +32,16 @@ public final class RedisAttachmentSlots {
      * Returns the attachment to run in the script of a key, and prepares it when it is staged.
      * @param key the script's first key (the state's, or the stream's)
      * @param attachment the attachment
-     * @param refusal makes the exception thrown when the attachment's keys lie in another slot and it cannot be
-     * staged there, from the first key outside the slot
+     * @param action what the script does, for a refusal: {@code save state Account/a/balance}
+     * @param owner whose key {@code key} is, for a refusal: {@code state} or {@code stream}
      * @return the attachment, or its staged form
+     * @throws UnsupportedOperationException when the attachment's keys lie in another slot and it cannot be staged
+     * there, naming both keys; nothing is written
      * @throws IllegalStateException when the staged form's keys do not hash to the key's slot (a brace in the key
      * prefix moves their hash tag), naming the staged key
      */
-    public RedisStateAttachment runnableBeside(String key, RedisStateAttachment attachment,
-            Function<String, RuntimeException> refusal) {
+    public RedisStateAttachment runnableBeside(String key, RedisStateAttachment attachment, String action,
+            String owner) {
         String outside = this.slots.keyOutsideSlotOf(key, attachment.keys());
         if (outside == null) {
             return attachment;
@@ -48,7 +49,11 @@ public final class RedisAttachmentSlots {
         String tag = RedisSlotTags.tagOf(RedisSlotTags.slotOf(key));
         RedisStagedAttachment staged = attachment.stagedUnder(tag);
         if (staged == null) {
-            throw refusal.apply(outside);
+            throw new UnsupportedOperationException("Cannot " + action + " with " + attachment.description()
+                    + " on a Redis Cluster: one script writes both, the " + owner + "'s key " + key
+                    + " and the attachment's key " + outside + " lie in different hash slots (Redis refuses such a "
+                    + "script, CROSSSLOT), and the attachment cannot be staged in the " + owner + "'s slot; keep "
+                    + "them on a standalone Redis (or with Sentinel), or on PostgreSQL. Nothing was written");
         }
         String stagedOutside = this.slots.keyOutsideSlotOf(key, staged.keys());
         if (stagedOutside != null) {

@@ -171,13 +171,8 @@ public class RedisStateStore implements StateStore {
             throw new UnsupportedOperationException("State " + key + " is kept by " + this + " on another Redis "
                     + "connection factory than the one of " + attachment.description() + "; both must use the same");
         }
-        RedisStateAttachment ran = this.attachmentSlots.runnableBeside(redisKey(key), attached,
-                (outside) -> new UnsupportedOperationException("Cannot save state " + key + " with "
-                        + attachment.description() + " on a Redis Cluster: one script writes both, the state's key "
-                        + redisKey(key) + " and the attachment's key " + outside + " lie in different hash slots "
-                        + "(Redis refuses such a script, CROSSSLOT), and the attachment cannot be staged in the "
-                        + "state's slot; keep them on a standalone Redis (or with Sentinel), or on PostgreSQL. "
-                        + "Nothing was written"));
+        RedisStateAttachment ran = this.attachmentSlots.runnableBeside(redisKey(key), attached, "save state " + key,
+                "state");
         long version = saveAttached(key, payload, expectedVersion, ran);
         RedisAttachmentSlots.afterWrite(ran, "State " + key);
         return version;
