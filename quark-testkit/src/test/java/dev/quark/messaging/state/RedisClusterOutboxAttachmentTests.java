@@ -36,6 +36,7 @@ import dev.quark.state.PersistentState;
 import dev.quark.state.StateKey;
 import dev.quark.state.StateWriteAttachment;
 import dev.quark.state.internal.StoreBackedState;
+import dev.quark.state.redis.RedisStateAttachment;
 import dev.quark.state.redis.RedisStateStore;
 import dev.quark.testkit.server.RedisTestArea;
 import org.junit.jupiter.api.AfterAll;
@@ -44,6 +45,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -187,9 +189,7 @@ class RedisClusterOutboxAttachmentTests {
 
     @Test
     void aSaveWhoseMoveFailsSucceedsAndTheSweepMovesItsStagedMessages() {
-        RedisOutboxStore failing = StagingTestStores.withAfterStagedSave(area.connectionFactory(), prefix, (tag) -> {
-            throw new DataAccessResourceFailureException("the outbox's master is down");
-        });
+        RedisOutboxStore failing = storeWhoseMovesFail();
         String account = outsideTheOutboxSlot("failing");
         PersistentState<Long> balance = balance(states, account);
         balance.set(40L);
@@ -252,8 +252,7 @@ class RedisClusterOutboxAttachmentTests {
 
     @Test
     void theMessagesOfAProcessThatDiedBeforeItsMoveAreMovedOnceAndInOrderByMoversAndTheSweepAtOnce() throws Exception {
-        RedisOutboxStore dying = StagingTestStores.withAfterStagedSave(area.connectionFactory(), prefix, (tag) -> {
-        });
+        RedisOutboxStore dying = storeThatDiesBeforeMoving();
         StateOutbox diesBeforeMoving = stateOutbox(dying);
         String account = outsideTheOutboxSlot("crashed");
         PersistentState<Long> balance = balance(states, account);
@@ -342,9 +341,7 @@ class RedisClusterOutboxAttachmentTests {
 
     @Test
     void anAreaWhoseIndexEntryWasLostIsFoundAgainByTheFirstSweepOfAProcess() {
-        RedisOutboxStore dying = StagingTestStores.withAfterStagedSave(area.connectionFactory(), prefix,
-                (tag) -> {
-                });
+        RedisOutboxStore dying = storeThatDiesBeforeMoving();
         String account = outsideTheOutboxSlot("unindexed");
         PersistentState<Long> balance = balance(states, account);
         balance.set(3L);
@@ -415,9 +412,7 @@ class RedisClusterOutboxAttachmentTests {
 
     @Test
     void aStagedMessageThatCannotBeReadIsSetAsideAndTheMessagesBehindItMove() {
-        RedisOutboxStore failing = StagingTestStores.withAfterStagedSave(area.connectionFactory(), prefix, (tag) -> {
-            throw new DataAccessResourceFailureException("the outbox's master is down");
-        });
+        RedisOutboxStore failing = storeWhoseMovesFail();
         String account = outsideTheOutboxSlot("unreadable");
         String tag = tagOf(account);
         StringRedisTemplate redis = new StringRedisTemplate(area.connectionFactory());
@@ -445,9 +440,7 @@ class RedisClusterOutboxAttachmentTests {
 
     @Test
     void aFailingRebuildOfTheIndexHoldsNoIndexedAreaUpAndIsTriedAgainAfterFewerAndFewerSweeps() {
-        RedisOutboxStore failing = StagingTestStores.withAfterStagedSave(area.connectionFactory(), prefix, (tag) -> {
-            throw new DataAccessResourceFailureException("the outbox's master is down");
-        });
+        RedisOutboxStore failing = storeWhoseMovesFail();
         String account = outsideTheOutboxSlot("unscannable");
         PersistentState<Long> balance = balance(states, account);
         balance.set(5L);
@@ -466,8 +459,7 @@ class RedisClusterOutboxAttachmentTests {
 
     @Test
     void aMoveStopsAtTheLastMessageStagedWhenItStartedAndLeavesLaterOnesStaged() {
-        RedisOutboxStore dying = StagingTestStores.withAfterStagedSave(area.connectionFactory(), prefix, (tag) -> {
-        });
+        RedisOutboxStore dying = storeThatDiesBeforeMoving();
         String account = outsideTheOutboxSlot("bounded");
         String tag = tagOf(account);
         PersistentState<Long> balance = balance(states, account);
@@ -520,6 +512,61 @@ class RedisClusterOutboxAttachmentTests {
         assertThatThrownBy(() -> oddOutbox.save(balance, (outbox) -> outbox.enqueue("ledger", "brace", "refused")))
             .hasMessageContaining("a '{' in the key prefix moves a key's hash tag")
             .hasMessageContaining("Nothing was written");
+    }
+
+    @Test
+    void anAttachmentThatCannotBeStagedIsRefusedNamingBothKeysAndNothingIsWritten() {
+        StateKey key = new StateKey("Account", outsideTheOutboxSlot("unstageable"), "balance");
+        String foreign = prefix + "{outbox}:foreign";
+        RedisStateAttachment unstageable = new RedisStateAttachment() {
+
+            @Override
+            public String script() {
+                return "redis.call('SET', attached_keys[1], 'written') return nil";
+            }
+
+            @Override
+            public List<String> keys() {
+                return List.of(foreign);
+            }
+
+            @Override
+            public List<String> arguments() {
+                return List.of();
+            }
+
+            @Override
+            public RedisConnectionFactory connectionFactory() {
+                return area.connectionFactory();
+            }
+
+            @Override
+            public String description() {
+                return "a write of another slot";
+            }
+        };
+
+        assertThatExceptionOfType(UnsupportedOperationException.class)
+            .isThrownBy(() -> states.save(key, "1", 0, unstageable))
+            .withMessageStartingWith("Cannot save state " + key + " with a write of another slot on a Redis Cluster")
+            .withMessageContaining("the state's key " + states.redisKey(key))
+            .withMessageContaining("the attachment's key " + foreign)
+            .withMessageEndingWith("Nothing was written");
+        assertThat(states.load(key)).isEmpty();
+        assertThat(new StringRedisTemplate(area.connectionFactory()).hasKey(foreign)).isFalse();
+    }
+
+    /** A store whose moves fail after the save, as when the outbox's master is down. */
+    private static RedisOutboxStore storeWhoseMovesFail() {
+        return StagingTestStores.withAfterStagedSave(area.connectionFactory(), prefix, (tag) -> {
+            throw new DataAccessResourceFailureException("the outbox's master is down");
+        });
+    }
+
+    /** A store that does not move after the save, as a process that died right after it. */
+    private static RedisOutboxStore storeThatDiesBeforeMoving() {
+        return StagingTestStores.withAfterStagedSave(area.connectionFactory(), prefix, (tag) -> {
+        });
     }
 
     /** Removes a staging area's index entry, as a failover of the outbox's master before it replicated it. */
