@@ -115,7 +115,9 @@ class EventSubscriptionRunnerThreadTests {
 
         List<String> handled = new CopyOnWriteArrayList<>();
         runner("node-2", EventSubscriptionDefinition.of("projection", (event) -> handled.add(id(event)))).start();
-        await().atMost(WAIT).until(() -> handled.contains("a#1"));
+        // Still not catching: the first thread's error reaches the uncaught-exception handler only once its run
+        // ends, which may come after it marked the subscription failed and released the lease (it did once in CI).
+        await().dontCatchUncaughtExceptions().atMost(WAIT).until(() -> handled.contains("a#1"));
         assertThat(runner.isRunning()).isTrue();
     }
 
