@@ -419,6 +419,9 @@ class ReminderClaimRetryTests {
         b.ownershipChanged();
         Instant changed = this.clock.instant();
         runUntil(changed.plusSeconds(4));
+        // 50 ms after one of b's rounds, so that no round of the first window falls at the instant of the second view.
+        runUntilNextAttemptBy("b");
+        runUntil(this.clock.instant().plusMillis(50));
         this.wantedByB.set(ReminderBucketSet.of(BUCKET, OTHER_BUCKET));
         b.ownershipChanged();
         Instant changedAgain = this.clock.instant();
