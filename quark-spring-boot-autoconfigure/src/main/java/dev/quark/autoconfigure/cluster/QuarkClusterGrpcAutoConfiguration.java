@@ -106,7 +106,8 @@ public final class QuarkClusterGrpcAutoConfiguration {
         GrpcTransportSettings settings = transport.settings();
         return (builder) -> builder.maxInboundMessageSize(GrpcTransport.inboundLimit(settings))
             .permitKeepAliveTime(GrpcTransport.permittedKeepAliveMillis(settings), TimeUnit.MILLISECONDS)
-            .permitKeepAliveWithoutCalls(true);
+            .permitKeepAliveWithoutCalls(true)
+            .callExecutor(GrpcTransport.linkCallsOnTransportThreads());
     }
 
     @Bean

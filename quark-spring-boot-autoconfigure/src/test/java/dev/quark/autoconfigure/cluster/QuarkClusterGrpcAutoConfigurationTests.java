@@ -47,6 +47,7 @@ import dev.quark.cluster.transport.injvm.InJvmTransport;
 import io.grpc.BindableService;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.grpc.CallOptions;
+import io.grpc.ForwardingServerCallListener;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
@@ -244,6 +245,10 @@ class QuarkClusterGrpcAutoConfigurationTests {
                 // definition, and kept its reader of frames.
                 assertThat(context.getBean(RecordingInterceptor.class).methods)
                     .contains(SiloTransportGrpc.getLinkMethod().getFullMethodName());
+                // Handled on the thread that read them (Netty's event loop), not handed to the server's executor.
+                assertThat(context.getBean(RecordingInterceptor.class).linkFrameThreads).isNotEmpty()
+                    .allSatisfy((thread) -> assertThat(thread.getClass().getName())
+                        .endsWith("netty.util.concurrent.FastThreadLocalThread"));
             });
     }
 
@@ -487,11 +492,25 @@ class QuarkClusterGrpcAutoConfigurationTests {
 
         final List<String> methods = new CopyOnWriteArrayList<>();
 
+        /** The threads that the frames of {@code Link} calls reached the service on. */
+        final List<Thread> linkFrameThreads = new CopyOnWriteArrayList<>();
+
         @Override
         public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers,
                 ServerCallHandler<Q, A> next) {
-            this.methods.add(call.getMethodDescriptor().getFullMethodName());
-            return next.startCall(call, headers);
+            String method = call.getMethodDescriptor().getFullMethodName();
+            this.methods.add(method);
+            ServerCall.Listener<Q> listener = next.startCall(call, headers);
+            if (!method.equals(SiloTransportGrpc.getLinkMethod().getFullMethodName())) {
+                return listener;
+            }
+            return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(listener) {
+                @Override
+                public void onMessage(Q message) {
+                    RecordingInterceptor.this.linkFrameThreads.add(Thread.currentThread());
+                    super.onMessage(message);
+                }
+            };
         }
     }
 

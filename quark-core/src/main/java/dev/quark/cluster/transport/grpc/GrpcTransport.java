@@ -26,6 +26,7 @@ import dev.quark.cluster.transport.Transport;
 import io.grpc.BindableService;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
+import io.grpc.ServerCallExecutorSupplier;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
 import org.jspecify.annotations.Nullable;
@@ -277,6 +278,8 @@ public final class GrpcTransport implements Transport {
                 Server started = ((serverTls != null) ? NettyServerBuilder.forAddress(bind, serverTls.serverCredentials())
                         : NettyServerBuilder.forAddress(bind))
                     .addService(this.service)
+                    // Its only service's callbacks check and queue frames (SiloTransportService): no hand-off.
+                    .directExecutor()
                     .maxInboundMessageSize(inboundLimit(this.settings))
                     .keepAliveTime(this.settings.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
                     .keepAliveTimeout(this.settings.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
@@ -314,6 +317,19 @@ public final class GrpcTransport implements Transport {
      */
     public static long permittedKeepAliveMillis(GrpcTransportSettings settings) {
         return Math.max(1, settings.keepAliveTime().toMillis() / 2);
+    }
+
+    /**
+     * Returns what an application's gRPC server that serves {@link #bindableService()} gives
+     * {@code ServerBuilder.callExecutor}: the calls of the {@code Link} method run their callbacks on the thread
+     * that read their frames (Netty's event loop), as on the transport's own server, and every other call on the
+     * server's executor. A {@code Link} stream's callbacks only check a frame and queue it for the stream's
+     * virtual-thread drain, so they may run there: each envelope is spared a hand-off to the server's executor,
+     * and the silo's links keep moving while the application's calls keep that executor busy.
+     * @return the supplier of executors, one instance for every server
+     */
+    public static ServerCallExecutorSupplier linkCallsOnTransportThreads() {
+        return LinkCallsOnTransportThreads.INSTANCE;
     }
 
     @Override

@@ -35,7 +35,9 @@ import org.slf4j.LoggerFactory;
  * completing a caller's future decodes its result with the application's types). The thread gRPC calls the
  * stream back on only checks a frame and queues it, and a refused one is queued too: its warning and its
  * {@code Rejected} frame come from the drain, in order with the envelopes around it, so that a flood of
- * malformed frames never logs on that thread (which could be Netty's event loop, with {@code directExecutor()}).
+ * malformed frames never logs on that thread: Netty's event loop, since the transport's own server is built with
+ * {@code directExecutor()} and an application's server that serves it is given
+ * {@link GrpcTransport#linkCallsOnTransportThreads()}.
  * <p>
  * Flow control: a stream asks gRPC for {@code inboundWindow} envelopes ahead and, each time half that many
  * have been handled, for as many more (one request per batch, not per envelope), so a silo buffers at most
