@@ -26,6 +26,8 @@ import org.springframework.boot.context.properties.source.InvalidConfigurationPr
 import org.springframework.boot.grpc.server.autoconfigure.GrpcServerProperties;
 import org.springframework.boot.ssl.SslBundles;
 import org.springframework.context.annotation.Bean;
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.Order;
 import org.springframework.core.env.Environment;
 import org.springframework.grpc.server.ServerBuilderCustomizer;
 
@@ -100,14 +102,27 @@ public final class QuarkClusterGrpcAutoConfiguration {
         return transport.bindableService();
     }
 
+    /**
+     * The server customizer: peers' envelopes up to the transport's limits and their keep-alive pings let through,
+     * and (unless {@code quark.cluster.transport.link-callbacks-on-event-loop=false}) the {@code Link} streams called
+     * back on the thread that read their frames ({@link GrpcTransport#linkCallsOnTransportThreads()}). Ordered first,
+     * so that an application's own customizer that sets a {@code callExecutor} runs after it and wins.
+     */
     @Bean
     @ConditionalOnMissingBean(name = "quarkClusterGrpcServerCustomizer")
-    <T extends ServerBuilder<T>> ServerBuilderCustomizer<T> quarkClusterGrpcServerCustomizer(GrpcTransport transport) {
+    @Order(Ordered.HIGHEST_PRECEDENCE)
+    <T extends ServerBuilder<T>> ServerBuilderCustomizer<T> quarkClusterGrpcServerCustomizer(GrpcTransport transport,
+            QuarkClusterProperties properties) {
         GrpcTransportSettings settings = transport.settings();
-        return (builder) -> builder.maxInboundMessageSize(GrpcTransport.inboundLimit(settings))
-            .permitKeepAliveTime(GrpcTransport.permittedKeepAliveMillis(settings), TimeUnit.MILLISECONDS)
-            .permitKeepAliveWithoutCalls(true)
-            .callExecutor(GrpcTransport.linkCallsOnTransportThreads());
+        boolean onEventLoop = properties.getTransport().isLinkCallbacksOnEventLoop();
+        return (builder) -> {
+            builder.maxInboundMessageSize(GrpcTransport.inboundLimit(settings))
+                .permitKeepAliveTime(GrpcTransport.permittedKeepAliveMillis(settings), TimeUnit.MILLISECONDS)
+                .permitKeepAliveWithoutCalls(true);
+            if (onEventLoop) {
+                builder.callExecutor(GrpcTransport.linkCallsOnTransportThreads());
+            }
+        };
     }
 
     @Bean

@@ -724,6 +724,15 @@ public class QuarkClusterProperties implements InitializingBean {
         private Duration clientLinkIdleTimeout = Duration.ofMinutes(5);
 
         /**
+         * Whether the application's gRPC server, which serves the silo's transport, calls the silo's Link streams
+         * back on the thread that read their frames (Netty's event loop) instead of on the server's executor: one
+         * hand-off less per envelope received, and links that keep moving while the application's calls keep the
+         * executor busy. The application's global server interceptors then run there too for Link frames: set
+         * false when one of them blocks or writes a log line per message.
+         */
+        private boolean linkCallbacksOnEventLoop = true;
+
+        /**
          * Whether silos talk over gRPC without TLS. Without an SSL bundle it must be true when the gRPC server
          * listens on, or the silo advertises, an address other than loopback; plaintext is allowed by default on
          * loopback only. Must not be true with an SSL bundle.
@@ -857,6 +866,14 @@ public class QuarkClusterProperties implements InitializingBean {
 
         public void setClientLinkIdleTimeout(Duration clientLinkIdleTimeout) {
             this.clientLinkIdleTimeout = clientLinkIdleTimeout;
+        }
+
+        public boolean isLinkCallbacksOnEventLoop() {
+            return this.linkCallbacksOnEventLoop;
+        }
+
+        public void setLinkCallbacksOnEventLoop(boolean linkCallbacksOnEventLoop) {
+            this.linkCallbacksOnEventLoop = linkCallbacksOnEventLoop;
         }
 
         public @Nullable Boolean getPlaintext() {

@@ -87,6 +87,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 class QuarkClusterGrpcAutoConfigurationTests {
 
     /** The transport's {@code Link} method, its frames written and read as raw bytes. */
+    /** The class of Netty's event-loop threads (shaded or not). */
+    private static final String EVENT_LOOP_THREAD = "netty.util.concurrent.FastThreadLocalThread";
+
     private static final MethodDescriptor<byte[], byte[]> RAW_LINK = MethodDescriptor.<byte[], byte[]>newBuilder()
         .setType(MethodDescriptor.MethodType.BIDI_STREAMING)
         .setFullMethodName(SiloTransportGrpc.getLinkMethod().getFullMethodName())
@@ -245,10 +248,8 @@ class QuarkClusterGrpcAutoConfigurationTests {
                 // definition, and kept its reader of frames.
                 assertThat(context.getBean(RecordingInterceptor.class).methods)
                     .contains(SiloTransportGrpc.getLinkMethod().getFullMethodName());
-                // Handled on the thread that read them (Netty's event loop), not handed to the server's executor.
-                assertThat(context.getBean(RecordingInterceptor.class).linkFrameThreads).isNotEmpty()
-                    .allSatisfy((thread) -> assertThat(thread.getClass().getName())
-                        .endsWith("netty.util.concurrent.FastThreadLocalThread"));
+                assertThat(lastLinkFrameThread(port, cluster, context.getBean(RecordingInterceptor.class)).getClass()
+                    .getName()).as("handled on the thread that read it").endsWith(EVENT_LOOP_THREAD);
             });
     }
 
@@ -303,6 +304,52 @@ class QuarkClusterGrpcAutoConfigurationTests {
      * @param answers collects the frames the server writes back
      * @param errors collects the stream's end with an error
      */
+    /**
+     * Sends frames on an accepted {@code Link} stream one after another, each once the one before was refused, and
+     * returns the thread the last reached the service on: a stream's first frames may still be run by the executor's
+     * thread that started the call, before gRPC switched the call to the one its supplier gave.
+     */
+    private static Thread lastLinkFrameThread(int port, String cluster, RecordingInterceptor interceptor)
+            throws Exception {
+        ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+        try {
+            List<byte[]> answers = new CopyOnWriteArrayList<>();
+            List<Throwable> errors = new CopyOnWriteArrayList<>();
+            StreamObserver<byte[]> stream = openLink(channel, cluster, answers, errors);
+            Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> !answers.isEmpty() || !errors.isEmpty());
+            for (int i = 1; i <= 3; i++) {
+                stream.onNext(ClientFrame.newBuilder().setHello(Hello.newBuilder().setClusterName(cluster))
+                    .build()
+                    .toByteArray());
+                int refused = i;
+                Awaitility.await().atMost(Duration.ofSeconds(5))
+                    .until(() -> answers.size() > refused || !errors.isEmpty());
+            }
+            assertThat(errors).isEmpty();
+            stream.onCompleted();
+            return interceptor.linkFrameThreads.getLast();
+        }
+        finally {
+            channel.shutdownNow();
+        }
+    }
+
+    @Test
+    void linkCallbacksOnTheEventLoopCanBeTurnedOff() {
+        int port = freePort();
+        String cluster = "grpc-executor-" + System.nanoTime();
+        this.contextRunner.withConfiguration(AutoConfigurations.of(SslAutoConfiguration.class, GrpcServerAutoConfiguration.class))
+            .withUserConfiguration(GlobalInterceptorConfiguration.class)
+            .withPropertyValues("quark.cluster.name=" + cluster, "quark.cluster.transport.type=grpc",
+                    "spring.grpc.server.address=127.0.0.1", "spring.grpc.server.port=" + port,
+                    "quark.cluster.transport.link-callbacks-on-event-loop=false")
+            .run((context) -> {
+                assertThat(context).hasNotFailed();
+                assertThat(lastLinkFrameThread(port, cluster, context.getBean(RecordingInterceptor.class)).getClass()
+                    .getName()).as("handed to the server's executor").doesNotEndWith(EVENT_LOOP_THREAD);
+            });
+    }
+
     private static StreamObserver<byte[]> openLink(ManagedChannel channel, String cluster, List<byte[]> answers,
             List<Throwable> errors) {
         StreamObserver<byte[]> stream = ClientCalls.asyncBidiStreamingCall(

@@ -14,6 +14,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -25,7 +26,9 @@ import dev.quark.cluster.transport.EnvelopeHandler;
 import dev.quark.cluster.transport.Transport;
 import io.grpc.BindableService;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
 import io.grpc.Server;
+import io.grpc.ServerCall;
 import io.grpc.ServerCallExecutorSupplier;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
@@ -325,11 +328,31 @@ public final class GrpcTransport implements Transport {
      * that read their frames (Netty's event loop), as on the transport's own server, and every other call on the
      * server's executor. A {@code Link} stream's callbacks only check a frame and queue it for the stream's
      * virtual-thread drain, so they may run there: each envelope is spared a hand-off to the server's executor,
-     * and the silo's links keep moving while the application's calls keep that executor busy.
+     * and the silo's links keep moving while the application's calls keep that executor busy. The application's
+     * server interceptors run there too for {@code Link} frames. gRPC marks {@code callExecutor} experimental, and a
+     * server keeps one supplier: an application with its own uses {@link #linkCallsOnTransportThreads(
+     * ServerCallExecutorSupplier)}.
      * @return the supplier of executors, one instance for every server
      */
     public static ServerCallExecutorSupplier linkCallsOnTransportThreads() {
         return LinkCallsOnTransportThreads.INSTANCE;
+    }
+
+    /**
+     * Returns a supplier of executors that places the {@code Link} calls as {@link #linkCallsOnTransportThreads()}
+     * does and every other call as the application's own supplier says.
+     * @param others the application's supplier, for the calls of its own services
+     * @return the supplier to give {@code ServerBuilder.callExecutor}
+     */
+    public static ServerCallExecutorSupplier linkCallsOnTransportThreads(ServerCallExecutorSupplier others) {
+        Objects.requireNonNull(others, "others must not be null");
+        return new ServerCallExecutorSupplier() {
+            @Override
+            public <Q, R> @Nullable Executor getExecutor(ServerCall<Q, R> call, Metadata headers) {
+                Executor link = LinkCallsOnTransportThreads.INSTANCE.getExecutor(call, headers);
+                return (link != null) ? link : others.getExecutor(call, headers);
+            }
+        };
     }
 
     @Override

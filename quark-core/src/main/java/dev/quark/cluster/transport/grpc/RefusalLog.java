@@ -46,45 +46,67 @@ final class RefusalLog {
     }
 
     /**
-     * Logs one refusal.
+     * Logs one refusal. What to log is decided under the lock and logged after it, so that a thread waiting for the
+     * lock ({@link #ended} on gRPC's callback thread) never waits for a write of the log.
      * @param peer the silo the stream's handshake named, made safe to log
      * @param messageId the refused envelope's id, 0 for a frame that is not an envelope
      * @param reason why, made safe to log
      */
-    synchronized void refused(String peer, long messageId, String reason) {
-        if (this.loud < LOUD) {
-            this.loud++;
-            if (this.loud < LOUD) {
-                this.logger.warn("Silo refused an envelope #{} from silo {}: {}", messageId, peer, reason);
+    void refused(String peer, long messageId, String reason) {
+        int loudBefore;
+        long summarized = 0;
+        synchronized (this) {
+            loudBefore = this.loud;
+            if (loudBefore < LOUD) {
+                this.loud++;
             }
             else {
-                this.logger.warn("Silo refused an envelope #{} from silo {}: {} (this stream's further refusals are "
-                        + "logged at DEBUG, counted at WARN every {} s)", messageId, peer, reason,
-                        this.summaryEveryNanos / 1_000_000_000L);
+                this.quiet++;
+                long now = this.nanoTime.getAsLong();
+                if (now - this.lastSummary >= this.summaryEveryNanos) {
+                    summarized = takeQuiet(now);
+                }
             }
-            return;
         }
-        this.quiet++;
-        this.logger.debug("Silo refused an envelope #{} from silo {}: {}", messageId, peer, reason);
-        long now = this.nanoTime.getAsLong();
-        if (now - this.lastSummary >= this.summaryEveryNanos) {
-            summarize(peer, now);
+        if (loudBefore < LOUD - 1) {
+            this.logger.warn("Silo refused an envelope #{} from silo {}: {}", messageId, peer, reason);
         }
+        else if (loudBefore == LOUD - 1) {
+            this.logger.warn("Silo refused an envelope #{} from silo {}: {} (this stream's further refusals are "
+                    + "logged at DEBUG, counted at WARN every {} s)", messageId, peer, reason,
+                    this.summaryEveryNanos / 1_000_000_000L);
+        }
+        else {
+            this.logger.debug("Silo refused an envelope #{} from silo {}: {}", messageId, peer, reason);
+        }
+        summarize(peer, summarized);
     }
 
     /**
      * Counts at WARN the refusals logged at DEBUG since the last summary, if any; called when the stream ends.
      * @param peer the silo the stream's handshake named, made safe to log
      */
-    synchronized void ended(String peer) {
-        if (this.quiet > 0) {
-            summarize(peer, this.nanoTime.getAsLong());
+    void ended(String peer) {
+        long summarized;
+        synchronized (this) {
+            summarized = takeQuiet(this.nanoTime.getAsLong());
         }
+        summarize(peer, summarized);
     }
 
-    private void summarize(String peer, long now) {
-        this.logger.warn("Silo refused {} more envelopes from silo {} (logged at DEBUG)", this.quiet, peer);
-        this.quiet = 0;
-        this.lastSummary = now;
+    /** Takes the count of refusals logged at DEBUG since the last summary. Called with the lock held. */
+    private long takeQuiet(long now) {
+        long quiet = this.quiet;
+        if (quiet > 0) {
+            this.quiet = 0;
+            this.lastSummary = now;
+        }
+        return quiet;
+    }
+
+    private void summarize(String peer, long quiet) {
+        if (quiet > 0) {
+            this.logger.warn("Silo refused {} more envelopes from silo {} (logged at DEBUG)", quiet, peer);
+        }
     }
 }

@@ -247,7 +247,8 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
             }
             // Answers too are handed off: completing a caller's future decodes its result or failure (the
             // application's types and deserializers) and can run dependents, relays and sends of other silos' answers,
-            // which must not hold gRPC's callback thread (in served mode, the application's gRPC server's).
+            // which must not hold gRPC's callback thread (Netty's event loop, which in served mode the application's
+            // own connections share).
             enqueue(envelope);
         }
 
@@ -480,7 +481,11 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
         }
 
         private void close(Status status) {
-            logger.warn("Closed a Link stream: {}", status.getDescription());
+            String peer = PeerText.safe(this.peer);
+            offTheCallbackThread(() -> {
+                logger.warn("Closed a Link stream: {}", status.getDescription());
+                this.refusalLog.ended(peer);
+            });
             SiloTransportService.this.streams.remove(this);
             synchronized (this) {
                 // With the drain's writes: never two writes at once on the call.
@@ -492,15 +497,32 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
                     // The call ended meanwhile.
                 }
             }
-            this.refusalLog.ended(PeerText.safe(this.peer));
+        }
+
+        /**
+         * Logs a stream's end on a thread of the deliveries, not on gRPC's callback thread (Netty's event loop): a
+         * peer that opens and spoils streams in a loop must not make that thread write a log line per stream.
+         */
+        private void offTheCallbackThread(Runnable log) {
+            try {
+                SiloTransportService.this.deliveries.execute(log);
+            }
+            catch (RuntimeException ex) {
+                // The transport is closing: its deliveries take no more work.
+                logger.debug("Could not log the end of a Link stream from silo {}: {}", PeerText.safe(this.peer),
+                        ex.toString());
+            }
         }
 
         @Override
         public void onError(Throwable failure) {
             this.done = true;
             SiloTransportService.this.streams.remove(this);
-            this.refusalLog.ended(PeerText.safe(this.peer));
-            logger.debug("Link stream from silo {} on lane {} broke: {}", this.peer, this.lane, failure.toString());
+            String peer = PeerText.safe(this.peer);
+            offTheCallbackThread(() -> {
+                this.refusalLog.ended(peer);
+                logger.debug("Link stream from silo {} on lane {} broke: {}", peer, this.lane, failure.toString());
+            });
         }
 
         @Override
@@ -517,7 +539,8 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
                     }
                 }
             }
-            this.refusalLog.ended(PeerText.safe(this.peer));
+            String peer = PeerText.safe(this.peer);
+            offTheCallbackThread(() -> this.refusalLog.ended(peer));
         }
     }
 }

@@ -397,6 +397,8 @@ class InboundStreamTests {
             assertThat(thisStreams(logged).get(RefusalLog.LOUD - 1).getFormattedMessage())
                 .contains("#5").contains("further refusals are logged at DEBUG");
             stream.onCompleted();
+            // Counted by a thread of the deliveries, off gRPC's callback thread.
+            await().atMost(Duration.ofSeconds(5)).until(() -> thisStreams(logged).size() > RefusalLog.LOUD);
             assertThat(thisStreams(logged)).hasSize(RefusalLog.LOUD + 1);
             assertThat(thisStreams(logged).get(RefusalLog.LOUD).getFormattedMessage())
                 .isEqualTo("Silo refused 195 more envelopes from silo a (logged at DEBUG)");

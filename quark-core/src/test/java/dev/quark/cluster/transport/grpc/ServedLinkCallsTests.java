@@ -3,9 +3,11 @@ package dev.quark.cluster.transport.grpc;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.transport.Envelope;
@@ -16,6 +18,7 @@ import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.ServerCall;
+import io.grpc.ServerCallExecutorSupplier;
 import io.grpc.Status;
 import io.grpc.netty.NettyServerBuilder;
 import org.jspecify.annotations.Nullable;
@@ -29,6 +32,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  * the envelopes of an open link are handled without the server's executor, which the application's own calls keep.
  */
 class ServedLinkCallsTests {
+
+    private static final MethodDescriptor<Void, Void> OTHER = MethodDescriptor.<Void, Void>newBuilder()
+        .setType(MethodDescriptor.MethodType.UNARY)
+        .setFullMethodName("shop.Orders/Place")
+        .setRequestMarshaller(new NoMessages())
+        .setResponseMarshaller(new NoMessages())
+        .build();
 
     private final Silos silos = new Silos();
 
@@ -83,18 +93,35 @@ class ServedLinkCallsTests {
     }
 
     @Test
-    void theServersOtherCallsAreLeftToItsExecutor() {
-        MethodDescriptor<Void, Void> other = MethodDescriptor.<Void, Void>newBuilder()
-            .setType(MethodDescriptor.MethodType.UNARY)
-            .setFullMethodName("shop.Orders/Place")
-            .setRequestMarshaller(new NoMessages())
-            .setResponseMarshaller(new NoMessages())
-            .build();
+    void linkCallsRunOnTheCallingThreadAndTheServersOtherCallsAreLeftToItsExecutor() {
+        Executor link = GrpcTransport.linkCallsOnTransportThreads()
+            .getExecutor(new CallOf<>(SiloTransportGrpc.getLinkMethod()), new Metadata());
+        assertThat(link).isNotNull();
+        AtomicReference<Thread> ran = new AtomicReference<>();
+        link.execute(() -> ran.set(Thread.currentThread()));
+        assertThat(ran.get()).as("run inline").isSameAs(Thread.currentThread());
 
-        assertThat(GrpcTransport.linkCallsOnTransportThreads().getExecutor(new CallOf<>(other), new Metadata()))
+        assertThat(GrpcTransport.linkCallsOnTransportThreads().getExecutor(new CallOf<>(OTHER), new Metadata()))
             .isNull();
-        assertThat(GrpcTransport.linkCallsOnTransportThreads()
-            .getExecutor(new CallOf<>(SiloTransportGrpc.getLinkMethod()), new Metadata())).isNotNull();
+    }
+
+    @Test
+    void anApplicationsOwnSupplierPlacesItsOwnCallsAndLinkCallsStayOnTheCallingThread() {
+        Executor own = (task) -> {
+            throw new AssertionError("the application's executor");
+        };
+        ServerCallExecutorSupplier both = GrpcTransport.linkCallsOnTransportThreads(new ServerCallExecutorSupplier() {
+            @Override
+            public <Q, R> Executor getExecutor(ServerCall<Q, R> call, Metadata metadata) {
+                return own;
+            }
+        });
+
+        assertThat(both.getExecutor(new CallOf<>(OTHER), new Metadata())).isSameAs(own);
+        Executor link = both.getExecutor(new CallOf<>(SiloTransportGrpc.getLinkMethod()), new Metadata());
+        AtomicReference<Thread> ran = new AtomicReference<>();
+        link.execute(() -> ran.set(Thread.currentThread()));
+        assertThat(ran.get()).isSameAs(Thread.currentThread());
     }
 
     private void awaitRelease() {
