@@ -443,6 +443,16 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         }
     }
 
+    /**
+     * Returns whether a claim is in flight: its room reserved, its jobs not yet queued. For tests that move a ticker of
+     * their own, and must not move it across a claim's round trip.
+     */
+    boolean claimInFlight() {
+        synchronized (this.lock) {
+            return this.reserved > 0;
+        }
+    }
+
     private static int refill(int prefetch) {
         return Math.max(1, prefetch / 2);
     }
