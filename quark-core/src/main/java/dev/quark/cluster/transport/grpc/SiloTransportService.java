@@ -363,9 +363,16 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
             }
             this.peer = hello.getSourceSiloId();
             this.handler = bound.handler();
-            this.responses.onNext(ServerFrame.newBuilder()
-                .setAccepted(Accepted.newBuilder().setSiloId(bound.siloId()))
-                .build());
+            synchronized (this) {
+                // With endAll's onCompleted on a thread that closes the transport: never two writes at once on the
+                // call, and none after its end.
+                if (this.done) {
+                    return;
+                }
+                this.responses.onNext(ServerFrame.newBuilder()
+                    .setAccepted(Accepted.newBuilder().setSiloId(bound.siloId()))
+                    .build());
+            }
             this.responses.request(SiloTransportService.this.settings.inboundWindow());
         }
 

@@ -250,6 +250,9 @@ class InboundStreamTests {
                 assertThat(Status.fromThrowable(error).getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
                 assertThat(Status.fromThrowable(error).getDescription()).isEqualTo(description);
             });
+            // Logged by a thread of the deliveries, off gRPC's callback thread.
+            await().atMost(Duration.ofSeconds(5))
+                .until(() -> logged.events().stream().anyMatch((event) -> event.getFormattedMessage().contains(description)));
             assertThat(logged.events()).filteredOn((event) -> event.getFormattedMessage().contains(description))
                 .singleElement()
                 .satisfies((event) -> assertThat(event.getLevel()).isEqualTo(Level.WARN));
