@@ -599,8 +599,10 @@ final class SubscriptionFollower {
      * @param cause what ended the thread, {@code null} when unknown
      */
     void died(@Nullable Throwable cause) {
-        this.state = SubscriptionState.FAILED;
+        // The error first, as everywhere else: status() reads the state, then the error, so that a reader that sees
+        // FAILED sees why.
         this.lastError = truncate("the subscription's thread ended: " + cause);
+        this.state = SubscriptionState.FAILED;
         this.metrics.failed(name());
         try {
             logger.error("Event subscription '{}' stopped following on '{}': its thread ended; releasing its lease so "

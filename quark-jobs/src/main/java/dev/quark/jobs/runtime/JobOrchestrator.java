@@ -444,12 +444,13 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     }
 
     /**
-     * Returns whether a claim is in flight: its room reserved, its jobs not yet queued. For tests that move a ticker of
-     * their own, and must not move it across a claim's round trip.
+     * Returns whether a claim is in flight or about to be made: a poll loop runs (started, say, by a worker that freed,
+     * before it reserved its claim's room), or a claim's room is reserved and its jobs not yet queued. For tests that
+     * move a ticker of their own, and must not move it across a claim's round trip.
      */
     boolean claimInFlight() {
         synchronized (this.lock) {
-            return this.reserved > 0;
+            return this.poll != null || this.reserved > 0;
         }
     }
 

@@ -1898,8 +1898,9 @@ class JobOrchestratorTests {
             advance(Duration.ofSeconds(20));
             ends.release();
             int ended = i + 1;
-            // And no claim in flight: one reserved before the next advance and landed after it would time its round
-            // trip at 20 s, and the prefetch sized from that stay above the floor for the rest of the test.
+            // And no claim in flight or about to be made: one reserved before the next advance and landed after it
+            // would time its round trip at 20 s; the first measured round trip is not capped, and the prefetch sized
+            // from it would stay above the floor for most of the test.
             await().atMost(WAIT).until(() -> this.store.countByStatus().getOrDefault(JobStatus.SUCCEEDED, 0L) == ended
                     && node.orchestrator().runningJobs().size() == 4 && !node.orchestrator().claimInFlight());
         }

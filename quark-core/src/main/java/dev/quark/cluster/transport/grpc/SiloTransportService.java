@@ -373,7 +373,12 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
                     .setAccepted(Accepted.newBuilder().setSiloId(bound.siloId()))
                     .build());
             }
-            this.responses.request(SiloTransportService.this.settings.inboundWindow());
+            try {
+                this.responses.request(SiloTransportService.this.settings.inboundWindow());
+            }
+            catch (RuntimeException ex) {
+                // The call ended meanwhile.
+            }
         }
 
         private void drain() {
