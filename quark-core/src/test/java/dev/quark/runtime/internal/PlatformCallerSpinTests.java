@@ -2,16 +2,20 @@ package dev.quark.runtime.internal;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 import dev.quark.actor.AbstractActor;
 import dev.quark.actor.Actor;
 import dev.quark.actor.QuarkActor;
 import dev.quark.runtime.ActorRuntime;
 import dev.quark.runtime.InvalidSettingException;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -22,7 +26,7 @@ import static org.awaitility.Awaitility.await;
  * A platform thread's spin for its call's answer: it ends when the answer comes, or leaves the caller to park no
  * later than the spin's time; virtual threads, fork-join workers, interrupted threads, a zero spin, callers beyond the
  * spinners' bound and methods backing off after missed spins do not spin; the runtime spins for blocking calls from
- * platform threads.
+ * platform threads, but not for those of turns that run on platform threads.
  */
 class PlatformCallerSpinTests {
 
@@ -174,6 +178,43 @@ class PlatformCallerSpinTests {
         }
     }
 
+    /**
+     * A turn that runs on a platform thread (a runtime given an executor of its own) and waits for a call it made
+     * does not spin: only callers outside turns do, whose thread would otherwise only park. The called turn answers
+     * once a spin missed it, or after a bound: a turn that spun for its call would miss and be answered at once.
+     * (A running turn owns its activation, so its blocking call always takes the nested wait, which looks for
+     * deadlocks; the {@code outsideTurns} check of the plain wait guards a turn that would not.)
+     */
+    @Test
+    void aTurnOnAPlatformThreadDoesNotSpinForTheCallItMakes() throws Exception {
+        ExecutorService platformTurns = Executors.newCachedThreadPool();
+        AtomicReference<ActorRuntime> actors = new AtomicReference<>();
+        try (ActorRuntime runtime = ActorRuntime.builder()
+            .turnExecutor(platformTurns)
+            .actor(WaiterActor.class)
+            .actor(RelayActor.class, () -> new RelayActor(actors))
+            .build()) {
+            actors.set(runtime);
+            Relay relay = runtime.get(Relay.class, "r");
+            long misses = PlatformCallerSpin.misses();
+            CompletableFuture<Boolean> answered = new CompletableFuture<>();
+            Thread.ofVirtual().start(() -> {
+                try {
+                    answered.complete(relay.relayOnceASpinMissed(misses));
+                }
+                catch (Throwable ex) {
+                    answered.completeExceptionally(ex);
+                }
+            });
+
+            assertThat(answered).succeedsWithin(WAIT).isEqualTo(false);
+            assertThat(PlatformCallerSpin.misses()).isEqualTo(misses);
+        }
+        finally {
+            platformTurns.shutdownNow();
+        }
+    }
+
     @Test
     void aSpinLongerThanAMillisecondOrNegativeIsRefused() {
         assertThatExceptionOfType(InvalidSettingException.class)
@@ -198,6 +239,31 @@ class PlatformCallerSpinTests {
 
         /** Answers once the process counted a spin that missed since {@code misses}. */
         boolean answerOnceASpinMissed(long misses);
+
+        /** Answers {@code true} once the process counted a spin that missed since {@code misses}, else {@code false}
+         * after 300 ms. */
+        boolean answerOnceASpinMissedWithin300Millis(long misses);
+    }
+
+    public interface Relay extends Actor {
+
+        /** Calls a waiter's {@link Waiter#answerOnceASpinMissedWithin300Millis} from its turn. */
+        boolean relayOnceASpinMissed(long misses);
+    }
+
+    @QuarkActor
+    static class RelayActor extends AbstractActor implements Relay {
+
+        private final AtomicReference<ActorRuntime> actors;
+
+        RelayActor(AtomicReference<ActorRuntime> actors) {
+            this.actors = actors;
+        }
+
+        @Override
+        public boolean relayOnceASpinMissed(long misses) {
+            return this.actors.get().get(Waiter.class, "w-relayed").answerOnceASpinMissedWithin300Millis(misses);
+        }
     }
 
     @QuarkActor
@@ -207,6 +273,17 @@ class PlatformCallerSpinTests {
         public boolean answerOnceASpinMissed(long misses) {
             await().atMost(WAIT).until(() -> PlatformCallerSpin.misses() > misses);
             return true;
+        }
+
+        @Override
+        public boolean answerOnceASpinMissedWithin300Millis(long misses) {
+            try {
+                await().atMost(Duration.ofMillis(300)).until(() -> PlatformCallerSpin.misses() > misses);
+                return true;
+            }
+            catch (ConditionTimeoutException ex) {
+                return false;
+            }
         }
     }
 }
