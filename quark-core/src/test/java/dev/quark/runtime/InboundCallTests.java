@@ -10,7 +10,9 @@ import java.util.concurrent.ExecutionException;
 
 import dev.quark.actor.ActorCallExpiredException;
 import dev.quark.actor.ActorCallTimeoutException;
+import dev.quark.actor.Actor;
 import dev.quark.actor.ActorUnreachableException;
+import dev.quark.actor.OneWay;
 import dev.quark.runtime.fixtures.Counter;
 import dev.quark.runtime.fixtures.CounterActor;
 import dev.quark.runtime.fixtures.Probe;
@@ -41,6 +43,7 @@ class InboundCallTests {
         .clock(this.clock)
         .actor(CounterActor.class)
         .actor(ProbeActor.class, () -> new ProbeActor(this.environment))
+        .actor(ShouterActor.class)
         .metrics((contract, method) -> (outcome, nanos) -> this.recorded.add(method + ":" + outcome))
         .build();
 
@@ -112,6 +115,28 @@ class InboundCallTests {
         await().atMost(Duration.ofSeconds(5)).until(() -> this.recorded.contains("block:EXPIRED"));
     }
 
+    /**
+     * A one-way call's outcome says it was delivered and run, not what its turn threw: that failure is the turn's
+     * (logged and counted here), and a silo that delivered the call for another must not report it as not delivered.
+     */
+    @Test
+    void oneWayInboundCallCompletesOnceItsTurnRanAlsoWhenTheTurnThrew() {
+        CompletableFuture<Object> result = this.runtime.inbound()
+            .deliver(call("Shouter", "s-1", method(Shouter.class, "shout"), "boom"));
+
+        assertThat(result).succeedsWithin(Duration.ofSeconds(5)).isNull();
+        await().atMost(Duration.ofSeconds(5)).until(() -> this.recorded.contains("shout:FAILURE"));
+    }
+
+    @Test
+    void oneWayInboundCallToAnUnknownTypeStillFails() {
+        assertThat(this.runtime.inbound().deliver(call("Nobody", "s-1", method(Shouter.class, "shout"), "boom")))
+            .failsWithin(Duration.ofSeconds(5))
+            .withThrowableOfType(ExecutionException.class)
+            .havingCause()
+            .isInstanceOf(ActorUnreachableException.class);
+    }
+
     @Test
     void localCallWhoseDeadlinePassedInTheMailboxFailsAsATimeoutWithoutRunning() {
         Probe probe = this.runtime.get(Probe.class, "local");
@@ -152,5 +177,20 @@ class InboundCallTests {
             }
         }
         throw new IllegalArgumentException(name);
+    }
+
+    /** Throws from a one-way method. */
+    public interface Shouter extends Actor {
+
+        @OneWay
+        void shout(String message);
+    }
+
+    static final class ShouterActor implements Shouter {
+
+        @Override
+        public void shout(String message) {
+            throw new IllegalStateException(message);
+        }
     }
 }

@@ -370,7 +370,9 @@ final class IncomingCalls {
             try {
                 if (request.kind() == Envelope.Kind.ONE_WAY) {
                     if (failure != null) {
-                        logger.debug("One-way {} failed on silo {}", describe(request), this.self,
+                        // Not run here (refused, expired, its activation failed): a turn's own failure is logged
+                        // by the runtime and never reaches this outcome.
+                        logger.debug("One-way {} was not run on silo {}", describe(request), this.self,
                                 Messenger.unwrap(failure));
                     }
                 }

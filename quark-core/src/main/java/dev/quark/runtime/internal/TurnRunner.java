@@ -164,7 +164,8 @@ final class TurnRunner {
 
     /**
      * Ends a turn: records activity, lets supervision decide about a failure, frees the activation, takes
-     * what runs next, and only then completes the call, so that its caller sees all of that done.
+     * what runs next, and only then completes the call, so that its caller sees all of that done. A one-way call
+     * completes without its turn's failure.
      * @return what this thread runs next, or {@code null} when it is done
      */
     private static @Nullable Object finish(Activation activation, Invocation invocation) {
@@ -179,7 +180,10 @@ final class TurnRunner {
             activation.catalog().supervision().turnFailed(activation, failure);
         }
         Object next = activation.endTurn(invocation);
-        invocation.finish(result, failure, activation.catalog().settings().turnExecutor());
+        // A one-way call whose turn ran is done, whatever the turn threw: that was logged above and is the turn's,
+        // not its sender's (a silo that delivered it for another would otherwise report the call as not delivered).
+        invocation.finish(result, invocation.isOneWay() ? null : failure,
+                activation.catalog().settings().turnExecutor());
         if (next instanceof Invocation granted && granted.resumeSignal != null) {
             wake(granted);
             return null;

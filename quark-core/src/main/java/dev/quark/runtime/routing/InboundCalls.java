@@ -27,9 +27,10 @@ public interface InboundCalls {
      * Delivers a call to its actor, activating it if needed; may wait for room in a full mailbox up to the
      * mailbox-full timeout.
      * @param call the call
-     * @return a future completed with the result when the turn ends (with {@code null} for one-way calls),
-     * or with the failure: what the method threw, a full mailbox, an expired deadline, an unknown type or
-     * method, a closed runtime
+     * @return a future completed with the result when the turn ends (with {@code null} for one-way calls, also
+     * when the method threw: a one-way turn's failure is logged by the runtime, not passed back), or with the
+     * failure: what the method threw, a full mailbox, an expired deadline, an unknown type or method, a closed
+     * runtime, an activation that failed
      */
     CompletableFuture<@Nullable Object> deliver(InboundCall call);
 
