@@ -8,9 +8,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 
+import dev.quark.actor.Actor;
 import dev.quark.actor.ActorCallExpiredException;
 import dev.quark.actor.ActorCallTimeoutException;
-import dev.quark.actor.Actor;
 import dev.quark.actor.ActorUnreachableException;
 import dev.quark.actor.OneWay;
 import dev.quark.runtime.fixtures.Counter;
@@ -43,7 +43,10 @@ class InboundCallTests {
         .clock(this.clock)
         .actor(CounterActor.class)
         .actor(ProbeActor.class, () -> new ProbeActor(this.environment))
-        .actor(ShouterActor.class)
+        .actor(ShouterActor.class, () -> new ShouterActor(this.environment))
+        .actor(BrokenShouterActor.class, () -> {
+            throw new IllegalStateException("no instance");
+        })
         .metrics((contract, method) -> (outcome, nanos) -> this.recorded.add(method + ":" + outcome))
         .build();
 
@@ -129,12 +132,32 @@ class InboundCallTests {
     }
 
     @Test
-    void oneWayInboundCallToAnUnknownTypeStillFails() {
-        assertThat(this.runtime.inbound().deliver(call("Nobody", "s-1", method(Shouter.class, "shout"), "boom")))
-            .failsWithin(Duration.ofSeconds(5))
+    void oneWayInboundCallWhoseActivationFailsCompletesToo() {
+        CompletableFuture<Object> result = this.runtime.inbound()
+            .deliver(call("BrokenShouter", "b-1", method(BrokenShouter.class, "shout"), "never"));
+
+        assertThat(result).succeedsWithin(Duration.ofSeconds(5)).isNull();
+        await().atMost(Duration.ofSeconds(5)).until(() -> this.recorded.contains("shout:FAILURE"));
+    }
+
+    /** A one-way call dropped unrun for its deadline is reported by its outcome: nothing else reports it. */
+    @Test
+    void oneWayInboundCallWhoseDeadlinePassedInTheMailboxStillFailsAsExpired() {
+        Shouter shouter = this.runtime.get(Shouter.class, "busy");
+        CompletableFuture.runAsync(() -> shouter.hold("first"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> this.environment.gates().containsKey("first"));
+        InboundCall late = new InboundCall(new ActorAddress("Shouter", "busy"), method(Shouter.class, "shout").id(),
+                new Object[] { "late" }, 0, null, Map.of(), this.clock.millis() + 1_000);
+        CompletableFuture<Object> result = this.runtime.inbound().deliver(late);
+        await().atMost(Duration.ofSeconds(5)).until(() -> this.runtime.queuedMessages(Shouter.class, "busy") == 1);
+        this.clock.advance(Duration.ofSeconds(2));
+        this.environment.open("first");
+
+        assertThat(result).failsWithin(Duration.ofSeconds(5))
             .withThrowableOfType(ExecutionException.class)
             .havingCause()
-            .isInstanceOf(ActorUnreachableException.class);
+            .isInstanceOf(ActorCallExpiredException.class);
+        await().atMost(Duration.ofSeconds(5)).until(() -> this.recorded.contains("shout:EXPIRED"));
     }
 
     @Test
@@ -184,13 +207,47 @@ class InboundCallTests {
 
         @OneWay
         void shout(String message);
+
+        /** Blocks until the environment's gate of the given name opens. */
+        String hold(String gate);
     }
 
     static final class ShouterActor implements Shouter {
 
+        private final ProbeEnvironment environment;
+
+        ShouterActor(ProbeEnvironment environment) {
+            this.environment = environment;
+        }
+
         @Override
         public void shout(String message) {
             throw new IllegalStateException(message);
+        }
+
+        @Override
+        public String hold(String gate) {
+            try {
+                this.environment.gate(gate).await();
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+            return gate;
+        }
+    }
+
+    /** A one-way contract whose actor cannot be created. */
+    public interface BrokenShouter extends Actor {
+
+        @OneWay
+        void shout(String message);
+    }
+
+    static final class BrokenShouterActor implements BrokenShouter {
+
+        @Override
+        public void shout(String message) {
         }
     }
 }

@@ -180,8 +180,9 @@ final class TurnRunner {
             activation.catalog().supervision().turnFailed(activation, failure);
         }
         Object next = activation.endTurn(invocation);
-        // A one-way call whose turn ran is done, whatever the turn threw: that was logged above and is the turn's,
-        // not its sender's (a silo that delivered it for another would otherwise report the call as not delivered).
+        // A one-way call whose turn ran is done, whatever the turn threw: that was logged when the turn ran and is the
+        // turn's, not its sender's (a silo that delivered it for another would otherwise report it as not delivered).
+        // One that expired in the mailbox still fails (Invocation.finish): nothing else reports it.
         invocation.finish(result, invocation.isOneWay() ? null : failure,
                 activation.catalog().settings().turnExecutor());
         if (next instanceof Invocation granted && granted.resumeSignal != null) {
@@ -203,15 +204,16 @@ final class TurnRunner {
     }
 
     /**
-     * Fails a call that never ran, telling the incoming filters (the metrics among them) and logging it like a
-     * failed turn.
+     * Fails a call that its activation took but never ran (the activation failed or was refused), telling the
+     * incoming filters (the metrics among them) and logging it like a failed turn. A one-way call completes without
+     * the failure, logged here, as after a turn that threw.
      */
     static void fail(Activation activation, Invocation invocation, Throwable failure) {
         activation.catalog().incomingFilters().notRun(invocation, CallOutcome.FAILURE, failure);
         if (invocation.isOneWay()) {
             Activation.logger.warn("One-way call {}.{}() failed", activation.identity, invocation.name(), failure);
         }
-        invocation.finish(null, failure, activation.catalog().settings().turnExecutor());
+        invocation.finish(null, invocation.isOneWay() ? null : failure, activation.catalog().settings().turnExecutor());
     }
 
     static void failAll(Activation activation, @Nullable Invocation first, Throwable failure) {

@@ -27,10 +27,11 @@ public interface InboundCalls {
      * Delivers a call to its actor, activating it if needed; may wait for room in a full mailbox up to the
      * mailbox-full timeout.
      * @param call the call
-     * @return a future completed with the result when the turn ends (with {@code null} for one-way calls, also
-     * when the method threw: a one-way turn's failure is logged by the runtime, not passed back), or with the
-     * failure: what the method threw, a full mailbox, an expired deadline, an unknown type or method, a closed
-     * runtime, an activation that failed
+     * @return a future completed with the result when the turn ends (with {@code null} for a one-way call once
+     * its actor took it and its turn ran or its activation failed: what became of it is logged by the runtime, not
+     * passed back), or with the failure: what a request's method threw, a full mailbox, an expired deadline, an
+     * unknown type or method, arguments that do not match the method, a closed runtime, a request's activation
+     * that failed or was refused here; a call the runtime hands to another silo completes as that silo answers
      */
     CompletableFuture<@Nullable Object> deliver(InboundCall call);
 

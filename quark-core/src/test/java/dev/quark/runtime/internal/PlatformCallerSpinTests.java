@@ -240,8 +240,7 @@ class PlatformCallerSpinTests {
         /** Answers once the process counted a spin that missed since {@code misses}. */
         boolean answerOnceASpinMissed(long misses);
 
-        /** Answers {@code true} once the process counted a spin that missed since {@code misses}, else {@code false}
-         * after 300 ms. */
+        /** Answers {@code true} once the process counted a missed spin since {@code misses}, else false after 300 ms. */
         boolean answerOnceASpinMissedWithin300Millis(long misses);
     }
 
