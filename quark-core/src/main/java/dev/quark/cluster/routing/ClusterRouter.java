@@ -570,7 +570,8 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
         }
         if (call.method().kind() == MethodDescriptor.CallKind.ONE_WAY && !delivered.isDone()) {
             // In the mailbox: delivered, as a one-way call sent to another silo is once handed over. Its turn's
-            // failure is the turn's to log, not the sender's.
+            // failure is the turn's to log, not the sender's: the runtime never passes it to a one-way call's future,
+            // so one already done here was refused or expired unrun, and is reported below.
             outcome.complete(null);
             return;
         }
