@@ -164,8 +164,8 @@ final class TurnRunner {
 
     /**
      * Ends a turn: records activity, lets supervision decide about a failure, frees the activation, takes
-     * what runs next, and only then completes the call, so that its caller sees all of that done. A one-way call
-     * completes without its turn's failure.
+     * what runs next, and only then completes the call ({@link #complete}), so that its caller sees all of that
+     * done.
      * @return what this thread runs next, or {@code null} when it is done
      */
     private static @Nullable Object finish(Activation activation, Invocation invocation) {
@@ -180,11 +180,7 @@ final class TurnRunner {
             activation.catalog().supervision().turnFailed(activation, failure);
         }
         Object next = activation.endTurn(invocation);
-        // A one-way call whose turn ran is done, whatever the turn threw: that was logged when the turn ran and is the
-        // turn's, not its sender's (a silo that delivered it for another would otherwise report it as not delivered).
-        // One that expired in the mailbox still fails (Invocation.finish): nothing else reports it.
-        invocation.finish(result, invocation.isOneWay() ? null : failure,
-                activation.catalog().settings().turnExecutor());
+        complete(activation, invocation, result, failure);
         if (next instanceof Invocation granted && granted.resumeSignal != null) {
             wake(granted);
             return null;
@@ -205,15 +201,25 @@ final class TurnRunner {
 
     /**
      * Fails a call that its activation took but never ran (the activation failed or was refused), telling the
-     * incoming filters (the metrics among them) and logging it like a failed turn. A one-way call completes without
-     * the failure, logged here, as after a turn that threw.
+     * incoming filters (the metrics among them) and logging it like a failed turn ({@link #complete}).
      */
     static void fail(Activation activation, Invocation invocation, Throwable failure) {
         activation.catalog().incomingFilters().notRun(invocation, CallOutcome.FAILURE, failure);
         if (invocation.isOneWay()) {
             Activation.logger.warn("One-way call {}.{}() failed", activation.identity, invocation.name(), failure);
         }
-        invocation.finish(null, invocation.isOneWay() ? null : failure, activation.catalog().settings().turnExecutor());
+        complete(activation, invocation, null, failure);
+    }
+
+    /**
+     * Completes a call its activation took. A one-way call is done whatever its turn or its activation threw: that
+     * was logged ({@link #run}, {@link #fail}) and is the runtime's, not its sender's (a silo that delivered it for another would otherwise
+     * report it as not delivered). One that expired in the mailbox still fails ({@link Invocation#finish}): nothing
+     * else reports it.
+     */
+    private static void complete(Activation activation, Invocation invocation, @Nullable Object result,
+            @Nullable Throwable failure) {
+        invocation.finish(result, invocation.isOneWay() ? null : failure, activation.catalog().settings().turnExecutor());
     }
 
     static void failAll(Activation activation, @Nullable Invocation first, Throwable failure) {
