@@ -128,6 +128,116 @@ class ActivationGateTests {
                 "silo-9:Counter/queued.incrementAsync[]", "silo-9:Counter/queued.add[3]");
     }
 
+    /**
+     * A gate that sends the starting call's chain elsewhere ({@link ActorLocation#callChainOn}, a call back into a turn
+     * another silo still runs): the calls of that chain waiting behind it follow it there, in order; a call of another
+     * chain stays and starts the activation here again, the gate asked anew with its chain.
+     */
+    @Test
+    void aGateThatSendsTheStartingCallsChainElsewhereKeepsTheOtherChainsCallsHereAndIsAskedAgainForThem()
+            throws Exception {
+        CountDownLatch asked = new CountDownLatch(1);
+        CountDownLatch decide = new CountDownLatch(1);
+        List<Long> chainsAsked = new CopyOnWriteArrayList<>();
+        ActivationGate chainGate = new ActivationGate() {
+
+            @Override
+            public ActorLocation admit(ActorAddress address) {
+                throw new AssertionError("asked without the call chain");
+            }
+
+            @Override
+            public ActorLocation admit(ActorAddress address, long callChainId) {
+                chainsAsked.add(callChainId);
+                if (chainsAsked.size() > 1) {
+                    return ActorLocation.LOCAL;
+                }
+                asked.countDown();
+                awaitLatch(decide);
+                return ActorLocation.callChainOn("silo-9");
+            }
+        };
+        try (ActorRuntime chained = ActorRuntime.builder().actor(CounterActor.class).activationGate(chainGate)
+            .remoteCallSender(recordingSender()).build()) {
+            CompletableFuture<Object> first = chained.inbound().deliver(increment(chained, 7));
+            awaitLatch(asked);
+            CompletableFuture<Object> otherChain = chained.inbound().deliver(increment(chained, 8));
+            CompletableFuture<Object> sameChain = chained.inbound().deliver(increment(chained, 7));
+            await().atMost(Duration.ofSeconds(5)).until(() -> chained.queuedMessages(Counter.class, "split") == 2);
+            decide.countDown();
+
+            assertThat(first).succeedsWithin(Duration.ofSeconds(5)).isEqualTo(42L);
+            assertThat(sameChain).succeedsWithin(Duration.ofSeconds(5)).isEqualTo(42L);
+            assertThat(otherChain).as("ran here, on the activation started again").succeedsWithin(Duration.ofSeconds(5))
+                .isEqualTo(1L);
+            assertThat(this.sent).containsExactly("silo-9:Counter/split.increment[]",
+                    "silo-9:Counter/split.increment[]");
+            assertThat(chainsAsked).containsExactly(7L, 8L);
+            assertThat(chained.activationCount()).isOne();
+        }
+    }
+
+    /**
+     * A call of another chain queued while the gate decides on the activation: the gate is asked where its chain goes
+     * ({@link ActivationGate#callChainElsewhere}), once per chain; the calls of a chain it names a silo for leave the
+     * mailbox for that silo, in order, and the others wait for the gate's decision.
+     */
+    @Test
+    void callsOfAnotherChainQueuedWhileTheGateDecidesGoWhereTheGateSendsTheirChain() throws Exception {
+        CountDownLatch decide = new CountDownLatch(1);
+        List<Long> chainsAsked = new CopyOnWriteArrayList<>();
+        ActivationGate deciding = new ActivationGate() {
+
+            @Override
+            public ActorLocation admit(ActorAddress address) {
+                awaitLatch(decide);
+                return ActorLocation.LOCAL;
+            }
+
+            @Override
+            public String callChainElsewhere(ActorAddress address, long callChainId) {
+                chainsAsked.add(callChainId);
+                return (callChainId == 8) ? "silo-9" : null;
+            }
+        };
+        try (ActorRuntime chained = ActorRuntime.builder().actor(CounterActor.class).activationGate(deciding)
+            .remoteCallSender(recordingSender()).build()) {
+            CompletableFuture<Object> first = chained.inbound().deliver(increment(chained, 7));
+            CompletableFuture<Object> elsewhere = chained.inbound().deliver(increment(chained, 8));
+            CompletableFuture<Object> waiting = chained.inbound().deliver(increment(chained, 9));
+            CompletableFuture<Object> elsewhereAgain = chained.inbound().deliver(increment(chained, 8));
+
+            assertThat(elsewhere).succeedsWithin(Duration.ofSeconds(5)).isEqualTo(42L);
+            await().atMost(Duration.ofSeconds(5)).until(() -> this.sent.size() == 2 && chainsAsked.size() == 2);
+            assertThat(elsewhereAgain).succeedsWithin(Duration.ofSeconds(5)).isEqualTo(42L);
+            assertThat(first).isNotDone();
+            assertThat(waiting).isNotDone();
+            decide.countDown();
+
+            assertThat(first).succeedsWithin(Duration.ofSeconds(5)).isEqualTo(1L);
+            assertThat(waiting).succeedsWithin(Duration.ofSeconds(5)).isEqualTo(2L);
+            assertThat(chainsAsked).as("once per chain, not the starting call's").containsExactlyInAnyOrder(8L, 9L);
+            assertThat(this.sent).containsExactly("silo-9:Counter/split.increment[]",
+                    "silo-9:Counter/split.increment[]");
+        }
+    }
+
+    private static InboundCall increment(ActorRuntime runtime, long chain) throws Exception {
+        return new InboundCall(new ActorAddress("Counter", "split"), ContractRegistryTests.idOf("increment()"),
+                new Object[0], chain, null, Map.of(), runtime.clock().millis() + 10_000);
+    }
+
+    @Test
+    void aLocationLimitedToACallChainNamesAnotherSilo() {
+        assertThat(ActorLocation.callChainOn("silo-9")).satisfies((location) -> {
+            assertThat(location.isLocal()).isFalse();
+            assertThat(location.callChainOnly()).isTrue();
+        });
+        assertThat(ActorLocation.remote("silo-9").callChainOnly()).isFalse();
+        assertThatExceptionOfType(IllegalArgumentException.class).isThrownBy(() -> new ActorLocation(null, true))
+            .withMessage("Only another silo's location can be limited to a call chain");
+    }
+
     @Test
     void refusalFailsTheCallsWithTheGatesOwnException() {
         this.gate.set((address) -> {

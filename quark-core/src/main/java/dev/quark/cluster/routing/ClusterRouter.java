@@ -142,6 +142,8 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
 
     private final UnsentCalls unsentCalls;
 
+    private final CallbacksElsewhere callbacks;
+
     /** Whether placement is the built-in consistent hash, whose answers depend on the view alone. */
     private final boolean hashPlacement;
 
@@ -150,7 +152,8 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
 
     ClusterRouter(String self, ViewTracker views, PlacementDirector placement, Messenger messenger,
             SiloBinding silo, Clock clock, RoutingMetrics metrics, DistributedDirectory directory,
-            Executor executor, Duration catchUpWait, UnsentCalls unsentCalls) {
+            Executor executor, Duration catchUpWait, UnsentCalls unsentCalls, CallbacksElsewhere callbacks) {
+        this.callbacks = callbacks;
         this.directory = directory;
         this.executor = executor;
         this.metrics = metrics;
@@ -770,10 +773,12 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
      * silo may already have told the leaver that it read its leave ({@link LeaveAnnouncements}), after which the
      * leaver may close before the call arrives. Routed again instead, the call goes to the new owner. Read right
      * before the hand-over to the transport, after encoding, to keep that window small; a directory-placed
-     * activation still hosted by the leaver is served there.
+     * activation still hosted by the leaver is served there, and so is a call back into a turn the leaver still runs,
+     * which the activation gate sent there ({@link CallbacksElsewhere}).
      */
     private @Nullable NotDelivered leavingSinceRouted(@Nullable SiloEntry target, ActorCall call, ClusterView view) {
-        if (target == null || target.status() != SiloStatus.SHUTTING_DOWN) {
+        if (target == null || target.status() != SiloStatus.SHUTTING_DOWN
+                || this.callbacks.allows(target.siloId(), call.address(), call.callChainId())) {
             return null;
         }
         PlacementStrategy strategy = this.silo.placements().strategyOf(call.address().typeName());

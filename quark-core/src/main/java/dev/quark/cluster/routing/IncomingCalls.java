@@ -186,7 +186,7 @@ final class IncomingCalls {
             return;
         }
         if (leaving) {
-            if (hostsActivation(address)) {
+            if (hostsActivation(address) || isCallback(request, address)) {
                 // Its activation is still here until the hand-over ends it (a callback into its running turn
                 // among others): nowhere else may run it meanwhile.
                 deliver(request, address, reroutes);
@@ -228,7 +228,7 @@ final class IncomingCalls {
      */
     private void passOnNotOwned(Envelope request, ActorAddress address, String owner, ClusterView view,
             Reroutes reroutes) {
-        if (this.directory.hostsChild(address)) {
+        if (this.directory.hostsChild(address) || isCallback(request, address)) {
             deliver(request, address, reroutes);
             return;
         }
@@ -296,6 +296,19 @@ final class IncomingCalls {
     private boolean isLeaving(ClusterView view) {
         SiloEntry own = view.membership().silos().get(this.self);
         return own != null && own.status() == SiloStatus.SHUTTING_DOWN;
+    }
+
+    /**
+     * Returns whether a call is a call back into a turn in progress on the actor's activation here
+     * ({@code A -> B -> A}) of an actor placed by hash: that activation may be one this silo no longer owns (being
+     * handed over, which waits for the turn), and only it can run the call (stateless workers and directory-placed
+     * actors are never handed over: they are served as before); its new owner sends such a call here
+     * ({@link OwnershipHandoff#admit(ActorAddress, long)}) rather than wait for a hand-over that waits for the call.
+     * Should the turn end before the call is delivered, the runtime's activation gate sends it to the owner.
+     */
+    private boolean isCallback(Envelope request, ActorAddress address) {
+        return !this.silo.placements().strategyOf(address.typeName()).servesLocally()
+                && this.silo.runtime().inbound().servesChain(address, request.callChainId());
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.quark.cluster.routing;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -83,8 +84,12 @@ final class OwnershipHandoff implements ActivationGate {
 
     private final LeavingSiloPlacement leaving;
 
+    private final CallbacksElsewhere callbacks;
+
     OwnershipHandoff(String self, ViewTracker views, PlacementDirector placement, Messenger messenger,
-            SiloBinding silo, Clock clock, Duration timeout, Executor executor, DistributedDirectory directory) {
+            SiloBinding silo, Clock clock, Duration timeout, Executor executor, DistributedDirectory directory,
+            CallbacksElsewhere callbacks) {
+        this.callbacks = callbacks;
         this.directory = directory;
         this.self = self;
         this.views = views;
@@ -99,6 +104,34 @@ final class OwnershipHandoff implements ActivationGate {
         this.leaving = new LeavingSiloPlacement(self, views, directory, timeout);
     }
 
+    /** The chain id of no call: a release asked for without one (a child's registration). */
+    static final long NO_CHAIN = 0;
+
+    /**
+     * The metadata key of a {@code HANDOFF} that names, in hexadecimal, the chain of the call that starts the
+     * asker's activation: the silo asked answers {@value #CALLBACK_THERE} at once when a turn of that chain is in
+     * progress on its activation of the actor. A silo of a version before it ignores the key.
+     */
+    static final String CALLBACK_CHAIN = "quark-handoff-callback-chain";
+
+    /**
+     * The metadata key of a {@code HANDOFF}'s {@code ERROR} that says a turn of the chain named by
+     * {@value #CALLBACK_CHAIN} is in progress on the silo's activation: the call is a call back into it, and goes
+     * there.
+     */
+    static final String CALLBACK_THERE = "quark-handoff-callback-there";
+
+    /**
+     * The metadata key of a {@code HANDOFF} that asks only whether a turn of the chain it names
+     * ({@value #CALLBACK_CHAIN}) is in progress on the silo's activation of the actor: the silo answers at once,
+     * {@value #CALLBACK_THERE} or a refusal, and hands nothing over. A silo of a version before it ignores the key
+     * and hands the actor over as for any {@code HANDOFF}, answering within the short deadline such a request has.
+     */
+    static final String CALLBACK_ONLY = "quark-handoff-callback-only";
+
+    /** How long a question about a waiting call's chain ({@value #CALLBACK_ONLY}) waits for its answer. */
+    static final long CALLBACK_QUESTION_MILLIS = 1_000;
+
     /** How long a new owner waits for its view to show that a leaving previous owner that did not answer has left. */
     static final long DEPARTURE_WAIT_MILLIS = 2_000;
 
@@ -106,6 +139,22 @@ final class OwnershipHandoff implements ActivationGate {
 
     @Override
     public ActorLocation admit(ActorAddress address) {
+        return admit(address, NO_CHAIN);
+    }
+
+    /**
+     * {@inheritDoc}
+     * <p>
+     * Before this silo's first activation of an actor placed by hash, the previous owners it asks directly to give it
+     * up are also asked whether a turn of the starting call's chain is in progress on their activation of it
+     * ({@value #CALLBACK_CHAIN}; an earlier owner that a previous owner passes the request on to is not): a call back
+     * into a turn there ({@code A -> B -> A}, {@code A} being handed over) must run there, since the hand-over waits
+     * for that turn, which waits for the call. One that says so ({@value #CALLBACK_THERE}, at once, without waiting
+     * for its hand-over) gets the calls of that chain ({@link ActorLocation#callChainOn}); the other calls waiting
+     * here start the activation again and ask anew.
+     */
+    @Override
+    public ActorLocation admit(ActorAddress address, long callChainId) {
         PlacementStrategy strategy = this.silo.placements().strategyOf(address.typeName());
         if (strategy.servesLocally()) {
             if (!this.silo.isServing()) {
@@ -134,7 +183,18 @@ final class OwnershipHandoff implements ActivationGate {
                     + address + " (membership version " + this.views.current().version() + ")");
         }
         Set<String> previousOwners = this.views.recentOwners(address, this.placement);
-        release(address, previousOwners);
+        try {
+            releaseTogether(address, previousOwners, this.timeout, false, callChainId);
+        }
+        catch (TurnInProgressElsewhere callback) {
+            logger.debug("Silo {} sends a call back into a turn of {} to silo {}, which still runs it", this.self,
+                    address, callback.siloId);
+            SiloEntry previous = this.views.current().membership().silos().get(callback.siloId);
+            if (previous != null && previous.status() == SiloStatus.SHUTTING_DOWN) {
+                this.callbacks.sendingTo(callback.siloId, address, callChainId, this.timeout.toNanos());
+            }
+            return ActorLocation.callChainOn(callback.siloId);
+        }
         if (!previousOwners.isEmpty()) {
             owner = ownerNow(address);
             if (!owner.isLocal()) {
@@ -150,7 +210,7 @@ final class OwnershipHandoff implements ActivationGate {
      * @throws SiloUnavailableException when a previous owner that is still alive does not confirm
      */
     void release(ActorAddress address, Set<String> previousOwners) {
-        releaseTogether(address, previousOwners, this.timeout, false);
+        releaseTogether(address, previousOwners, this.timeout, false, NO_CHAIN);
     }
 
     /**
@@ -166,7 +226,8 @@ final class OwnershipHandoff implements ActivationGate {
      * @throws SiloUnavailableException when one refused (its view is older, say): asking again may succeed
      */
     void release(ActorAddress address, Set<String> previousOwners, Duration budget) {
-        releaseTogether(address, previousOwners, (budget.compareTo(this.timeout) < 0) ? budget : this.timeout, true);
+        releaseTogether(address, previousOwners, (budget.compareTo(this.timeout) < 0) ? budget : this.timeout, true,
+                NO_CHAIN);
     }
 
     /**
@@ -176,7 +237,7 @@ final class OwnershipHandoff implements ActivationGate {
      * asked directly, so that they still pass the request on to them.
      */
     private void releaseTogether(ActorAddress address, Set<String> previousOwners, Duration wait,
-            boolean unansweredForGood) {
+            boolean unansweredForGood, long callChainId) {
         Set<String> direct = new LinkedHashSet<>(this.unreleased.of(address));
         direct.removeAll(previousOwners);
         direct.remove(this.self);
@@ -186,17 +247,23 @@ final class OwnershipHandoff implements ActivationGate {
             boolean askedDirectly = direct.contains(previous);
             if (askedTogether.size() == 1) {
                 confirmations.put(previous, confirmedOnThisThread(address, previous, wait, unansweredForGood,
-                        previousOwners, askedDirectly));
+                        previousOwners, askedDirectly, callChainId));
                 continue;
             }
             try {
                 confirmations.put(previous, CompletableFuture.runAsync(() -> confirmReleased(address, previous, wait,
-                        unansweredForGood, previousOwners, askedDirectly), this.executor));
+                        unansweredForGood, previousOwners, askedDirectly, callChainId), this.executor));
             }
             catch (RejectedExecutionException ex) {
                 confirmations.put(previous, CompletableFuture.failedFuture(new SiloUnavailableException("Silo "
                         + this.self + " closed its routing while it asked silo " + previous + " to give up " + address,
                         ex)));
+            }
+        }
+        if (callChainId != NO_CHAIN && confirmations.size() > 1) {
+            TurnInProgressElsewhere callback = firstCallback(confirmations.values());
+            if (callback != null) {
+                throw callback;
             }
         }
         Set<String> unanswered = new LinkedHashSet<>();
@@ -216,6 +283,11 @@ final class OwnershipHandoff implements ActivationGate {
         if (failures.isEmpty()) {
             return;
         }
+        for (Throwable failure : failures) {
+            if (failure instanceof TurnInProgressElsewhere callback) {
+                throw callback;
+            }
+        }
         Throwable first = failures.stream().filter(ReleaseNotConfirmedException.class::isInstance).findFirst()
             .orElse(failures.get(0));
         RuntimeException thrown = unanswered.isEmpty() ? asRuntime(first)
@@ -227,20 +299,103 @@ final class OwnershipHandoff implements ActivationGate {
         throw thrown;
     }
 
+    /**
+     * Waits until every previous owner asked has answered or one has said that a turn of the starting call's chain is
+     * in progress there, whichever comes first: the call back must not wait for the others' hand-overs (one slow or
+     * leaving previous owner may take the hand-off timeout).
+     * @return that answer, {@code null} when every previous owner answered otherwise
+     */
+    private static @Nullable TurnInProgressElsewhere firstCallback(Collection<CompletableFuture<Void>> confirmations) {
+        CompletableFuture<TurnInProgressElsewhere> callback = new CompletableFuture<>();
+        for (CompletableFuture<Void> confirmation : confirmations) {
+            confirmation.whenComplete((ignored, failure) -> {
+                if (failure != null && Messenger.unwrap(failure) instanceof TurnInProgressElsewhere there) {
+                    callback.complete(there);
+                }
+            });
+        }
+        CompletableFuture.allOf(confirmations.toArray(CompletableFuture[]::new))
+            .whenComplete((ignored, failure) -> callback.complete(null));
+        return callback.join();
+    }
+
     private static RuntimeException asRuntime(Throwable failure) {
         return (failure instanceof RuntimeException runtime) ? runtime
                 : new SiloUnavailableException(String.valueOf(failure.getMessage()), failure);
     }
 
     private CompletableFuture<Void> confirmedOnThisThread(ActorAddress address, String previous, Duration wait,
-            boolean unansweredForGood, Set<String> previousOwners, boolean askedDirectly) {
+            boolean unansweredForGood, Set<String> previousOwners, boolean askedDirectly, long callChainId) {
         try {
-            confirmReleased(address, previous, wait, unansweredForGood, previousOwners, askedDirectly);
+            confirmReleased(address, previous, wait, unansweredForGood, previousOwners, askedDirectly, callChainId);
             return CompletableFuture.completedFuture(null);
         }
         catch (RuntimeException ex) {
             return CompletableFuture.failedFuture(ex);
         }
+    }
+
+    /**
+     * {@inheritDoc}
+     * <p>
+     * Asks each live previous owner of an actor placed by hash within the hand-off window, together, whether a turn of
+     * the chain is in progress on its activation ({@value #CALLBACK_ONLY}, within {@value #CALLBACK_QUESTION_MILLIS}
+     * ms): the first that says so gets the chain's waiting calls.
+     */
+    @Override
+    public @Nullable String callChainElsewhere(ActorAddress address, long callChainId) {
+        if (callChainId == NO_CHAIN || this.silo.placements().strategyOf(address.typeName()).servesLocally()
+                || this.directory.hostsChild(address)) {
+            return null;
+        }
+        ClusterView view = this.views.current();
+        List<CompletableFuture<@Nullable String>> answers = new ArrayList<>();
+        for (String previous : this.views.recentOwners(address, this.placement)) {
+            SiloEntry target = view.membership().silos().get(previous);
+            if (target != null && target.status() != SiloStatus.DEAD && !previous.equals(this.self)) {
+                answers.add(askAboutChain(address, callChainId, target));
+            }
+        }
+        CompletableFuture<@Nullable String> first = new CompletableFuture<>();
+        for (CompletableFuture<@Nullable String> answer : answers) {
+            answer.thenAccept((there) -> {
+                if (there != null) {
+                    first.complete(there);
+                }
+            });
+        }
+        CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
+            .whenComplete((ignored, failure) -> first.complete(null));
+        String there = first.join();
+        if (there != null) {
+            SiloEntry target = this.views.current().membership().silos().get(there);
+            if (target != null && target.status() == SiloStatus.SHUTTING_DOWN) {
+                this.callbacks.sendingTo(there, address, callChainId, this.timeout.toNanos());
+            }
+            logger.debug("Silo {} sends the waiting calls of a chain for {} to silo {}, which runs a turn of it",
+                    this.self, address, there);
+        }
+        return there;
+    }
+
+    /** Asks one previous owner whether a turn of a chain runs there: its id when it does, else {@code null}. */
+    private CompletableFuture<@Nullable String> askAboutChain(ActorAddress address, long callChainId,
+            SiloEntry target) {
+        Map<String, String> metadata = Map.of(CALLBACK_CHAIN, Long.toHexString(callChainId), CALLBACK_ONLY, "true");
+        CompletableFuture<Envelope> answer;
+        try {
+            answer = this.messenger.request(Peer.of(target), new Messenger.Message(Envelope.Kind.HANDOFF, address, 0,
+                    Envelope.noPayload(), 0, null, metadata, this.clock.millis() + CALLBACK_QUESTION_MILLIS),
+                    () -> new SiloUnavailableException("Silo " + target.siloId() + " did not say in time whether it "
+                            + "runs a turn of " + address),
+                    "the question whether a turn of " + address + " runs there");
+        }
+        catch (RuntimeException ex) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return answer.orTimeout(CALLBACK_QUESTION_MILLIS + 1_000, TimeUnit.MILLISECONDS)
+            .handle((reply, failure) -> (failure == null && reply.kind() == Envelope.Kind.ERROR
+                    && Boolean.parseBoolean(reply.metadata().get(CALLBACK_THERE))) ? target.siloId() : null);
     }
 
     /**
@@ -315,17 +470,21 @@ final class OwnershipHandoff implements ActivationGate {
      * in turn (the earlier owners asked directly are not among them: it asks those in turn too)
      * @param askedDirectly whether the silo is an earlier owner remembered from an earlier attempt, asked one hop
      * short of the bound so that it still passes the request on to its own earlier owners
+     * @param callChainId the chain of the call that starts the activation, {@link #NO_CHAIN} for none: the
+     * previous owner says at once when a turn of that chain is in progress on its activation
      * @throws SiloUnavailableException when a previous owner that is still alive does not confirm
+     * @throws TurnInProgressElsewhere when the previous owner runs a turn of the call's chain on the actor
      */
     private void confirmReleased(ActorAddress address, String previous, Duration wait, boolean unansweredForGood,
-            Set<String> previousOwners, boolean askedDirectly) {
+            Set<String> previousOwners, boolean askedDirectly, long callChainId) {
         SiloEntry target = this.views.current().membership().silos().get(previous);
         if (target == null || target.status() == SiloStatus.DEAD) {
             this.unreleased.covered(address, Set.of(previous));
             return;
         }
-        Map<String, String> metadata = askedDirectly ? EarlierOwnerHandoff.directAsk(this.self, previousOwners)
-                : EarlierOwnerHandoff.firstAsk(this.self, previousOwners);
+        Map<String, String> metadata = withCallbackChain(askedDirectly
+                ? EarlierOwnerHandoff.directAsk(this.self, previousOwners)
+                : EarlierOwnerHandoff.firstAsk(this.self, previousOwners), callChainId);
         boolean unanswered = false;
         Set<String> earlierNotReleased = Set.of();
         // Those among earlierNotReleased that the last answer named as refused.
@@ -359,6 +518,9 @@ final class OwnershipHandoff implements ActivationGate {
                     logger.debug("Silo {} gave up {} for silo {}", previous, address, this.self);
                     this.unreleased.covered(address, union(namedBusy, Set.of(previous)));
                     return;
+                }
+                if (callChainId != NO_CHAIN && Boolean.parseBoolean(reply.metadata().get(CALLBACK_THERE))) {
+                    throw new TurnInProgressElsewhere(previous);
                 }
                 failure = this.silo.codec().decodeFailure(reply.payload());
                 Set<String> named = earlierNotReleased(previous, reply);
@@ -526,6 +688,48 @@ final class OwnershipHandoff implements ActivationGate {
         return "after " + (this.clock.millis() - start) + " ms of waiting for it to leave" + why;
     }
 
+    private static Map<String, String> withCallbackChain(Map<String, String> metadata, long callChainId) {
+        if (callChainId == NO_CHAIN) {
+            return metadata;
+        }
+        Map<String, String> asked = new LinkedHashMap<>(metadata);
+        asked.put(CALLBACK_CHAIN, Long.toHexString(callChainId));
+        return asked;
+    }
+
+    /**
+     * Reads the chain a {@code HANDOFF} names ({@value #CALLBACK_CHAIN}), {@link #NO_CHAIN} when it names none or
+     * none that can be read.
+     */
+    static long callbackChain(Map<String, String> metadata) {
+        String chain = metadata.get(CALLBACK_CHAIN);
+        if (chain == null || chain.isEmpty() || chain.length() > 16) {
+            return NO_CHAIN;
+        }
+        try {
+            return Long.parseUnsignedLong(chain, 16);
+        }
+        catch (NumberFormatException ex) {
+            return NO_CHAIN;
+        }
+    }
+
+    /**
+     * A previous owner's answer that a turn of the starting call's chain is in progress on its activation: the
+     * calls go there instead of waiting for its hand-over. Never leaves this class.
+     */
+    private static final class TurnInProgressElsewhere extends RuntimeException {
+
+        private static final long serialVersionUID = 1L;
+
+        private final String siloId;
+
+        TurnInProgressElsewhere(String siloId) {
+            super("A turn of the call's chain is in progress on silo " + siloId, null, false, false);
+            this.siloId = siloId;
+        }
+    }
+
     // ------------------------------------------------------------------ the silo that loses actors
 
     /**
@@ -574,6 +778,9 @@ final class OwnershipHandoff implements ActivationGate {
      * asker's, within this silo's own hand-off timeout.
      */
     void handoffRequested(Envelope request) {
+        if (answeredForCallback(request)) {
+            return;
+        }
         long now = this.clock.millis();
         // The deadline comes from the asker: this silo holds the request for its own hand-off timeout at most.
         long answerBy = Math.min(request.deadlineEpochMillis() - EarlierOwnerHandoff.BUSY_MARGIN_MILLIS,
@@ -608,6 +815,50 @@ final class OwnershipHandoff implements ActivationGate {
         released.whenComplete((outcome, failure) -> onExecutor(() -> answer.with(outcome, failure)));
         CompletableFuture.delayedExecutor(remaining, TimeUnit.MILLISECONDS, this::onExecutor)
             .execute(answer::atDeadline);
+    }
+
+    /**
+     * Answers a {@code HANDOFF} at once when it names the chain of the asker's starting call
+     * ({@value #CALLBACK_CHAIN}) and a turn of that chain is in progress on this silo's activation of the actor:
+     * the call is a call back into that turn, which this silo's hand-over of the actor waits for, so the asker
+     * must send it here rather than wait. The activation's hand-over goes on as the view asked. A question about a
+     * chain only ({@value #CALLBACK_ONLY}) is answered at once either way, and hands nothing over.
+     * @return whether it answered
+     */
+    private boolean answeredForCallback(Envelope request) {
+        boolean only = Boolean.parseBoolean(request.metadata().get(CALLBACK_ONLY));
+        long chain = callbackChain(request.metadata());
+        if (chain == NO_CHAIN && !only) {
+            return false;
+        }
+        ActorAddress address;
+        try {
+            address = request.address();
+        }
+        catch (RuntimeException ex) {
+            if (only) {
+                this.messenger.answer(request, Envelope.Kind.ERROR, this.silo.codec().encodeFailure(ex));
+            }
+            return only;
+        }
+        if (chain != NO_CHAIN && this.silo.runtime().inbound().servesChain(address, chain)) {
+            logger.debug("Silo {} runs a turn of {} that silo {} asked about: the call back into it comes here",
+                    this.self, address, request.sourceSiloId());
+            this.messenger.answer(request, Envelope.Kind.ERROR, this.silo.codec().encodeFailure(
+                    new SiloUnavailableException("Silo " + this.self + " still runs a turn of " + address
+                            + " in the chain of silo " + request.sourceSiloId() + "'s call: the call back into it "
+                            + "runs there")),
+                    Map.of(CALLBACK_THERE, "true"));
+            return true;
+        }
+        if (only) {
+            // A question about a chain only: nothing is handed over for it.
+            this.messenger.answer(request, Envelope.Kind.ERROR, this.silo.codec().encodeFailure(
+                    new SiloUnavailableException("Silo " + this.self + " runs no turn of " + address
+                            + " in the chain silo " + request.sourceSiloId() + " asked about")));
+            return true;
+        }
+        return false;
     }
 
     /** Runs a task on the hand-off's executor, or here when the executor is closed: an answer is never dropped. */

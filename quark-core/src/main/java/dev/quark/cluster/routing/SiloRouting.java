@@ -115,14 +115,16 @@ public final class SiloRouting implements AutoCloseable {
         this.notices = new SiloNotices(this.siloId, this.views, messenger, this.executor);
         this.directory = new DistributedDirectory(this.siloId, this.views, messenger, this.silo, builder.clock,
                 builder.handoffTimeout, builder.handoffWindow, this.executor, this.notices, builder.placement);
+        CallbacksElsewhere callbacks = new CallbacksElsewhere();
         UnsentCalls unsentCalls = new UnsentCalls(this.views, this.silo, builder.clock, this.executor,
                 builder.catchUpWait.toMillis());
         this.router = new ClusterRouter(this.siloId, this.views, builder.placement, messenger, this.silo,
-                builder.clock, builder.metrics, this.directory, this.executor, builder.catchUpWait, unsentCalls);
+                builder.clock, builder.metrics, this.directory, this.executor, builder.catchUpWait, unsentCalls,
+                callbacks);
         this.calls = new IncomingCalls(this.siloId, this.views, builder.placement, messenger, this.silo,
                 builder.maxForwards, builder.clock, builder.metrics, this.executor, this.directory, unsentCalls);
         this.handoff = new OwnershipHandoff(this.siloId, this.views, builder.placement, messenger, this.silo,
-                builder.clock, builder.handoffTimeout, this.executor, this.directory);
+                builder.clock, builder.handoffTimeout, this.executor, this.directory, callbacks);
         this.directory.releasedBy(this.handoff::release);
         this.prober = new TransportProber(messenger, builder.clock);
         this.deadlocks = new DeadlockNotices(this.siloId, this.notices, this.silo);

@@ -102,6 +102,7 @@ final class Activation implements ActorHost {
 
     private Delivery offer(Invocation invocation, boolean bypassCapacity, boolean onlyIfIdle) {
         invocation.arrivedNanos = System.nanoTime();
+        boolean queuedWhileActivating = false;
         synchronized (this) {
             if (onlyIfIdle && load() != 0) {
                 return Delivery.FULL;
@@ -120,13 +121,25 @@ final class Activation implements ActorHost {
                 }
                 if (admission == TurnAdmission.Admission.QUEUED) {
                     invocation.deliveredTo = this;
-                    return Delivery.ACCEPTED;
+                    if (this.state != ACTIVATING) {
+                        return Delivery.ACCEPTED;
+                    }
+                    queuedWhileActivating = true;
                 }
             }
-            invocation.deliveredTo = this;
-            started(invocation);
+            if (!queuedWhileActivating) {
+                invocation.deliveredTo = this;
+                started(invocation);
+            }
         }
-        this.catalog.startDrain(this, invocation);
+        if (queuedWhileActivating) {
+            // The activation gate may still be deciding on the activation: a call of another chain may be a call
+            // back into a turn another silo runs for the actor, which must not wait here.
+            this.catalog.queuedWhileAdmitting(this, invocation);
+        }
+        else {
+            this.catalog.startDrain(this, invocation);
+        }
         return Delivery.ACCEPTED;
     }
 
@@ -245,6 +258,40 @@ final class Activation implements ActorHost {
         }
         this.turns = admission;
         return admission;
+    }
+
+    /**
+     * Returns the distinct call chains of the calls waiting in the mailbox (not system turns), calls back first.
+     * @param max how many at most
+     */
+    synchronized long[] waitingChains(int max) {
+        Mailbox mailbox = existingMailbox();
+        return (mailbox != null) ? mailbox.chains(max) : new long[0];
+    }
+
+    /**
+     * Takes the calls of a call chain waiting in the mailbox out of it (see {@link Mailbox#takeChain}).
+     * @return the calls taken, linked in order, or {@code null} when none waits
+     */
+    synchronized @Nullable Invocation takeWaitingOfChain(long chainId) {
+        Mailbox mailbox = existingMailbox();
+        return (mailbox != null && this.state != DEACTIVATED) ? mailbox.takeChain(chainId) : null;
+    }
+
+    /**
+     * Whether a turn in progress on this activation serves a call chain (one running alone, or among those
+     * suspended while they wait), so that a call of that chain is a call back into it. Only an active instance runs
+     * turns: the trigger of an activation still being created (waiting for the activation gate, say) does not count.
+     */
+    synchronized boolean servesChain(long chain) {
+        if (this.state != ACTIVE) {
+            return false;
+        }
+        Object current = this.turns;
+        if (current instanceof Invocation alone) {
+            return alone.callChainId() == chain;
+        }
+        return current instanceof TurnAdmission admission && admission.servesChain(chain);
     }
 
     /** Whether the activation has its turn bookkeeping made, for tests: not while idle or one turn runs alone. */

@@ -52,6 +52,8 @@ public final class ActivationCatalog {
 
     private final ActivationShedder shedder;
 
+    private final GateWaits gateWaits = new GateWaits();
+
     private final Object closeMonitor = new Object();
 
     private volatile boolean closed;
@@ -133,6 +135,22 @@ public final class ActivationCatalog {
         }
         catch (RuntimeException ex) {
             invocation.finish(null, ex, this.settings.turnExecutor());
+        }
+    }
+
+    /** The activations whose activation gate is deciding, for the calls that wait behind their starting call. */
+    GateWaits gateWaits() {
+        return this.gateWaits;
+    }
+
+    /**
+     * Tells the gate's bookkeeping of a call queued while its activation was activating
+     * ({@link GateWaits#queued}); nothing to do with one silo's open gate.
+     */
+    void queuedWhileAdmitting(Activation activation, Invocation invocation) {
+        ActivationGate gate = this.settings.activationGate();
+        if (gate != ActivationGate.OPEN) {
+            this.gateWaits.queued(activation, invocation, gate);
         }
     }
 
@@ -421,6 +439,24 @@ public final class ActivationCatalog {
     public boolean holds(ActorAddress address) {
         ActorType type = this.registry.type(address.typeName());
         return type != null && !activationsOf(new ActorIdentity(type, address.id())).isEmpty();
+    }
+
+    /**
+     * Returns whether an activation of an actor on this silo has a turn in progress that serves a call chain: a
+     * call of that chain is a call back into that turn, which this silo must run even for an actor it no longer
+     * owns. Looks only; activates nothing.
+     */
+    public boolean servesChain(ActorAddress address, long callChainId) {
+        ActorType type = this.registry.type(address.typeName());
+        if (type == null) {
+            return false;
+        }
+        for (Activation activation : activationsOf(new ActorIdentity(type, address.id()))) {
+            if (activation.servesChain(callChainId)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -152,6 +152,11 @@ public final class CallRouter {
         return (failure instanceof CompletionException && failure.getCause() != null) ? failure.getCause() : failure;
     }
 
+    /** Whether an activation here has a turn in progress that serves a call chain ({@link ActivationCatalog#servesChain}). */
+    boolean servesChain(ActorAddress address, long callChainId) {
+        return this.catalog.servesChain(address, callChainId);
+    }
+
     /**
      * Puts an invocation into the mailbox of its local activation, activating it if needed and waiting for
      * room when the mailbox is full.

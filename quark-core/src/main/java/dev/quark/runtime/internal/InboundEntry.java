@@ -3,6 +3,7 @@ package dev.quark.runtime.internal;
 import java.util.concurrent.CompletableFuture;
 
 import dev.quark.actor.ActorUnreachableException;
+import dev.quark.runtime.ActorAddress;
 import dev.quark.runtime.MethodDescriptor;
 import dev.quark.runtime.routing.InboundCall;
 import dev.quark.runtime.routing.InboundCalls;
@@ -36,6 +37,11 @@ public final class InboundEntry implements InboundCalls {
     @Override
     public void breakDeadlock(DeadlockVictim victim) {
         this.probes.breakDeadlock(victim);
+    }
+
+    @Override
+    public boolean servesChain(ActorAddress address, long callChainId) {
+        return this.router.servesChain(address, callChainId);
     }
 
     @Override

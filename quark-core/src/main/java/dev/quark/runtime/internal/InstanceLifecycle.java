@@ -39,8 +39,10 @@ final class InstanceLifecycle {
         }
         ActorLocation location = null;
         RuntimeException refusal = null;
+        GateWaits waits = activation.catalog().gateWaits();
         try {
-            location = gate.admit(activation.identity.address());
+            waits.deciding(activation, trigger.callChainId(), gate);
+            location = gate.admit(activation.identity.address(), trigger.callChainId());
             if (location.isLocal()) {
                 return true;
             }
@@ -48,7 +50,13 @@ final class InstanceLifecycle {
         catch (RuntimeException ex) {
             refusal = ex;
         }
+        finally {
+            synchronized (activation) {
+                waits.decided(activation);
+            }
+        }
         Invocation waiting;
+        Runnable settle = null;
         synchronized (activation) {
             TurnAdmission turns = activation.turns();
             turns.end(trigger);
@@ -56,8 +64,18 @@ final class InstanceLifecycle {
             turns.release();
             Mailbox mailbox = turns.existingMailbox();
             waiting = (mailbox != null) ? mailbox.takeAll() : null;
-            activation.catalog().remove(activation);
+            if (refusal == null && location != null && location.callChainOnly()) {
+                ChainSplit split = ChainSplit.of(waiting, trigger.callChainId());
+                waiting = split.sameChain;
+                settle = activation.catalog().replaceEnded(activation, split.others);
+            }
+            else {
+                activation.catalog().remove(activation);
+            }
             activation.endedNow();
+        }
+        if (settle != null) {
+            settle.run();
         }
         String silo = (location != null) ? location.siloId() : null;
         if (refusal != null || silo == null) {
@@ -68,7 +86,9 @@ final class InstanceLifecycle {
             TurnRunner.failAll(activation, waiting, failure);
             return false;
         }
-        Activation.logger.debug("{} lives on silo {}: its calls go there", activation.identity, silo);
+        Activation.logger.debug((location != null && location.callChainOnly())
+                ? "A turn of {} on silo {} serves the call chain of the calls back into it: they go there"
+                : "{} lives on silo {}: its calls go there", activation.identity, silo);
         activation.catalog().relocate(silo, trigger);
         for (Invocation invocation = waiting; invocation != null; ) {
             Invocation next = InvocationQueue.unlink(invocation);
@@ -76,6 +96,44 @@ final class InstanceLifecycle {
             invocation = next;
         }
         return false;
+    }
+
+    /**
+     * The calls that waited behind the trigger of an activation the gate sent to another silo for the trigger's call
+     * chain only ({@link ActorLocation#callChainOnly()}), split in order: those of that chain go with the trigger,
+     * the others start the activation here again.
+     */
+    private record ChainSplit(@Nullable Invocation sameChain, @Nullable Invocation others) {
+
+        static ChainSplit of(@Nullable Invocation waiting, long chain) {
+            Invocation sameFirst = null;
+            Invocation sameLast = null;
+            Invocation otherFirst = null;
+            Invocation otherLast = null;
+            for (Invocation invocation = waiting; invocation != null; ) {
+                Invocation next = InvocationQueue.unlink(invocation);
+                if (invocation.task() == null && invocation.callChainId() == chain) {
+                    if (sameLast == null) {
+                        sameFirst = invocation;
+                    }
+                    else {
+                        sameLast.next = invocation;
+                    }
+                    sameLast = invocation;
+                }
+                else {
+                    if (otherLast == null) {
+                        otherFirst = invocation;
+                    }
+                    else {
+                        otherLast.next = invocation;
+                    }
+                    otherLast = invocation;
+                }
+                invocation = next;
+            }
+            return new ChainSplit(sameFirst, otherFirst);
+        }
     }
 
     /**

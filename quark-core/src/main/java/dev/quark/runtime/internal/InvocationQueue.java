@@ -1,5 +1,7 @@
 package dev.quark.runtime.internal;
 
+import java.util.Set;
+
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -64,6 +66,53 @@ final class InvocationQueue {
         this.head = null;
         this.tail = null;
         return first;
+    }
+
+    /**
+     * Adds the call chains of the queued calls (not system turns) to a set, until it holds {@code max}.
+     */
+    void chains(Set<Long> into, int max) {
+        for (Invocation invocation = this.head; invocation != null && into.size() < max; invocation = invocation.next) {
+            if (invocation.task() == null) {
+                into.add(invocation.callChainId());
+            }
+        }
+    }
+
+    /**
+     * Takes the calls of a call chain out of the queue (not system turns), keeping the others in order.
+     * @return the calls taken, linked in order, or {@code null} when none was of that chain
+     */
+    @Nullable Invocation takeChain(long chainId) {
+        Invocation keptFirst = null;
+        Invocation keptLast = null;
+        Invocation takenFirst = null;
+        Invocation takenLast = null;
+        for (Invocation invocation = this.head; invocation != null; ) {
+            Invocation next = unlink(invocation);
+            if (invocation.task() == null && invocation.callChainId() == chainId) {
+                if (takenLast == null) {
+                    takenFirst = invocation;
+                }
+                else {
+                    takenLast.next = invocation;
+                }
+                takenLast = invocation;
+            }
+            else {
+                if (keptLast == null) {
+                    keptFirst = invocation;
+                }
+                else {
+                    keptLast.next = invocation;
+                }
+                keptLast = invocation;
+            }
+            invocation = next;
+        }
+        this.head = keptFirst;
+        this.tail = keptLast;
+        return takenFirst;
     }
 
     boolean isEmpty() {

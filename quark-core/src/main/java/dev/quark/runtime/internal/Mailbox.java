@@ -1,5 +1,7 @@
 package dev.quark.runtime.internal;
 
+import java.util.LinkedHashSet;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -89,6 +91,45 @@ final class Mailbox {
             taken();
         }
         return message;
+    }
+
+    /**
+     * Returns the distinct call chains of the waiting calls (not system turns), calls back first.
+     * @param max how many at most
+     */
+    long[] chains(int max) {
+        Set<Long> chains = new LinkedHashSet<>();
+        if (this.callbacks != null) {
+            this.callbacks.chains(chains, max);
+        }
+        this.messages.chains(chains, max);
+        return chains.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    /**
+     * Takes the calls of a call chain out of the mailbox, calls back first, keeping the other messages in order.
+     * @return the calls taken, linked in order, or {@code null} when none was of that chain
+     */
+    @Nullable Invocation takeChain(long chainId) {
+        Invocation callbacks = (this.callbacks != null) ? this.callbacks.takeChain(chainId) : null;
+        Invocation messages = this.messages.takeChain(chainId);
+        Invocation first = (callbacks != null) ? callbacks : messages;
+        Invocation last = null;
+        int count = 0;
+        for (Invocation invocation = callbacks; invocation != null; invocation = invocation.next) {
+            last = invocation;
+            count++;
+        }
+        if (last != null) {
+            last.next = messages;
+        }
+        for (Invocation invocation = messages; invocation != null; invocation = invocation.next) {
+            count++;
+        }
+        for (int i = 0; i < count; i++) {
+            taken();
+        }
+        return first;
     }
 
     private void taken() {

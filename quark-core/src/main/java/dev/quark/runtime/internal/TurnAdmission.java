@@ -218,7 +218,13 @@ final class TurnAdmission {
      * wait behind other chains.
      */
     private boolean isCallback(Invocation message) {
-        long chain = message.callChainId();
+        return servesChain(message.callChainId());
+    }
+
+    /**
+     * Whether a turn in progress serves a call chain: a call of that chain is a call back into it.
+     */
+    boolean servesChain(long chain) {
         for (Invocation turn = this.active; turn != null; turn = turn.nextActive) {
             if (turn.callChainId() == chain) {
                 return true;

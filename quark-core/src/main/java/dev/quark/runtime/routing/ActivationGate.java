@@ -1,6 +1,7 @@
 package dev.quark.runtime.routing;
 
 import dev.quark.runtime.ActorAddress;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Decides whether a new activation may start on this silo, just before it would create its instance: the
@@ -28,6 +29,36 @@ public interface ActivationGate {
      * the activation ends without an instance
      */
     ActorLocation admit(ActorAddress address);
+
+    /**
+     * Decides where a new activation lives, knowing the call chain of the message that starts it: a cluster
+     * sends a call back into a turn that the silo which owned the actor until now still runs ({@code A -> B -> A}
+     * while {@code A}'s activation there is being handed over) to that silo, instead of waiting for it to give the
+     * actor up, which it does only once that turn has ended. By default {@link #admit(ActorAddress)}.
+     * @param address the actor about to be activated
+     * @param callChainId the call chain of the message that starts the activation
+     * @return as {@link #admit(ActorAddress)}
+     * @throws RuntimeException as {@link #admit(ActorAddress)}
+     */
+    default ActorLocation admit(ActorAddress address, long callChainId) {
+        return admit(address);
+    }
+
+    /**
+     * Tells where the calls of a call chain must go that wait for an activation this gate is still deciding on
+     * ({@link #admit(ActorAddress, long)} runs), when the chain is not that of the call that started it: a cluster
+     * sends a call back into a turn that the silo which owned the actor until now still runs ({@code A -> B -> A}
+     * while {@code A} is handed over here) there at once, rather than let it wait behind the starting call for a
+     * hand-over that waits for that turn. The runtime asks once per chain and activation, on a virtual thread of its
+     * own, while the gate decides; the calls of that chain then waiting leave for the silo named, in order. It may
+     * block; what it throws is logged. By default {@code null}.
+     * @param address the actor
+     * @param callChainId the chain of calls waiting for its activation
+     * @return the silo the waiting calls of that chain go to, {@code null} to let them wait
+     */
+    default @Nullable String callChainElsewhere(ActorAddress address, long callChainId) {
+        return null;
+    }
 
     /**
      * Tells the gate that an activation it let start here ({@link ActorLocation#LOCAL}) ended without ever

@@ -2,6 +2,7 @@ package dev.quark.runtime.routing;
 
 import java.util.concurrent.CompletableFuture;
 
+import dev.quark.runtime.ActorAddress;
 import dev.quark.runtime.ActorRuntimeDefaults;
 import dev.quark.runtime.MethodDescriptor;
 import org.jspecify.annotations.Nullable;
@@ -69,5 +70,18 @@ public interface InboundCalls {
      * @param victim the call
      */
     default void breakDeadlock(DeadlockVictim victim) {
+    }
+
+    /**
+     * Returns whether an activation of an actor here has a turn in progress that serves a call chain: a call of
+     * that chain is a call back into that turn ({@code A -> B -> A}), which only that activation can run, also
+     * while this silo hands the actor over to another one. Looks only: activates nothing. By default
+     * {@code false}.
+     * @param address the actor
+     * @param callChainId the call's chain
+     * @return whether a turn of that chain is in progress on the actor's activation here
+     */
+    default boolean servesChain(ActorAddress address, long callChainId) {
+        return false;
     }
 }

@@ -35,6 +35,8 @@ import dev.quark.runtime.ActorAddress;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -421,6 +423,126 @@ class ClusterMembershipChangeTests {
 
     private static SiloStatus statusOf(TestSilo silo) {
         return silo.routing().view().membership().silos().get(silo.siloId()).status();
+    }
+
+    /**
+     * A call back into a turn of a hash-placed actor on a leaving silo ({@code A -> B -> A}, {@code B} calling back
+     * once the leave began): the leave's hand-over of {@code A} waits for the turn, the turn for {@code B}, and
+     * {@code B} for the call back, which its silo routes to {@code A}'s new owner (the caller's own silo, or a third
+     * one); the new owner must send it to the leaver rather than wait for a hand-over that waits for it.
+     */
+    @ParameterizedTest(name = "the new owner is silo-{0}")
+    @ValueSource(ints = { 0, 2 })
+    void aCallBackIntoATurnOnALeavingSiloRunsThereAndTheLeaveCompletes(int newOwner) {
+        this.cluster = new TallyCluster(this.environment, 3);
+        int vnodes = this.cluster.silo(0).routing().view().ring().virtualNodes();
+        HashRing all = HashRing.of(List.of("silo-0", "silo-1", "silo-2"), vnodes);
+        HashRing withoutTheLeaver = HashRing.of(List.of("silo-0", "silo-2"), vnodes);
+        String held = TallyCluster.idWhere((id) -> "silo-1".equals(all.ownerOf(tallyHash(id)))
+                && ("silo-" + newOwner).equals(withoutTheLeaver.ownerOf(tallyHash(id))));
+        String other = TallyCluster.idWhere((id) -> "silo-0".equals(all.ownerOf(tallyHash(id)))
+                && "silo-0".equals(withoutTheLeaver.ownerOf(tallyHash(id))));
+        CompletableFuture<String> chain = CompletableFuture.supplyAsync(
+                () -> this.cluster.silo(2).get(Tally.class, held).callThroughAfter(other, "back"), VIRTUAL_THREADS);
+        await().atMost(TallyEnvironment.timeout()).until(() -> this.environment.reached("back"));
+        TestSilo leaving = this.cluster.silo(1);
+        CompletableFuture<Void> left = CompletableFuture.runAsync(() -> this.cluster.cluster().stopSilo(1),
+                VIRTUAL_THREADS);
+        await().atMost(TallyEnvironment.timeout()).until(() -> statusOf(this.cluster.silo(0), leaving) == SiloStatus.SHUTTING_DOWN
+                && statusOf(this.cluster.silo(2), leaving) == SiloStatus.SHUTTING_DOWN);
+
+        this.environment.open("back");
+
+        assertThat(chain).as("the call back ran on the turn's activation, on the leaver")
+            .succeedsWithin(TallyEnvironment.timeout())
+            .isEqualTo(held + "@silo-1 -> " + other + "@silo-0 -> " + held + "@silo-1");
+        assertThat(left).succeedsWithin(TallyEnvironment.timeout());
+        assertThat(this.cluster.silo(0).get(Tally.class, held).where()).isEqualTo("silo-" + newOwner);
+        assertThat(this.environment.duplicates()).isEmpty();
+    }
+
+    /**
+     * As above, with another call for the actor reaching its new owner first: that call's activation waits for the
+     * leaver's hand-over, and the call back, queued behind it, must not wait there (the runtime asks the activation
+     * gate where its chain goes, and the gate asks the leaver); the other call runs once the hand-over is done.
+     */
+    @ParameterizedTest(name = "the new owner is silo-{0}")
+    @ValueSource(ints = { 0, 2 })
+    void aCallBackQueuedBehindAnotherCallAtTheNewOwnerRunsOnTheLeaverAndTheOtherCallRunsOnceHandedOver(
+            int newOwner) {
+        this.cluster = new TallyCluster(this.environment, 3);
+        int vnodes = this.cluster.silo(0).routing().view().ring().virtualNodes();
+        HashRing all = HashRing.of(List.of("silo-0", "silo-1", "silo-2"), vnodes);
+        HashRing withoutTheLeaver = HashRing.of(List.of("silo-0", "silo-2"), vnodes);
+        String held = TallyCluster.idWhere((id) -> "silo-1".equals(all.ownerOf(tallyHash(id)))
+                && ("silo-" + newOwner).equals(withoutTheLeaver.ownerOf(tallyHash(id))));
+        String other = TallyCluster.idWhere((id) -> "silo-0".equals(all.ownerOf(tallyHash(id)))
+                && "silo-0".equals(withoutTheLeaver.ownerOf(tallyHash(id))));
+        CompletableFuture<String> chain = CompletableFuture.supplyAsync(
+                () -> this.cluster.silo(2).get(Tally.class, held).callThroughAfter(other, "back"), VIRTUAL_THREADS);
+        await().atMost(TallyEnvironment.timeout()).until(() -> this.environment.reached("back"));
+        TestSilo leaving = this.cluster.silo(1);
+        CompletableFuture<Void> left = CompletableFuture.runAsync(() -> this.cluster.cluster().stopSilo(1),
+                VIRTUAL_THREADS);
+        await().atMost(TallyEnvironment.timeout()).until(() -> statusOf(this.cluster.silo(0), leaving) == SiloStatus.SHUTTING_DOWN
+                && statusOf(this.cluster.silo(2), leaving) == SiloStatus.SHUTTING_DOWN);
+        CompletableFuture<Long> added = CompletableFuture.supplyAsync(
+                () -> this.cluster.silo(2).get(Tally.class, held).add(1), VIRTUAL_THREADS);
+        TestSilo owner = this.cluster.silo(newOwner);
+        await().atMost(TallyEnvironment.timeout())
+            .until(() -> owner.runtime().holdsActivation(new ActorAddress("Tally", held)));
+
+        this.environment.open("back");
+
+        assertThat(chain).as("the call back ran on the turn's activation, on the leaver")
+            .succeedsWithin(TallyEnvironment.timeout())
+            .isEqualTo(held + "@silo-1 -> " + other + "@silo-0 -> " + held + "@silo-1");
+        assertThat(added).as("the other call, run once on the new owner").succeedsWithin(TallyEnvironment.timeout())
+            .isEqualTo(1L);
+        assertThat(left).succeedsWithin(TallyEnvironment.timeout());
+        assertThat(this.cluster.silo(0).get(Tally.class, held).total()).isEqualTo(1L);
+        assertThat(this.environment.duplicates()).isEmpty();
+    }
+
+    /**
+     * As above, for a silo that joins and takes over the actor whose turn waits for the call back: the old owner is
+     * not leaving, its view gives the actor to the new silo, and it must still run the call back that the new
+     * silo sends it, instead of passing it on to the new owner again.
+     */
+    @Test
+    void aCallBackIntoATurnOfAnActorThatAJoiningSiloTakesOverRunsOnTheOldOwner() {
+        this.cluster = new TallyCluster(this.environment, 2);
+        int vnodes = this.cluster.silo(0).routing().view().ring().virtualNodes();
+        HashRing before = HashRing.of(List.of("silo-0", "silo-1"), vnodes);
+        HashRing after = HashRing.of(List.of("silo-0", "silo-1", "silo-2"), vnodes);
+        String held = TallyCluster.idWhere((id) -> "silo-1".equals(before.ownerOf(tallyHash(id)))
+                && "silo-2".equals(after.ownerOf(tallyHash(id))));
+        String other = TallyCluster.idWhere((id) -> "silo-0".equals(before.ownerOf(tallyHash(id)))
+                && "silo-0".equals(after.ownerOf(tallyHash(id))));
+        CompletableFuture<String> chain = CompletableFuture.supplyAsync(
+                () -> this.cluster.silo(0).get(Tally.class, held).callThroughAfter(other, "back"), VIRTUAL_THREADS);
+        await().atMost(TallyEnvironment.timeout()).until(() -> this.environment.reached("back"));
+        TestSilo joined = this.cluster.addSilo();
+        await().atMost(TallyEnvironment.timeout()).until(() -> statusOf(this.cluster.silo(0), joined) == SiloStatus.ACTIVE
+                && statusOf(this.cluster.silo(1), joined) == SiloStatus.ACTIVE);
+
+        this.environment.open("back");
+
+        assertThat(chain).as("the call back ran on the turn's activation, on the old owner")
+            .succeedsWithin(TallyEnvironment.timeout())
+            .isEqualTo(held + "@silo-1 -> " + other + "@silo-0 -> " + held + "@silo-1");
+        await().atMost(TallyEnvironment.timeout())
+            .until(() -> "silo-2".equals(this.cluster.silo(0).get(Tally.class, held).where()));
+        assertThat(this.environment.duplicates()).isEmpty();
+    }
+
+    private static long tallyHash(String id) {
+        return RingHash.of(new ActorAddress("Tally", id));
+    }
+
+    private static @Nullable SiloStatus statusOf(TestSilo viewer, TestSilo silo) {
+        SiloEntry entry = viewer.routing().view().membership().silos().get(silo.siloId());
+        return (entry != null) ? entry.status() : null;
     }
 
     /** A silo's graceful leave up to DEAD, with its routing still open: the window before its process ends. */

@@ -52,6 +52,12 @@ public interface Tally extends Actor {
     /** Calls {@code hold(gate)} on the caller, from inside this turn. */
     String callBackHolding(String callerId, String gate);
 
+    /** Calls {@code callBackAfter} on another tally, which waits at a gate there, then calls this one back. */
+    String callThroughAfter(String otherId, String gate);
+
+    /** Waits until the test opens the gate, then calls {@code where()} on the caller, from inside this turn. */
+    String callBackAfter(String callerId, String gate);
+
     /** Calls {@code hold(gate)} on another tally, from inside this turn. */
     String holdThrough(String otherId, String gate);
 

@@ -111,6 +111,20 @@ public class TallyActor extends AbstractActor implements Tally {
     }
 
     @Override
+    public String callThroughAfter(String otherId, String gate) {
+        return actorId() + "@" + this.siloId + " -> "
+                + this.environment.actors(this.siloId).get(Tally.class, otherId).callBackAfter(actorId(), gate);
+    }
+
+    @Override
+    public String callBackAfter(String callerId, String gate) {
+        this.environment.arrived(gate, this.siloId);
+        this.environment.await(gate);
+        return actorId() + "@" + this.siloId + " -> " + callerId + "@"
+                + this.environment.actors(this.siloId).get(Tally.class, callerId).where();
+    }
+
+    @Override
     public String holdThrough(String otherId, String gate) {
         return actorId() + " -> " + this.environment.actors(this.siloId).get(Tally.class, otherId).hold(gate);
     }
