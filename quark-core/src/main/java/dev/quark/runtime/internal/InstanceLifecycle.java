@@ -106,33 +106,13 @@ final class InstanceLifecycle {
     private record ChainSplit(@Nullable Invocation sameChain, @Nullable Invocation others) {
 
         static ChainSplit of(@Nullable Invocation waiting, long chain) {
-            Invocation sameFirst = null;
-            Invocation sameLast = null;
-            Invocation otherFirst = null;
-            Invocation otherLast = null;
-            for (Invocation invocation = waiting; invocation != null; ) {
-                Invocation next = InvocationQueue.unlink(invocation);
-                if (invocation.task() == null && invocation.callChainId() == chain) {
-                    if (sameLast == null) {
-                        sameFirst = invocation;
-                    }
-                    else {
-                        sameLast.next = invocation;
-                    }
-                    sameLast = invocation;
-                }
-                else {
-                    if (otherLast == null) {
-                        otherFirst = invocation;
-                    }
-                    else {
-                        otherLast.next = invocation;
-                    }
-                    otherLast = invocation;
-                }
-                invocation = next;
+            if (waiting == null) {
+                return new ChainSplit(null, null);
             }
-            return new ChainSplit(sameFirst, otherFirst);
+            InvocationQueue queue = new InvocationQueue();
+            queue.addAll(waiting);
+            Invocation sameChain = queue.takeChain(chain);
+            return new ChainSplit(sameChain, queue.takeAll());
         }
     }
 

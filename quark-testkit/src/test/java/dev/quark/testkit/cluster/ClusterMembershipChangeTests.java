@@ -434,30 +434,13 @@ class ClusterMembershipChangeTests {
     @ParameterizedTest(name = "the new owner is silo-{0}")
     @ValueSource(ints = { 0, 2 })
     void aCallBackIntoATurnOnALeavingSiloRunsThereAndTheLeaveCompletes(int newOwner) {
-        this.cluster = new TallyCluster(this.environment, 3);
-        int vnodes = this.cluster.silo(0).routing().view().ring().virtualNodes();
-        HashRing all = HashRing.of(List.of("silo-0", "silo-1", "silo-2"), vnodes);
-        HashRing withoutTheLeaver = HashRing.of(List.of("silo-0", "silo-2"), vnodes);
-        String held = TallyCluster.idWhere((id) -> "silo-1".equals(all.ownerOf(tallyHash(id)))
-                && ("silo-" + newOwner).equals(withoutTheLeaver.ownerOf(tallyHash(id))));
-        String other = TallyCluster.idWhere((id) -> "silo-0".equals(all.ownerOf(tallyHash(id)))
-                && "silo-0".equals(withoutTheLeaver.ownerOf(tallyHash(id))));
-        CompletableFuture<String> chain = CompletableFuture.supplyAsync(
-                () -> this.cluster.silo(2).get(Tally.class, held).callThroughAfter(other, "back"), VIRTUAL_THREADS);
-        await().atMost(TallyEnvironment.timeout()).until(() -> this.environment.reached("back"));
-        TestSilo leaving = this.cluster.silo(1);
-        CompletableFuture<Void> left = CompletableFuture.runAsync(() -> this.cluster.cluster().stopSilo(1),
-                VIRTUAL_THREADS);
-        await().atMost(TallyEnvironment.timeout()).until(() -> statusOf(this.cluster.silo(0), leaving) == SiloStatus.SHUTTING_DOWN
-                && statusOf(this.cluster.silo(2), leaving) == SiloStatus.SHUTTING_DOWN);
+        ChainHeldByALeaver leave = startChainThenLeave(newOwner);
 
         this.environment.open("back");
 
-        assertThat(chain).as("the call back ran on the turn's activation, on the leaver")
-            .succeedsWithin(TallyEnvironment.timeout())
-            .isEqualTo(held + "@silo-1 -> " + other + "@silo-0 -> " + held + "@silo-1");
-        assertThat(left).succeedsWithin(TallyEnvironment.timeout());
-        assertThat(this.cluster.silo(0).get(Tally.class, held).where()).isEqualTo("silo-" + newOwner);
+        leave.assertCallBackRanOnTheLeaver();
+        assertThat(leave.left()).succeedsWithin(TallyEnvironment.timeout());
+        assertThat(this.cluster.silo(0).get(Tally.class, leave.held()).where()).isEqualTo("silo-" + newOwner);
         assertThat(this.environment.duplicates()).isEmpty();
     }
 
@@ -470,37 +453,20 @@ class ClusterMembershipChangeTests {
     @ValueSource(ints = { 0, 2 })
     void aCallBackQueuedBehindAnotherCallAtTheNewOwnerRunsOnTheLeaverAndTheOtherCallRunsOnceHandedOver(
             int newOwner) {
-        this.cluster = new TallyCluster(this.environment, 3);
-        int vnodes = this.cluster.silo(0).routing().view().ring().virtualNodes();
-        HashRing all = HashRing.of(List.of("silo-0", "silo-1", "silo-2"), vnodes);
-        HashRing withoutTheLeaver = HashRing.of(List.of("silo-0", "silo-2"), vnodes);
-        String held = TallyCluster.idWhere((id) -> "silo-1".equals(all.ownerOf(tallyHash(id)))
-                && ("silo-" + newOwner).equals(withoutTheLeaver.ownerOf(tallyHash(id))));
-        String other = TallyCluster.idWhere((id) -> "silo-0".equals(all.ownerOf(tallyHash(id)))
-                && "silo-0".equals(withoutTheLeaver.ownerOf(tallyHash(id))));
-        CompletableFuture<String> chain = CompletableFuture.supplyAsync(
-                () -> this.cluster.silo(2).get(Tally.class, held).callThroughAfter(other, "back"), VIRTUAL_THREADS);
-        await().atMost(TallyEnvironment.timeout()).until(() -> this.environment.reached("back"));
-        TestSilo leaving = this.cluster.silo(1);
-        CompletableFuture<Void> left = CompletableFuture.runAsync(() -> this.cluster.cluster().stopSilo(1),
-                VIRTUAL_THREADS);
-        await().atMost(TallyEnvironment.timeout()).until(() -> statusOf(this.cluster.silo(0), leaving) == SiloStatus.SHUTTING_DOWN
-                && statusOf(this.cluster.silo(2), leaving) == SiloStatus.SHUTTING_DOWN);
+        ChainHeldByALeaver leave = startChainThenLeave(newOwner);
         CompletableFuture<Long> added = CompletableFuture.supplyAsync(
-                () -> this.cluster.silo(2).get(Tally.class, held).add(1), VIRTUAL_THREADS);
+                () -> this.cluster.silo(2).get(Tally.class, leave.held()).add(1), VIRTUAL_THREADS);
         TestSilo owner = this.cluster.silo(newOwner);
         await().atMost(TallyEnvironment.timeout())
-            .until(() -> owner.runtime().holdsActivation(new ActorAddress("Tally", held)));
+            .until(() -> owner.runtime().holdsActivation(new ActorAddress("Tally", leave.held())));
 
         this.environment.open("back");
 
-        assertThat(chain).as("the call back ran on the turn's activation, on the leaver")
-            .succeedsWithin(TallyEnvironment.timeout())
-            .isEqualTo(held + "@silo-1 -> " + other + "@silo-0 -> " + held + "@silo-1");
+        leave.assertCallBackRanOnTheLeaver();
         assertThat(added).as("the other call, run once on the new owner").succeedsWithin(TallyEnvironment.timeout())
             .isEqualTo(1L);
-        assertThat(left).succeedsWithin(TallyEnvironment.timeout());
-        assertThat(this.cluster.silo(0).get(Tally.class, held).total()).isEqualTo(1L);
+        assertThat(leave.left()).succeedsWithin(TallyEnvironment.timeout());
+        assertThat(this.cluster.silo(0).get(Tally.class, leave.held()).total()).isEqualTo(1L);
         assertThat(this.environment.duplicates()).isEmpty();
     }
 
@@ -534,6 +500,43 @@ class ClusterMembershipChangeTests {
         await().atMost(TallyEnvironment.timeout())
             .until(() -> "silo-2".equals(this.cluster.silo(0).get(Tally.class, held).where()));
         assertThat(this.environment.duplicates()).isEmpty();
+    }
+
+    /**
+     * Starts {@code held@silo-1 -> other@silo-0}, {@code other} waiting at the gate {@code back} before it calls
+     * {@code held} back, in a cluster of three silos; then lets silo-1 leave, and returns once every other silo sees it
+     * leaving. {@code held} goes to {@code silo-<newOwner>}, {@code other} stays on silo-0.
+     */
+    private ChainHeldByALeaver startChainThenLeave(int newOwner) {
+        this.cluster = new TallyCluster(this.environment, 3);
+        int vnodes = this.cluster.silo(0).routing().view().ring().virtualNodes();
+        HashRing all = HashRing.of(List.of("silo-0", "silo-1", "silo-2"), vnodes);
+        HashRing withoutTheLeaver = HashRing.of(List.of("silo-0", "silo-2"), vnodes);
+        String held = TallyCluster.idWhere((id) -> "silo-1".equals(all.ownerOf(tallyHash(id)))
+                && ("silo-" + newOwner).equals(withoutTheLeaver.ownerOf(tallyHash(id))));
+        String other = TallyCluster.idWhere((id) -> "silo-0".equals(all.ownerOf(tallyHash(id)))
+                && "silo-0".equals(withoutTheLeaver.ownerOf(tallyHash(id))));
+        CompletableFuture<String> chain = CompletableFuture.supplyAsync(
+                () -> this.cluster.silo(2).get(Tally.class, held).callThroughAfter(other, "back"), VIRTUAL_THREADS);
+        await().atMost(TallyEnvironment.timeout()).until(() -> this.environment.reached("back"));
+        TestSilo leaving = this.cluster.silo(1);
+        CompletableFuture<Void> left = CompletableFuture.runAsync(() -> this.cluster.cluster().stopSilo(1),
+                VIRTUAL_THREADS);
+        await().atMost(TallyEnvironment.timeout())
+            .until(() -> statusOf(this.cluster.silo(0), leaving) == SiloStatus.SHUTTING_DOWN
+                    && statusOf(this.cluster.silo(2), leaving) == SiloStatus.SHUTTING_DOWN);
+        return new ChainHeldByALeaver(held, other, chain, left);
+    }
+
+    /** A chain whose turn of {@code held} waits on a leaving silo-1 for {@code other}, which waits at a gate. */
+    private record ChainHeldByALeaver(String held, String other, CompletableFuture<String> chain,
+            CompletableFuture<Void> left) {
+
+        void assertCallBackRanOnTheLeaver() {
+            assertThat(this.chain).as("the call back ran on the turn's activation, on the leaver")
+                .succeedsWithin(TallyEnvironment.timeout())
+                .isEqualTo(this.held + "@silo-1 -> " + this.other + "@silo-0 -> " + this.held + "@silo-1");
+        }
     }
 
     private static long tallyHash(String id) {
