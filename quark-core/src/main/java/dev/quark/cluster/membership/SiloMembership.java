@@ -106,9 +106,11 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
 
     private volatile ClusterView view = ClusterView.EMPTY;
 
-    private volatile Instant lastRenewal = Instant.EPOCH;
+    /** The last renewal of this silo's entry, with the instant after which it no longer counts. */
+    private volatile Since lastRenewal;
 
-    private volatile Instant lastRound = Instant.EPOCH;
+    /** When this silo's own rounds last ran, with the instant after which they count as paused. */
+    private volatile Since lastRound;
 
     private volatile Instant mustRenewAfter = Instant.EPOCH;
 
@@ -141,6 +143,8 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
 
     private SiloMembership(Builder builder) {
         this.settings = builder.settings;
+        this.lastRenewal = Since.of(Instant.EPOCH, this.settings.fenceAfter());
+        this.lastRound = Since.of(Instant.EPOCH, this.settings.pauseLimit());
         this.provider = builder.provider;
         this.clock = builder.clock;
         this.metrics = builder.metrics;
@@ -213,7 +217,7 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
             this.state = MembershipState.JOINING;
         }
         this.metrics.bindMembership(this);
-        this.lastRound = this.clock.instant();
+        this.lastRound = Since.of(this.clock.instant(), this.settings.pauseLimit());
         return this.serial.call(() -> join((self) -> {
             logger.info("Silo {} joined cluster '{}' with epoch {} at {}, hosting {} actor type(s)", self.siloId(),
                     this.settings.clusterName(), self.epoch(), self.address(), self.actorTypes().size());
@@ -265,8 +269,14 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
     @Override
     public boolean isServing() {
         MembershipState current = this.state;
-        return (current == MembershipState.ACTIVE || current == MembershipState.LEAVING)
-                && fenceReason(this.clock.instant()) == null;
+        if (current != MembershipState.ACTIVE && current != MembershipState.LEAVING) {
+            return false;
+        }
+        // The clock's milliseconds decide, but in the millisecond of a bound its instant does (Since.isOver).
+        long now = this.clock.millis();
+        Since renewed = this.lastRenewal;
+        return !renewed.isOver(now, this.clock) && !renewed.at().isBefore(this.mustRenewAfter)
+                && !this.lastRound.isOver(now, this.clock);
     }
 
     @Override
@@ -497,8 +507,8 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
         }
         synchronized (this.lifecycleLock) {
             if (!isFinal(this.state)) {
-                this.lastRenewal = self.lastHeartbeat();
-                this.lastRound = this.clock.instant();
+                this.lastRenewal = Since.of(self.lastHeartbeat(), this.settings.fenceAfter());
+                this.lastRound = Since.of(this.clock.instant(), this.settings.pauseLimit());
                 this.epoch = newEpoch;
                 this.state = MembershipState.ACTIVE;
                 return self;
@@ -514,12 +524,13 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
 
     private CompletionStage<?> probeRoundDue(Instant dueAt) {
         Instant now = this.clock.instant();
-        boolean paused = Duration.between(this.lastRound, now).compareTo(this.settings.pauseLimit()) > 0;
+        Since last = this.lastRound;
+        boolean paused = last.isOver(now);
         if (paused) {
             this.mustRenewAfter = now;
         }
-        Instant silentSince = this.lastRound;
-        this.lastRound = now;
+        Instant silentSince = last.at();
+        this.lastRound = Since.of(now, this.settings.pauseLimit());
         return this.serial.call(() -> probeRound(paused ? silentSince : null));
     }
 
@@ -575,7 +586,7 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
             renewWhileFenced(this.clock.instant());
         }
         else {
-            this.lastRenewal = at;
+            this.lastRenewal = Since.of(at, this.settings.fenceAfter());
             checkFence();
         }
     }
@@ -613,7 +624,7 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
             refusedRenewal("renewal");
             return;
         }
-        this.lastRenewal = at;
+        this.lastRenewal = Since.of(at, this.settings.fenceAfter());
         checkFence();
     }
 
@@ -851,7 +862,7 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
             if (reason == FenceReason.NOT_RENEWED) {
                 logger.info("Silo {} could not renew its entry since {} (TTL {} minus margin {}): it stops serving, "
                         + "since it cannot know whether it was declared dead", this.settings.siloId(),
-                        this.lastRenewal, this.settings.siloTtl(), this.settings.fencingMargin());
+                        this.lastRenewal.at(), this.settings.siloTtl(), this.settings.fencingMargin());
             }
             this.metrics.fenced(reason);
             for (SiloLifecycleListener listener : this.lifecycleListeners) {
@@ -868,12 +879,11 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
     }
 
     private @Nullable FenceReason fenceReason(Instant now) {
-        Instant renewed = this.lastRenewal;
-        if (Duration.between(renewed, now).compareTo(this.settings.fenceAfter()) > 0) {
+        Since renewed = this.lastRenewal;
+        if (renewed.isOver(now)) {
             return FenceReason.NOT_RENEWED;
         }
-        if (renewed.isBefore(this.mustRenewAfter)
-                || Duration.between(this.lastRound, now).compareTo(this.settings.pauseLimit()) > 0) {
+        if (renewed.at().isBefore(this.mustRenewAfter) || this.lastRound.isOver(now)) {
             return FenceReason.PAUSED;
         }
         return null;
