@@ -114,6 +114,12 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
 
     private volatile Instant mustRenewAfter = Instant.EPOCH;
 
+    /**
+     * Whether the clock is the JDK's system clock, whose milliseconds are always its instant's: only then does
+     * {@link #isServing()} compare milliseconds ({@link Since#isOver(long, Clock)}); any other clock's instant is read.
+     */
+    private final boolean systemClock;
+
     private MembershipProvider.@Nullable Watch tableWatch;
 
     private @Nullable CompletableFuture<Void> leaving;
@@ -147,6 +153,7 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
         this.lastRound = Since.of(Instant.EPOCH, this.settings.pauseLimit());
         this.provider = builder.provider;
         this.clock = builder.clock;
+        this.systemClock = this.clock.getClass() == Clock.systemUTC().getClass();
         this.metrics = builder.metrics;
         ScheduledThreadPoolExecutor ownedTimer = null;
         ExecutorService ownedExecutor = null;
@@ -271,6 +278,9 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
         MembershipState current = this.state;
         if (current != MembershipState.ACTIVE && current != MembershipState.LEAVING) {
             return false;
+        }
+        if (!this.systemClock) {
+            return fenceReason(this.clock.instant()) == null;
         }
         // The clock's milliseconds decide, but in the millisecond of a bound its instant does (Since.isOver).
         long now = this.clock.millis();

@@ -35,6 +35,29 @@ class SinceTests {
     }
 
     @Test
+    void beforeNineteenSeventyItIsExactToo() {
+        Instant at = Instant.parse("1969-12-31T23:59:59.999500000Z");
+        Since early = Since.of(at, Duration.ofNanos(1));
+        for (Instant now : new Instant[] { at, at.plusNanos(1), at.plusNanos(2), at.plusMillis(1), at.minusMillis(1) }) {
+            boolean byDuration = Duration.between(at, now).compareTo(Duration.ofNanos(1)) > 0;
+            Clock clock = Clock.fixed(now, ZoneOffset.UTC);
+            assertThat(early.isOver(now)).as("at %s", now).isEqualTo(byDuration);
+            assertThat(early.isOver(clock.millis(), clock)).as("by milliseconds at %s", now).isEqualTo(byDuration);
+        }
+    }
+
+    @Test
+    void aBoundPastWhatAnInstantHoldsIsNeverOver() {
+        Since forever = Since.of(RENEWED, Duration.ofSeconds(Long.MAX_VALUE));
+        Since pastMillis = Since.of(RENEWED, Duration.ofSeconds(Long.MAX_VALUE / 1_000));
+
+        assertThat(forever.isOver(Instant.MAX)).isFalse();
+        assertThat(forever.isOver(Long.MAX_VALUE - 1, Clock.systemUTC())).isFalse();
+        assertThat(pastMillis.isOver(Instant.now())).isFalse();
+        assertThat(pastMillis.isOver(System.currentTimeMillis(), Clock.systemUTC())).isFalse();
+    }
+
+    @Test
     void outsideTheBoundsMillisecondTheMillisecondsDecideWithoutTheInstant() {
         long boundMillis = RENEWED.plus(BOUND).toEpochMilli();
         Clock unread = new Clock() {
