@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiFunction;
 
 import dev.quark.actor.DeactivationReason;
 import dev.quark.cluster.SiloNotServingException;
@@ -306,17 +307,28 @@ final class OwnershipHandoff implements ActivationGate {
      * @return that answer, {@code null} when every previous owner answered otherwise
      */
     private static @Nullable TurnInProgressElsewhere firstCallback(Collection<CompletableFuture<Void>> confirmations) {
-        CompletableFuture<TurnInProgressElsewhere> callback = new CompletableFuture<>();
-        for (CompletableFuture<Void> confirmation : confirmations) {
-            confirmation.whenComplete((ignored, failure) -> {
-                if (failure != null && Messenger.unwrap(failure) instanceof TurnInProgressElsewhere there) {
-                    callback.complete(there);
+        return firstFound(confirmations, (ignored, failure) -> (failure != null
+                && Messenger.unwrap(failure) instanceof TurnInProgressElsewhere there) ? there : null);
+    }
+
+    /**
+     * Waits until one of some stages has an outcome in which {@code find} finds something, or all have completed.
+     * @return what was found first, {@code null} when no outcome had anything
+     */
+    private static <T extends @Nullable Object, R> @Nullable R firstFound(Collection<CompletableFuture<T>> stages,
+            BiFunction<? super @Nullable T, @Nullable Throwable, @Nullable R> find) {
+        CompletableFuture<@Nullable R> first = new CompletableFuture<>();
+        for (CompletableFuture<T> stage : stages) {
+            stage.whenComplete((value, failure) -> {
+                R found = find.apply(value, failure);
+                if (found != null) {
+                    first.complete(found);
                 }
             });
         }
-        CompletableFuture.allOf(confirmations.toArray(CompletableFuture[]::new))
-            .whenComplete((ignored, failure) -> callback.complete(null));
-        return callback.join();
+        CompletableFuture.allOf(stages.toArray(CompletableFuture[]::new))
+            .whenComplete((ignored, failure) -> first.complete(null));
+        return first.join();
     }
 
     private static RuntimeException asRuntime(Throwable failure) {
@@ -356,17 +368,7 @@ final class OwnershipHandoff implements ActivationGate {
                 answers.add(askAboutChain(address, callChainId, target));
             }
         }
-        CompletableFuture<@Nullable String> first = new CompletableFuture<>();
-        for (CompletableFuture<@Nullable String> answer : answers) {
-            answer.thenAccept((there) -> {
-                if (there != null) {
-                    first.complete(there);
-                }
-            });
-        }
-        CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
-            .whenComplete((ignored, failure) -> first.complete(null));
-        String there = first.join();
+        String there = firstFound(answers, (silo, failure) -> (failure == null) ? silo : null);
         if (there != null) {
             SiloEntry target = this.views.current().membership().silos().get(there);
             if (target != null && target.status() == SiloStatus.SHUTTING_DOWN) {
