@@ -231,15 +231,17 @@ public final class ClientMembership implements ClusterViewSource, AutoCloseable 
     }
 
     /**
-     * Installs a snapshot newer than the current view, as the routing does (it only takes newer versions), so that
-     * what the client reports (its health, its active silos) is what it routes with.
+     * Installs a snapshot newer than the current view, as the routing does (a higher version of the same table, or
+     * a table of another incarnation whatever its version: the table lost its data and grew again), so that what
+     * the client reports (its health, its active silos) is what it routes with. An empty table (version 0: lost, and
+     * not written since) is not installed.
      */
     private void install(MembershipSnapshot snapshot) {
         Objects.requireNonNull(snapshot, "the membership table answered no snapshot");
         ClusterView previous = this.current;
         MembershipSnapshot known = previous.membership();
-        if (snapshot.version() <= known.version()) {
-            if ((snapshot.version() < known.version() || !snapshot.isSameIncarnation(known))
+        if (snapshot.version() == 0 || (snapshot.isSameIncarnation(known) && snapshot.version() <= known.version())) {
+            if (snapshot.version() < known.version() && snapshot.isSameIncarnation(known)
                     && this.behindWarned != snapshot.version()) {
                 this.behindWarned = snapshot.version();
                 logger.warn("Cluster client {} read membership version {} while it routes with version {}: it keeps "
@@ -247,6 +249,11 @@ public final class ClientMembership implements ClusterViewSource, AutoCloseable 
                         snapshot.version(), known.version());
             }
             return;
+        }
+        if (!snapshot.isSameIncarnation(known) && known.version() > 0) {
+            logger.warn("Cluster client {} reads a new membership table (incarnation {}, version {}; it had read "
+                    + "incarnation {} at version {}): the table lost its data, the client routes by the new one",
+                    this.clientId, snapshot.incarnation(), snapshot.version(), known.incarnation(), known.version());
         }
         SiloEntry clash = snapshot.silos().get(this.clientId);
         String conflict = (clash != null && clash.status() != SiloStatus.DEAD) ? "silo " + clash.siloId() + " at "

@@ -169,12 +169,13 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
     }
 
     /**
-     * Stamps the answers of hash placement with the view's version, all they depend on while this silo serves
-     * (view versions only grow): a reference keeps its actor's owner until the view changes. Nothing is kept while
-     * this silo does not serve: whether it serves follows its table renewals (fenced and unfenced within one
-     * version), so a kept answer could flip back and forth under one stamp and a fenced silo would go on running
-     * calls for actors it hosts. Directory and local placements, and placement directors other than the
-     * built-in one, are asked on every call.
+     * Stamps the answers of hash placement with the count of views installed ({@link ViewTracker#installs}),
+     * all they depend on while this silo serves: a reference keeps its actor's owner until the view changes.
+     * Not the view's version, which a view of a new incarnation of the table (it lost its data) may repeat.
+     * Nothing is kept while this silo does not serve: whether it serves follows its table renewals (fenced and
+     * unfenced within one view), so a kept answer could flip back and forth under one stamp and a fenced silo
+     * would go on running calls for actors it hosts. Directory and local placements, and placement directors
+     * other than the built-in one, are asked on every call.
      */
     @Override
     public long locationStamp(ActorAddress address) {
@@ -188,7 +189,7 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
         if (!this.silo.isServing()) {
             return NOT_CACHEABLE;
         }
-        return this.views.current().version();
+        return this.views.installs();
     }
 
     @Override
@@ -274,7 +275,6 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
     private void attempt(String siloId, ActorCall call, int reroutes, boolean retried,
             CompletableFuture<@Nullable Object> outcome) {
         ClusterView view = this.views.current();
-        long sentWithVersion = view.version();
         CompletableFuture<@Nullable Object> sent;
         try {
             sent = sendTo(siloId, call, view);
@@ -303,12 +303,12 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                 return;
             }
             if (cause instanceof NotHandedOver unsent) {
-                rerouteUnsent(call, unsent, sentWithVersion, reroutes, retried, outcome);
+                rerouteUnsent(call, unsent, view, reroutes, retried, outcome);
                 return;
             }
             if (cause instanceof NotDelivered refused) {
                 if (reroutes < MAX_REROUTES) {
-                    reroute(call, refused, sentWithVersion, reroutes + 1, retried, outcome);
+                    reroute(call, refused, view, reroutes + 1, retried, outcome);
                 }
                 else {
                     outcome.completeExceptionally(Objects.requireNonNull(refused.getCause()));
@@ -330,7 +330,7 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
             outcome.completeExceptionally(unknown);
             return;
         }
-        long seenVersion = this.views.current().version();
+        ClusterView seen = this.views.current();
         routeOn(() -> {
                 ClusterView located = this.views.current();
                 String target = locateForRetry(call, located, unknown, outcome);
@@ -350,7 +350,7 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                     return;
                 }
                 CompletableFuture<@Nullable Void> ready = new CompletableFuture<>();
-                CompletableFuture<ClusterView> newerView = this.views.awaitVersion(seenVersion + 1)
+                CompletableFuture<ClusterView> newerView = this.views.awaitNewerThan(seen)
                     .orTimeout(wait, TimeUnit.MILLISECONDS);
                 newerView.whenComplete((newer, late) -> ready.complete(null));
                 SiloEntry owner = located.membership().silos().get(siloId);
@@ -444,7 +444,7 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
      * Routes again a call that a silo refused without running it, once this silo's view is as new as that
      * silo's (or the wait for it ended): to the silo that owns the actor now, or here.
      */
-    private void reroute(ActorCall call, NotDelivered refused, long sentWithVersion, int reroutes, boolean retried,
+    private void reroute(ActorCall call, NotDelivered refused, ClusterView sentWith, int reroutes, boolean retried,
             CompletableFuture<@Nullable Object> outcome) {
         Throwable refusal = Objects.requireNonNull(refused.getCause());
         long wait = Math.min(this.catchUpMillis, call.deadlineEpochMillis() - this.clock.millis());
@@ -452,10 +452,12 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
             outcome.completeExceptionally(refusal);
             return;
         }
-        this.silo.refreshIfOlderThan(refused.membershipVersion, this.views.current().version());
-        // Whether the wait ended with the version or at its timeout, the call is routed with the view there is then;
+        if (this.views.isBehind(refused.view)) {
+            this.silo.refreshFor(refused.view);
+        }
+        // Whether the wait ended with the view or at its timeout, the call is routed with the view there is then;
         // only a closed routing fails it with the refusal (never once it may have been sent on).
-        this.views.awaitVersion(refused.membershipVersion)
+        this.views.awaitView(refused.view)
             .orTimeout(wait, TimeUnit.MILLISECONDS)
             .whenComplete((caughtUp, late) -> routeOn(() -> {
                 ClusterView view = this.views.current();
@@ -468,7 +470,7 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                     return;
                 }
                 String target = location.siloId();
-                if (refused.siloId.equals(target) && view.version() <= sentWithVersion) {
+                if (refused.siloId.equals(target) && !ViewTracker.isNewer(view, sentWith)) {
                     // Nothing learnt: the same silo would refuse it again.
                     outcome.completeExceptionally(refusal);
                     return;
@@ -488,7 +490,7 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
      * the silo that owns the actor now, or here; otherwise fails it with the transport's failure, saying why it
      * was not routed again.
      */
-    private void rerouteUnsent(ActorCall call, NotHandedOver unsent, long sentWithVersion, int reroutes,
+    private void rerouteUnsent(ActorCall call, NotHandedOver unsent, ClusterView sentWith, int reroutes,
             boolean retried, CompletableFuture<@Nullable Object> outcome) {
         Throwable failure = Objects.requireNonNull(unsent.getCause());
         Peer unreached = unsent.target();
@@ -496,7 +498,7 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
         boolean oneWay = call.method().kind() == MethodDescriptor.CallKind.ONE_WAY;
         CompletableFuture<@Nullable String> decision;
         try {
-            decision = this.unsentCalls.decide(deadline, unsent, sentWithVersion, reroutes, oneWay);
+            decision = this.unsentCalls.decide(deadline, unsent, sentWith, reroutes, oneWay);
         }
         catch (RuntimeException ex) {
             // Membership stopping under the decision (its executor refusing the read): nothing routes it again.
@@ -687,7 +689,7 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                     outcome.completeExceptionally(new OutcomeInDoubt(codec.decodeFailure(envelope.payload())));
                 }
                 else if (envelope.metadata().containsKey(IncomingCalls.NOT_DELIVERED)) {
-                    outcome.completeExceptionally(new NotDelivered(siloId, envelope.membershipVersion(),
+                    outcome.completeExceptionally(new NotDelivered(siloId, SeenView.of(envelope),
                             codec.decodeFailure(envelope.payload())));
                 }
                 else {
@@ -785,7 +787,7 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
         if (strategy.usesDirectory() || strategy.servesLocally()) {
             return null;
         }
-        return new NotDelivered(target.siloId(), view.version(), new SiloNotServingException("Silo "
+        return new NotDelivered(target.siloId(), SeenView.of(view), new SiloNotServingException("Silo "
                 + target.siloId() + " is leaving the cluster (membership version " + view.version() + "); "
                 + describe(call) + " was not sent there"));
     }
@@ -800,12 +802,13 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
 
         private final String siloId;
 
-        private final long membershipVersion;
+        /** The view of the silo that refused the call. */
+        private final transient SeenView view;
 
-        NotDelivered(String siloId, long membershipVersion, Throwable refusal) {
+        NotDelivered(String siloId, SeenView view, Throwable refusal) {
             super(refusal.getMessage(), refusal, false, false);
             this.siloId = siloId;
-            this.membershipVersion = membershipVersion;
+            this.view = view;
         }
     }
 }

@@ -819,11 +819,12 @@ final class DistributedDirectory implements ActivationHook {
 
     private ClusterView catchUp(Envelope request) {
         ClusterView view = this.views.current();
-        if (request.membershipVersion() <= view.version()) {
+        SeenView seen = SeenView.of(request);
+        if (!this.views.isBehind(seen)) {
             return view;
         }
-        this.silo.refreshIfOlderThan(request.membershipVersion(), view.version());
-        CompletableFuture<ClusterView> caughtUp = this.views.awaitVersion(request.membershipVersion());
+        this.silo.refreshFor(seen);
+        CompletableFuture<ClusterView> caughtUp = this.views.awaitView(seen);
         try {
             return caughtUp.get(RETRY_WAIT_MILLIS * 4, TimeUnit.MILLISECONDS);
         }
@@ -1170,7 +1171,7 @@ final class DistributedDirectory implements ActivationHook {
                     }
                     // The view moved the partition away while it was served here: asked again of its new owner.
                     last = ex;
-                    awaitNewerView(view.version());
+                    awaitNewerView(view);
                     continue;
                 }
             }
@@ -1199,7 +1200,7 @@ final class DistributedDirectory implements ActivationHook {
             catch (RuntimeException ex) {
                 last = ex;
             }
-            awaitNewerView(view.version());
+            awaitNewerView(view);
         }
         throw new SiloUnavailableException("Silo " + this.self + " could not " + operation.name().toLowerCase()
                 + " " + address + " in the directory after " + ATTEMPTS + " attempts (membership version "
@@ -1239,8 +1240,8 @@ final class DistributedDirectory implements ActivationHook {
         }
     }
 
-    private void awaitNewerView(long version) {
-        CompletableFuture<ClusterView> newer = this.views.awaitVersion(version + 1);
+    private void awaitNewerView(ClusterView view) {
+        CompletableFuture<ClusterView> newer = this.views.awaitNewerThan(view);
         try {
             newer.get(RETRY_WAIT_MILLIS, TimeUnit.MILLISECONDS);
         }
@@ -1345,7 +1346,7 @@ final class DistributedDirectory implements ActivationHook {
         while (true) {
             registration.attempting(view.version(), OwnerIncarnation.of(this.partitions.ownerOf(address, view), view));
             ClusterView now = this.views.current();
-            if (now.version() == view.version()) {
+            if (!ViewTracker.isNewer(now, view)) {
                 return view;
             }
             view = now;

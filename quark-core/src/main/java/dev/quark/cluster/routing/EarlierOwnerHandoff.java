@@ -256,14 +256,14 @@ final class EarlierOwnerHandoff {
         ActorAddress address = request.address();
         List<CompletableFuture<Outcome>> answers = new ArrayList<>();
         for (String previous : earlier) {
-            answers.add(ask(address, previous, metadata, deadline, request.membershipVersion()));
+            answers.add(ask(address, previous, metadata, deadline, SeenView.of(request)));
         }
         return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
             .handle((ignored, failure) -> combined(answers.stream().map(CompletableFuture::join).toList()));
     }
 
     private CompletableFuture<Outcome> ask(ActorAddress address, String previous, Map<String, String> metadata,
-            long deadline, long membershipVersion) {
+            long deadline, SeenView askersView) {
         SiloEntry target = this.views.current().membership().silos().get(previous);
         if (target == null || target.status() == SiloStatus.DEAD) {
             return CompletableFuture.completedFuture(Outcome.RELEASED);
@@ -275,7 +275,7 @@ final class EarlierOwnerHandoff {
         CompletableFuture<Envelope> answer;
         try {
             answer = this.messenger.request(Peer.of(target), new Messenger.Message(Envelope.Kind.HANDOFF, address, 0,
-                    Envelope.noPayload(), 0, null, metadata, deadline, membershipVersion),
+                    Envelope.noPayload(), 0, null, metadata, deadline, askersView),
                     () -> new SiloUnavailableException("Silo " + previous + " did not confirm in time that it gave up "
                             + address + " (asked by silo " + this.self + ", which passed the hand-off on)"),
                     "the hand-off of " + address + " passed on");
@@ -375,8 +375,8 @@ final class EarlierOwnerHandoff {
         if (isGone(siloId, epoch) || left <= 0) {
             return CompletableFuture.completedFuture(isGone(siloId, epoch));
         }
-        this.silo.refreshIfOlderThan(view.version() + 1, view.version());
-        return this.views.awaitVersion(view.version() + 1)
+        this.silo.refreshFor(new SeenView(view.incarnation(), view.version() + 1));
+        return this.views.awaitNewerThan(view)
             .orTimeout(left, TimeUnit.MILLISECONDS)
             .handle((newer, failure) -> failure == null)
             .thenCompose((newer) -> newer ? departed(siloId, epoch, untilMillis)

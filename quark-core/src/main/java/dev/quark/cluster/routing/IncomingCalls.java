@@ -431,13 +431,16 @@ final class IncomingCalls {
      * sent, however often).
      */
     private void answerCall(Envelope request, Envelope.Kind kind, byte[] payload, Map<String, String> metadata) {
-        answerCall(request, kind, payload, metadata, 0);
+        answerCall(request, kind, payload, metadata, null);
     }
 
-    /** As above, the answer carrying at least the given membership version (that of an answer passed back). */
+    /**
+     * As above, the answer carrying the view of the silo that answered when it is newer than this one's (an answer
+     * passed back).
+     */
     private void answerCall(Envelope request, Envelope.Kind kind, byte[] payload, Map<String, String> metadata,
-            long atLeastVersion) {
-        this.messenger.answer(request, kind, payload, metadata, atLeastVersion, (refused) -> {
+            @Nullable SeenView atLeast) {
+        this.messenger.answer(request, kind, payload, metadata, atLeast, (refused) -> {
             if (request.actorType() == null || request.actorId() == null) {
                 return null;
             }
@@ -507,7 +510,7 @@ final class IncomingCalls {
                         }
                         else if (unreached != null) {
                             // A one-way call has no answer to send its caller back with: this silo routes it again.
-                            rerouteOneWay(request, new NotHandedOver(refusal, unreached), view.version(), reroutes);
+                            rerouteOneWay(request, new NotHandedOver(refusal, unreached), view, reroutes);
                         }
                         else {
                             refuse(request, refusal, reroutes);
@@ -521,7 +524,7 @@ final class IncomingCalls {
                                 answer.metadata().containsKey(NOT_DELIVERED) ? Map.of(NOT_DELIVERED, "true")
                                         : answer.metadata().containsKey(IN_DOUBT) ? Map.of(IN_DOUBT, "true")
                                                 : Map.of(),
-                                answer.membershipVersion());
+                                SeenView.of(answer));
                     }
                 }
                 finally {
@@ -535,13 +538,13 @@ final class IncomingCalls {
      * says so: serves it anew, on the executor, with this silo's view then; otherwise drops it. Counted as in
      * progress meanwhile, so that a leaving silo's hand-over waits for it.
      * @param unsent the failure, naming the silo the call could not be handed over to
-     * @param sentWithVersion the version of the view the call was passed on with
+     * @param sentWith the view the call was passed on with
      */
-    private void rerouteOneWay(Envelope request, NotHandedOver unsent, long sentWithVersion, Reroutes reroutes) {
+    private void rerouteOneWay(Envelope request, NotHandedOver unsent, ClusterView sentWith, Reroutes reroutes) {
         this.inProgress.incrementAndGet();
         CompletableFuture<@Nullable String> decision;
         try {
-            decision = this.unsentCalls.decide(request.deadlineEpochMillis(), unsent, sentWithVersion,
+            decision = this.unsentCalls.decide(request.deadlineEpochMillis(), unsent, sentWith,
                     reroutes.count(), true);
         }
         catch (RuntimeException ex) {

@@ -87,7 +87,7 @@ final class LeaveAnnouncements {
         this.notices = notices;
         this.silo = silo;
         this.executor = executor;
-        notices.handle(LEAVING_TOPIC, this::leavingReceived);
+        notices.handleWithView(LEAVING_TOPIC, this::leavingReceived);
         notices.handle(SEEN_TOPIC, this::seenReceived);
     }
 
@@ -158,23 +158,32 @@ final class LeaveAnnouncements {
         return entry == null || entry.status() == SiloStatus.DEAD;
     }
 
-    private void leavingReceived(byte[] payload) {
+    /**
+     * Answers a leave once this silo's view has reached it. The leave's version is of the table the leaver's view
+     * was read from, which its envelope names: a silo still on a table that lost its data reads the new one first.
+     */
+    private void leavingReceived(byte[] payload, SeenView leaversView) {
         Announcement leave = decode(payload);
         if (leave == null) {
             return;
         }
-        this.silo.refreshOnAnnouncement(leave.version(), this.views.current().version());
-        this.views.awaitVersion(leave.version()).orTimeout(ANSWER_WITHIN_SECONDS, TimeUnit.SECONDS).whenCompleteAsync((view, failure) -> {
-            if (failure == null && !isGone(leave.siloId())) {
-                this.notices.send(leave.siloId(), SEEN_TOPIC, encode(this.self, leave.version()))
-                    .whenComplete((sent, sendFailure) -> {
-                        if (sendFailure != null) {
-                            logger.debug("Silo {} could not tell silo {} that it read its leave: {}", this.self,
-                                    leave.siloId(), Messenger.unwrap(sendFailure).getMessage());
-                        }
-                    });
-            }
-        }, this.executor);
+        SeenView seen = new SeenView(leaversView.incarnation(), leave.version());
+        if (this.views.isBehind(seen)) {
+            this.silo.refreshOnAnnouncement(seen, this.views.current());
+        }
+        this.views.awaitView(seen)
+            .orTimeout(ANSWER_WITHIN_SECONDS, TimeUnit.SECONDS)
+            .whenCompleteAsync((view, failure) -> {
+                if (failure == null && !isGone(leave.siloId())) {
+                    this.notices.send(leave.siloId(), SEEN_TOPIC, encode(this.self, leave.version()))
+                        .whenComplete((sent, sendFailure) -> {
+                            if (sendFailure != null) {
+                                logger.debug("Silo {} could not tell silo {} that it read its leave: {}", this.self,
+                                        leave.siloId(), Messenger.unwrap(sendFailure).getMessage());
+                            }
+                        });
+                }
+            }, this.executor);
     }
 
     private void seenReceived(byte[] payload) {

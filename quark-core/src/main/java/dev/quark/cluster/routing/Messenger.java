@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
+import dev.quark.cluster.membership.ClusterView;
 import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.Transport;
@@ -106,10 +107,11 @@ final class Messenger {
     CompletableFuture<@Nullable Envelope> relay(Envelope call, Peer target, Supplier<? extends Throwable> expired,
             String description) {
         long messageId = this.nextMessageId.getAndIncrement();
+        SeenView stamped = newerOf(SeenView.of(call));
         Envelope relayed = new Envelope(messageId, messageId, call.kind(), this.self, this.views.ownEpoch(),
                 listening(), target.siloId(), target.epoch(), call.actorType(), call.actorId(), call.methodId(),
                 call.payload(), call.callChainId(), call.requestId(), call.metadata(), call.deadlineEpochMillis(),
-                Math.max(this.views.current().version(), call.membershipVersion()), call.forwardCount() + 1);
+                stamped.version(), stamped.incarnation(), call.forwardCount() + 1);
         if (call.kind() == Envelope.Kind.ONE_WAY) {
             CompletableFuture<@Nullable Envelope> sent = new CompletableFuture<>();
             handOver(target.address(), relayed).whenComplete((ignored, failure) -> {
@@ -164,7 +166,7 @@ final class Messenger {
      */
     void answer(Envelope request, Envelope.Kind kind, byte[] payload, Map<String, String> metadata,
             Function<Throwable, byte @Nullable []> instead) {
-        answer(request, kind, payload, metadata, 0, instead);
+        answer(request, kind, payload, metadata, null, instead);
     }
 
     /**
@@ -173,12 +175,13 @@ final class Messenger {
      * this one's, so that a refusal without running the call sends its caller to the view that refused it.
      */
     void answer(Envelope request, Envelope.Kind kind, byte[] payload, Map<String, String> metadata,
-            long atLeastVersion, Function<Throwable, byte @Nullable []> instead) {
+            @Nullable SeenView atLeast, Function<Throwable, byte @Nullable []> instead) {
         long messageId = this.nextMessageId.getAndIncrement();
+        SeenView stamped = newerOf(atLeast);
         Envelope answer = new Envelope(messageId, request.messageId(), kind, this.self, this.views.ownEpoch(),
                 listening(), request.sourceSiloId(), request.sourceEpoch(), request.actorType(), request.actorId(),
                 request.methodId(), payload, request.callChainId(), null, metadata, request.deadlineEpochMillis(),
-                Math.max(this.views.current().version(), atLeastVersion), 0);
+                stamped.version(), stamped.incarnation(), 0);
         handOver(request.sourceAddress(), answer).whenComplete((sent, failure) -> {
             if (failure == null) {
                 return;
@@ -217,11 +220,21 @@ final class Messenger {
     private Envelope envelope(Peer target, Message message) {
         long messageId = this.nextMessageId.getAndIncrement();
         ActorAddress actor = message.address();
+        SeenView stamped = (message.view() != null) ? message.view() : SeenView.of(this.views.current());
         return new Envelope(messageId, messageId, message.kind(), this.self, this.views.ownEpoch(), listening(),
                 target.siloId(), target.epoch(), (actor != null) ? actor.typeName() : null,
                 (actor != null) ? actor.id() : null, message.methodId(), message.payload(), message.callChainId(),
-                message.requestId(), message.metadata(), message.deadlineEpochMillis(),
-                (message.membershipVersion() > 0) ? message.membershipVersion() : this.views.current().version(), 0);
+                message.requestId(), message.metadata(), message.deadlineEpochMillis(), stamped.version(),
+                stamped.incarnation(), 0);
+    }
+
+    /**
+     * The view to stamp on a message this silo sends for another silo's: that silo's when this silo's view is behind
+     * it, this silo's otherwise.
+     */
+    private SeenView newerOf(@Nullable SeenView other) {
+        ClusterView current = this.views.current();
+        return (other != null && this.views.isBehind(other)) ? other : SeenView.of(current);
     }
 
     private SiloAddress listening() {
@@ -243,17 +256,17 @@ final class Messenger {
      * @param requestId the request id of a call
      * @param metadata the caller's metadata
      * @param deadlineEpochMillis the deadline
-     * @param membershipVersion the membership version to stamp, 0 for this silo's current one (a {@code HANDOFF}
+     * @param view the membership view to stamp, {@code null} for this silo's current one (a {@code HANDOFF}
      * passed on carries the original asker's, so that an earlier owner waits for no newer view than it needs)
      */
     record Message(Envelope.Kind kind, @Nullable ActorAddress address, int methodId, byte[] payload,
             long callChainId, @Nullable String requestId, Map<String, String> metadata, long deadlineEpochMillis,
-            long membershipVersion) {
+            @Nullable SeenView view) {
 
         /** A message stamped with this silo's current membership version. */
         Message(Envelope.Kind kind, @Nullable ActorAddress address, int methodId, byte[] payload, long callChainId,
                 @Nullable String requestId, Map<String, String> metadata, long deadlineEpochMillis) {
-            this(kind, address, methodId, payload, callChainId, requestId, metadata, deadlineEpochMillis, 0);
+            this(kind, address, methodId, payload, callChainId, requestId, metadata, deadlineEpochMillis, null);
         }
 
         static Message control(Envelope.Kind kind, @Nullable ActorAddress address, byte[] payload,

@@ -670,9 +670,9 @@ final class OwnershipHandoff implements ActivationGate {
             if (entry == null || entry.status() == SiloStatus.DEAD || entry.epoch() != epoch || remaining <= 0) {
                 return waited(start, "");
             }
-            this.silo.refreshIfOlderThan(view.version() + 1, view.version());
+            this.silo.refreshFor(new SeenView(view.incarnation(), view.version() + 1));
             try {
-                this.views.awaitVersion(view.version() + 1).orTimeout(remaining, TimeUnit.MILLISECONDS).get();
+                this.views.awaitNewerThan(view).orTimeout(remaining, TimeUnit.MILLISECONDS).get();
             }
             catch (ExecutionException ex) {
                 Throwable cause = (ex.getCause() != null) ? ex.getCause() : ex;
@@ -792,8 +792,11 @@ final class OwnershipHandoff implements ActivationGate {
                 ? Math.min(remaining, EarlierOwnerHandoff.PASSED_ON_CATCH_UP_MILLIS)
                 : remaining;
         HandoffAnswer answer = new HandoffAnswer(request);
-        this.silo.refreshIfOlderThan(request.membershipVersion(), this.views.current().version());
-        CompletableFuture<EarlierOwnerHandoff.Outcome> released = this.views.awaitVersion(request.membershipVersion())
+        SeenView seen = SeenView.of(request);
+        if (this.views.isBehind(seen)) {
+            this.silo.refreshFor(seen);
+        }
+        CompletableFuture<EarlierOwnerHandoff.Outcome> released = this.views.awaitView(seen)
             .orTimeout(catchUp, TimeUnit.MILLISECONDS)
             .thenCompose((view) -> {
                 ActorAddress address = request.address();

@@ -4,6 +4,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.stream.Collectors;
 
+import dev.quark.cluster.membership.ClusterView;
 import dev.quark.cluster.membership.ClusterViewSource;
 import dev.quark.cluster.placement.TypePlacements;
 import dev.quark.cluster.transport.PayloadCodec;
@@ -76,22 +77,31 @@ final class SiloBinding {
     }
 
     /**
-     * Asks the view source to read membership again when another silo has seen a newer version.
+     * Asks the view source to read membership again for a view another silo had that this silo's routing is behind
+     * ({@link ViewTracker#isBehind}): by the incarnation of its table too, when the other silo said which it was.
      */
-    void refreshIfOlderThan(long seenVersion, long currentVersion) {
+    void refreshFor(SeenView seen) {
         ClusterViewSource bound = this.source;
-        if (bound != null && seenVersion > currentVersion) {
-            bound.refreshIfOlderThan(seenVersion);
+        if (bound == null) {
+            return;
+        }
+        if (seen.incarnation().isEmpty()) {
+            bound.refreshIfOlderThan(seen.version());
+        }
+        else {
+            bound.refreshIfOlderThan(seen.incarnation(), seen.version());
         }
     }
 
     /**
-     * Asks the view source to read membership again when another silo announced a change of a newer version.
+     * Asks the view source to read membership again when another silo announced a change this silo's routing is
+     * behind ({@link ViewTracker#isBehind}): of a newer version, or of a table of another incarnation, which a source
+     * is told as a version newer than any.
      */
-    void refreshOnAnnouncement(long announcedVersion, long currentVersion) {
+    void refreshOnAnnouncement(SeenView announced, ClusterView current) {
         ClusterViewSource bound = this.source;
-        if (bound != null && announcedVersion > currentVersion) {
-            bound.refreshOnAnnouncement(announcedVersion);
+        if (bound != null) {
+            bound.refreshOnAnnouncement(announced.comparableWith(current) ? announced.version() : Long.MAX_VALUE);
         }
     }
 }

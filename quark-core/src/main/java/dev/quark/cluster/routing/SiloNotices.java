@@ -6,6 +6,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 import dev.quark.cluster.SiloUnavailableException;
@@ -34,7 +35,7 @@ final class SiloNotices {
 
     private final Executor executor;
 
-    private final Map<String, Consumer<byte[]>> handlers = new ConcurrentHashMap<>();
+    private final Map<String, BiConsumer<byte[], SeenView>> handlers = new ConcurrentHashMap<>();
 
     SiloNotices(String self, ViewTracker views, Messenger messenger, Executor executor) {
         this.self = self;
@@ -44,6 +45,15 @@ final class SiloNotices {
     }
 
     void handle(String topic, Consumer<byte[]> handler) {
+        Objects.requireNonNull(handler, "handler must not be null");
+        handleWithView(topic, (payload, view) -> handler.accept(payload));
+    }
+
+    /**
+     * Registers the handler of a topic that also gets the membership view the sender had when it sent the notice
+     * (this silo's own for a notice it sends itself).
+     */
+    void handleWithView(String topic, BiConsumer<byte[], SeenView> handler) {
         Objects.requireNonNull(topic, "topic must not be null");
         Objects.requireNonNull(handler, "handler must not be null");
         if (this.handlers.putIfAbsent(topic, handler) != null) {
@@ -53,7 +63,7 @@ final class SiloNotices {
 
     CompletionStage<Void> send(String siloId, String topic, byte[] payload) {
         if (this.self.equals(siloId)) {
-            deliver(topic, payload);
+            deliver(topic, payload, SeenView.of(this.views.current()));
             return CompletableFuture.completedFuture(null);
         }
         SiloEntry target = this.views.current().silo(siloId).orElse(null);
@@ -80,18 +90,18 @@ final class SiloNotices {
             logger.debug("Silo {} dropped a notice without a topic: {}", this.self, envelope);
             return;
         }
-        deliver(topic, envelope.payload());
+        deliver(topic, envelope.payload(), SeenView.of(envelope));
     }
 
-    private void deliver(String topic, byte[] payload) {
-        Consumer<byte[]> handler = this.handlers.get(topic);
+    private void deliver(String topic, byte[] payload, SeenView view) {
+        BiConsumer<byte[], SeenView> handler = this.handlers.get(topic);
         if (handler == null) {
             logger.debug("Silo {} dropped a notice on '{}': no handler", this.self, topic);
             return;
         }
         this.executor.execute(() -> {
             try {
-                handler.accept(payload);
+                handler.accept(payload, view);
             }
             catch (RuntimeException ex) {
                 logger.warn("The handler of notices on '{}' of silo {} failed", topic, this.self, ex);

@@ -213,7 +213,7 @@ public final class SiloRouting implements AutoCloseable {
             this.silo.follow(source);
             this.subscription = source.subscribe(this.views::install);
         }
-        this.views.install(source.current());
+        this.views.installFirst(source.current());
     }
 
     /**

@@ -76,7 +76,7 @@ final class UnsentCalls {
      * call it passed on to the actor's owner ({@link IncomingCalls}).
      * @param deadlineEpochMillis the call's deadline
      * @param unsent the failure, naming the target the call was sent to
-     * @param sentWithVersion the version of this silo's view when the call was sent
+     * @param sentWith this silo's view when the call was sent
      * @param reroutes how many times the call was routed again already
      * @param oneWay whether the call is one-way: it waits for a newer view only while fewer than
      * {@link #MAX_WAITING_ONE_WAYS} one-way calls do
@@ -85,7 +85,7 @@ final class UnsentCalls {
      * @throws RuntimeException when membership stops under the decision (its executor refusing the read of the
      * table); the call no longer counts as waiting
      */
-    CompletableFuture<@Nullable String> decide(long deadlineEpochMillis, NotHandedOver unsent, long sentWithVersion,
+    CompletableFuture<@Nullable String> decide(long deadlineEpochMillis, NotHandedOver unsent, ClusterView sentWith,
             int reroutes, boolean oneWay) {
         if (reroutes >= ClusterRouter.MAX_REROUTES) {
             return CompletableFuture.completedFuture("it was routed again " + reroutes + " times already");
@@ -96,7 +96,7 @@ final class UnsentCalls {
         }
         Peer target = unsent.target();
         ClusterView view = this.views.current();
-        if (learnt(view, target, sentWithVersion)) {
+        if (learnt(view, target, sentWith)) {
             return CompletableFuture.completedFuture(null);
         }
         if (oneWay && this.waitingOneWays.incrementAndGet() > MAX_WAITING_ONE_WAYS) {
@@ -106,7 +106,7 @@ final class UnsentCalls {
         }
         CompletableFuture<ClusterView> wait;
         try {
-            wait = newerThan(view.version());
+            wait = newerThan(view);
         }
         catch (RuntimeException ex) {
             endWait(oneWay);
@@ -119,7 +119,7 @@ final class UnsentCalls {
                 endWait(oneWay);
                 try {
                     this.executor.execute(
-                            () -> decided.complete(decideAfterWait(deadlineEpochMillis, target, sentWithVersion)));
+                            () -> decided.complete(decideAfterWait(deadlineEpochMillis, target, sentWith)));
                 }
                 catch (RejectedExecutionException ex) {
                     decided.complete("the routing closed");
@@ -141,27 +141,27 @@ final class UnsentCalls {
      * otherwise add a waiter of its own and ask for a read of the table; a call that joins a wait started a
      * moment ago waits for the rest of it (the read that wait asked for came after the sends that failed before).
      */
-    private CompletableFuture<ClusterView> newerThan(long version) {
-        long awaited = version + 1;
+    private CompletableFuture<ClusterView> newerThan(ClusterView view) {
+        SeenView awaited = new SeenView(view.incarnation(), view.version() + 1);
         CompletableFuture<ClusterView> newer;
         synchronized (this) {
             SharedWait current = this.shared;
-            if (current != null && current.version() == awaited && !current.newer().isDone()) {
+            if (current != null && current.awaited().equals(awaited) && !current.newer().isDone()) {
                 return current.newer();
             }
-            newer = this.views.awaitVersion(awaited).orTimeout(this.catchUpMillis, TimeUnit.MILLISECONDS);
+            newer = this.views.awaitNewerThan(view).orTimeout(this.catchUpMillis, TimeUnit.MILLISECONDS);
             this.shared = new SharedWait(awaited, newer);
         }
-        this.silo.refreshIfOlderThan(awaited, version);
+        this.silo.refreshFor(awaited);
         return newer;
     }
 
-    private @Nullable String decideAfterWait(long deadlineEpochMillis, Peer target, long sentWithVersion) {
+    private @Nullable String decideAfterWait(long deadlineEpochMillis, Peer target, ClusterView sentWith) {
         if (deadlineEpochMillis <= this.clock.millis()) {
             return "its deadline passed";
         }
         ClusterView view = this.views.current();
-        if (learnt(view, target, sentWithVersion)) {
+        if (learnt(view, target, sentWith)) {
             return null;
         }
         return "silo " + target.siloId() + " is still active in membership version " + view.version()
@@ -172,8 +172,8 @@ final class UnsentCalls {
      * Whether a view tells more than the one the call was sent with: it is newer, or shows the target leaving,
      * dead, gone or restarted.
      */
-    private static boolean learnt(ClusterView view, Peer target, long sentWithVersion) {
-        if (view.version() > sentWithVersion) {
+    private static boolean learnt(ClusterView view, Peer target, ClusterView sentWith) {
+        if (ViewTracker.isNewer(view, sentWith)) {
             return true;
         }
         SiloEntry entry = view.membership().silos().get(target.siloId());
@@ -197,6 +197,6 @@ final class UnsentCalls {
     }
 
     /** A wait for a version of the view, shared by the calls that wait for it. */
-    private record SharedWait(long version, CompletableFuture<ClusterView> newer) {
+    private record SharedWait(SeenView awaited, CompletableFuture<ClusterView> newer) {
     }
 }

@@ -21,9 +21,10 @@ import dev.quark.runtime.ActorAddress;
 
 /**
  * The view this silo routes with, and the views it replaced recently: who owned an actor a moment ago, so
- * that its new owner knows whom to ask before activating it. Views only move forward: one with a version no
- * newer than the current one is ignored. Listeners are told of each new view in order, on the installing
- * thread.
+ * that its new owner knows whom to ask before activating it. Views only move forward: one of the same table
+ * incarnation with a version no newer than the current one is ignored, while one of another incarnation (the table
+ * lost its data and grew again, its versions starting low) replaces it whatever its version. Listeners are told of
+ * each new view in order, on the installing thread.
  */
 final class ViewTracker {
 
@@ -31,6 +32,9 @@ final class ViewTracker {
 
     /** How many replaced views are kept at most, however recent. */
     private static final int MAX_PAST_VIEWS = 16;
+
+    /** How many incarnations of the table replaced by another are remembered. */
+    private static final int MAX_LOST_INCARNATIONS = 8;
 
     private final String self;
 
@@ -44,6 +48,9 @@ final class ViewTracker {
 
     private volatile ClusterView current = ClusterView.EMPTY;
 
+    /** How many views were installed; raised once a new view is current. Written with this held. */
+    private volatile long installs;
+
     /** When the current view replaced another (the clock's millis); {@link #NEVER} before the first view. */
     private volatile long changedAtMillis = NEVER;
 
@@ -52,6 +59,13 @@ final class ViewTracker {
 
     /** Guarded by this: who waits for a version. */
     private final List<VersionWaiter> waiters = new ArrayList<>();
+
+    /**
+     * Guarded by this: the incarnations of the table whose views a view of another incarnation replaced, newest
+     * first, at most {@link #MAX_LOST_INCARNATIONS}: a silo that still sends with one of them has not read the table
+     * that replaced it.
+     */
+    private final Deque<String> lostIncarnations = new ArrayDeque<>();
 
     ViewTracker(String self, Clock clock, Duration window) {
         this.self = self;
@@ -83,15 +97,31 @@ final class ViewTracker {
 
     /**
      * Installs a view if it is newer than the current one, then tells the listeners. A view of version 0 (no
-     * table read yet) is never installed. The first view installed is taken to replace one without this silo
-     * on its ring: everything this silo owns in it was owned by another silo just before.
+     * table read yet) is never installed; a view of another incarnation of the table than the current one's is newer
+     * whatever its version, and every wait for a version ends with it (those versions were the lost table's). The
+     * first view installed is taken to replace one without this silo on its ring: everything this silo owns in it
+     * was owned by another silo just before.
      */
     void install(ClusterView next) {
+        install(next, false);
+    }
+
+    /**
+     * Installs a view as {@link #install} does, but only while no view has been installed: the view a source had
+     * when this silo started following it, which the source's own notifications may have overtaken.
+     */
+    void installFirst(ClusterView next) {
+        install(next, true);
+    }
+
+    private void install(ClusterView next, boolean onlyFirst) {
         synchronized (this.installLock) {
             List<VersionWaiter> ready = new ArrayList<>();
             synchronized (this) {
                 ClusterView previous = this.current;
-                if (next.version() == 0 || next.version() <= previous.version()) {
+                boolean otherTable = !next.incarnation().equals(previous.incarnation());
+                if (next.version() == 0 || (onlyFirst && previous.version() != 0)
+                        || (!otherTable && next.version() <= previous.version())) {
                     return;
                 }
                 long now = this.clock.millis();
@@ -102,9 +132,19 @@ final class ViewTracker {
                 this.past.addFirst(new PastView(first ? withoutSelf(next) : previous, now, first));
                 prune(now);
                 this.current = next;
+                // After the view: a reader that sees the new count sees the new view too.
+                this.installs++;
+                this.lostIncarnations.remove(next.incarnation());
+                if (otherTable && !previous.incarnation().isEmpty()) {
+                    this.lostIncarnations.remove(previous.incarnation());
+                    this.lostIncarnations.addFirst(previous.incarnation());
+                    if (this.lostIncarnations.size() > MAX_LOST_INCARNATIONS) {
+                        this.lostIncarnations.removeLast();
+                    }
+                }
                 for (Iterator<VersionWaiter> it = this.waiters.iterator(); it.hasNext();) {
                     VersionWaiter waiter = it.next();
-                    if (waiter.version() <= next.version()) {
+                    if (!behind(waiter.seen(), next)) {
                         ready.add(waiter);
                         it.remove();
                     }
@@ -143,13 +183,87 @@ final class ViewTracker {
     }
 
     /**
-     * Returns a stage completed with the current view once its version is at least the given one.
+     * Returns a stage completed with the current view once its version is at least the given one, or once a view
+     * of another incarnation of the table than the current one's is installed (when the current one has an
+     * incarnation). For a version read from a view before, prefer {@link #awaitNewerThan}, which keeps that view's
+     * incarnation.
      */
     synchronized CompletableFuture<ClusterView> awaitVersion(long version) {
-        if (this.current.version() >= version) {
+        return awaitView(new SeenView(this.current.incarnation(), version));
+    }
+
+    /**
+     * Returns a stage completed with the current view once it is newer than a view this silo had: a higher version of
+     * that view's table, or a view of another incarnation of the table. At once when it is already.
+     * @param seen a view this silo had, read earlier
+     * @return the stage; it never fails by itself
+     */
+    CompletableFuture<ClusterView> awaitNewerThan(ClusterView seen) {
+        return awaitView(new SeenView(seen.incarnation(), seen.version() + 1));
+    }
+
+    /**
+     * Tells whether a view of this silo's is newer than another it had before: a higher version of the same table,
+     * or a view of another incarnation of the table.
+     * @param view the later view
+     * @param than the earlier one
+     * @return whether the later one says more
+     */
+    static boolean isNewer(ClusterView view, ClusterView than) {
+        return !view.incarnation().equals(than.incarnation()) || view.version() > than.version();
+    }
+
+    /**
+     * Returns a number that changes with every view installed, for what keeps something worked out from a view and
+     * must tell when the view changed: a version alone does not, since a view of another incarnation of the table
+     * may have the same version as one seen before.
+     * @return the count of views installed
+     */
+    long installs() {
+        return this.installs;
+    }
+
+    /**
+     * Tells whether another silo's view is newer than this silo's: a higher version of the same table, or a view of
+     * an incarnation of the table this silo has not routed by (the table lost its data, and this silo has not read
+     * the one that grew again). A view of an incarnation this silo's views left behind is older whatever its
+     * version; a view whose incarnation either side does not know compares by version. Costs a volatile read and a
+     * comparison of the incarnations while they match.
+     * @param seen the other silo's view
+     * @return whether this silo should read the table again, and may wait for that view
+     */
+    boolean isBehind(SeenView seen) {
+        ClusterView view = this.current;
+        if (seen.incarnation().isEmpty() || seen.incarnation().equals(view.incarnation())) {
+            return seen.version() > view.version();
+        }
+        synchronized (this) {
+            return behind(seen, this.current);
+        }
+    }
+
+    /** Whether a view is newer than one of this silo's. Called with this held. */
+    private boolean behind(SeenView seen, ClusterView view) {
+        if (!seen.incarnation().isEmpty() && this.lostIncarnations.contains(seen.incarnation())) {
+            return false;
+        }
+        if (seen.comparableWith(view)) {
+            return seen.version() > view.version();
+        }
+        return true;
+    }
+
+    /**
+     * Returns a stage completed with the current view once this silo's view is no longer behind another's
+     * ({@link #isBehind}): at once when it is not.
+     * @param seen the other silo's view
+     * @return the stage; it never fails by itself
+     */
+    synchronized CompletableFuture<ClusterView> awaitView(SeenView seen) {
+        if (!behind(seen, this.current)) {
             return CompletableFuture.completedFuture(this.current);
         }
-        VersionWaiter waiter = new VersionWaiter(version, new CompletableFuture<>());
+        VersionWaiter waiter = new VersionWaiter(seen, new CompletableFuture<>());
         this.waiters.add(waiter);
         waiter.reached().whenComplete((view, failure) -> {
             if (failure != null) {
@@ -338,6 +452,6 @@ final class ViewTracker {
     private record PastView(ClusterView view, long replacedAtMillis, boolean beforeFirst) {
     }
 
-    private record VersionWaiter(long version, CompletableFuture<ClusterView> reached) {
+    private record VersionWaiter(SeenView seen, CompletableFuture<ClusterView> reached) {
     }
 }

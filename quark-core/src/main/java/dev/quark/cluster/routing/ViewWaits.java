@@ -17,8 +17,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The calls received from silos with a newer membership view than this silo's, parked until this silo has
- * read that version (a silo that has just joined gets calls from silos that read its entry before it did), or
+ * The calls received from silos with a newer membership view than this silo's ({@link ViewTracker#isBehind}: a
+ * higher version of the same table, or a table this silo has not read yet), parked until this silo has read that
+ * view (a silo that has just joined gets calls from silos that read its entry before it did), or
  * for at most {@link #MAX_WAIT_MILLIS} and never past the call's deadline; then they are served with the view
  * this silo has. No thread waits meanwhile: the transport's receiving thread returns at once, and the parked
  * calls are served on the executor. Calls from one sender keep their order: while one of its calls is parked,
@@ -59,14 +60,17 @@ final class ViewWaits {
      * @param serve what serves it, with this silo's view at that moment
      */
     void admit(Envelope request, Consumer<Envelope> serve) {
-        long seen = request.membershipVersion();
-        this.silo.refreshIfOlderThan(seen, this.views.current().version());
+        SeenView seen = SeenView.of(request);
+        boolean behind = this.views.isBehind(seen);
+        if (behind) {
+            this.silo.refreshFor(seen);
+        }
         SenderQueue armed;
         synchronized (this) {
             SenderQueue queue = this.queues.get(request.sourceSiloId());
             if (queue == null) {
                 long wait = waitMillis(request);
-                if (seen <= this.views.current().version() || wait <= 0) {
+                if (!behind || wait <= 0) {
                     armed = null;
                 }
                 else {
@@ -112,7 +116,7 @@ final class ViewWaits {
             return;
         }
         long remaining = Math.max(0, head.waitUntilNanos - System.nanoTime());
-        this.views.awaitVersion(head.request.membershipVersion())
+        this.views.awaitView(SeenView.of(head.request))
             .orTimeout(remaining, TimeUnit.NANOSECONDS)
             .whenCompleteAsync((view, late) -> drain(queue), this.executor)
             .whenComplete((ignored, rejected) -> {
@@ -146,10 +150,10 @@ final class ViewWaits {
             List<Envelope> ready = new ArrayList<>();
             boolean more;
             synchronized (this) {
-                long version = this.views.current().version();
                 long now = System.nanoTime();
                 Parked head = queue.parked.peek();
-                while (head != null && (head.request.membershipVersion() <= version || head.waitUntilNanos <= now)) {
+                while (head != null
+                        && (head.waitUntilNanos <= now || !this.views.isBehind(SeenView.of(head.request)))) {
                     ready.add(queue.parked.poll().request);
                     head = queue.parked.peek();
                 }

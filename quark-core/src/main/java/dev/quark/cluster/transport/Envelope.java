@@ -35,15 +35,23 @@ import org.jspecify.annotations.Nullable;
  * past it is not run
  * @param membershipVersion the membership version of the sender's view, so that a silo with an older view
  * knows to read the table again
+ * @param membershipIncarnation the incarnation of the membership table the sender's view was read from
+ * ({@code dev.quark.cluster.membership.ClusterView#incarnation()}), empty when not known: versions compare only
+ * within one incarnation, so a silo whose view comes from another incarnation reads the table again instead of
+ * comparing the numbers
  * @param forwardCount how many times silos that do not own the called actor passed the call on before this
  * envelope
  */
 public record Envelope(long messageId, long correlationId, Kind kind, String sourceSiloId, long sourceEpoch,
         SiloAddress sourceAddress, String targetSiloId, long targetEpoch, @Nullable String actorType,
         @Nullable String actorId, int methodId, byte[] payload, long callChainId, @Nullable String requestId,
-        Map<String, String> metadata, long deadlineEpochMillis, long membershipVersion, int forwardCount) {
+        Map<String, String> metadata, long deadlineEpochMillis, long membershipVersion, String membershipIncarnation,
+        int forwardCount) {
 
     private static final byte[] EMPTY = new byte[0];
+
+    /** The {@code membershipIncarnation} of an envelope whose sender's table incarnation is not known. */
+    public static final String NO_INCARNATION = "";
 
     /**
      * Validates the components and copies the metadata.
@@ -54,10 +62,24 @@ public record Envelope(long messageId, long correlationId, Kind kind, String sou
         Objects.requireNonNull(sourceAddress, "sourceAddress must not be null");
         Objects.requireNonNull(targetSiloId, "targetSiloId must not be null");
         Objects.requireNonNull(payload, "payload must not be null");
+        Objects.requireNonNull(membershipIncarnation, "membershipIncarnation must not be null");
         metadata = Map.copyOf(metadata);
         if (forwardCount < 0) {
             throw new IllegalArgumentException("Forward count must not be negative, was " + forwardCount);
         }
+    }
+
+    /**
+     * Creates an envelope whose sender's table incarnation is not known ({@link #NO_INCARNATION}): its
+     * membership version is compared as if it came from the receiver's incarnation.
+     */
+    public Envelope(long messageId, long correlationId, Kind kind, String sourceSiloId, long sourceEpoch,
+            SiloAddress sourceAddress, String targetSiloId, long targetEpoch, @Nullable String actorType,
+            @Nullable String actorId, int methodId, byte[] payload, long callChainId, @Nullable String requestId,
+            Map<String, String> metadata, long deadlineEpochMillis, long membershipVersion, int forwardCount) {
+        this(messageId, correlationId, kind, sourceSiloId, sourceEpoch, sourceAddress, targetSiloId, targetEpoch,
+                actorType, actorId, methodId, payload, callChainId, requestId, metadata, deadlineEpochMillis,
+                membershipVersion, NO_INCARNATION, forwardCount);
     }
 
     /**

@@ -138,18 +138,55 @@ class ClientMembershipTests {
     }
 
     @Test
-    void aTableReadAtALowerVersionIsNotTakenSoThatTheClientReportsTheViewItRoutesWith() {
+    void aTableReadAtALowerVersionOfTheSameIncarnationIsNotTakenSoThatTheClientReportsTheViewItRoutesWith() {
         write(entry("silo-a", SiloStatus.ACTIVE));
         write(entry("silo-b", SiloStatus.ACTIVE));
         this.client.start();
         long routed = this.client.current().version();
-        InMemoryMembershipProvider lostData = new InMemoryMembershipProvider();
-        assertThat(lostData.write(entry("silo-c", SiloStatus.ACTIVE), 0)).isTrue();
-        this.reads.replacement.set(lostData);
-        Instant before = this.client.lastReadAt();
-        await().atMost(Duration.ofSeconds(5)).until(() -> !before.equals(this.client.lastReadAt()));
+        InMemoryMembershipProvider lostWrites = new InMemoryMembershipProvider(MembershipSnapshot.of(
+                this.table.read().incarnation(), routed - 1, List.of(entry("silo-c", SiloStatus.ACTIVE))));
+        this.reads.replacement.set(lostWrites);
+        awaitTwoReads();
         assertThat(this.client.current().version()).isEqualTo(routed);
         assertThat(this.client.activeSilos()).extracting(SiloEntry::siloId).containsExactlyInAnyOrder("silo-a", "silo-b");
+    }
+
+    @Test
+    void aTableReadEmptyIsNotTaken() {
+        write(entry("silo-a", SiloStatus.ACTIVE));
+        this.client.start();
+        ClusterView routed = this.client.current();
+        this.reads.replacement.set(new InMemoryMembershipProvider());
+        awaitTwoReads();
+        assertThat(this.client.current()).isSameAs(routed);
+        assertThat(this.client.activeSilos()).extracting(SiloEntry::siloId).containsExactly("silo-a");
+    }
+
+    /** Two reads after now: the second started after whatever the test set before. */
+    private void awaitTwoReads() {
+        for (int i = 0; i < 2; i++) {
+            Instant before = this.client.lastReadAt();
+            await().atMost(Duration.ofSeconds(5)).until(() -> !before.equals(this.client.lastReadAt()));
+        }
+    }
+
+    /**
+     * The table lost its data and grew again (a new incarnation, its versions starting low): the client routes by it,
+     * as a silo's routing does, instead of by the lost table until the new versions pass the old ones.
+     */
+    @Test
+    void aTableThatLostItsDataAndGrewAgainIsTakenWhateverItsVersion() {
+        write(entry("silo-a", SiloStatus.ACTIVE));
+        write(entry("silo-b", SiloStatus.ACTIVE));
+        this.client.start();
+        InMemoryMembershipProvider grewAgain = new InMemoryMembershipProvider();
+        assertThat(grewAgain.write(entry("silo-c", SiloStatus.ACTIVE), 0)).isTrue();
+        this.reads.replacement.set(grewAgain);
+
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(this.client.activeSilos())
+            .extracting(SiloEntry::siloId).containsExactly("silo-c"));
+        assertThat(this.client.current().incarnation()).isEqualTo(grewAgain.read().incarnation());
+        assertThat(this.client.current().version()).isEqualTo(1);
     }
 
     @Test

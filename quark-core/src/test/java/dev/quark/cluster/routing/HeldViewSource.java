@@ -15,6 +15,9 @@ class HeldViewSource implements ClusterViewSource {
 
     final List<Long> refreshesAskedFor = new CopyOnWriteArrayList<>();
 
+    /** The table incarnations reads were asked for with, beside a version. */
+    final List<String> incarnationsAskedFor = new CopyOnWriteArrayList<>();
+
     private volatile ClusterView current = ClusterView.EMPTY;
 
     /** A source that keeps one view until a test installs another. */
@@ -48,5 +51,12 @@ class HeldViewSource implements ClusterViewSource {
     @Override
     public void refreshIfOlderThan(long seenVersion) {
         this.refreshesAskedFor.add(seenVersion);
+    }
+
+    /** Records the incarnation, then asks as the interface's default does, so that subclasses see the read asked. */
+    @Override
+    public void refreshIfOlderThan(String seenIncarnation, long seenVersion) {
+        this.incarnationsAskedFor.add(seenIncarnation);
+        refreshIfOlderThan(seenIncarnation.equals(current().incarnation()) ? seenVersion : Long.MAX_VALUE);
     }
 }

@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.stream.IntStream;
 
 import dev.quark.cluster.membership.ClusterView;
@@ -140,6 +141,68 @@ class ViewTrackerTests {
         assertThat(this.tracker.ownerLost(owned, PARTITIONS)).isFalse();
     }
 
+    /**
+     * The table lost its data and grew again: its versions start low, and the silo must route by it, not keep the
+     * lost table's view until the new versions pass the old ones.
+     */
+    @Test
+    void aViewOfAnotherIncarnationOfTheTableReplacesTheCurrentOneWhateverItsVersion() {
+        this.tracker.install(view("lost", 40, this.zero, this.one));
+        CompletableFuture<ClusterView> waiting = this.tracker.awaitVersion(41);
+        ClusterView regrown = view("regrown", 3, this.one, this.two);
+
+        this.tracker.install(regrown);
+
+        assertThat(this.tracker.current()).isSameAs(regrown);
+        assertThat(waiting).as("a version of the lost table").isCompletedWithValue(regrown);
+        this.tracker.install(view("regrown", 2, this.one));
+        assertThat(this.tracker.current()).as("older, same table").isSameAs(regrown);
+        assertThat(this.tracker.awaitVersion(40)).as("a lost table's version, asked for after the change")
+            .isNotDone();
+    }
+
+    /** What a reference keeps its actor's owner under must change when the table does, though the version does not. */
+    @Test
+    void aViewOfAnotherIncarnationAtTheSameVersionCountsAsANewView() {
+        ClusterView lost = view("lost", 6, this.zero, this.one);
+        this.tracker.install(lost);
+        long installs = this.tracker.installs();
+        ClusterView regrown = view("regrown", 6, this.one);
+
+        this.tracker.install(regrown);
+
+        assertThat(this.tracker.current()).isSameAs(regrown);
+        assertThat(this.tracker.installs()).isEqualTo(installs + 1);
+        assertThat(ViewTracker.isNewer(regrown, lost)).isTrue();
+        assertThat(ViewTracker.isNewer(regrown, regrown)).isFalse();
+    }
+
+    /**
+     * A table written by a release without incarnations after the loss: the lost table's views are still known to
+     * be older, whatever their version.
+     */
+    @Test
+    void aViewOfALostIncarnationIsOlderAlsoWhenTheCurrentTableHasNoIncarnation() {
+        this.tracker.install(view("lost", 40, this.zero, this.one));
+        this.tracker.install(view(5, this.one));
+
+        assertThat(this.tracker.isBehind(new SeenView("lost", 41))).isFalse();
+        assertThat(this.tracker.awaitView(new SeenView("lost", 41))).isDone();
+        // Against a table without an incarnation, others compare by version.
+        assertThat(this.tracker.isBehind(new SeenView("", 6))).isTrue();
+        assertThat(this.tracker.isBehind(new SeenView("other", 5))).isFalse();
+    }
+
+    @Test
+    void theViewASourceHadWhenFollowedIsNotInstalledOverOneItsNotificationsInstalled() {
+        ClusterView notified = view("regrown", 2, this.one);
+        this.tracker.install(notified);
+
+        this.tracker.installFirst(view("lost", 40, this.zero, this.one));
+
+        assertThat(this.tracker.current()).isSameAs(notified);
+    }
+
     private static ActorAddress addressWhere(java.util.function.Predicate<ActorAddress> test) {
         return IntStream.range(0, 10_000)
             .mapToObj((i) -> new ActorAddress("Thing", "thing-" + i))
@@ -156,5 +219,9 @@ class ViewTrackerTests {
 
     private static ClusterView view(long version, SiloEntry... entries) {
         return ClusterView.of(MembershipSnapshot.of(version, List.of(entries)), 150);
+    }
+
+    private static ClusterView view(String incarnation, long version, SiloEntry... entries) {
+        return ClusterView.of(MembershipSnapshot.of(incarnation, version, List.of(entries)), 150);
     }
 }

@@ -170,6 +170,46 @@ class ViewWaitsTests {
         await().atMost(Duration.ofSeconds(10)).until(() -> waits.size() == 0);
     }
 
+    /**
+     * The table lost its data: the caller read the table that grew again, whose versions are lower than those of the
+     * lost one this silo still routes by. Compared by version alone, the call would be served at once with the lost
+     * table's view.
+     */
+    @Test
+    void callFromASiloThatReadANewIncarnationOfTheTableWaitsForItAndIsServedWithIt() throws Exception {
+        this.views.install(view("lost", 40, this.caller, this.self));
+
+        this.transport.handler().receive(call(1, "regrown", 2));
+
+        assertThat(this.views.incarnationsAskedFor).containsExactly("regrown");
+        assertThat(this.transport.sent).as("parked until this silo has read that table").isEmpty();
+        this.views.install(view("regrown", 2, this.caller, this.self, this.joined));
+
+        Envelope passedOn = this.transport.next();
+        assertThat(passedOn.kind()).isEqualTo(Envelope.Kind.REQUEST);
+        assertThat(passedOn.targetSiloId()).as("the owner in the new table's view").isEqualTo("silo-2");
+        assertThat(passedOn.membershipIncarnation()).isEqualTo("regrown");
+        assertThat(passedOn.membershipVersion()).isEqualTo(2);
+    }
+
+    /**
+     * The caller has not read the new table yet: its version of the lost one is higher than this silo's of the new
+     * one, but says nothing newer, so the call is neither parked nor a reason to read the table again.
+     */
+    @Test
+    void callFromASiloStillOnALostIncarnationOfTheTableIsServedAtOnceWithoutARead() throws Exception {
+        this.views.install(view("lost", 40, this.caller, this.self));
+        this.views.install(view("regrown", 2, this.caller, this.self, this.joined));
+
+        this.transport.handler().receive(call(1, "lost", 41));
+
+        Envelope passedOn = this.transport.next();
+        assertThat(passedOn.targetSiloId()).as("the owner in this silo's view").isEqualTo("silo-2");
+        assertThat(passedOn.membershipIncarnation()).as("this silo's view, not the caller's").isEqualTo("regrown");
+        // A call is parked exactly when a read is asked for.
+        assertThat(this.views.refreshesAskedFor).as("not parked, no read asked for").isEmpty();
+    }
+
     private ViewTracker tracker() {
         ViewTracker tracker = new ViewTracker("silo-1", Clock.systemUTC(), Duration.ofSeconds(10));
         tracker.install(view(1, this.caller, this.self));
@@ -177,9 +217,13 @@ class ViewWaitsTests {
     }
 
     private Envelope call(long messageId, long membershipVersion) {
+        return call(messageId, Envelope.NO_INCARNATION, membershipVersion);
+    }
+
+    private Envelope call(long messageId, String incarnation, long membershipVersion) {
         return new Envelope(messageId, messageId, Envelope.Kind.REQUEST, "silo-0", 1, this.caller.address(),
                 "silo-1", 0, TYPE, this.id, 0x1234, new byte[0], 0, Long.toString(messageId), Map.of(),
-                System.currentTimeMillis() + 30_000, membershipVersion, 0);
+                System.currentTimeMillis() + 30_000, membershipVersion, incarnation, 0);
     }
 
     private static SiloEntry entry(String siloId, int port, Set<String> actorTypes) {
@@ -190,5 +234,9 @@ class ViewWaitsTests {
 
     private static ClusterView view(long version, SiloEntry... entries) {
         return ClusterView.of(MembershipSnapshot.of(version, List.of(entries)), 150);
+    }
+
+    private static ClusterView view(String incarnation, long version, SiloEntry... entries) {
+        return ClusterView.of(MembershipSnapshot.of(incarnation, version, List.of(entries)), 150);
     }
 }

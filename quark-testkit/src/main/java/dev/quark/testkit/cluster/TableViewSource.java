@@ -137,14 +137,17 @@ public final class TableViewSource implements ClusterViewSource, AutoCloseable {
     }
 
     /**
-     * Reads the table and, when it holds a newer version than the current view, installs and announces it.
+     * Reads the table and, when it holds a newer version than the current view, or is a table of another
+     * incarnation (it lost its data and grew again, whatever its version), installs and announces it. A table read
+     * empty (version 0) is not.
      */
     public synchronized void refresh() {
         if (this.closed) {
             return;
         }
         MembershipSnapshot snapshot = this.table.read();
-        if (snapshot.version() <= this.current.version()) {
+        if (snapshot.version() == 0 || (snapshot.isSameIncarnation(this.current.membership())
+                && snapshot.version() <= this.current.version())) {
             return;
         }
         ClusterView view = ClusterView.of(snapshot, this.virtualNodes);

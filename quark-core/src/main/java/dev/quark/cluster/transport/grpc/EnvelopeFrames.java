@@ -59,6 +59,7 @@ final class EnvelopeFrames {
         if (requestId != null) {
             bounded("request id", requestId);
         }
+        configured("membership incarnation", envelope.membershipIncarnation());
         Map<String, String> metadata = envelope.metadata();
         if (!metadata.isEmpty()) {
             metadataWithinBounds(metadata);
@@ -101,10 +102,13 @@ final class EnvelopeFrames {
             .setMethodId(envelope.methodId())
             .setPayload(UnsafeByteOperations.unsafeWrap(envelope.payload()))
             .setCallChainId(envelope.callChainId())
-            .putAllMetadata(envelope.metadata())
             .setDeadlineEpochMillis(envelope.deadlineEpochMillis())
             .setMembershipVersion(envelope.membershipVersion())
+            .setMembershipIncarnation(envelope.membershipIncarnation())
             .setForwardCount(envelope.forwardCount());
+        if (!envelope.metadata().isEmpty()) {
+            builder.putAllMetadata(envelope.metadata());
+        }
         if (envelope.actorType() != null) {
             builder.setActorType(envelope.actorType());
         }
@@ -141,7 +145,8 @@ final class EnvelopeFrames {
                 frame.hasActorId() ? name("actor id", frame.getActorId(), true) : null, frame.getMethodId(),
                 bytes(frame.getPayload()), frame.getCallChainId(),
                 frame.hasRequestId() ? name("request id", frame.getRequestId(), true) : null, metadata,
-                frame.getDeadlineEpochMillis(), frame.getMembershipVersion(), frame.getForwardCount());
+                frame.getDeadlineEpochMillis(), frame.getMembershipVersion(),
+                name("membership incarnation", frame.getMembershipIncarnation(), true), frame.getForwardCount());
     }
 
     static Lane lane(Envelope.Lane lane) {

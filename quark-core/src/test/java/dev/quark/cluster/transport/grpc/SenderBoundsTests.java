@@ -104,14 +104,31 @@ class SenderBoundsTests {
     }
 
     @Test
+    void aMembershipIncarnationBeyondTheBoundsIsTheTablesFaultNotTheCalls() throws Exception {
+        Silo a = this.silos.start("a", Silos.settings("bank"));
+        Silo b = this.silos.start("b", Silos.settings("bank"));
+        Envelope beyond = withIncarnation(this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[3]), TOO_LONG);
+
+        CompletableFuture<Void> sent = a.transport().send(b.address(), beyond).toCompletableFuture();
+
+        assertThat(sent).isCompletedExceptionally();
+        assertThat(sent.exceptionNow()).isInstanceOf(EnvelopeRejectedException.class)
+            .hasMessageContaining("membership incarnation is 4097 characters long, more than 4096 (the silos' "
+                    + "configuration, not the call)");
+        assertThat(((EnvelopeRejectedException) sent.exceptionNow()).reason())
+            .isEqualTo(EnvelopeRejectedException.Reason.OTHER);
+        assertThat(b.recorder().received.poll(200, TimeUnit.MILLISECONDS)).as("nothing written").isNull();
+    }
+
+    @Test
     void anEnvelopeAtTheBoundsIsSentAndArrives() throws Exception {
         Silo a = this.silos.start("a", Silos.settings("bank"));
         Silo b = this.silos.start("b", Silos.settings("bank"));
         Map<String, String> metadata = entries(255);
         metadata.put("k".repeat(EnvelopeFrames.MAX_NAME_LENGTH), "v".repeat(10_000));
         String longest = "t".repeat(EnvelopeFrames.MAX_NAME_LENGTH);
-        Envelope atTheBounds = with(this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[3]), longest, longest,
-                metadata);
+        Envelope atTheBounds = withIncarnation(with(this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[3]),
+                longest, longest, metadata), longest);
         a.transport().send(b.address(), atTheBounds).toCompletableFuture().get(5, TimeUnit.SECONDS);
         assertThat(b.recorder().received.poll(5, TimeUnit.SECONDS)).usingRecursiveComparison().isEqualTo(atTheBounds);
     }
@@ -134,6 +151,16 @@ class SenderBoundsTests {
                 envelope.sourceEpoch(), envelope.sourceAddress(), envelope.targetSiloId(), envelope.targetEpoch(),
                 (actorType != null) ? actorType : envelope.actorType(), envelope.actorId(), envelope.methodId(),
                 envelope.payload(), envelope.callChainId(), (requestId != null) ? requestId : envelope.requestId(),
-                metadata, envelope.deadlineEpochMillis(), envelope.membershipVersion(), envelope.forwardCount());
+                metadata, envelope.deadlineEpochMillis(), envelope.membershipVersion(),
+                envelope.membershipIncarnation(), envelope.forwardCount());
+    }
+
+    /** The envelope with another membership table incarnation. */
+    private static Envelope withIncarnation(Envelope envelope, String incarnation) {
+        return new Envelope(envelope.messageId(), envelope.correlationId(), envelope.kind(), envelope.sourceSiloId(),
+                envelope.sourceEpoch(), envelope.sourceAddress(), envelope.targetSiloId(), envelope.targetEpoch(),
+                envelope.actorType(), envelope.actorId(), envelope.methodId(), envelope.payload(),
+                envelope.callChainId(), envelope.requestId(), envelope.metadata(), envelope.deadlineEpochMillis(),
+                envelope.membershipVersion(), incarnation, envelope.forwardCount());
     }
 }

@@ -1,0 +1,78 @@
+package dev.quark.testkit.cluster;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.IntStream;
+
+import dev.quark.cluster.membership.MembershipSnapshot;
+import dev.quark.cluster.membership.SiloStatus;
+import dev.quark.cluster.membership.memory.InMemoryMembershipProvider;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The membership table loses its data while the silos run (Redis restarted without persistence, a flush): the
+ * silos join the table that grows again, whose versions start low, and route by it, not by the views of the
+ * table that is gone.
+ */
+class ClusterTableLossTests {
+
+    private final TallyEnvironment environment = new TallyEnvironment();
+
+    private TallyCluster cluster;
+
+    @BeforeEach
+    void start() {
+        this.cluster = new TallyCluster(this.environment, TallyCluster.builder(this.environment, 2, (runtime) -> {
+        }).failureDetection((settings) -> settings.probeInterval(Duration.ofMillis(200))
+            .probeTimeout(Duration.ofMillis(200))
+            .tableRefreshInterval(Duration.ofMillis(300))));
+    }
+
+    @AfterEach
+    void close() {
+        this.cluster.close();
+    }
+
+    @Test
+    void silosRouteByTheTableThatGrewAgainAfterTheirsWasLost() {
+        // Versions of the lost table well above those of the table that grows again: each silo that joins or leaves
+        // writes twice.
+        for (int added = 2; added < 5; added++) {
+            this.cluster.addSilo();
+            this.cluster.cluster().stopSilo(added);
+        }
+        this.cluster.addSilo();
+        List<TestSilo> running = this.cluster.cluster().runningSilos();
+        MembershipSnapshot lost = this.cluster.cluster().membership().read();
+        await().atMost(TallyEnvironment.timeout()).until(() -> running.stream()
+            .allMatch((silo) -> silo.routing().view().incarnation().equals(lost.incarnation())
+                    && silo.routing().view().version() >= lost.version()));
+        long lostVersion = lost.version();
+
+        ((InMemoryMembershipProvider) this.cluster.cluster().membership()).clear();
+
+        await().atMost(TallyEnvironment.timeout()).untilAsserted(() -> {
+            MembershipSnapshot table = this.cluster.cluster().membership().read();
+            for (TestSilo silo : running) {
+                assertThat(table.silo(silo.siloId()).map((entry) -> entry.status())).as(silo.siloId())
+                    .contains(SiloStatus.ACTIVE);
+                assertThat(silo.routing().view().incarnation()).as(silo.siloId()).isEqualTo(table.incarnation());
+                assertThat(silo.routing().view().version()).as(silo.siloId()).isEqualTo(table.version());
+            }
+        });
+        assertThat(this.cluster.cluster().membership().read().version()).as("the table that grew again is behind")
+            .isLessThan(lostVersion);
+        List<String> ids = IntStream.range(0, 20).mapToObj((i) -> "tally-" + i).toList();
+        for (TestSilo silo : running) {
+            for (String id : ids) {
+                assertThat(silo.get(Tally.class, id).where()).as(id).isIn(running.stream().map(TestSilo::siloId)
+                    .toArray());
+            }
+        }
+    }
+}
