@@ -329,7 +329,7 @@ final class IncomingCalls {
         SiloNotServingException refusal = new SiloNotServingException("Silo " + this.self
                 + (isLeaving(view) ? " is leaving the cluster" : " is not serving") + "; it refused "
                 + describe(request) + " from silo " + request.sourceSiloId() + " without running it (membership "
-                + "version " + view.version() + ", the caller's " + request.membershipVersion() + ")");
+                + "version " + view.version() + ", the caller's " + SeenView.of(request).versionBeside(view) + ")");
         if (request.kind() != Envelope.Kind.ONE_WAY) {
             answerFailure(request, refusal, Map.of(NOT_DELIVERED, "true"));
             return;
@@ -464,7 +464,7 @@ final class IncomingCalls {
             refuse(request, new CallForwardingException("Silo " + this.self + " does not own " + address
                     + " in its view (membership version " + view.version() + "), silo " + owner + " does; the call "
                     + describe(request) + " from silo " + request.sourceSiloId() + " (membership version "
-                    + request.membershipVersion() + ") was already passed on " + request.forwardCount()
+                    + SeenView.of(request).versionBeside(view) + ") was already passed on " + request.forwardCount()
                     + " times, the most allowed: the silos' views disagree"), reroutes);
             return;
         }

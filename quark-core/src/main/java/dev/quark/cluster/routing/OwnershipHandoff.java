@@ -804,7 +804,7 @@ final class OwnershipHandoff implements ActivationGate {
                     throw new SiloUnavailableException("Silo " + this.self + " still owns " + address
                             + " in its view (membership version " + view.version() + "); silo "
                             + request.sourceSiloId() + " asked for it with membership version "
-                            + request.membershipVersion());
+                            + SeenView.of(request).versionBeside(view));
                 }
                 Set<String> earlierOwners = this.earlier.earlierOwners(request);
                 answer.caughtUp(earlierOwners);
@@ -950,10 +950,10 @@ final class OwnershipHandoff implements ActivationGate {
         }
 
         private SiloUnavailableException notCaughtUp() {
+            ClusterView now = OwnershipHandoff.this.views.current();
             return new SiloUnavailableException("Silo " + OwnershipHandoff.this.self + " did not reach membership "
-                    + "version " + this.request.membershipVersion() + " in time to hand over "
-                    + this.request.address() + " (it has version " + OwnershipHandoff.this.views.current().version()
-                    + ")");
+                    + "version " + SeenView.of(this.request).versionBeside(now) + " in time to hand over "
+                    + this.request.address() + " (it has version " + now.version() + ")");
         }
     }
 

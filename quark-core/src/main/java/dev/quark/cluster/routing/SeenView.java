@@ -34,6 +34,16 @@ record SeenView(String incarnation, long version) {
                 || this.incarnation.equals(view.incarnation());
     }
 
+    /**
+     * Names this view's version for a message beside one of this silo's: the version alone when both are of one
+     * table, the table's incarnation too when not (after the table lost its data, versions of the two tables say
+     * nothing about each other).
+     */
+    String versionBeside(ClusterView view) {
+        return comparableWith(view) ? Long.toString(this.version)
+                : this.version + " of table incarnation " + this.incarnation;
+    }
+
     @Override
     public String toString() {
         return "membership version " + this.version
