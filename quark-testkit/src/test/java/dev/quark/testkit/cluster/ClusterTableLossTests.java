@@ -4,9 +4,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.stream.IntStream;
 
+import dev.quark.cluster.membership.MembershipProvider;
 import dev.quark.cluster.membership.MembershipSnapshot;
 import dev.quark.cluster.membership.SiloStatus;
-import dev.quark.cluster.membership.memory.InMemoryMembershipProvider;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -17,18 +17,25 @@ import static org.awaitility.Awaitility.await;
 /**
  * The membership table loses its data while the silos run (Redis restarted without persistence, a flush): the
  * silos join the table that grows again, whose versions start low, and route by it, not by the views of the
- * table that is gone.
+ * table that is gone. Run on the test kit's in-memory table ({@link InMemoryClusterTableLossTests}) and on Redis
+ * ({@link RedisClusterTableLossTests}).
  */
-class ClusterTableLossTests {
+abstract class ClusterTableLossTests {
 
     private final TallyEnvironment environment = new TallyEnvironment();
 
     private TallyCluster cluster;
 
+    /** The table the silos share, new for each test. */
+    abstract MembershipProvider table();
+
+    /** Loses the table's data, as its backend would. */
+    abstract void loseTheTable();
+
     @BeforeEach
     void start() {
         this.cluster = new TallyCluster(this.environment, TallyCluster.builder(this.environment, 2, (runtime) -> {
-        }).failureDetection((settings) -> settings.probeInterval(Duration.ofMillis(200))
+        }).membership(table()).failureDetection((settings) -> settings.probeInterval(Duration.ofMillis(200))
             .probeTimeout(Duration.ofMillis(200))
             .tableRefreshInterval(Duration.ofMillis(300))));
     }
@@ -54,7 +61,7 @@ class ClusterTableLossTests {
                     && silo.routing().view().version() >= lost.version()));
         long lostVersion = lost.version();
 
-        ((InMemoryMembershipProvider) this.cluster.cluster().membership()).clear();
+        loseTheTable();
 
         await().atMost(TallyEnvironment.timeout()).untilAsserted(() -> {
             MembershipSnapshot table = this.cluster.cluster().membership().read();
