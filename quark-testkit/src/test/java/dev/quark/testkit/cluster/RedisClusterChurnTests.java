@@ -1,15 +1,14 @@
 package dev.quark.testkit.cluster;
 
 import java.time.Duration;
+import java.util.Objects;
 
 import dev.quark.cluster.membership.redis.RedisMembershipProvider;
-import dev.quark.testkit.server.RedisTestConnections;
+import dev.quark.testkit.server.RedisTestArea;
 import dev.quark.testkit.server.RedisTestServer;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-
-import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
 /**
  * The churn scenarios of {@link ClusterChurnTests} with the silos' membership in a Redis table (the test server,
@@ -23,11 +22,7 @@ class RedisClusterChurnTests extends ClusterChurnTests {
 
     private static final Duration SILO_TTL = Duration.ofSeconds(30);
 
-    private static RedisTestServer server;
-
-    private static String prefix;
-
-    private static LettuceConnectionFactory connectionFactory;
+    private static @Nullable RedisTestArea area;
 
     private @Nullable RedisMembershipProvider table;
 
@@ -37,25 +32,22 @@ class RedisClusterChurnTests extends ClusterChurnTests {
 
     @BeforeAll
     static void connect() {
-        server = RedisTestServer.get();
-        prefix = server.uniqueKeyPrefix(RedisClusterChurnTests.class);
-        connectionFactory = RedisTestConnections.connect(server);
+        area = RedisTestArea.onServer(RedisClusterChurnTests.class);
     }
 
     @AfterAll
     static void disconnect() {
-        if (connectionFactory != null) {
-            connectionFactory.destroy();
-        }
-        if (server != null && prefix != null) {
-            server.deleteKeys(prefix);
+        if (area != null) {
+            area.close();
+            area = null;
         }
     }
 
     @Override
     void configure(TestCluster.Builder builder) {
-        RedisMembershipProvider table = new RedisMembershipProvider(connectionFactory, prefix, this.clusterName,
-                SILO_TTL);
+        RedisTestArea room = Objects.requireNonNull(area, "not connected");
+        RedisMembershipProvider table = new RedisMembershipProvider(room.connectionFactory(), room.prefix(),
+                this.clusterName, SILO_TTL);
         this.table = table;
         builder.membership(table);
     }
@@ -65,7 +57,7 @@ class RedisClusterChurnTests extends ClusterChurnTests {
     void cleanUp() {
         RedisMembershipProvider table = this.table;
         if (table != null) {
-            server.deleteKeys(table.tableKey());
+            RedisTestServer.get().deleteKeys(table.tableKey());
         }
     }
 }

@@ -1,13 +1,13 @@
 package dev.quark.testkit.reminder;
 
+import java.util.Objects;
+
 import dev.quark.reminder.ReminderTable;
 import dev.quark.reminder.redis.RedisReminderTable;
-import dev.quark.testkit.server.RedisTestConnections;
-import dev.quark.testkit.server.RedisTestServer;
+import dev.quark.testkit.server.RedisTestArea;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-
-import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
 /**
  * A full cluster restart on a {@link RedisReminderTable} of the test server ({@code QUARK_TEST_REDIS_URL}), under a
@@ -15,31 +15,24 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
  */
 class RedisReminderClusterRestartTests extends ReminderClusterRestartTests {
 
-    private static RedisTestServer server;
-
-    private static String prefix;
-
-    private static LettuceConnectionFactory connectionFactory;
+    private static @Nullable RedisTestArea area;
 
     @BeforeAll
     static void connect() {
-        server = RedisTestServer.get();
-        prefix = server.uniqueKeyPrefix(RedisReminderClusterRestartTests.class);
-        connectionFactory = RedisTestConnections.connect(server);
+        area = RedisTestArea.onServer(RedisReminderClusterRestartTests.class);
     }
 
     @AfterAll
     static void disconnect() {
-        if (connectionFactory != null) {
-            connectionFactory.destroy();
-        }
-        if (server != null && prefix != null) {
-            server.deleteKeys(prefix);
+        if (area != null) {
+            area.close();
+            area = null;
         }
     }
 
     @Override
     protected ReminderTable table() {
-        return new RedisReminderTable(connectionFactory, prefix);
+        RedisTestArea room = Objects.requireNonNull(area, "not connected");
+        return new RedisReminderTable(room.connectionFactory(), room.prefix());
     }
 }

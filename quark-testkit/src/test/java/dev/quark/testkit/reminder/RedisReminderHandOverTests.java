@@ -1,16 +1,15 @@
 package dev.quark.testkit.reminder;
 
 import java.time.Clock;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.quark.reminder.ReminderTable;
 import dev.quark.reminder.redis.RedisReminderTable;
-import dev.quark.testkit.server.RedisTestConnections;
-import dev.quark.testkit.server.RedisTestServer;
+import dev.quark.testkit.server.RedisTestArea;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-
-import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
 /**
  * Reminder hand-over on a {@link RedisReminderTable} of the test server ({@code QUARK_TEST_REDIS_URL}): each test
@@ -20,32 +19,25 @@ class RedisReminderHandOverTests extends ReminderHandOverTests {
 
     private static final AtomicInteger tests = new AtomicInteger();
 
-    private static RedisTestServer server;
-
-    private static String prefix;
-
-    private static LettuceConnectionFactory connectionFactory;
+    private static @Nullable RedisTestArea area;
 
     @BeforeAll
     static void connect() {
-        server = RedisTestServer.get();
-        prefix = server.uniqueKeyPrefix(RedisReminderHandOverTests.class);
-        connectionFactory = RedisTestConnections.connect(server);
+        area = RedisTestArea.onServer(RedisReminderHandOverTests.class);
     }
 
     @AfterAll
     static void disconnect() {
-        if (connectionFactory != null) {
-            connectionFactory.destroy();
-        }
-        if (server != null && prefix != null) {
-            server.deleteKeys(prefix);
+        if (area != null) {
+            area.close();
+            area = null;
         }
     }
 
     @Override
     protected ReminderTable table(Clock clock) {
-        return new RedisReminderTable(connectionFactory, prefix + tests.incrementAndGet() + ":",
+        RedisTestArea room = Objects.requireNonNull(area, "not connected");
+        return new RedisReminderTable(room.connectionFactory(), room.prefix() + tests.incrementAndGet() + ":",
                 RedisReminderTable.DEFAULT_REPLY_TIMEOUT, clock);
     }
 }
