@@ -98,7 +98,7 @@ final class ViewTracker {
     /**
      * Installs a view if it is newer than the current one, then tells the listeners. A view of version 0 (no
      * table read yet) is never installed; a view of another incarnation of the table than the current one's is newer
-     * whatever its version, and every wait for a version ends with it (those versions were the lost table's). The
+     * whatever its version, and every wait for a newer view of the lost table ends with it. The
      * first view installed is taken to replace one without this silo on its ring: everything this silo owns in it
      * was owned by another silo just before.
      */
@@ -180,16 +180,6 @@ final class ViewTracker {
     boolean changedWithinWindow() {
         long at = this.changedAtMillis;
         return at != NEVER && this.clock.millis() - at < this.window.toMillis();
-    }
-
-    /**
-     * Returns a stage completed with the current view once its version is at least the given one, or once a view
-     * of another incarnation of the table than the current one's is installed (when the current one has an
-     * incarnation). For a version read from a view before, prefer {@link #awaitNewerThan}, which keeps that view's
-     * incarnation.
-     */
-    synchronized CompletableFuture<ClusterView> awaitVersion(long version) {
-        return awaitView(new SeenView(this.current.incarnation(), version));
     }
 
     /**

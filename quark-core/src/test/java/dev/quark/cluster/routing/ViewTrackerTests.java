@@ -148,7 +148,7 @@ class ViewTrackerTests {
     @Test
     void aViewOfAnotherIncarnationOfTheTableReplacesTheCurrentOneWhateverItsVersion() {
         this.tracker.install(view("lost", 40, this.zero, this.one));
-        CompletableFuture<ClusterView> waiting = this.tracker.awaitVersion(41);
+        CompletableFuture<ClusterView> waiting = this.tracker.awaitNewerThan(this.tracker.current());
         ClusterView regrown = view("regrown", 3, this.one, this.two);
 
         this.tracker.install(regrown);
@@ -157,7 +157,7 @@ class ViewTrackerTests {
         assertThat(waiting).as("a version of the lost table").isCompletedWithValue(regrown);
         this.tracker.install(view("regrown", 2, this.one));
         assertThat(this.tracker.current()).as("older, same table").isSameAs(regrown);
-        assertThat(this.tracker.awaitVersion(40)).as("a lost table's version, asked for after the change")
+        assertThat(this.tracker.awaitView(new SeenView("regrown", 40))).as("a version the new table has not reached")
             .isNotDone();
     }
 
