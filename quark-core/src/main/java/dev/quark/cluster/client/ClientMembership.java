@@ -27,8 +27,9 @@ import org.slf4j.LoggerFactory;
  * none. It only reads the membership table — it never writes an entry, so no silo places anything on it, probes
  * it or counts it in votes — when the table hints at a change, every refresh interval, when a silo's answer
  * shows a newer version, and when a leaving silo tells it of its leave (its routing then answers once this view has
- * reached the leave's version). Every read that finds another version or incarnation of the table becomes a new
- * {@link ClusterView}, told to subscribers in order on the reader's thread.
+ * reached the leave's version). Every read that finds the table changed (another version or incarnation, lower ones
+ * included, or other entries at the same version) becomes a new {@link ClusterView}, told to subscribers in order
+ * on the reader's thread.
  * <p>
  * It never serves ({@link #isServing()} is always {@code false}): routing that follows it refuses calls sent to
  * it and never activates an actor locally. A table that cannot be read keeps the last view and is read again at
@@ -70,9 +71,6 @@ public final class ClientMembership implements ClusterViewSource, AutoCloseable 
     private volatile @Nullable LastRead lastRead;
 
     private volatile @Nullable String idConflict;
-
-    /** Written by the reader only: the version of the last table read behind the view that was logged. */
-    private volatile long behindWarned = -1;
 
     private @Nullable Thread reader;
 
@@ -231,29 +229,28 @@ public final class ClientMembership implements ClusterViewSource, AutoCloseable 
     }
 
     /**
-     * Installs a snapshot newer than the current view, as the routing does (a higher version of the same table, or
-     * a table of another incarnation whatever its version: the table lost its data and grew again), so that what
-     * the client reports (its health, its active silos) is what it routes with. An empty table (version 0: lost, and
-     * not written since) is not installed.
+     * Installs a snapshot that shows another table than the current view, as the routing does: reads run one at a
+     * time, so each is the table as it is now, also one of a lower version (the table lost its latest writes: a
+     * replica that had not received them took over) or of another incarnation (it lost its data and grew again).
+     * So what the client reports (its health, its active silos) is what it routes with. An empty table (version 0:
+     * lost, and not written since) is not installed.
      */
     private void install(MembershipSnapshot snapshot) {
         Objects.requireNonNull(snapshot, "the membership table answered no snapshot");
         ClusterView previous = this.current;
         MembershipSnapshot known = previous.membership();
-        if (snapshot.version() == 0 || (snapshot.isSameIncarnation(known) && snapshot.version() <= known.version())) {
-            if (snapshot.version() < known.version() && snapshot.isSameIncarnation(known)
-                    && this.behindWarned != snapshot.version()) {
-                this.behindWarned = snapshot.version();
-                logger.warn("Cluster client {} read membership version {} while it routes with version {}: it keeps "
-                        + "routing with its view until the table's version passes it", this.clientId,
-                        snapshot.version(), known.version());
-            }
+        if (snapshot.version() == 0 || snapshot.showsSameTable(known)) {
             return;
         }
         if (!snapshot.isSameIncarnation(known) && known.version() > 0) {
             logger.warn("Cluster client {} reads a new membership table (incarnation {}, version {}; it had read "
                     + "incarnation {} at version {}): the table lost its data, the client routes by the new one",
                     this.clientId, snapshot.incarnation(), snapshot.version(), known.incarnation(), known.version());
+        }
+        else if (snapshot.isSameIncarnation(known) && snapshot.version() <= known.version()) {
+            logger.warn("Cluster client {} reads membership version {} {} version {}: the table lost its latest "
+                    + "writes, the client routes by it as it is now", this.clientId, snapshot.version(),
+                    (snapshot.version() < known.version()) ? "after" : "with other entries than its", known.version());
         }
         SiloEntry clash = snapshot.silos().get(this.clientId);
         String conflict = (clash != null && clash.status() != SiloStatus.DEAD) ? "silo " + clash.siloId() + " at "

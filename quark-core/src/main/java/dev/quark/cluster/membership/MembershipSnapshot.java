@@ -97,6 +97,31 @@ public record MembershipSnapshot(String incarnation, long version, Map<String, S
     }
 
     /**
+     * Returns whether another snapshot shows the same table as this one: the same incarnation and version, and the
+     * same silos at the same addresses, epochs and statuses. Heartbeats and suspicions are not compared. Two reads of
+     * one incarnation at one version differ only after the table lost its latest writes (a replica that had not
+     * received them took over) and was written again up to that version.
+     * @param other the other snapshot
+     * @return {@code true} when routing by either is the same
+     */
+    public boolean showsSameTable(MembershipSnapshot other) {
+        if (this == other) {
+            return true;
+        }
+        if (this.version != other.version || !isSameIncarnation(other) || this.silos.size() != other.silos.size()) {
+            return false;
+        }
+        for (SiloEntry entry : this.silos.values()) {
+            SiloEntry theirs = other.silos.get(entry.siloId());
+            if (theirs == null || theirs.epoch() != entry.epoch() || theirs.status() != entry.status()
+                    || !theirs.address().equals(entry.address())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
      * Returns one silo's entry.
      * @param siloId the silo
      * @return its entry, empty when the table has none

@@ -681,7 +681,7 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
         noticeLostTable(this.latest, snapshot);
         this.latest = snapshot;
         ClusterView current = this.view;
-        if (!snapshot.isSameIncarnation(current.membership()) || snapshot.version() != current.version()) {
+        if (!snapshot.showsSameTable(current.membership())) {
             publish(ClusterView.of(snapshot, this.settings.virtualNodes()));
         }
         if (servingState()) {
@@ -704,8 +704,9 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
      * store answers each with its state at that moment, so every read is taken as the table's truth, even with
      * a lower version: a new incarnation is a table that lost everything and grew again (Redis restarted
      * without persistence, a flush); a lower version of the same incarnation is a table that lost its latest
-     * writes (a replica that had not received them took over). Either way, keeping the older view would
-     * route by a table nobody writes any more.
+     * writes (a replica that had not received them took over), and so is one at the same version with other
+     * silos, epochs or statuses (written again up to that version since). Either way, keeping the older view
+     * would route by a table nobody writes any more.
      */
     private void noticeLostTable(MembershipSnapshot previous, MembershipSnapshot next) {
         if (!next.isSameIncarnation(previous)) {
@@ -720,6 +721,12 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
             logger.warn("Silo {} reads the membership table of cluster '{}' at version {} after version {}: the table "
                     + "lost its latest writes; it takes the table as it is now", this.settings.siloId(),
                     this.settings.clusterName(), next.version(), previous.version());
+        }
+        else if (next.version() == previous.version() && !next.showsSameTable(previous)) {
+            logger.warn("Silo {} reads the membership table of cluster '{}' at version {} with other entries than "
+                    + "it read at that version: the table lost its latest writes and was written again since; it "
+                    + "takes the table as it is now", this.settings.siloId(), this.settings.clusterName(),
+                    next.version());
         }
     }
 

@@ -470,7 +470,7 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                     return;
                 }
                 String target = location.siloId();
-                if (refused.siloId.equals(target) && !ViewTracker.isNewer(view, sentWith)) {
+                if (refused.siloId.equals(target) && !ViewTracker.changedSince(view, sentWith)) {
                     // Nothing learnt: the same silo would refuse it again.
                     outcome.completeExceptionally(refusal);
                     return;

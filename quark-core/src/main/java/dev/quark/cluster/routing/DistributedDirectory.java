@@ -657,10 +657,17 @@ final class DistributedDirectory implements ActivationHook {
      * ({@link RegistrationRounds}).
      */
     void viewChanged(ClusterView view) {
+        // Called by the view tracker's listener, on the installing thread: the count is this view's stamp.
+        long stamp = this.views.installs();
         ClusterView previous;
         synchronized (this.viewLock) {
             previous = this.lastView;
             this.lastView = view;
+        }
+        if (previous.incarnation().equals(view.incarnation()) && view.version() <= previous.version()) {
+            // The table lost its latest writes (a replica that missed them took over) and its versions are written
+            // again: the rounds reported with the views it lost say nothing of the new ones.
+            this.rounds.wentBack(view, stamp);
         }
         this.rounds.viewChanged();
         int dead = this.partition.removeDead(view);
@@ -686,7 +693,7 @@ final class DistributedDirectory implements ActivationHook {
         }
         List<CompletableFuture<Void>> again = new ArrayList<>();
         // Before reading what is hosted: a registration that ends after this is either read there or waited for.
-        again.add(this.inFlight.settledFor(view.version(),
+        again.add(this.inFlight.settledFor(stamp,
                 (address) -> OwnerIncarnation.of(this.partitions.ownerOf(address, view), view)));
         for (Iterator<Map.Entry<ActorAddress, DirectoryEntry>> it = this.hosted.entrySet().iterator(); it.hasNext();) {
             Map.Entry<ActorAddress, DirectoryEntry> entry = it.next();
@@ -706,7 +713,7 @@ final class DistributedDirectory implements ActivationHook {
         round.whenComplete((ignored, failure) -> {
             this.notRegisteredAgain.removeIf((address) -> !this.hosted.containsKey(address));
             if (failure == null && this.notRegisteredAgain.isEmpty()) {
-                this.rounds.finished(view.version());
+                this.rounds.finished(view, stamp);
             }
             else {
                 logger.debug("Silo {} does not report its directory registrations for membership version {} done: "
@@ -1151,7 +1158,7 @@ final class DistributedDirectory implements ActivationHook {
         for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
             ClusterView view = this.views.current();
             if (registration != null) {
-                view = recordAttempt(registration, address, view);
+                view = recordAttempt(registration, address);
             }
             String owner = this.partitions.ownerOf(address, view);
             if (owner == null) {
@@ -1340,16 +1347,14 @@ final class DistributedDirectory implements ActivationHook {
      * keeps installed its view first, so the attempt is then recorded (and sent) again with that view. Loops once
      * per view installed meanwhile.
      */
-    private ClusterView recordAttempt(RegistrationsInFlight.Registration registration, ActorAddress address,
-            ClusterView read) {
-        ClusterView view = read;
+    private ClusterView recordAttempt(RegistrationsInFlight.Registration registration, ActorAddress address) {
         while (true) {
-            registration.attempting(view.version(), OwnerIncarnation.of(this.partitions.ownerOf(address, view), view));
-            ClusterView now = this.views.current();
-            if (!ViewTracker.isNewer(now, view)) {
+            ViewTracker.StampedView now = this.views.stamped();
+            ClusterView view = now.view();
+            registration.attempting(now.stamp(), OwnerIncarnation.of(this.partitions.ownerOf(address, view), view));
+            if (this.views.installs() == now.stamp()) {
                 return view;
             }
-            view = now;
         }
     }
 

@@ -25,6 +25,10 @@ import org.jspecify.annotations.Nullable;
  * A registration sent with the new view is not waited for to its end: its owner may hold it for the very round
  * that would wait for it. Nor is one whose latest attempt went to the owner (in the same incarnation) that the
  * new view keeps for its address: that owner holds nothing for it, and waiting would only delay the round.
+ * <p>
+ * Views are told apart by their stamp ({@link ViewTracker#installs()}: how many views this silo had installed with
+ * it), not their version: after the table lost its latest writes a view's version may be lower than an earlier
+ * view's, or the same with other entries, while stamps only grow.
  */
 final class RegistrationsInFlight {
 
@@ -40,15 +44,15 @@ final class RegistrationsInFlight {
     }
 
     /**
-     * Returns a stage completed once every registration on its way now has been sent with a view of at least a
-     * version, or has ended; one whose latest attempt went to the owner its address has in that view is not
-     * waited for.
-     * @param ownerInView the owner of an address's partition in the view of that version
+     * Returns a stage completed once every registration on its way now has been sent with a view, or a later one,
+     * or has ended; one whose latest attempt went to the owner its address has in that view is not waited for.
+     * @param stamp the view's stamp
+     * @param ownerInView the owner of an address's partition in that view
      */
-    CompletableFuture<Void> settledFor(long version, Function<ActorAddress, @Nullable OwnerIncarnation> ownerInView) {
+    CompletableFuture<Void> settledFor(long stamp, Function<ActorAddress, @Nullable OwnerIncarnation> ownerInView) {
         List<CompletableFuture<Void>> pending = new ArrayList<>();
         for (Registration registration : this.inFlight) {
-            pending.add(registration.settledFor(version, ownerInView.apply(registration.address)));
+            pending.add(registration.settledFor(stamp, ownerInView.apply(registration.address)));
         }
         return CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new));
     }
@@ -60,7 +64,7 @@ final class RegistrationsInFlight {
 
         private final ActorAddress address;
 
-        /** The version of the view its latest attempt was sent with; guarded by this. */
+        /** The stamp of the view its latest attempt was sent with; guarded by this. */
         private long attempted = -1;
 
         /** The owner its latest attempt was sent to; guarded by this. */
@@ -68,7 +72,7 @@ final class RegistrationsInFlight {
 
         private boolean ended;
 
-        /** The rounds waiting for it, each with its version; guarded by this. */
+        /** The rounds waiting for it, each with its view's stamp; guarded by this. */
         private final List<Waiter> waiters = new ArrayList<>();
 
         private Registration(ActorAddress address) {
@@ -77,20 +81,22 @@ final class RegistrationsInFlight {
 
         /**
          * Records that an attempt is sent with a view, to the owner of the address's partition in it: the rounds
-         * up to its version wait no more.
+         * of views up to its stamp wait no more.
+         * @param stamp the view's stamp, or one lower (an attempt counts for no view later than the one it was sent
+         * with)
          */
-        void attempting(long version, @Nullable OwnerIncarnation owner) {
+        void attempting(long stamp, @Nullable OwnerIncarnation owner) {
             List<Waiter> ready;
             synchronized (this) {
-                if (version >= this.attempted) {
-                    this.attempted = version;
+                if (stamp >= this.attempted) {
+                    this.attempted = stamp;
                     this.attemptedOwner = owner;
                 }
                 if (this.waiters.isEmpty()) {
                     return;
                 }
                 ready = new ArrayList<>();
-                this.waiters.removeIf((waiter) -> waiter.version() <= version && ready.add(waiter));
+                this.waiters.removeIf((waiter) -> waiter.stamp() <= stamp && ready.add(waiter));
             }
             ready.forEach((waiter) -> waiter.settled().complete(null));
         }
@@ -116,17 +122,17 @@ final class RegistrationsInFlight {
             ready.forEach((waiter) -> waiter.settled().complete(null));
         }
 
-        private synchronized CompletableFuture<Void> settledFor(long version, @Nullable OwnerIncarnation owner) {
-            if (this.ended || this.attempted >= version
+        private synchronized CompletableFuture<Void> settledFor(long stamp, @Nullable OwnerIncarnation owner) {
+            if (this.ended || this.attempted >= stamp
                     || (this.attemptedOwner != null && Objects.equals(this.attemptedOwner, owner))) {
                 return CompletableFuture.completedFuture(null);
             }
-            Waiter waiter = new Waiter(version, new CompletableFuture<>());
+            Waiter waiter = new Waiter(stamp, new CompletableFuture<>());
             this.waiters.add(waiter);
             return waiter.settled();
         }
     }
 
-    private record Waiter(long version, CompletableFuture<Void> settled) {
+    private record Waiter(long stamp, CompletableFuture<Void> settled) {
     }
 }

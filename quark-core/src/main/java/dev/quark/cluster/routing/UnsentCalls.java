@@ -169,11 +169,11 @@ final class UnsentCalls {
     }
 
     /**
-     * Whether a view tells more than the one the call was sent with: it is newer, or shows the target leaving,
-     * dead, gone or restarted.
+     * Whether a view tells more than the one the call was sent with: it shows another table (newer, or one that went
+     * back after the table lost its latest writes), or shows the target leaving, dead, gone or restarted.
      */
     private static boolean learnt(ClusterView view, Peer target, ClusterView sentWith) {
-        if (ViewTracker.isNewer(view, sentWith)) {
+        if (ViewTracker.changedSince(view, sentWith)) {
             return true;
         }
         SiloEntry entry = view.membership().silos().get(target.siloId());

@@ -18,13 +18,21 @@ import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.placement.PlacementDirector;
 import dev.quark.cluster.ring.HashRing;
 import dev.quark.runtime.ActorAddress;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The view this silo routes with, and the views it replaced recently: who owned an actor a moment ago, so
- * that its new owner knows whom to ask before activating it. Views only move forward: one of the same table
- * incarnation with a version no newer than the current one is ignored, while one of another incarnation (the table
- * lost its data and grew again, its versions starting low) replaces it whatever its version. Listeners are told of
- * each new view in order, on the installing thread.
+ * that its new owner knows whom to ask before activating it. Views come from one source (the silo's membership agent,
+ * or a client's), which reads the table one read at a time and tells each read that shows another table than the
+ * one before, in order: so every view installed is the table as it is now, and one that shows another table than the
+ * current view replaces it whatever its version. A view of another incarnation is a table that lost its data and grew
+ * again, its versions starting low; a lower version of the same incarnation, or other entries at the same version,
+ * a table that lost its latest writes (a replica that missed them took over). Listeners are told of each new view in
+ * order, on the installing thread.
+ * <p>
+ * What other silos send is compared by version within an incarnation ({@link #isBehind}). When this silo's view went
+ * back, the versions up to the highest it had are the lost writes' as much as the table's written again: a silo that
+ * sends one of them is not taken to be ahead (not waited for, no read asked), until the table's version passes them.
  */
 final class ViewTracker {
 
@@ -67,6 +75,12 @@ final class ViewTracker {
      */
     private final Deque<String> lostIncarnations = new ArrayDeque<>();
 
+    /**
+     * Guarded by this: the highest version of the current incarnation that a view which went back replaced (the
+     * table lost the writes up to it), while the current view's version is below it; 0 otherwise.
+     */
+    private long lostUpTo;
+
     ViewTracker(String self, Clock clock, Duration window) {
         this.self = self;
         this.clock = clock;
@@ -96,11 +110,12 @@ final class ViewTracker {
     }
 
     /**
-     * Installs a view if it is newer than the current one, then tells the listeners. A view of version 0 (no
-     * table read yet) is never installed; a view of another incarnation of the table than the current one's is newer
-     * whatever its version, and every wait for a newer view of the lost table ends with it. The
-     * first view installed is taken to replace one without this silo on its ring: everything this silo owns in it
-     * was owned by another silo just before.
+     * Installs a view of the source this silo follows, unless it shows the same table as the current one, then
+     * tells the listeners. A view of version 0 (no table read yet) is never installed; a view of another incarnation
+     * of the table than the current one's, and a lower version of the same incarnation, replace the current view
+     * whatever their version, and every wait for a newer view of a lost table ends with the first. The first view
+     * installed is taken to replace one without this silo on its ring: everything this silo owns in it was owned by
+     * another silo just before.
      */
     void install(ClusterView next) {
         install(next, false);
@@ -121,7 +136,7 @@ final class ViewTracker {
                 ClusterView previous = this.current;
                 boolean otherTable = !next.incarnation().equals(previous.incarnation());
                 if (next.version() == 0 || (onlyFirst && previous.version() != 0)
-                        || (!otherTable && next.version() <= previous.version())) {
+                        || next.membership().showsSameTable(previous.membership())) {
                     return;
                 }
                 long now = this.clock.millis();
@@ -129,11 +144,16 @@ final class ViewTracker {
                 // the window open, or it would skip asking the previous owners.
                 this.changedAtMillis = now;
                 boolean first = previous.version() == 0;
+                boolean wentBack = !otherTable && !first && next.version() <= previous.version();
                 this.past.addFirst(new PastView(first ? withoutSelf(next) : previous, now, first));
                 prune(now);
                 this.current = next;
                 // After the view: a reader that sees the new count sees the new view too.
                 this.installs++;
+                this.lostUpTo = otherTable ? 0 : Math.max(this.lostUpTo, wentBack ? previous.version() : 0);
+                if (next.version() >= this.lostUpTo) {
+                    this.lostUpTo = 0;
+                }
                 this.lostIncarnations.remove(next.incarnation());
                 if (otherTable && !previous.incarnation().isEmpty()) {
                     this.lostIncarnations.remove(previous.incarnation());
@@ -144,7 +164,10 @@ final class ViewTracker {
                 }
                 for (Iterator<VersionWaiter> it = this.waiters.iterator(); it.hasNext();) {
                     VersionWaiter waiter = it.next();
-                    if (!behind(waiter.seen(), next)) {
+                    // A view that went back ends every wait: each waited for a newer view of writes the table lost,
+                    // or for anything newer than a view that was replaced.
+                    SeenView awaited = waiter.seen();
+                    if (wentBack || awaited == null || !behind(awaited, next)) {
                         ready.add(waiter);
                         it.remove();
                     }
@@ -183,13 +206,17 @@ final class ViewTracker {
     }
 
     /**
-     * Returns a stage completed with the current view once it is newer than a view this silo had: a higher version of
-     * that view's table, or a view of another incarnation of the table. At once when it is already.
+     * Returns a stage completed with the current view once it replaced a view this silo had: at once when the current
+     * view shows another table ({@link #changedSince}), else with the next view installed — a higher version of the
+     * table, a view of another incarnation, or one that went back (the table lost its latest writes).
      * @param seen a view this silo had, read earlier
      * @return the stage; it never fails by itself
      */
-    CompletableFuture<ClusterView> awaitNewerThan(ClusterView seen) {
-        return awaitView(new SeenView(seen.incarnation(), seen.version() + 1));
+    synchronized CompletableFuture<ClusterView> awaitNewerThan(ClusterView seen) {
+        if (changedSince(this.current, seen)) {
+            return CompletableFuture.completedFuture(this.current);
+        }
+        return addWaiter(null);
     }
 
     /**
@@ -201,6 +228,25 @@ final class ViewTracker {
      */
     static boolean isNewer(ClusterView view, ClusterView than) {
         return !view.incarnation().equals(than.incarnation()) || view.version() > than.version();
+    }
+
+    /**
+     * Tells whether a view this silo installed after another one tells more than it: it shows another table, newer
+     * or one that went back (the table lost its latest writes). Costs a reference comparison while they are the same.
+     * @param later the view installed later (or the same)
+     * @param earlier the earlier one
+     * @return whether routing by the later view may go elsewhere
+     */
+    static boolean changedSince(ClusterView later, ClusterView earlier) {
+        return !later.membership().showsSameTable(earlier.membership());
+    }
+
+    /**
+     * Returns the current view with its stamp ({@link #installs()}), read together.
+     * @return the view and its stamp
+     */
+    synchronized StampedView stamped() {
+        return new StampedView(this.current, this.installs);
     }
 
     /**
@@ -224,12 +270,24 @@ final class ViewTracker {
      */
     boolean isBehind(SeenView seen) {
         ClusterView view = this.current;
-        if (seen.incarnation().isEmpty() || seen.incarnation().equals(view.incarnation())) {
-            return seen.version() > view.version();
+        if ((seen.incarnation().isEmpty() || seen.incarnation().equals(view.incarnation()))
+                && seen.version() <= view.version()) {
+            return false;
         }
         synchronized (this) {
             return behind(seen, this.current);
         }
+    }
+
+    /**
+     * Tells whether a version of this silo's table may be one of the writes the table lost since this silo read
+     * them: above the current view's, up to the highest version a view that went back replaced.
+     * @param seen another silo's view
+     * @return whether its version is one the table lost as much as one written again
+     */
+    synchronized boolean isLostVersion(SeenView seen) {
+        ClusterView view = this.current;
+        return seen.comparableWith(view) && seen.version() > view.version() && seen.version() <= this.lostUpTo;
     }
 
     /** Whether a view is newer than one of this silo's. Called with this held. */
@@ -238,9 +296,34 @@ final class ViewTracker {
             return false;
         }
         if (seen.comparableWith(view)) {
-            return seen.version() > view.version();
+            return seen.version() > view.version() && seen.version() > this.lostUpTo;
         }
         return true;
+    }
+
+    /**
+     * Returns this silo's view of a version of its current table: the current one, or one it replaced within the
+     * hand-off window since the table last went back.
+     * @param version the version
+     * @return the view, or {@code null} when this silo keeps none of that version
+     */
+    synchronized @Nullable ClusterView viewAt(long version) {
+        ClusterView now = this.current;
+        if (now.version() == version) {
+            return now;
+        }
+        long newer = now.version();
+        for (PastView view : this.past) {
+            if (!view.view().incarnation().equals(now.incarnation()) || view.view().version() >= newer
+                    || view.beforeFirst()) {
+                return null;
+            }
+            if (view.view().version() == version) {
+                return view.view();
+            }
+            newer = view.view().version();
+        }
+        return null;
     }
 
     /**
@@ -253,6 +336,14 @@ final class ViewTracker {
         if (!behind(seen, this.current)) {
             return CompletableFuture.completedFuture(this.current);
         }
+        return addWaiter(seen);
+    }
+
+    /**
+     * Adds a waiter for a view another silo had, or ({@code null}) for the next view installed. Called with this
+     * held.
+     */
+    private CompletableFuture<ClusterView> addWaiter(@Nullable SeenView seen) {
         VersionWaiter waiter = new VersionWaiter(seen, new CompletableFuture<>());
         this.waiters.add(waiter);
         waiter.reached().whenComplete((view, failure) -> {
@@ -322,11 +413,17 @@ final class ViewTracker {
             return 0;
         }
         long since = this.current.version();
+        ClusterView newer = this.current;
         for (PastView view : this.past) {
-            if (!ownedBySelf(address, placement, view.view(), byIncarnation)) {
+            // A view of writes the table lost (the view went back after it) is another table's: ownership in it
+            // does not continue into the current one.
+            boolean lostWrites = view.view().incarnation().equals(newer.incarnation())
+                    && view.view().version() >= newer.version() && !view.beforeFirst();
+            if (lostWrites || !ownedBySelf(address, placement, view.view(), byIncarnation)) {
                 return since;
             }
             since = view.view().version();
+            newer = view.view();
         }
         return 0;
     }
@@ -442,6 +539,15 @@ final class ViewTracker {
     private record PastView(ClusterView view, long replacedAtMillis, boolean beforeFirst) {
     }
 
-    private record VersionWaiter(SeenView seen, CompletableFuture<ClusterView> reached) {
+    /**
+     * A view with its stamp: how many views this silo had installed with it.
+     * @param view the view
+     * @param stamp its stamp
+     */
+    record StampedView(ClusterView view, long stamp) {
+    }
+
+    /** A wait for a view another silo had, or ({@code seen} null) for the next view installed. */
+    private record VersionWaiter(@Nullable SeenView seen, CompletableFuture<ClusterView> reached) {
     }
 }

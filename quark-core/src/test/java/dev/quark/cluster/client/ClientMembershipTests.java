@@ -137,8 +137,13 @@ class ClientMembershipTests {
         assertThat(this.client.lastReadFailure()).isNull();
     }
 
+    /**
+     * The table lost its latest writes (a replica that had not received them took over): the client routes by the
+     * table as it is now, as a silo's membership agent and routing do, not by the lost writes until the table's
+     * version passes them.
+     */
     @Test
-    void aTableReadAtALowerVersionOfTheSameIncarnationIsNotTakenSoThatTheClientReportsTheViewItRoutesWith() {
+    void aTableReadAtALowerVersionOfTheSameIncarnationIsTakenAsTheTableIsNow() {
         write(entry("silo-a", SiloStatus.ACTIVE));
         write(entry("silo-b", SiloStatus.ACTIVE));
         this.client.start();
@@ -146,9 +151,30 @@ class ClientMembershipTests {
         InMemoryMembershipProvider lostWrites = new InMemoryMembershipProvider(MembershipSnapshot.of(
                 this.table.read().incarnation(), routed - 1, List.of(entry("silo-c", SiloStatus.ACTIVE))));
         this.reads.replacement.set(lostWrites);
+
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(this.client.activeSilos())
+            .extracting(SiloEntry::siloId).containsExactly("silo-c"));
+        assertThat(this.client.current().version()).isEqualTo(routed - 1);
+    }
+
+    /** The table lost its latest writes and was written again up to the version the client routes with. */
+    @Test
+    void aTableReadAtTheSameVersionWithOtherEntriesIsTaken() {
+        write(entry("silo-a", SiloStatus.ACTIVE));
+        write(entry("silo-b", SiloStatus.ACTIVE));
+        this.client.start();
+        ClusterView routed = this.client.current();
+        InMemoryMembershipProvider writtenAgain = new InMemoryMembershipProvider(MembershipSnapshot.of(
+                routed.incarnation(), routed.version(), List.of(entry("silo-a", SiloStatus.ACTIVE),
+                        entry("silo-c", SiloStatus.ACTIVE))));
+        this.reads.replacement.set(writtenAgain);
+
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(this.client.activeSilos())
+            .extracting(SiloEntry::siloId).containsExactlyInAnyOrder("silo-a", "silo-c"));
+        ClusterView taken = this.client.current();
+        this.reads.replacement.set(new InMemoryMembershipProvider(writtenAgain.read()));
         awaitTwoReads();
-        assertThat(this.client.current().version()).isEqualTo(routed);
-        assertThat(this.client.activeSilos()).extracting(SiloEntry::siloId).containsExactlyInAnyOrder("silo-a", "silo-b");
+        assertThat(this.client.current()).as("the same table read again").isSameAs(taken);
     }
 
     @Test

@@ -74,6 +74,9 @@ class DirectoryOwnerChangeTests {
 
     private ActorRuntime runtime;
 
+    /** The silos of the views {@link #tableView} builds. */
+    private List<SiloEntry> tableSilos = List.of();
+
     @AfterEach
     void close() {
         if (this.routing != null) {
@@ -302,6 +305,70 @@ class DirectoryOwnerChangeTests {
         assertThat(this.transport.sent).as("what the registration after silo-3's round asked")
             .noneMatch((sent) -> sent.kind() == Envelope.Kind.DIRECTORY && ids.get(1).equals(sent.actorId())
                     && DirectoryRequest.decode(sent.payload()).operation() == DirectoryRequest.Operation.LOOKUP_HELD);
+    }
+
+    /**
+     * The table lost its latest writes (a replica that missed them took over) and silo-2's view went back to a lower
+     * version of the same incarnation: the rounds reported for the versions the table lost are another table's, so a
+     * silo counts again only once it reported its round for the view written again.
+     */
+    @Test
+    void roundsReportedForVersionsTheTableLostDoNotCountOnceTheViewWentBack() throws InterruptedException, IOException {
+        HeldViewSource views = followTableWithSiloThree(3);
+        roundReported(3);
+        roundDone("silo-3", 3);
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.routing.directoryRoundsReported(3));
+
+        views.install(tableView(2));
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.routing.view().version() == 2);
+        roundReported(2);
+        assertThat(this.routing.directoryRoundsReported(2)).as("silo-3 reported only a version the table lost")
+            .isFalse();
+
+        roundDone("silo-3", 3);
+        stillNotReported(2, "a report of a version the view went back from");
+        roundDone("silo-3", 2);
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.routing.directoryRoundsReported(2));
+    }
+
+    /**
+     * Reports name their view's table incarnation and a fingerprint of its silos: a report of the version silo-2's
+     * view has, but of other silos (a view the table lost, at a version written again), is not counted.
+     */
+    @Test
+    void aRoundReportedForAViewOfTheSameVersionWithOtherSilosDoesNotCount() throws InterruptedException, IOException {
+        ClusterView view = followTableWithSiloThree(2).current();
+        Instant now = Instant.now();
+        List<SiloEntry> silos = new ArrayList<>(view.membership().silos().values());
+        silos.add(new SiloEntry("silo-0", SILO_0, now, SiloStatus.JOINING, now, 1, Set.of("Spot"), List.of()));
+        ClusterView lost = ClusterView.of(MembershipSnapshot.of("table", 2, silos), 150);
+        roundReported(2);
+
+        roundDone("silo-3", 1, 2, "table", RegistrationRounds.fingerprint(lost), 3);
+        stillNotReported(2, "a report of the lost view");
+        roundDone("silo-3", 1, 2, "table", RegistrationRounds.fingerprint(view), 4);
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.routing.directoryRoundsReported(2));
+    }
+
+    /**
+     * Of a silo's reports, the one for the view it installed last counts (the sender's stamp), not the highest
+     * version: after the table lost its latest writes a silo's newer word may name a lower version. Notices are
+     * handled in any order, so a report of a view installed earlier does not replace a later one.
+     */
+    @Test
+    void aSilosReportOfTheViewItInstalledLastCountsNotItsHighestVersion() throws InterruptedException, IOException {
+        long fingerprint = RegistrationRounds.fingerprint(followTableWithSiloThree(2).current());
+        roundReported(2);
+        roundDone("silo-3", 1, 3, "table", fingerprint, 5);
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.routing.directoryRoundsReported(2));
+
+        roundDone("silo-3", 1, 1, "table", fingerprint, 6);
+        await().atMost(Duration.ofSeconds(10)).until(() -> !this.routing.directoryRoundsReported(2));
+        roundDone("silo-3", 1, 2, "table", fingerprint, 4);
+        stillNotReported(2, "a report of a view installed before");
+
+        roundDone("silo-3", 1, 2, "table", fingerprint, 7);
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.routing.directoryRoundsReported(2));
     }
 
     /**
@@ -1001,6 +1068,38 @@ class DirectoryOwnerChangeTests {
         assertThat(spawned).succeedsWithin(Duration.ofSeconds(10));
     }
 
+    /**
+     * Asserts that the rounds of a version stay unreported for 300 ms: a report notice is handled on a thread of its
+     * own, so one that would count may land a moment after it was received.
+     */
+    private void stillNotReported(long version, String why) {
+        await(why).during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2))
+            .until(() -> !this.routing.directoryRoundsReported(version));
+    }
+
+    /**
+     * Starts silo-2 hosting {@code Spot} actors, following views of the table incarnation "table" with silo-3 beside
+     * it, from version 1 to a version, and waits for that view.
+     * @return the source, to install more views of {@link #tableView}
+     */
+    private HeldViewSource followTableWithSiloThree(long version) {
+        SiloAddress address = startSiloTwoHostingSpots();
+        Instant now = Instant.now();
+        Set<String> types = Set.of("Spot");
+        this.tableSilos = List.of(new SiloEntry("silo-2", address, now, SiloStatus.ACTIVE, now, 1, types, List.of()),
+                new SiloEntry("silo-3", SILO_3, now, SiloStatus.ACTIVE, now, 1, types, List.of()));
+        HeldViewSource views = HeldViewSource.of(tableView(1));
+        this.routing.follow(views);
+        views.install(tableView(version));
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.routing.view().version() == version);
+        return views;
+    }
+
+    /** A view of the table incarnation "table" at a version, with the silos of {@link #followTableWithSiloThree}. */
+    private ClusterView tableView(long version) {
+        return ClusterView.of(MembershipSnapshot.of("table", version, this.tableSilos), 150);
+    }
+
     /** Waits for this silo's notice that its registrations for a membership version are done. */
     private void roundReported(long version) throws InterruptedException, IOException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -1116,13 +1215,30 @@ class DirectoryOwnerChangeTests {
         roundDone(siloId, 1, version);
     }
 
-    /** Tells silo-2 that an incarnation of a silo has registered again what it hosts for a membership version. */
+    /**
+     * Tells silo-2 that an incarnation of a silo has registered again what it hosts for a membership version, as a
+     * release that sends neither incarnation nor fingerprint does.
+     */
     private void roundDone(String siloId, long epoch, long version) throws IOException {
+        roundDone(siloId, epoch, version, null, 0, 0);
+    }
+
+    /**
+     * Tells silo-2 that a silo has registered again what it hosts for a view, named by incarnation and fingerprint,
+     * with the silo's stamp for that view.
+     */
+    private void roundDone(String siloId, long epoch, long version, @Nullable String incarnation, long fingerprint,
+            long stamp) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(bytes)) {
             out.writeUTF(siloId);
             out.writeLong(epoch);
             out.writeLong(version);
+            if (incarnation != null) {
+                out.writeUTF(incarnation);
+                out.writeLong(fingerprint);
+                out.writeLong(stamp);
+            }
         }
         this.transport.handler().receive(new Envelope(93, 0, Envelope.Kind.NOTICE, siloId, epoch,
                 "silo-0".equals(siloId) ? SILO_0 : SILO_3, "silo-2", 1, null, null, 0, bytes.toByteArray(), 0, null,

@@ -155,10 +155,92 @@ class ViewTrackerTests {
 
         assertThat(this.tracker.current()).isSameAs(regrown);
         assertThat(waiting).as("a version of the lost table").isCompletedWithValue(regrown);
-        this.tracker.install(view("regrown", 2, this.one));
-        assertThat(this.tracker.current()).as("older, same table").isSameAs(regrown);
         assertThat(this.tracker.awaitView(new SeenView("regrown", 40))).as("a version the new table has not reached")
             .isNotDone();
+    }
+
+    /**
+     * The table lost its latest writes (a replica that missed them took over): its source reads it at a lower
+     * version, or at the same version with other entries once it was written again, and the silo routes by it as
+     * it is now, not by the lost writes until the table's version passes them.
+     */
+    @Test
+    void aViewOfTheSameTableAtALowerVersionOrWithOtherEntriesAtTheSameVersionReplacesTheCurrentOne() {
+        this.tracker.install(view("table", 40, this.zero, this.one));
+        long installs = this.tracker.installs();
+        ClusterView lostWrites = view("table", 38, this.one, this.two);
+
+        this.tracker.install(lostWrites);
+
+        assertThat(this.tracker.current()).isSameAs(lostWrites);
+        assertThat(this.tracker.installs()).isEqualTo(installs + 1);
+        assertThat(this.tracker.isBehind(new SeenView("table", 40))).as("a silo that saw the lost writes").isFalse();
+
+        ClusterView writtenAgain = view("table", 38, this.two);
+        this.tracker.install(writtenAgain);
+        assertThat(this.tracker.current()).as("other entries at the same version").isSameAs(writtenAgain);
+
+        this.tracker.install(view("table", 38, this.two));
+        assertThat(this.tracker.current()).as("the same table read again").isSameAs(writtenAgain);
+        assertThat(this.tracker.installs()).isEqualTo(installs + 2);
+    }
+
+    /**
+     * After the view went back, the versions up to the one it had are the lost writes' as much as the table's written
+     * again: a silo that sends one is not ahead (no wait, no read), every wait for a newer view ends, and once the
+     * table's version passes them they compare as before.
+     */
+    @Test
+    void theVersionsAViewWentBackFromAreNotAheadUntilTheTablePassesThem() {
+        ClusterView lost = view("table", 40, this.zero, this.one);
+        this.tracker.install(lost);
+        CompletableFuture<ClusterView> newer = this.tracker.awaitNewerThan(lost);
+        CompletableFuture<ClusterView> caughtUp = this.tracker.awaitView(new SeenView("table", 42));
+
+        ClusterView back = view("table", 38, this.one);
+        this.tracker.install(back);
+
+        assertThat(newer).as("waits for a view newer than the lost one").isCompletedWithValue(back);
+        assertThat(caughtUp).as("waits for a version beyond the lost ones").isCompletedWithValue(back);
+        assertThat(this.tracker.isBehind(new SeenView("table", 40))).isFalse();
+        assertThat(this.tracker.isLostVersion(new SeenView("table", 39))).isTrue();
+        assertThat(this.tracker.awaitView(new SeenView("table", 40))).isDone();
+        assertThat(this.tracker.isBehind(new SeenView("table", 41))).as("beyond the lost writes").isTrue();
+        assertThat(this.tracker.isLostVersion(new SeenView("table", 38))).isFalse();
+        assertThat(this.tracker.isLostVersion(new SeenView("other", 39))).isFalse();
+        CompletableFuture<ClusterView> next = this.tracker.awaitNewerThan(back);
+        assertThat(next).as("a wait for a view newer than the current one").isNotDone();
+
+        ClusterView writtenAgain = view("table", 39, this.one, this.two);
+        this.tracker.install(writtenAgain);
+        assertThat(next).isCompletedWithValue(writtenAgain);
+        assertThat(this.tracker.awaitNewerThan(back)).as("replaced already").isCompletedWithValue(writtenAgain);
+
+        this.tracker.install(view("table", 40, this.one, this.two));
+        assertThat(this.tracker.isLostVersion(new SeenView("table", 40))).isFalse();
+        assertThat(this.tracker.isBehind(new SeenView("table", 41))).isTrue();
+    }
+
+    /**
+     * The views of writes the table lost are another table's: ownership in them does not run on into the current
+     * view, and a version's view is the one of the current table only.
+     */
+    @Test
+    void ownershipInAViewOfLostWritesDoesNotCountAsOwnershipSinceThen() {
+        ClusterView owned = view("table", 5, this.one);
+        ClusterView lost = view("table", 7, this.one);
+        ClusterView back = view("table", 6, this.one);
+        ActorAddress address = new ActorAddress("Thing", "thing-0");
+        this.tracker.install(owned);
+        this.tracker.install(lost);
+        assertThat(this.tracker.gainedAt(address, PARTITIONS)).as("owned since the first view").isEqualTo(5);
+
+        this.tracker.install(back);
+
+        assertThat(this.tracker.gainedAt(address, PARTITIONS)).isEqualTo(6);
+        assertThat(this.tracker.viewAt(6)).isSameAs(back);
+        assertThat(this.tracker.viewAt(7)).as("a view of the lost writes").isNull();
+        assertThat(this.tracker.viewAt(5)).as("before the lost writes: the view went back past it").isNull();
     }
 
     /** What a reference keeps its actor's owner under must change when the table does, though the version does not. */

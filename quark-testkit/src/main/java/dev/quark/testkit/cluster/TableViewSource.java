@@ -137,17 +137,17 @@ public final class TableViewSource implements ClusterViewSource, AutoCloseable {
     }
 
     /**
-     * Reads the table and, when it holds a newer version than the current view, or is a table of another
-     * incarnation (it lost its data and grew again, whatever its version), installs and announces it. A table read
-     * empty (version 0) is not.
+     * Reads the table and, when it shows another table than the current view, installs and announces it, as a
+     * silo's membership agent does: a newer version, a lower one (the table lost its latest writes, as when a
+     * replica that missed them took over), other entries at the same version, or another incarnation (it lost its
+     * data and grew again, whatever its version). A table read empty (version 0) is not.
      */
     public synchronized void refresh() {
         if (this.closed) {
             return;
         }
         MembershipSnapshot snapshot = this.table.read();
-        if (snapshot.version() == 0 || (snapshot.isSameIncarnation(this.current.membership())
-                && snapshot.version() <= this.current.version())) {
+        if (snapshot.version() == 0 || snapshot.showsSameTable(this.current.membership())) {
             return;
         }
         ClusterView view = ClusterView.of(snapshot, this.virtualNodes);

@@ -20,7 +20,7 @@ import org.jspecify.annotations.Nullable;
  * of that cluster in the JVM (tests, the test kit's test cluster). Listeners are told synchronously after
  * every change, on the writer's thread. Like the other providers, it keeps instants to the millisecond. The
  * incarnation is a field beside the version; {@link #clear()} loses the table as a backend that lost its data
- * does.
+ * does, {@link #restore} loses its latest writes as a failover to a replica that missed them does.
  */
 public class InMemoryMembershipProvider implements MembershipProvider {
 
@@ -106,6 +106,19 @@ public class InMemoryMembershipProvider implements MembershipProvider {
     public void clear() {
         synchronized (this.lock) {
             this.snapshot = MembershipSnapshot.EMPTY;
+        }
+    }
+
+    /**
+     * Replaces the whole table by an earlier snapshot of it, incarnation and version included, as a backend that
+     * failed over to a replica that had not received the latest writes does; watchers are not told, and the next
+     * write expects the snapshot's version. For tests.
+     * @param earlier the table as it was
+     */
+    public void restore(MembershipSnapshot earlier) {
+        Objects.requireNonNull(earlier, "earlier must not be null");
+        synchronized (this.lock) {
+            this.snapshot = earlier;
         }
     }
 
