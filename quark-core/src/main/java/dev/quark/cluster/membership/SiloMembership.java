@@ -696,6 +696,51 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
             else if (self.epoch() != this.epoch || self.status() == SiloStatus.DEAD) {
                 declaredDead("the membership table says it is dead", false);
             }
+            else if (writeLostStatusAgain(self)) {
+                refresh();
+            }
+        }
+    }
+
+    /**
+     * Writes this silo's status again when the table lost the write that set it (a failover to a replica that had
+     * not received it): its entry, in this incarnation, still shows the status before — {@code JOINING} while the
+     * silo is active, so no silo would place anything on it, or {@code ACTIVE} while it leaves, so silos would still
+     * place new activations on it.
+     * @return whether it wrote the status again
+     */
+    private boolean writeLostStatusAgain(SiloEntry self) {
+        SiloStatus before = self.status();
+        MembershipState state = this.state;
+        SiloStatus written;
+        if (before == SiloStatus.JOINING && state == MembershipState.ACTIVE) {
+            written = SiloStatus.ACTIVE;
+        }
+        else if (before == SiloStatus.ACTIVE && state == MembershipState.LEAVING) {
+            written = SiloStatus.SHUTTING_DOWN;
+        }
+        else {
+            return false;
+        }
+        String siloId = this.settings.siloId();
+        long epoch = this.epoch;
+        logger.warn("Silo {} (epoch {}) reads its entry in cluster '{}' as {} though it wrote it {}: the table lost "
+                + "that write; it writes it again", siloId, epoch, this.settings.clusterName(), before, written);
+        try {
+            TableUpdater.Update update = this.table.update("write silo " + siloId + " (epoch " + epoch + ") as "
+                    + written + " again", (read) -> {
+                        SiloEntry current = read.silos().get(siloId);
+                        if (current == null || current.epoch() != epoch || current.status() != before) {
+                            return null;
+                        }
+                        return current.withStatus(written).withLastHeartbeat(this.clock.instant());
+                    });
+            storeReached();
+            return update.written() != null;
+        }
+        catch (RuntimeException ex) {
+            storeFailed("write its status again", ex);
+            return false;
         }
     }
 

@@ -2,6 +2,9 @@ package dev.quark.cluster.membership;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 
 import dev.quark.cluster.membership.MembershipCluster.Member;
 import org.junit.jupiter.api.AfterEach;
@@ -73,6 +76,54 @@ class TableLossTests {
             assertThat(view.silo("c").map(SiloEntry::epoch)).as(member.id()).contains(c.agent().epoch());
             assertThat(view.ring().silos()).as(member.id()).containsExactly("a", "b", "c");
         }
+    }
+
+    /**
+     * The failover lost the write that made a silo active: the replica has its entry as joining, in the same epoch.
+     * The silo writes it again instead of serving off every ring (no silo would place anything on it).
+     */
+    @Test
+    void aSiloWhoseWriteAsActiveTheTableLostWritesItAgain() {
+        this.cluster.start("a");
+        Member b = this.cluster.start("b");
+        long epoch = b.agent().epoch();
+        this.table.failOverTo(withStatus(this.table.replicate(), "b", SiloStatus.JOINING));
+
+        this.cluster.advance(Duration.ofSeconds(30));
+
+        assertThat(this.table.read().silo("b")).hasValueSatisfying((entry) -> {
+            assertThat(entry.status()).isEqualTo(SiloStatus.ACTIVE);
+            assertThat(entry.epoch()).isEqualTo(epoch);
+        });
+        assertThat(b.agent().epoch()).as("not declared dead").isEqualTo(epoch);
+        assertThat(this.cluster.member("a").agent().current().ring().silos()).containsExactly("a", "b");
+        assertThat(b.events().names()).containsExactly("joined");
+    }
+
+    /**
+     * The failover lost a leaving silo's write as shutting down: the replica has it active, so silos would still place
+     * new activations on it while it hands over. It writes it again.
+     */
+    @Test
+    void aLeavingSiloWhoseWriteAsShuttingDownTheTableLostWritesItAgain() {
+        Member a = this.cluster.start("a");
+        Member b = this.cluster.start("b", (settings) -> settings.leaveTimeout(Duration.ofMinutes(5)));
+        var unused = b.agent().leave(CompletableFuture::new);
+        this.cluster.advanceSeconds(1);
+        assertThat(this.table.read().silo("b").map(SiloEntry::status)).contains(SiloStatus.SHUTTING_DOWN);
+
+        this.table.failOverTo(withStatus(this.table.replicate(), "b", SiloStatus.ACTIVE));
+        this.cluster.advance(Duration.ofSeconds(30));
+
+        assertThat(this.table.read().silo("b").map(SiloEntry::status)).contains(SiloStatus.SHUTTING_DOWN);
+        assertThat(a.agent().current().ring().silos()).as("off the ring while it hands over").containsExactly("a");
+    }
+
+    /** The table one write earlier, when a silo's entry had another status: what a replica that missed it holds. */
+    private static MembershipSnapshot withStatus(MembershipSnapshot table, String siloId, SiloStatus status) {
+        Map<String, SiloEntry> silos = new TreeMap<>(table.silos());
+        silos.computeIfPresent(siloId, (id, entry) -> entry.withStatus(status));
+        return new MembershipSnapshot(table.incarnation(), table.version() - 1, silos);
     }
 
     @Test
