@@ -113,7 +113,8 @@ final class ViewTracker {
      * Installs a view of the source this silo follows, unless it shows the same table as the current one, then
      * tells the listeners. A view of version 0 (no table read yet) is never installed; a view of another incarnation
      * of the table than the current one's, and a lower version of the same incarnation, replace the current view
-     * whatever their version, and every wait for a newer view of a lost table ends with the first. The first view
+     * whatever their version: every wait for a newer view of a lost table ends with the first, and every wait for a
+     * version up to the one the view went back from with the second. The first view
      * installed is taken to replace one without this silo on its ring: everything this silo owns in it was owned by
      * another silo just before.
      */
@@ -164,10 +165,10 @@ final class ViewTracker {
                 }
                 for (Iterator<VersionWaiter> it = this.waiters.iterator(); it.hasNext();) {
                     VersionWaiter waiter = it.next();
-                    // A view that went back ends every wait: each waited for a newer view of writes the table lost,
-                    // or for anything newer than a view that was replaced.
+                    // After a view that went back, a wait for a version up to the one it went back from ends too:
+                    // that version is of the lost writes as much as of the table written again.
                     SeenView awaited = waiter.seen();
-                    if (wentBack || awaited == null || !behind(awaited, next)) {
+                    if (awaited == null || !behind(awaited, next)) {
                         ready.add(waiter);
                         it.remove();
                     }

@@ -173,6 +173,25 @@ class LeaveAnnouncementsTests {
             .isEqualTo(new LeaveAnnouncements.Announcement("silo-1", 2));
     }
 
+    /**
+     * The table lost its data and grew again: a leave announced at a low version of the new table is not answered by
+     * a silo still on the lost one, whatever the lost table's version, until it has read the new table (the leave's
+     * version is paired with the incarnation its notice's envelope names).
+     */
+    @Test
+    void aSiloStillOnALostTableAnswersALeaveOfTheNewTableOnlyOnceItHasReadIt() throws Exception {
+        this.views.install(view("lost", 41, this.first, this.self, this.third));
+
+        this.transport.handler().receive(notice(LeaveAnnouncements.LEAVING_TOPIC, "silo-0", "regrown", 2));
+
+        assertThat(this.transport.sent.poll(300, TimeUnit.MILLISECONDS)).as("no answer from the lost table's view")
+            .isNull();
+        this.views.install(view("regrown", 2, this.first.withStatus(SiloStatus.SHUTTING_DOWN), this.self,
+                this.third));
+        assertThat(LeaveAnnouncements.decode(this.transport.next().payload()))
+            .isEqualTo(new LeaveAnnouncements.Announcement("silo-1", 2));
+    }
+
     @Test
     void aSiloThatReadsTheLeaverAsDeadAlreadyDoesNotAnswer() throws Exception {
         this.views.install(view(3, this.first.withStatus(SiloStatus.DEAD), this.self, this.third));
@@ -324,9 +343,15 @@ class LeaveAnnouncementsTests {
     }
 
     private Envelope notice(String topic, String from, long version) {
+        return notice(topic, from, Envelope.NO_INCARNATION, version);
+    }
+
+    /** A notice from a silo whose view is of a table incarnation, at a version. */
+    private Envelope notice(String topic, String from, String incarnation, long version) {
         SiloEntry sender = from.equals("silo-0") ? this.first : this.third;
         return new Envelope(1, 0, Envelope.Kind.NOTICE, from, 1, sender.address(), "silo-1", 1, null, null, 0,
-                LeaveAnnouncements.encode(from, version), 0, null, Map.of(SiloNotices.TOPIC, topic), 0, version, 0);
+                LeaveAnnouncements.encode(from, version), 0, null, Map.of(SiloNotices.TOPIC, topic), 0, version,
+                incarnation, 0);
     }
 
     /** An envelope from cluster client client-1, incarnation 7, which is in no view. */
@@ -347,5 +372,9 @@ class LeaveAnnouncementsTests {
 
     private static ClusterView view(long version, SiloEntry... entries) {
         return ClusterView.of(MembershipSnapshot.of(version, List.of(entries)), 150);
+    }
+
+    private static ClusterView view(String incarnation, long version, SiloEntry... entries) {
+        return ClusterView.of(MembershipSnapshot.of(incarnation, version, List.of(entries)), 150);
     }
 }
