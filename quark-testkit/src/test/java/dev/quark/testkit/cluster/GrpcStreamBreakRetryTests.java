@@ -2,6 +2,7 @@ package dev.quark.testkit.cluster;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -52,9 +53,29 @@ class GrpcStreamBreakRetryTests {
 
     private TallyCluster cluster;
 
+    /**
+     * Starts the two silos, silo-1 behind the proxy on a port found free a moment before: one that something else
+     * took meanwhile (the proxy's own port, silo-0's, a connection's) fails silo-1's start, which is tried again on
+     * another port, up to 5 times.
+     */
     @BeforeEach
     void start() {
-        int port = freePort();
+        for (int attempt = 1;; attempt++) {
+            try {
+                startBehindTheProxy(freePort());
+                return;
+            }
+            catch (UncheckedIOException ex) {
+                if (attempt == 5 || !(ex.getCause() != null && ex.getCause().getCause() instanceof BindException)) {
+                    throw ex;
+                }
+                this.proxy.close();
+                this.transports.clear();
+            }
+        }
+    }
+
+    private void startBehindTheProxy(int port) {
         this.proxy = TcpProxy.start("127.0.0.1", port);
         GrpcTransportSettings settings = GrpcTransportSettings.builder("stream-break-retry").build();
         TestCluster.Builder builder = TallyCluster
