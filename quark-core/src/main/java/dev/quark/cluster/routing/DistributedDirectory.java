@@ -343,7 +343,23 @@ final class DistributedDirectory implements ActivationHook {
             // when the parent ends (releaseChild).
             return;
         }
+        if (reason == DeactivationReason.FAILURE) {
+            // A failed instance: its supervisor may restart the activation in place, which keeps the entry. An
+            // activation that ends for good is told by the activation gate (endedAfterFailure).
+            return;
+        }
         activationEnded(new ActorAddress(actor.type().name(), actor.id()));
+    }
+
+    /**
+     * Removes the entry of an activation of this silo that ended for good, unless it is gone already: after a
+     * failure, whose instance's {@link #afterDeactivate} kept it in case a supervisor restarted the activation in
+     * place. Called by the activation gate, under the activation's lock: does not block.
+     */
+    void endedAfterFailure(ActorAddress address) {
+        if (this.hosted.containsKey(address)) {
+            activationEnded(address);
+        }
     }
 
     /**

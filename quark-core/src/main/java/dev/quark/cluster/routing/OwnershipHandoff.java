@@ -401,12 +401,17 @@ final class OwnershipHandoff implements ActivationGate {
     }
 
     /**
-     * Forgets this silo's claim of a hash-placed actor whose activation ended for good.
+     * Forgets this silo's claim of a hash-placed actor whose activation ended for good, and the directory entry of
+     * a directory-placed one that ended after a failure (its hooks keep the entry of a failed instance, which a
+     * supervisor may restart in place).
      */
     @Override
     public void activationEnded(ActorAddress address) {
         if (this.silo.placedWithParent(address.typeName())) {
             this.directory.claimEnded(address);
+        }
+        else if (this.silo.placements().strategyOf(address.typeName()).usesDirectory()) {
+            this.directory.endedAfterFailure(address);
         }
     }
 

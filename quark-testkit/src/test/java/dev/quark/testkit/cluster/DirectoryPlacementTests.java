@@ -52,9 +52,58 @@ class DirectoryPlacementTests {
             runtime.actor(RoamerActor.class, () -> new RoamerActor(this.environment, siloId));
             runtime.actor(HomebodyActor.class, () -> new HomebodyActor(this.environment, siloId));
             runtime.actor(WorkerActor.class, () -> new WorkerActor(this.environment, siloId));
+            runtime.actor(DenActor.class, DenActor::new);
+            runtime.actor(CubActor.class, () -> new CubActor(this.environment, siloId));
         });
         this.cluster = new TallyCluster(this.environment, builder);
         return this.cluster;
+    }
+
+    /**
+     * A child placed by the directory whose turn fails is restarted in place by its parent's supervisor: its
+     * directory entry stays (it went with the failed instance before), so every silo's call reaches the restarted
+     * activation and none starts a second one.
+     */
+    @Test
+    void aDirectoryPlacedChildThatItsSupervisorRestartsKeepsItsDirectoryEntry() {
+        start(3);
+        String host = this.cluster.silo(0).get(Den.class, "den").spawn("cub");
+        assertThat(directoryEntries()).isEqualTo(1);
+
+        assertThatExceptionOfType(IllegalStateException.class)
+            .isThrownBy(() -> this.cluster.silo(1).get(Cub.class, "cub").fail());
+        await().atMost(TallyEnvironment.timeout()).until(() -> this.environment.activations("Cub:cub") == 2);
+
+        assertKeptItsEntryOn(host, "cub");
+    }
+
+    /**
+     * A child placed by the directory whose activation fails is activated again by its parent's supervisor after
+     * the backoff, in the same place: its directory entry stays meanwhile.
+     */
+    @Test
+    void aDirectoryPlacedChildWhoseActivationFailsAndIsRestartedKeepsItsDirectoryEntry() {
+        start(3);
+        this.environment.failNextActivation("Cub:pup");
+        assertThat(this.cluster.silo(0).get(Den.class, "den").spawn("pup")).startsWith("not activated");
+        await().atMost(TallyEnvironment.timeout()).until(() -> this.environment.activations("Cub:pup") == 1);
+        String host = this.cluster.silo(0).get(Cub.class, "pup").where();
+
+        assertKeptItsEntryOn(host, "pup");
+    }
+
+    private void assertKeptItsEntryOn(String host, String cub) {
+        await("the child's entry").during(Duration.ofMillis(300)).atMost(TallyEnvironment.timeout())
+            .until(() -> directoryEntries() == 1);
+        for (TestSilo silo : this.cluster.cluster().silos()) {
+            assertThat(silo.get(Cub.class, cub).where()).as(silo.siloId()).isEqualTo(host);
+        }
+        assertThat(this.environment.alive("Cub:" + cub)).isEqualTo(1);
+        assertThat(this.environment.duplicates()).isEmpty();
+    }
+
+    private int directoryEntries() {
+        return this.cluster.cluster().silos().stream().mapToInt((silo) -> silo.routing().directoryEntries()).sum();
     }
 
     @Test
