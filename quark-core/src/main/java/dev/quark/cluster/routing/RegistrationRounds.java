@@ -45,8 +45,8 @@ import org.slf4j.LoggerFactory;
  * version this silo has a view of with another fingerprint is another table's and is not counted, nor is one of a
  * version this silo's view went back from (the lost writes' as much as the table's written again). When this silo's
  * view goes back, the reports of versions above its new view are forgotten ({@link #wentBack}), and a round of a
- * view installed before is not reported. Reports without the three (from a release without them) are compared by
- * version, and count only while no report of that silo with a stamp is kept.
+ * view installed before is not reported. A report without the three (from a release without them) is merged with
+ * that silo's other report by version.
  */
 final class RegistrationRounds {
 
