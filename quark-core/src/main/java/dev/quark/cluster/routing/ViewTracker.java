@@ -313,16 +313,16 @@ final class ViewTracker {
         if (now.version() == version) {
             return now;
         }
-        long newer = now.version();
+        ClusterView newer = now;
         for (PastView view : this.past) {
-            if (!view.view().incarnation().equals(now.incarnation()) || view.view().version() >= newer
-                    || view.beforeFirst()) {
+            if (!view.view().incarnation().equals(now.incarnation()) || view.beforeFirst()
+                    || isOfLostWrites(view, newer)) {
                 return null;
             }
             if (view.view().version() == version) {
                 return view.view();
             }
-            newer = view.view().version();
+            newer = view.view();
         }
         return null;
     }
@@ -416,17 +416,24 @@ final class ViewTracker {
         long since = this.current.version();
         ClusterView newer = this.current;
         for (PastView view : this.past) {
-            // A view of writes the table lost (the view went back after it) is another table's: ownership in it
-            // does not continue into the current one.
-            boolean lostWrites = view.view().incarnation().equals(newer.incarnation())
-                    && view.view().version() >= newer.version() && !view.beforeFirst();
-            if (lostWrites || !ownedBySelf(address, placement, view.view(), byIncarnation)) {
+            // A view of writes the table lost is another table's: ownership in it does not continue into the
+            // current one.
+            if (isOfLostWrites(view, newer) || !ownedBySelf(address, placement, view.view(), byIncarnation)) {
                 return since;
             }
             since = view.view().version();
             newer = view.view();
         }
         return 0;
+    }
+
+    /**
+     * Tells whether a replaced view is of writes the table lost: the view installed after it is of the same
+     * incarnation and no higher version (it went back). The stand-in for what came before the first view is not.
+     */
+    private static boolean isOfLostWrites(PastView view, ClusterView newer) {
+        return !view.beforeFirst() && view.view().incarnation().equals(newer.incarnation())
+                && view.view().version() >= newer.version();
     }
 
     /**
