@@ -99,8 +99,11 @@ final class EarlierOwnerHandoff {
 
     private final Clock clock;
 
+    private final BrokenLinkWait brokenLinks;
+
     EarlierOwnerHandoff(String self, ViewTracker views, PlacementDirector placement, Messenger messenger,
-            SiloBinding silo, Clock clock) {
+            SiloBinding silo, Clock clock, BrokenLinkWait brokenLinks) {
+        this.brokenLinks = brokenLinks;
         this.self = self;
         this.views = views;
         this.placement = placement;
@@ -256,14 +259,18 @@ final class EarlierOwnerHandoff {
         ActorAddress address = request.address();
         List<CompletableFuture<Outcome>> answers = new ArrayList<>();
         for (String previous : earlier) {
-            answers.add(ask(address, previous, metadata, deadline, SeenView.of(request)));
+            answers.add(ask(address, previous, metadata, deadline, SeenView.of(request), BrokenLinkWait.RETRIES));
         }
         return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
             .handle((ignored, failure) -> combined(answers.stream().map(CompletableFuture::join).toList()));
     }
 
+    /**
+     * Asks one earlier owner, and asks it again, up to a number of times, when its link broke
+     * ({@link BrokenLinkWait}) and there is time left.
+     */
     private CompletableFuture<Outcome> ask(ActorAddress address, String previous, Map<String, String> metadata,
-            long deadline, SeenView askersView) {
+            long deadline, SeenView askersView, int linkRetriesLeft) {
         SiloEntry target = this.views.current().membership().silos().get(previous);
         if (target == null || target.status() == SiloStatus.DEAD) {
             return CompletableFuture.completedFuture(Outcome.RELEASED);
@@ -283,15 +290,29 @@ final class EarlierOwnerHandoff {
         catch (RuntimeException ex) {
             answer = CompletableFuture.failedFuture(ex);
         }
-        return answer.handle((reply, failure) -> {
-            try {
-                return outcome(address, previous, target, deadline, reply, failure);
-            }
-            catch (RuntimeException ex) {
-                // Whatever went wrong reading the answer, the earlier owner did not confirm: never failed.
-                return CompletableFuture.completedFuture(Outcome.notReleased(Set.of(previous), ex));
-            }
-        }).thenCompose((outcome) -> outcome);
+        return answer.thenApply((reply) -> settled(address, previous, target, deadline, reply, null))
+            .exceptionally((failure) -> {
+                if (linkRetriesLeft > 0 && BrokenLinkWait.isBrokenLink(Messenger.unwrap(failure))) {
+                    return this.brokenLinks.linkBack(target, deadline - this.clock.millis())
+                        .thenCompose((again) -> Boolean.TRUE.equals(again)
+                                ? ask(address, previous, metadata, deadline, askersView, linkRetriesLeft - 1)
+                                : settled(address, previous, target, deadline, null, failure));
+                }
+                return settled(address, previous, target, deadline, null, failure);
+            })
+            .thenCompose((outcome) -> outcome);
+    }
+
+    /** Reads an answer, or a failure to get one, as {@link #outcome} does; never fails. */
+    private CompletableFuture<Outcome> settled(ActorAddress address, String previous, SiloEntry target,
+            long deadline, @Nullable Envelope reply, @Nullable Throwable failure) {
+        try {
+            return outcome(address, previous, target, deadline, reply, failure);
+        }
+        catch (RuntimeException ex) {
+            // Whatever went wrong reading the answer, the earlier owner did not confirm: never failed.
+            return CompletableFuture.completedFuture(Outcome.notReleased(Set.of(previous), ex));
+        }
     }
 
     private CompletableFuture<Outcome> outcome(ActorAddress address, String previous, SiloEntry target,

@@ -87,6 +87,8 @@ final class OwnershipHandoff implements ActivationGate {
 
     private final CallbacksElsewhere callbacks;
 
+    private final BrokenLinkWait brokenLinks;
+
     OwnershipHandoff(String self, ViewTracker views, PlacementDirector placement, Messenger messenger,
             SiloBinding silo, Clock clock, Duration timeout, Executor executor, DistributedDirectory directory,
             CallbacksElsewhere callbacks) {
@@ -100,7 +102,8 @@ final class OwnershipHandoff implements ActivationGate {
         this.clock = clock;
         this.timeout = timeout;
         this.executor = executor;
-        this.earlier = new EarlierOwnerHandoff(self, views, placement, messenger, silo, clock);
+        this.brokenLinks = new BrokenLinkWait(messenger, views, executor);
+        this.earlier = new EarlierOwnerHandoff(self, views, placement, messenger, silo, clock, this.brokenLinks);
         this.unreleased = new UnreleasedEarlierOwners(clock, views.window());
         this.leaving = new LeavingSiloPlacement(self, views, directory, timeout);
     }
@@ -502,11 +505,16 @@ final class OwnershipHandoff implements ActivationGate {
         // Measured with System.nanoTime(): the clock gives the deadlines on the wire, and may not move.
         long busyEnds = 0;
         boolean busy = false;
+        // A request whose link broke is asked again within the first attempt's time (BrokenLinkWait).
+        long linkRetriesEnd = System.nanoTime() + wait.toNanos();
+        int linkRetries = 0;
         Throwable failure;
         while (true) {
             long now = this.clock.millis();
-            long attempt = busy
-                    ? Math.min(wait.toMillis(), TimeUnit.NANOSECONDS.toMillis(busyEnds - System.nanoTime()))
+            // A busy previous owner is asked until the busy wait ends, whether or not its link broke before.
+            boolean bounded = busy || linkRetries > 0;
+            long attempt = bounded ? Math.min(wait.toMillis(),
+                    TimeUnit.NANOSECONDS.toMillis((busy ? busyEnds : linkRetriesEnd) - System.nanoTime()))
                     : wait.toMillis();
             AtomicBoolean expired = new AtomicBoolean();
             CompletableFuture<Envelope> answer = this.messenger.request(Peer.of(target),
@@ -556,6 +564,13 @@ final class OwnershipHandoff implements ActivationGate {
                 failure = (ex.getCause() != null) ? ex.getCause() : ex;
                 unanswered = expired.get();
                 earlierNotReleased = namedBusy;
+                if (!unanswered && linkRetries < BrokenLinkWait.RETRIES && BrokenLinkWait.isBrokenLink(failure)
+                        && linkBack(target, busy ? busyEnds : linkRetriesEnd)) {
+                    linkRetries++;
+                    logger.debug("Silo {} asks silo {} again to give up {}: {}", this.self, previous, address,
+                            failure.getMessage());
+                    continue;
+                }
             }
             catch (TimeoutException ex) {
                 answer.cancel(false);
@@ -599,6 +614,25 @@ final class OwnershipHandoff implements ActivationGate {
             throw new ReleaseNotConfirmedException(message, Set.of(previous), failure);
         }
         throw new SiloUnavailableException(message, failure);
+    }
+
+    /**
+     * Waits until this silo's link to a previous owner whose {@code HANDOFF} failed with its link is up again (or a
+     * newer view came), within the time left until a bound.
+     * @return whether to ask it again: it is still alive in the same incarnation
+     */
+    private boolean linkBack(SiloEntry target, long endsNanos) {
+        try {
+            return this.brokenLinks.linkBack(target, TimeUnit.NANOSECONDS.toMillis(endsNanos - System.nanoTime()))
+                .get();
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        catch (ExecutionException ex) {
+            return false;
+        }
     }
 
     private boolean isDead(String siloId) {

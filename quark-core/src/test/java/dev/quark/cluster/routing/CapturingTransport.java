@@ -40,6 +40,21 @@ final class CapturingTransport implements Transport {
     /** The envelopes sent to {@link #silent} addresses. */
     final BlockingQueue<Envelope> sentToSilent = new LinkedBlockingQueue<>();
 
+    /**
+     * Whether {@link #reconnect} says at once that the link is up (and keeps the address in {@link #reconnected}), as a
+     * transport whose link came back would; by default it cannot tell, as the interface's default says.
+     */
+    volatile boolean linksComeBack;
+
+    /**
+     * Whether {@link #reconnect} never says that the link is up (and keeps the address in {@link #reconnected}), as
+     * a transport whose link stays down would; {@link #linksComeBack} wins.
+     */
+    volatile boolean linksStayDown;
+
+    /** The addresses {@link #reconnect} was asked for while {@link #linksComeBack} or {@link #linksStayDown}. */
+    final BlockingQueue<SiloAddress> reconnected = new LinkedBlockingQueue<>();
+
     private volatile @Nullable EnvelopeHandler handler;
 
     @Override
@@ -76,6 +91,15 @@ final class CapturingTransport implements Transport {
         Envelope envelope = this.sent.poll(10, TimeUnit.SECONDS);
         assertThat(envelope).as("an envelope sent within 10 s").isNotNull();
         return envelope;
+    }
+
+    @Override
+    public CompletionStage<Void> reconnect(SiloAddress address, Envelope.Lane lane) {
+        if (!this.linksComeBack && !this.linksStayDown) {
+            return Transport.super.reconnect(address, lane);
+        }
+        this.reconnected.add(address);
+        return this.linksComeBack ? CompletableFuture.completedFuture(null) : new CompletableFuture<>();
     }
 
     @Override

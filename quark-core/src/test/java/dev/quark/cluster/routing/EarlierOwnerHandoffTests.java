@@ -26,6 +26,7 @@ import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.placement.HashPlacementDirector;
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.PayloadCodec;
+import dev.quark.cluster.transport.grpc.LinkBrokenException;
 import dev.quark.cluster.transport.jackson.JacksonPayloadCodec;
 import dev.quark.runtime.ActorAddress;
 import dev.quark.runtime.ActorRuntime;
@@ -39,7 +40,8 @@ import static org.awaitility.Awaitility.await;
 /**
  * A {@code HANDOFF} passed on to the earlier owners of an actor ({@link EarlierOwnerHandoff}), seen from one real
  * silo whose peers the test plays: the bounds of its headers, the silo asked passing it on, the asker naming an
- * earlier owner that did not give the actor up, and a busy previous owner asked again for a bounded time.
+ * earlier owner that did not give the actor up, a busy previous owner asked again for a bounded time, and a
+ * {@code HANDOFF} whose link broke before its answer came asked again once the link is up.
  */
 class EarlierOwnerHandoffTests {
 
@@ -371,6 +373,140 @@ class EarlierOwnerHandoffTests {
         assertThat(call).failsWithin(Duration.ofSeconds(10)).withThrowableThat()
             .withStackTraceContaining("silos [silo-1]")
             .withStackTraceContaining("did not confirm that they hold no activation");
+    }
+
+    // ------------------------------------------------------------------ broken links
+
+    /**
+     * The link to silo-2 breaks after silo-3's {@code HANDOFF} was written, before silo-2 answered: silo-3 does not
+     * know whether silo-2 got it, and asks again once the link is up (silo-2 answers whether it holds the actor
+     * now), instead of failing the activation and the call waiting for it.
+     */
+    @Test
+    void aHandOffWhoseLinkBrokeBeforeItsAnswerIsAskedAgainOnceTheLinkIsUp() throws InterruptedException {
+        String id = startAsTheNewOwner(Duration.ofSeconds(10));
+        this.transport.linksComeBack = true;
+        CompletableFuture<String> call = CompletableFuture.supplyAsync(() -> this.runtime.get(Gauge.class, id).where());
+
+        Envelope asked = sentTo("silo-2", Envelope.Kind.HANDOFF);
+        breakLinkOf(asked);
+        Envelope again = sentTo("silo-2", Envelope.Kind.HANDOFF);
+        assertThat(this.transport.reconnected).contains(SILO_2);
+        assertThat(again.metadata()).isEqualTo(asked.metadata());
+        assertThat(call).as("not before silo-2 confirms").isNotDone();
+        answer(again, SILO_2, Envelope.Kind.HANDOFF_ACK, Envelope.noPayload(), Map.of());
+
+        assertThat(call).succeedsWithin(Duration.ofSeconds(10)).isEqualTo("silo-3");
+    }
+
+    /**
+     * A link that breaks every time is not asked over for ever: after {@link BrokenLinkWait#RETRIES} more attempts
+     * the activation fails naming silo-2, as an unanswered hand-off does, and the call with it.
+     */
+    @Test
+    void aHandOffWhoseLinkKeepsBreakingFailsTheActivationAfterTheRetries() throws InterruptedException {
+        String id = startAsTheNewOwner(Duration.ofSeconds(10));
+        this.transport.linksComeBack = true;
+        CompletableFuture<String> call = CompletableFuture.supplyAsync(() -> this.runtime.get(Gauge.class, id).where());
+
+        for (int attempt = 0; attempt <= BrokenLinkWait.RETRIES; attempt++) {
+            breakLinkOf(sentTo("silo-2", Envelope.Kind.HANDOFF));
+        }
+
+        assertThat(call).failsWithin(Duration.ofSeconds(10)).withThrowableThat()
+            .withStackTraceContaining("silo silo-2, which owned it until recently, did not confirm")
+            .withStackTraceContaining("The link to silo-2 broke");
+        assertThat(this.transport.reconnected).hasSize(BrokenLinkWait.RETRIES);
+    }
+
+    /**
+     * The link breaks and, while silo-3 waits for it to be up, a view shows silo-2 dead: the wait ends, a dead silo
+     * holds nothing, and the activation goes ahead without asking it again.
+     */
+    @Test
+    void aHandOffWhoseLinkBrokeIsNotAskedAgainOfASiloShownDeadMeanwhile() throws InterruptedException {
+        String id = startAsTheNewOwner(Duration.ofSeconds(10));
+        this.transport.linksStayDown = true;
+        CompletableFuture<String> call = CompletableFuture.supplyAsync(() -> this.runtime.get(Gauge.class, id).where());
+
+        Envelope asked = sentTo("silo-2", Envelope.Kind.HANDOFF);
+        breakLinkOf(asked);
+        assertThat(this.transport.reconnected.poll(10, TimeUnit.SECONDS)).as("waits for the link").isEqualTo(SILO_2);
+        long dead = System.nanoTime();
+        this.source.install(view(3, entry("silo-2", SILO_2, SiloStatus.DEAD),
+                entry("silo-3", this.address, SiloStatus.ACTIVE), entry("silo-1", SILO_1, SiloStatus.ACTIVE)));
+
+        assertThat(call).succeedsWithin(Duration.ofSeconds(10)).isEqualTo("silo-3");
+        assertThat(Duration.ofNanos(System.nanoTime() - dead)).as("not until the wait's bound")
+            .isLessThan(Duration.ofMillis(BrokenLinkWait.MAX_WAIT_MILLIS / 2));
+        assertThat(this.transport.sent).noneMatch((sent) -> sent.kind() == Envelope.Kind.HANDOFF);
+    }
+
+    /**
+     * A transport that cannot tell when its link is up (the in-JVM one) does not hold the request: it is sent again
+     * at once, and a link that stays cut fails the activation after the retries, as quickly as before.
+     */
+    @Test
+    void aHandOffOverATransportThatCannotTellWhenItsLinkIsUpIsAskedAgainAtOnce() throws InterruptedException {
+        String id = startAsTheNewOwner(Duration.ofSeconds(10));
+        long started = System.nanoTime();
+        CompletableFuture<String> call = CompletableFuture.supplyAsync(() -> this.runtime.get(Gauge.class, id).where());
+
+        for (int attempt = 0; attempt <= BrokenLinkWait.RETRIES; attempt++) {
+            breakLinkOf(sentTo("silo-2", Envelope.Kind.HANDOFF));
+        }
+
+        assertThat(call).failsWithin(Duration.ofSeconds(10)).withThrowableThat()
+            .withStackTraceContaining("silo silo-2, which owned it until recently, did not confirm");
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).as("no wait for a link it cannot see")
+            .isLessThan(Duration.ofMillis(BrokenLinkWait.MAX_WAIT_MILLIS));
+    }
+
+    /**
+     * silo-2 answers busy, then its link breaks: silo-3 asks again once the link is up, and goes on asking it while
+     * it is busy, for the busy wait (not cut to the first attempt's time).
+     */
+    @Test
+    void aBusyPreviousOwnerWhoseLinkBreaksIsAskedAgainAndStillWaitedFor() throws InterruptedException {
+        String id = startAsTheNewOwner(Duration.ofSeconds(10));
+        this.transport.linksComeBack = true;
+        CompletableFuture<String> call = CompletableFuture.supplyAsync(() -> this.runtime.get(Gauge.class, id).where());
+
+        answerBusy(sentTo("silo-2", Envelope.Kind.HANDOFF));
+        breakLinkOf(sentTo("silo-2", Envelope.Kind.HANDOFF));
+        answerBusy(sentTo("silo-2", Envelope.Kind.HANDOFF));
+        Envelope last = sentTo("silo-2", Envelope.Kind.HANDOFF);
+        assertThat(call).as("still waiting while silo-2 is busy").isNotDone();
+        answer(last, SILO_2, Envelope.Kind.HANDOFF_ACK, Envelope.noPayload(), Map.of());
+
+        assertThat(call).succeedsWithin(Duration.ofSeconds(10)).isEqualTo("silo-3");
+    }
+
+    /**
+     * silo-2 passes silo-3's {@code HANDOFF} on to silo-1, and its link to silo-1 breaks before silo-1 answered:
+     * silo-2 asks silo-1 again once the link is up, and confirms for both.
+     */
+    @Test
+    void aHandOffPassedOnWhoseLinkBrokeIsAskedAgainOnceTheLinkIsUp() throws InterruptedException {
+        String id = startAsTheMiddleOwner();
+        this.transport.linksComeBack = true;
+        this.transport.handler().receive(handoffFromSilo3(512, id, Map.of(EarlierOwnerHandoff.HOPS, "0",
+                EarlierOwnerHandoff.ASKED, "silo-3,silo-2")));
+
+        Envelope passedOn = sentTo("silo-1", Envelope.Kind.HANDOFF);
+        breakLinkOf(passedOn);
+        Envelope again = sentTo("silo-1", Envelope.Kind.HANDOFF);
+        assertThat(again.metadata()).isEqualTo(passedOn.metadata());
+        answer(again, SILO_1, Envelope.Kind.HANDOFF_ACK, Envelope.noPayload(), Map.of());
+
+        assertThat(answerTo(512).kind()).isEqualTo(Envelope.Kind.HANDOFF_ACK);
+        assertThat(this.transport.reconnected).contains(SILO_1);
+    }
+
+    /** Reports a request's link broken before its answer came, as the gRPC transport does. */
+    private void breakLinkOf(Envelope request) {
+        this.transport.handler().inDoubt(request.messageId(), new LinkBrokenException("The link to "
+                + request.targetSiloId() + " broke; the message may or may not have been handled there"));
     }
 
     /**
