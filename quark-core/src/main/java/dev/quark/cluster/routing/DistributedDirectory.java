@@ -143,6 +143,15 @@ final class DistributedDirectory implements ActivationHook {
     private final ConcurrentHashMap<ActorAddress, DirectoryEntry> hosted = new ConcurrentHashMap<>();
 
     /**
+     * Children of directory-placed types (random, local preferred) that a parent on this silo spawned and that this
+     * silo registered as living here ({@link #placeChild}), each with the entry it registered: while {@link #hosted}
+     * holds that same entry, the child keeps it through its own restarts and idle deactivations, until its parent
+     * ends ({@link #releaseChild}). A mark whose entry was replaced since counts for nothing; marks go with their
+     * entries.
+     */
+    private final ConcurrentHashMap<ActorAddress, DirectoryEntry> directoryChildren = new ConcurrentHashMap<>();
+
+    /**
      * Children of types placed with their parent whose registration from this silo, at their spawn, is in
      * flight: guarded by {@link #marks} with the tokens they got, so that a stale entry's removal never takes a
      * newer registration.
@@ -172,6 +181,12 @@ final class DistributedDirectory implements ActivationHook {
 
     /** Children whose parent ended, until their entry has left the directory. */
     private final ConcurrentHashMap<ActorAddress, CompletableFuture<Void>> releasing = new ConcurrentHashMap<>();
+
+    /**
+     * Children of directory-placed types whose registration at their spawn is in flight, until it is answered: an
+     * activation of one here waits for it ({@link #awaitChildSettled}) rather than register the actor beside it.
+     */
+    private final ConcurrentHashMap<ActorAddress, CompletableFuture<Void>> placing = new ConcurrentHashMap<>();
 
     /**
      * Activations that ended here, until the owner of their partition has answered the removal of their entry
@@ -338,7 +353,8 @@ final class DistributedDirectory implements ActivationHook {
 
     @Override
     public void afterDeactivate(ActorInstance actor, DeactivationReason reason) {
-        if (this.silo.placedWithParent(actor.type().name())) {
+        if (this.silo.placedWithParent(actor.type().name())
+                || isDirectoryChild(new ActorAddress(actor.type().name(), actor.id()))) {
             // A child placed with its parent keeps its entry through restarts and idle deactivations: it goes
             // when the parent ends (releaseChild).
             return;
@@ -357,7 +373,7 @@ final class DistributedDirectory implements ActivationHook {
      * place. Called by the activation gate, under the activation's lock: does not block.
      */
     void endedAfterFailure(ActorAddress address) {
-        if (this.hosted.containsKey(address)) {
+        if (this.hosted.containsKey(address) && !isDirectoryChild(address)) {
             activationEnded(address);
         }
     }
@@ -371,6 +387,7 @@ final class DistributedDirectory implements ActivationHook {
         CompletableFuture<Void> removal = new CompletableFuture<>();
         this.unregistering.put(address, removal);
         DirectoryEntry entry = this.hosted.remove(address);
+        this.directoryChildren.remove(address);
         if (entry == null) {
             this.unregistering.remove(address, removal);
             removal.complete(null);
@@ -409,13 +426,18 @@ final class DistributedDirectory implements ActivationHook {
     // ------------------------------------------------------------------ children placed with their parent
 
     /**
-     * Places a child of a type placed with its parent ({@link SiloBinding#placedWithParent}), spawned by a
-     * parent on this silo, with its parent: registers it in its partition (on its owner) as living on this silo, before its first activation. When the partition names
-     * another live silo, or its owner runs an activation of it already, the child stays there. A failed
-     * registration leaves the child placed by hash. On the parent's thread; blocks for the directory's answer.
+     * Places a child spawned by a parent on this silo with its parent: registers it in its partition (on its owner)
+     * as living on this silo, before its first activation. For a type placed with its parent
+     * ({@link SiloBinding#placedWithParent}) the partition is the hash owner's; for a directory-placed type (random,
+     * local preferred) it is the directory's, as for any activation of it, and the child is then marked as one
+     * ({@link #directoryChildren}) so that it keeps its entry until its parent ends. When the partition names
+     * another live silo, or (placed with its parent) its owner runs an activation of it already, the child stays
+     * there. A failed registration leaves the child placed as any actor of its type. On the parent's thread; blocks
+     * for the directory's answer.
      */
     void placeChild(ActorAddress address) {
-        if (!this.silo.placedWithParent(address.typeName()) || !this.silo.isServing()) {
+        boolean byDirectory = this.silo.placements().strategyOf(address.typeName()).usesDirectory();
+        if (!(byDirectory || this.silo.placedWithParent(address.typeName())) || !this.silo.isServing()) {
             return;
         }
         CompletableFuture<Void> leaving = this.releasing.get(address);
@@ -432,12 +454,21 @@ final class DistributedDirectory implements ActivationHook {
             }
         }
         DirectoryEntry candidate;
+        CompletableFuture<Void> placed = new CompletableFuture<>();
         synchronized (this.marks) {
-            if (this.hosted.containsKey(address) || this.registering.containsKey(address)) {
+            DirectoryEntry running = this.hosted.get(address);
+            if (running != null || this.registering.containsKey(address)) {
+                if (byDirectory && running != null) {
+                    // It runs here already, as any actor of its type: a child from now on, which keeps its place.
+                    this.directoryChildren.put(address, running);
+                }
                 return;
             }
             candidate = new DirectoryEntry(this.self, this.views.ownEpoch(), this.tokens.incrementAndGet());
             this.registering.put(address, candidate);
+            if (byDirectory) {
+                this.placing.put(address, placed);
+            }
         }
         RegistrationsInFlight.Registration registration = this.inFlight.begin(address);
         CompletableFuture<Void> registeredAgain = CompletableFuture.completedFuture(null);
@@ -445,6 +476,9 @@ final class DistributedDirectory implements ActivationHook {
             Answer answer = requestTelling(DirectoryRequest.Operation.REGISTER, address, candidate, registration);
             DirectoryEntry winner = answer.entry();
             if (winner == null || winner.equals(candidate)) {
+                if (byDirectory) {
+                    this.directoryChildren.put(address, candidate);
+                }
                 this.hosted.put(address, candidate);
                 remember(address, this.self);
                 registeredAgain = registerAgainIfMoved(address, candidate, answer.owner());
@@ -457,20 +491,48 @@ final class DistributedDirectory implements ActivationHook {
             }
         }
         catch (ReleaseNotConfirmedException ex) {
-            logger.warn("Silo {} did not place child {} with its parent; it is placed by hash: silos {}, which owned "
-                    + "it until recently, did not answer in time whether they gave it up (busy ending it, or hung): {}",
-                    this.self, address, ex.silos(), ex.getMessage());
+            logger.warn("Silo {} did not place child {} with its parent; it is placed as any actor of its type: silos "
+                    + "{}, which owned it until recently, did not answer in time whether they gave it up (busy ending "
+                    + "it, or hung): {}", this.self, address, ex.silos(), ex.getMessage());
             logger.debug("Silo {}: the release of child {} not confirmed", this.self, address, ex);
         }
         catch (RuntimeException ex) {
-            logger.debug("Silo {} could not register child {} with its parent; it is placed by hash", this.self,
-                    address, ex);
+            logger.debug("Silo {} could not register child {} with its parent; it is placed as any actor of its type",
+                    this.self, address, ex);
         }
         finally {
             synchronized (this.marks) {
                 this.registering.remove(address, candidate);
             }
+            this.placing.remove(address, placed);
+            placed.complete(null);
             registration.endAfter(registeredAgain);
+        }
+    }
+
+    /**
+     * Waits, for the directory's timeout at most, while a child of a directory-placed type is being placed with its
+     * parent here ({@link #placeChild}) or released ({@link #releaseChild}): an activation of it that starts
+     * meanwhile then runs under the child's registration, or registers the actor anew once the child's entry is
+     * gone, instead of racing either. On the activation's thread.
+     */
+    void awaitChildSettled(ActorAddress address) {
+        awaitBounded(this.placing.get(address));
+        awaitBounded(this.releasing.get(address));
+    }
+
+    private void awaitBounded(@Nullable CompletableFuture<Void> step) {
+        if (step == null) {
+            return;
+        }
+        try {
+            step.get(this.timeout.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+        catch (ExecutionException | TimeoutException ex) {
+            // Go on with the directory as it is.
         }
     }
 
@@ -482,7 +544,7 @@ final class DistributedDirectory implements ActivationHook {
      */
     void releaseChild(ActorAddress address) {
         DirectoryEntry entry = this.hosted.get(address);
-        if (entry == null || !this.silo.placedWithParent(address.typeName())) {
+        if (entry == null || !(this.silo.placedWithParent(address.typeName()) || isDirectoryChild(address))) {
             return;
         }
         CompletableFuture<Void> released = new CompletableFuture<>();
@@ -506,6 +568,7 @@ final class DistributedDirectory implements ActivationHook {
                             + "a call for it arrives here", this.self, address, ex);
                 }
                 this.hosted.remove(address, entry);
+                this.directoryChildren.remove(address, entry);
                 this.locations.remove(address, this.self);
             }
             catch (InterruptedException ex) {
@@ -527,7 +590,17 @@ final class DistributedDirectory implements ActivationHook {
      */
     boolean hostsChild(ActorAddress address) {
         return this.hosted.containsKey(address) && !this.releasing.containsKey(address)
-                && this.silo.placedWithParent(address.typeName());
+                && (this.silo.placedWithParent(address.typeName()) || isDirectoryChild(address));
+    }
+
+    /**
+     * Returns whether an actor of a directory-placed type is a child this silo registered with its parent at its
+     * spawn and still hosts under that registration ({@link #directoryChildren}).
+     */
+    private boolean isDirectoryChild(ActorAddress address) {
+        DirectoryEntry child = this.directoryChildren.get(address);
+        // An entry of an earlier incarnation of this silo (declared dead, joined again) left the directory with it.
+        return child != null && this.hosted.get(address) == child && child.epoch() == this.views.ownEpoch();
     }
 
     /**
@@ -767,6 +840,7 @@ final class DistributedDirectory implements ActivationHook {
         }
         this.notRegisteredAgain.remove(address);
         if (winner != null && !winner.sameSilo(entry) && this.hosted.remove(address, entry)) {
+            this.directoryChildren.remove(address, entry);
             logger.info("Silo {} deactivates {}: while its directory partition moved, silo {} registered another "
                     + "activation of it", this.self, address, winner.siloId());
             remember(address, winner.siloId());

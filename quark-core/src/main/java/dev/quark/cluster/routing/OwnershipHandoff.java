@@ -168,6 +168,14 @@ final class OwnershipHandoff implements ActivationGate {
             if (!strategy.usesDirectory()) {
                 return ActorLocation.LOCAL;
             }
+            if (!this.directory.hostsChild(address)) {
+                this.directory.awaitChildSettled(address);
+            }
+            if (this.directory.hostsChild(address)) {
+                // A child registered here with its parent at its spawn: it starts where its parent is (also while
+                // this silo leaves, until its parent's end releases it), under that registration.
+                return ActorLocation.LOCAL;
+            }
             return this.leaving.isLeaving() ? this.leaving.elsewhere(address, strategy)
                     : this.directory.register(address);
         }
@@ -419,10 +427,14 @@ final class OwnershipHandoff implements ActivationGate {
     }
 
     /**
-     * Places a child spawned here with its parent, in the directory ({@link DistributedDirectory#placeChild}).
+     * Places a child spawned here with its parent, in the directory ({@link DistributedDirectory#placeChild}); a
+     * leaving silo places no child of a directory-placed type here (its calls go elsewhere, as for any such actor).
      */
     @Override
     public void childSpawned(ActorAddress child) {
+        if (this.leaving.isLeaving() && this.silo.placements().strategyOf(child.typeName()).usesDirectory()) {
+            return;
+        }
         this.directory.placeChild(child);
     }
 
@@ -444,7 +456,10 @@ final class OwnershipHandoff implements ActivationGate {
     @Override
     public void activationFailed(ActorAddress address) {
         if (this.silo.placements().strategyOf(address.typeName()).usesDirectory()) {
-            this.directory.activationEnded(address);
+            if (!this.directory.hostsChild(address)) {
+                // A child placed with its parent keeps its entry: its next call activates it here again.
+                this.directory.activationEnded(address);
+            }
         }
         else if (this.silo.placedWithParent(address.typeName())) {
             this.directory.claimEnded(address);

@@ -18,6 +18,7 @@ import ch.qos.logback.classic.Level;
 import dev.quark.LogCapture;
 import dev.quark.actor.ActivationException;
 import dev.quark.actor.Actor;
+import dev.quark.cluster.placement.HashPlacementDirector;
 import dev.quark.cluster.ring.HashRing;
 import dev.quark.cluster.ring.RingHash;
 import dev.quark.runtime.ActorAddress;
@@ -52,7 +53,7 @@ class DirectoryPlacementTests {
             runtime.actor(RoamerActor.class, () -> new RoamerActor(this.environment, siloId));
             runtime.actor(HomebodyActor.class, () -> new HomebodyActor(this.environment, siloId));
             runtime.actor(WorkerActor.class, () -> new WorkerActor(this.environment, siloId));
-            runtime.actor(DenActor.class, DenActor::new);
+            runtime.actor(DenActor.class, () -> new DenActor(siloId));
             runtime.actor(CubActor.class, () -> new CubActor(this.environment, siloId));
         });
         this.cluster = new TallyCluster(this.environment, builder);
@@ -90,6 +91,78 @@ class DirectoryPlacementTests {
         String host = this.cluster.silo(0).get(Cub.class, "pup").where();
 
         assertKeptItsEntryOn(host, "pup");
+    }
+
+    /**
+     * Children of directory-placed types run on their parent's silo, where its supervisor watches them, whichever
+     * silo calls them first: the parent's silo registers them at the spawn, before their first activation. Before,
+     * a local-preferred child first called from another silo ran there, and a random one anywhere.
+     */
+    @Test
+    void childrenOfDirectoryPlacedTypesRunOnTheirParentsSiloWhereverTheyAreFirstCalledFrom() {
+        start(3);
+        for (int i = 0; i < 6; i++) {
+            String parentSilo = this.cluster.silo(0).get(Den.class, "den-" + i).spawnQuietly("kid-" + i);
+            TestSilo caller = this.cluster.silo((indexOf(parentSilo) + 1 + i % 2) % 3);
+            assertThat(caller.get(Cub.class, "kid-" + i).where()).as("cub kid-%d", i).isEqualTo(parentSilo);
+            assertThat(caller.get(Roamer.class, "kid-" + i).where()).as("roamer kid-%d", i).isEqualTo(parentSilo);
+        }
+        assertThat(directoryEntries()).isEqualTo(12);
+        assertThat(this.environment.duplicates()).isEmpty();
+    }
+
+    /**
+     * A child placed with its parent keeps its directory entry, and so its place, through its idle deactivations:
+     * its next call activates it on its parent's silo again. When the parent ends, the child ends too and its entry
+     * goes; its next call places it as any actor of its type.
+     */
+    @Test
+    void aDirectoryPlacedChildKeepsItsPlaceThroughIdleDeactivationsUntilItsParentEnds() {
+        start(3);
+        String parentSilo = this.cluster.silo(0).get(Den.class, "den").spawnQuietly("kit");
+        TestSilo parents = this.cluster.silo(indexOf(parentSilo));
+        TestSilo other = this.cluster.silo((indexOf(parentSilo) + 1) % 3);
+        TestSilo third = this.cluster.silo((indexOf(parentSilo) + 2) % 3);
+        assertThat(other.get(Roamer.class, "kit").where()).isEqualTo(parentSilo);
+
+        assertThat(parents.runtime().deactivate(Roamer.class, "kit")).isTrue();
+        await().atMost(TallyEnvironment.timeout()).until(() -> this.environment.alive("Roamer:kit") == 0);
+        await("the cub's and the roamer's entries stay").during(Duration.ofMillis(300))
+            .atMost(TallyEnvironment.timeout()).until(() -> directoryEntries() == 2);
+        assertThat(third.get(Roamer.class, "kit").where()).as("from a silo that never called it")
+            .isEqualTo(parentSilo);
+        assertThat(this.environment.activations("Roamer:kit")).isEqualTo(2);
+
+        assertThat(parents.runtime().deactivate(Den.class, "den")).isTrue();
+        await().atMost(TallyEnvironment.timeout())
+            .until(() -> directoryEntries() == 0 && this.environment.alive("Roamer:kit") == 0);
+        other.get(Roamer.class, "kit").where();
+        assertThat(directoryEntries()).isEqualTo(1);
+        assertThat(this.environment.duplicates()).isEmpty();
+    }
+
+    /**
+     * A child whose actor runs on another silo already when its parent spawns it stays there: the registration
+     * at the spawn finds that silo's entry, and moves nothing.
+     */
+    @Test
+    void aDirectoryPlacedChildThatRunsElsewhereAlreadyStaysThere() {
+        start(3);
+        String host = this.cluster.silo(0).get(Roamer.class, "settled").where();
+        String den = TallyCluster.idWhere((id) -> !host.equals(new HashPlacementDirector()
+            .ownerOf(new ActorAddress("Den", id), this.cluster.silo(0).routing().view())));
+
+        assertThat(this.cluster.silo(0).get(Den.class, den).spawnQuietly("settled")).isNotEqualTo(host);
+
+        for (TestSilo silo : this.cluster.cluster().silos()) {
+            assertThat(silo.get(Roamer.class, "settled").where()).as(silo.siloId()).isEqualTo(host);
+        }
+        assertThat(this.environment.activations("Roamer:settled")).isEqualTo(1);
+        assertThat(this.environment.duplicates()).isEmpty();
+    }
+
+    private static int indexOf(String siloId) {
+        return Integer.parseInt(siloId.substring("silo-".length()));
     }
 
     private void assertKeptItsEntryOn(String host, String cub) {
