@@ -16,9 +16,11 @@ import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.state.JsonStateSerializer;
 import dev.quark.state.StateActivationHook;
 import dev.quark.state.StateKey;
+import dev.quark.state.StateStore;
 import dev.quark.state.StateStoreRegistry;
 import dev.quark.state.StoredState;
 import dev.quark.state.memory.InMemoryStateStore;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -32,8 +34,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * <p>
  * The scenarios are the same whatever the cluster runs on; each subclass says on what (membership table,
  * transport) with {@link #configure(TestCluster.Builder)} and how hard the callers press with its {@link Load}.
- * The ledgers' totals are kept in one in-memory state store the silos share, through a {@link KillableStateStore}
- * per silo.
+ * The ledgers' totals are kept in one state store the silos share ({@link #sharedStateStore()}: in memory, unless a
+ * subclass keeps them on the server its membership table is on), through a {@link KillableStateStore} per silo.
  */
 abstract class ClusterChurnTests {
 
@@ -59,7 +61,7 @@ abstract class ClusterChurnTests {
 
     final List<String> ids;
 
-    private final InMemoryStateStore store = new InMemoryStateStore();
+    private @Nullable StateStore store;
 
     private final Map<String, KillableStateStore> siloStores = new ConcurrentHashMap<>();
 
@@ -83,8 +85,17 @@ abstract class ClusterChurnTests {
     abstract void configure(TestCluster.Builder builder);
 
     /**
-     * Deletes what the test's cluster left on a server (its membership table); called once the cluster is
-     * closed. Nothing by default.
+     * Returns the state store the silos share for the ledgers' totals, made once per test, before its cluster: one
+     * the test's own (no other test's totals in it). In memory by default.
+     * @return the store
+     */
+    StateStore sharedStateStore() {
+        return new InMemoryStateStore();
+    }
+
+    /**
+     * Deletes what the test's cluster left on a server (its membership table, the ledgers' totals); called once the
+     * cluster is closed. Nothing by default.
      */
     void cleanUp() {
     }
@@ -150,8 +161,10 @@ abstract class ClusterChurnTests {
     }
 
     TestCluster cluster(Consumer<TestCluster.Builder> settings) {
+        StateStore shared = sharedStateStore();
+        this.store = shared;
         TestCluster.Builder builder = TestCluster.builder().silos(3).runtime((siloId, runtime) -> {
-            KillableStateStore siloStore = new KillableStateStore(this.store, siloId);
+            KillableStateStore siloStore = new KillableStateStore(shared, siloId);
             this.siloStores.put(siloId, siloStore);
             runtime.actor(LedgerActor.class)
                 .activationHook(this.activations.hookOf(siloId))
@@ -191,7 +204,7 @@ abstract class ClusterChurnTests {
     }
 
     private long persistedTotal(String id) {
-        return this.store.load(new StateKey("Ledger", id, "total"))
+        return Objects.requireNonNull(this.store, "no cluster yet").load(new StateKey("Ledger", id, "total"))
             .map(StoredState::payload)
             .map(Long::parseLong)
             .orElse(0L);
