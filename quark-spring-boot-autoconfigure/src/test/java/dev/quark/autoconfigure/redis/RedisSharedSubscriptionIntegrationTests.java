@@ -94,6 +94,24 @@ class RedisSharedSubscriptionIntegrationTests {
         }
     }
 
+    /**
+     * A membership table read from replicas would show versions the table has left: an application whose Lettuce
+     * factory reads from replicas fails at start, told which setting to change.
+     */
+    @Test
+    void aSiloWhoseConnectionFactoryReadsFromReplicasFailsAtStartNamingTheSetting() {
+        RedisTestServer server = RedisTestServer.get();
+        contextRunner(server, server.uniqueKeyPrefix(RedisSharedSubscriptionIntegrationTests.class), "quark-read-from")
+            .withPropertyValues("spring.data.redis.lettuce.read-from=replica-preferred")
+            .run((context) -> assertThat(context).hasFailed()
+                .getFailure()
+                .rootCause()
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("must read from the Redis primary")
+                .hasMessageContaining("reads from ReplicaPreferred")
+                .hasMessageContaining("spring.data.redis.lettuce.read-from"));
+    }
+
     @Test
     void aNodeWithJobsDurableTasksAndMembershipOnRedisHoldsOneSubscribedConnection() {
         onANodeOfThreeAreas((node) -> {

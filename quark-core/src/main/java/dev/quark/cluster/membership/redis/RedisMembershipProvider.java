@@ -13,6 +13,7 @@ import dev.quark.cluster.membership.MembershipProvider;
 import dev.quark.cluster.membership.MembershipSnapshot;
 import dev.quark.cluster.membership.SiloEntry;
 import dev.quark.redis.RedisChannelSubscriptions;
+import dev.quark.redis.RedisPrimaryReads;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.data.redis.connection.RedisConnectionFactory;
@@ -141,7 +142,8 @@ public class RedisMembershipProvider implements MembershipProvider {
      * @param clusterName the cluster's name (not blank, no braces); clusters with other names sharing the
      * Redis server have tables of their own
      * @param siloTtl how long a silo's liveness key lives after its last heartbeat, at least a millisecond
-     * @throws IllegalArgumentException naming the bad value
+     * @throws IllegalArgumentException naming the bad value, or the read setting of a connection factory that reads
+     * from Redis replicas ({@link RedisPrimaryReads})
      * @see #RedisMembershipProvider(RedisConnectionFactory, String, String, Duration, RedisChannelSubscriptions)
      */
     public RedisMembershipProvider(RedisConnectionFactory connectionFactory, String keyPrefix, String clusterName,
@@ -159,7 +161,8 @@ public class RedisMembershipProvider implements MembershipProvider {
      * @param clusterName the cluster's name (not blank, no braces)
      * @param siloTtl how long a silo's liveness key lives after its last heartbeat, at least a millisecond
      * @param subscriptions the subscriptions of the watches
-     * @throws IllegalArgumentException naming the bad value
+     * @throws IllegalArgumentException naming the bad value, or the read setting of a connection factory that reads
+     * from Redis replicas ({@link RedisPrimaryReads})
      */
     public RedisMembershipProvider(RedisConnectionFactory connectionFactory, String keyPrefix, String clusterName,
             Duration siloTtl, RedisChannelSubscriptions subscriptions) {
@@ -180,6 +183,7 @@ public class RedisMembershipProvider implements MembershipProvider {
             throw new IllegalArgumentException("Key prefix '" + keyPrefix + "' holds an empty hash tag '{}', so the "
                     + "membership keys of a cluster would not share a Redis Cluster slot");
         }
+        RedisPrimaryReads.require(connectionFactory, "The Redis membership table of cluster '" + clusterName + "'");
         this.redis = new StringRedisTemplate(connectionFactory);
     }
 
