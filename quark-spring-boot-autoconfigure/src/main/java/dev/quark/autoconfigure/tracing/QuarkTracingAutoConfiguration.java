@@ -29,12 +29,16 @@ import org.springframework.core.annotation.Order;
  * With Quark's jobs on the class path, a {@link MicrometerTracingJobFilter} carries the enqueuing thread's trace
  * context to the workers and runs each attempt in a {@code CONSUMER} span, unless
  * {@code quark.jobs.tracing.enabled=false}.
+ * <p>
+ * {@code quark.tracing.enabled=false} turns all of it off (calls carry no trace context and run in no span of
+ * Quark's, jobs neither), as if there were no tracer; the application's own tracing is untouched.
  */
 @AutoConfiguration(before = QuarkActorsAutoConfiguration.class, afterName = {
         "org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration",
         "org.springframework.boot.micrometer.tracing.brave.autoconfigure.BraveAutoConfiguration",
         "org.springframework.boot.micrometer.tracing.opentelemetry.autoconfigure.OpenTelemetryTracingAutoConfiguration" })
 @ConditionalOnBooleanProperty(name = "quark.enabled", matchIfMissing = true)
+@ConditionalOnBooleanProperty(name = "quark.tracing.enabled", matchIfMissing = true)
 @ConditionalOnClass({ Tracer.class, Propagator.class })
 @ConditionalOnSingleCandidate(Tracer.class)
 public final class QuarkTracingAutoConfiguration {

@@ -110,6 +110,19 @@ class QuarkTracingAutoConfigurationTests {
     }
 
     @Test
+    void runWithTracingTurnedOffShouldRegisterNothingDespiteATracer() {
+        this.runner.withUserConfiguration(OtelTracing.class)
+            .withPropertyValues("quark.tracing.enabled=false")
+            .run((context) -> {
+                assertThat(context).hasNotFailed();
+                assertThat(context).doesNotHaveBean(CallContextPropagator.class);
+                assertThat(context).doesNotHaveBean(IncomingCallFilter.class);
+                assertThat(context).doesNotHaveBean(OutgoingCallFilter.class);
+                assertThat(context).doesNotHaveBean(MicrometerTracingJobFilter.class);
+            });
+    }
+
+    @Test
     void runWithClientSpansOffShouldRegisterNoOutgoingFilterButStillPropagate() {
         this.runner.withUserConfiguration(OtelTracing.class)
             .withPropertyValues("quark.tracing.client-spans=false")
