@@ -18,7 +18,8 @@ import dev.quark.runtime.ActorInstance;
  * activation counts as alive from before it loads its state until after it has saved it and let it go.
  * <p>
  * A killed silo's activations end at the kill, as they would with its process: {@link #killed(String)}
- * forgets them, and what the silo's runtime does afterwards does not count.
+ * forgets them, and what the silo's runtime does afterwards does not count. A silo voted dead counts as killed
+ * from the vote until it is active again with a new epoch ({@link #revived(String)}).
  */
 final class ActivationRecord {
 
@@ -79,6 +80,14 @@ final class ActivationRecord {
             silos.remove(siloId);
             return silos;
         });
+    }
+
+    /**
+     * Counts the activations of a silo that was {@link #killed(String) killed} (voted dead) again: it is active
+     * again with a new epoch, and what it activates from now on is alive as on any silo.
+     */
+    void revived(String siloId) {
+        this.killed.remove(siloId);
     }
 
     /** Activations that started while another one of the same actor was alive, or on a killed silo. */

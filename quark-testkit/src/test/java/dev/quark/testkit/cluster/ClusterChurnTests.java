@@ -57,7 +57,7 @@ abstract class ClusterChurnTests {
      */
     static final Load SERVER_LOAD = new Load(300, 30, 1_000);
 
-    private final Load load;
+    final Load load;
 
     final List<String> ids;
 
@@ -203,20 +203,20 @@ abstract class ClusterChurnTests {
         callers.awaitMoreCalls(this.load.callsPerRound(), TIMEOUT);
     }
 
-    private long persistedTotal(String id) {
+    long persistedTotal(String id) {
         return Objects.requireNonNull(this.store, "no cluster yet").load(new StateKey("Ledger", id, "total"))
             .map(StoredState::payload)
             .map(Long::parseLong)
             .orElse(0L);
     }
 
-    private void report(String what, LedgerCallers callers) {
+    void report(String what, LedgerCallers callers) {
         long moves = this.ids.stream().mapToLong((id) -> this.activations.activations("Ledger/" + id) - 1L).sum();
         System.out.printf("%s, %s: %d calls, %d failed (%s), %d ledger moves%n", getClass().getSimpleName(), what,
                 callers.calls(), callers.failures().size(), summary(callers.failures()), moves);
     }
 
-    private static String summary(List<Throwable> failures) {
+    static String summary(List<Throwable> failures) {
         Map<String, List<Throwable>> byType = failures.stream()
             .collect(Collectors.groupingBy((failure) -> failure.getClass().getSimpleName()));
         return byType.entrySet()
