@@ -10,6 +10,7 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
+import org.springframework.http.MediaType;
 import org.springframework.web.client.RestClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -89,6 +90,21 @@ class BankApplicationTests {
         post("/accounts/frank/deposit?amount=1");
         Map<String, Object> metric = get("/actuator/metrics/quark.actor.calls?tag=method:deposit&tag=outcome:success");
         assertThat(metric).containsEntry("name", "quark.actor.calls");
+    }
+
+    @Test
+    void theDeadLettersEndpointListsAndResendsAndRefusesBadInputWithABadRequest() {
+        assertThat(get("/actuator/quarkdeadletters")).containsEntry("deadLetters", java.util.List.of());
+        var resent = this.http.post().uri("/actuator/quarkdeadletters").contentType(MediaType.APPLICATION_JSON)
+            .body(Map.of("destination", "nowhere")).retrieve().toEntity(JSON);
+        assertThat(resent.getStatusCode()).isEqualTo(HttpStatus.OK);
+        assertThat(resent.getBody()).containsEntry("resent", java.util.List.of());
+
+        var neither = this.http.post().uri("/actuator/quarkdeadletters").contentType(MediaType.APPLICATION_JSON)
+            .body(Map.of()).retrieve().toEntity(String.class);
+        assertThat(neither.getStatusCode()).isEqualTo(HttpStatus.BAD_REQUEST);
+        var tooMany = this.http.get().uri("/actuator/quarkdeadletters?limit=5000").retrieve().toEntity(String.class);
+        assertThat(tooMany.getStatusCode()).isEqualTo(HttpStatus.BAD_REQUEST);
     }
 
     private Map<String, Object> post(String path) {
