@@ -11,9 +11,10 @@ import org.springframework.util.ClassUtils;
  * lags behind the primary (replication is asynchronous), so a membership table read there can show a version the
  * table has already left, and views would go back and forth. Lettuce routes reads by its {@code ReadFrom} setting
  * (Spring Boot's {@code spring.data.redis.lettuce.read-from}); reading from the primary ({@code UPSTREAM}, the default,
- * also called {@code MASTER}) is fine, and so is preferring it ({@code UPSTREAM_PREFERRED}: replicas only while no
- * primary answers, when writes fail anyway). Other clients (Jedis) read from the node they are connected to and are
- * not checked.
+ * also called {@code MASTER}) is fine, and so is preferring it ({@code UPSTREAM_PREFERRED}), which reads a replica
+ * only while no primary answers: a read then may show an older table, while no write gets through either (taken as
+ * a failover's moment, not refused). Other clients (Jedis) read from the node they are connected to and are not
+ * checked.
  */
 public final class RedisPrimaryReads {
 
@@ -50,10 +51,17 @@ public final class RedisPrimaryReads {
                 return;
             }
             throw new IllegalArgumentException(user + " must read from the Redis primary, but its connection factory "
-                    + "reads from " + readFrom.getClass().getSimpleName().replaceFirst("^ReadFrom", "")
-                    + " (Lettuce's ReadFrom, Spring Boot's spring.data.redis.lettuce.read-from): a replica lags behind "
-                    + "the primary and would show the table as it was. Read from the primary (UPSTREAM, the default, or "
-                    + "UPSTREAM_PREFERRED), or give Quark a connection factory of its own that does");
+                    + "reads from " + nameOf(readFrom) + " (Lettuce's ReadFrom, Spring Boot's "
+                    + "spring.data.redis.lettuce.read-from): a replica lags behind the primary and would show the "
+                    + "table as it was. Read from the primary (UPSTREAM, the default, or UPSTREAM_PREFERRED), or "
+                    + "define the bean that reads the table yourself (a RedisMembershipProvider) with a connection "
+                    + "factory that does");
+        }
+
+        /** The setting's name as Lettuce's classes have it ({@code ReplicaPreferred}), else what it says it is. */
+        private static String nameOf(ReadFrom readFrom) {
+            String simple = readFrom.getClass().getSimpleName().replaceFirst("^ReadFrom", "");
+            return simple.isEmpty() ? String.valueOf(readFrom) : simple;
         }
     }
 }

@@ -9,6 +9,7 @@ import dev.quark.messaging.runtime.DeadLetters;
 import dev.quark.messaging.store.StoredMessage;
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.boot.actuate.endpoint.Access;
 import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
@@ -17,12 +18,13 @@ import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
 /**
  * The {@code quarkdeadletters} actuator endpoint: lists the outbox's dead letters and resends them once their cause
  * is fixed ({@link DeadLetters}). Like every endpoint it is reachable over HTTP only once exposed
- * ({@code management.endpoints.web.exposure.include=quarkdeadletters}); resending writes, so protect it as the
- * application's other write operations are. A read lists the oldest dead letters first (100 by default, 1,000 at
- * most), without their payloads and headers; a write resends one dead letter by id, or every dead letter of a
- * destination.
+ * ({@code management.endpoints.web.exposure.include=quarkdeadletters}). Its access is read-only unless
+ * {@code management.endpoint.quarkdeadletters.access=unrestricted}: resending writes, so it takes a decision of the
+ * application's (and a protection, as for its other write operations). A read lists the oldest dead letters first
+ * (100 by default, 1,000 at most), without their payloads and headers; a write resends one dead letter by id, or
+ * every dead letter of a destination, and answers how many with the first 1,000 ids.
  */
-@Endpoint(id = "quarkdeadletters")
+@Endpoint(id = "quarkdeadletters", defaultAccess = Access.READ_ONLY)
 public class OutboxDeadLettersEndpoint {
 
     /** How many dead letters a read lists when it does not say. */
@@ -60,7 +62,7 @@ public class OutboxDeadLettersEndpoint {
      * Resends one dead letter, or every dead letter of a destination: exactly one of the two must be given.
      * @param id the id of the dead letter to resend, a UUID
      * @param destination the destination whose dead letters to resend
-     * @return the ids resent (none when the id names no dead letter)
+     * @return how many were resent (none when the id names no dead letter) and the first {@value #MAX_LIMIT} ids
      * @throws InvalidEndpointRequestException when neither or both are given, or the id is not a UUID (status 400)
      */
     @WriteOperation
@@ -71,12 +73,9 @@ public class OutboxDeadLettersEndpoint {
         }
         if (id != null) {
             MessageId messageId = messageId(id);
-            return new ResentDescriptor(this.deadLetters.resend(messageId) ? List.of(messageId.value().toString())
-                    : List.of());
+            return ResentDescriptor.of(this.deadLetters.resend(messageId) ? List.of(messageId) : List.of());
         }
-        return new ResentDescriptor(this.deadLetters.resendAll(destination).stream()
-            .map((resent) -> resent.value().toString())
-            .toList());
+        return ResentDescriptor.of(this.deadLetters.resendAll(destination));
     }
 
     private static MessageId messageId(String id) {
@@ -124,13 +123,19 @@ public class OutboxDeadLettersEndpoint {
 
     /**
      * What a write resent.
-     * @param resent the ids of the dead letters resent, in their new order
+     * @param count how many dead letters were resent
+     * @param resent the ids of the first {@value #MAX_LIMIT} of them, in their new order
      */
-    public record ResentDescriptor(List<String> resent) {
+    public record ResentDescriptor(int count, List<String> resent) {
 
         /** Copies the ids. */
         public ResentDescriptor {
             resent = List.copyOf(resent);
+        }
+
+        static ResentDescriptor of(List<MessageId> resent) {
+            return new ResentDescriptor(resent.size(),
+                    resent.stream().limit(MAX_LIMIT).map((id) -> id.value().toString()).toList());
         }
     }
 }

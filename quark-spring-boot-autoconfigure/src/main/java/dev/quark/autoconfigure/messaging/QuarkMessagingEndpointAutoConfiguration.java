@@ -13,8 +13,8 @@ import org.springframework.context.annotation.Bean;
 /**
  * Auto-configuration of the {@code quarkdeadletters} actuator endpoint ({@link OutboxDeadLettersEndpoint}), when
  * Spring Boot's actuator is on the class path and the outbox is on: available once exposed
- * ({@code management.endpoints.web.exposure.include}), unless {@code management.endpoint.quarkdeadletters.enabled}
- * (or {@code access}) turns it off.
+ * ({@code management.endpoints.web.exposure.include}), unless {@code management.endpoint.quarkdeadletters.access=none}
+ * turns it off (read-only by default: {@code unrestricted} allows resending).
  */
 @AutoConfiguration(after = QuarkMessagingAutoConfiguration.class)
 @ConditionalOnClass({ Endpoint.class, ConditionalOnAvailableEndpoint.class, DeadLetters.class })

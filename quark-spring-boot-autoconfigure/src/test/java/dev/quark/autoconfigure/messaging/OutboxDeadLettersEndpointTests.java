@@ -1,6 +1,8 @@
 package dev.quark.autoconfigure.messaging;
 
 import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 
@@ -78,14 +80,15 @@ class OutboxDeadLettersEndpointTests {
         MessageId two = deadLetter("orders", "order-2", "down");
         MessageId other = deadLetter("invoices", "invoice-7", "down");
 
-        assertThat(this.endpoint.resend(other.value().toString(), null).resent())
+        assertThat(this.endpoint.resend(other.value().toString().toUpperCase(Locale.ROOT), null).resent())
             .containsExactly(other.value().toString());
         assertThat(this.store.find(other).orElseThrow().status()).isEqualTo(MessageStatus.PENDING);
-        assertThat(this.endpoint.resend(null, "orders").resent())
-            .containsExactly(one.value().toString(), two.value().toString());
+        OutboxDeadLettersEndpoint.ResentDescriptor all = this.endpoint.resend(null, "orders");
+        assertThat(all.count()).isEqualTo(2);
+        assertThat(all.resent()).containsExactly(one.value().toString(), two.value().toString());
         assertThat(this.store.count(MessageStatus.DEAD)).isZero();
-        assertThat(this.endpoint.resend(one.value().toString(), null).resent()).as("no longer a dead letter")
-            .isEmpty();
+        assertThat(this.endpoint.resend(one.value().toString(), null)).as("no longer a dead letter")
+            .isEqualTo(new OutboxDeadLettersEndpoint.ResentDescriptor(0, List.of()));
     }
 
     @Test

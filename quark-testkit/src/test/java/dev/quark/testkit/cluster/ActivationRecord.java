@@ -18,8 +18,8 @@ import dev.quark.runtime.ActorInstance;
  * activation counts as alive from before it loads its state until after it has saved it and let it go.
  * <p>
  * A killed silo's activations end at the kill, as they would with its process: {@link #killed(String)}
- * forgets them, and what the silo's runtime does afterwards does not count. A silo voted dead counts as killed
- * from the vote until it is active again with a new epoch ({@link #revived(String)}).
+ * forgets them, and what the silo's runtime does afterwards does not count. A silo voted dead counts as killed from
+ * when the test marks it so until the test says it may activate again ({@link #revived(String)}).
  */
 final class ActivationRecord {
 

@@ -38,10 +38,11 @@ class InMemoryClusterChurnTests extends ClusterChurnTests {
 
     /**
      * A silo cut off from its peers while the table still reaches it (a false suspicion: it is alive) is voted dead
-     * under load, learns it, drops its ledgers and rejoins with a new epoch once the links heal, then takes its
-     * share back. Its ledgers count as ended once it rejoined (JOINING, a new epoch): nothing may start on it until
-     * it is active again; a survivor's activation of one of its ledgers before then may overlap with the suspect's
-     * (the moment a silo voted dead serves until it reads that), and nothing else. No acknowledged update is lost
+     * under load, learns it, drops its ledgers and rejoins with a new epoch at once, staying JOINING until the links
+     * heal, then becomes active and takes its share back. Its ledgers count as ended once its rejoin is seen (a new
+     * epoch): nothing may start on it from then until the links heal; a survivor's activation of one of its ledgers
+     * before then may overlap with the suspect's (the moment a silo voted dead serves until it reads that), and
+     * nothing else. No acknowledged update is lost
      * (its own saves after the vote lose the version check to the survivors'), and calls fail only with the
      * cluster's typed exceptions.
      */
