@@ -136,12 +136,8 @@ abstract class ClusterChurnTests {
 
     @Test
     void killedSilosFailCallsOnlyWithTypedExceptionsLoseNoAcknowledgedUpdateAndNeverActivateALedgerTwice() {
-        this.cluster = cluster((builder) -> builder.failureDetection((settings) -> settings
-            .probeInterval(Duration.ofMillis(200))
-            .probeTimeout(Duration.ofMillis(500))
-            .tableRefreshInterval(Duration.ofMillis(500))));
-        try (LedgerCallers callers = new LedgerCallers(this.load.callers(), this.ids, this.cluster.runningSilos(),
-                (failure) -> failure instanceof SiloNotServingException)) {
+        this.cluster = clusterDetectingFailuresFast();
+        try (LedgerCallers callers = callersThroughRunningSilos()) {
             callers.awaitMoreCalls(this.load.callsPerRound(), TIMEOUT);
             kill(callers, 1);
             join(callers);
@@ -149,14 +145,39 @@ abstract class ClusterChurnTests {
             join(callers);
             callers.close();
 
-            assertThat(callers.failures()).as(() -> summary(callers.failures()))
-                .allSatisfy((failure) -> assertThat(failure).isInstanceOf(ActorUnreachableException.class));
             assertThat(this.activations.duplicates()).isEmpty();
-            for (String id : this.ids) {
-                assertThat(persistedTotal(id)).as(id + ": acknowledged, then with the unknown outcomes")
-                    .isBetween(callers.acknowledged(id), callers.acknowledged(id) + callers.unknown(id));
-            }
+            assertFailedOnlyTypedAndLostNoAcknowledgedUpdate(callers);
             report("kill churn", callers);
+        }
+    }
+
+    /** A cluster whose failure detection evicts a silo that stopped answering within about a second. */
+    TestCluster clusterDetectingFailuresFast() {
+        return cluster((builder) -> builder.failureDetection((settings) -> settings
+            .probeInterval(Duration.ofMillis(200))
+            .probeTimeout(Duration.ofMillis(500))
+            .tableRefreshInterval(Duration.ofMillis(500))));
+    }
+
+    /**
+     * Callers entering through the running silos, for which a call refused as not serving ran nowhere (not an
+     * unknown outcome).
+     */
+    LedgerCallers callersThroughRunningSilos() {
+        return new LedgerCallers(this.load.callers(), this.ids, this.cluster.runningSilos(),
+                (failure) -> failure instanceof SiloNotServingException);
+    }
+
+    /**
+     * Asserts that calls failed only with the cluster's typed exceptions and that each ledger's stored total lies
+     * between the calls acknowledged for it and those plus the calls whose outcome is unknown.
+     */
+    void assertFailedOnlyTypedAndLostNoAcknowledgedUpdate(LedgerCallers callers) {
+        assertThat(callers.failures()).as(() -> summary(callers.failures()))
+            .allSatisfy((failure) -> assertThat(failure).isInstanceOf(ActorUnreachableException.class));
+        for (String id : this.ids) {
+            assertThat(persistedTotal(id)).as(id + ": acknowledged, then with the unknown outcomes")
+                .isBetween(callers.acknowledged(id), callers.acknowledged(id) + callers.unknown(id));
         }
     }
 
@@ -203,7 +224,7 @@ abstract class ClusterChurnTests {
         callers.awaitMoreCalls(this.load.callsPerRound(), TIMEOUT);
     }
 
-    long persistedTotal(String id) {
+    private long persistedTotal(String id) {
         return Objects.requireNonNull(this.store, "no cluster yet").load(new StateKey("Ledger", id, "total"))
             .map(StoredState::payload)
             .map(Long::parseLong)
@@ -216,7 +237,7 @@ abstract class ClusterChurnTests {
                 callers.calls(), callers.failures().size(), summary(callers.failures()), moves);
     }
 
-    static String summary(List<Throwable> failures) {
+    private static String summary(List<Throwable> failures) {
         Map<String, List<Throwable>> byType = failures.stream()
             .collect(Collectors.groupingBy((failure) -> failure.getClass().getSimpleName()));
         return byType.entrySet()
