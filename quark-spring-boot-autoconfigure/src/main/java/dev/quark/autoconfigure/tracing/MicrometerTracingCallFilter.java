@@ -3,6 +3,7 @@ package dev.quark.autoconfigure.tracing;
 import java.util.List;
 import java.util.Map;
 
+import dev.quark.actor.Remindable;
 import dev.quark.runtime.MethodDescriptor;
 import dev.quark.runtime.filter.IncomingCall;
 import dev.quark.runtime.filter.IncomingCallFilter;
@@ -27,6 +28,11 @@ import org.slf4j.LoggerFactory;
  * {@code PRODUCER}, {@link MicrometerClientSpanCallFilter}): still a child of the span whose context the call
  * carries, as a message consumer's span is of its producer's in Micrometer Tracing's instrumentations (Brave's
  * messaging ones), since the turn processes that one message.
+ * <p>
+ * A reminder's tick ({@link Remindable#receiveReminder}, a call the reminder service makes, with no trace context)
+ * starts a trace of its own: a {@code CONSUMER} span named {@code <actor type>.receiveReminder}, tagged as above and
+ * with the reminder's name ({@code quark.reminder.name}), so that what a scheduled turn does is traced as what a
+ * call does; the tracer's sampler decides whether it is recorded.
  */
 final class MicrometerTracingCallFilter implements IncomingCallFilter {
 
@@ -38,6 +44,9 @@ final class MicrometerTracingCallFilter implements IncomingCallFilter {
 
     private final List<String> fields;
 
+    /** The method of a reminder's tick ({@link Remindable#receiveReminder}). */
+    private static final String REMINDER_TICK = "receiveReminder";
+
     MicrometerTracingCallFilter(Tracer tracer, Propagator propagator) {
         this.tracer = tracer;
         this.propagator = propagator;
@@ -48,7 +57,7 @@ final class MicrometerTracingCallFilter implements IncomingCallFilter {
     public @Nullable Object filter(IncomingCall call) throws Throwable {
         Map<String, String> metadata = call.metadata();
         if (metadata.isEmpty() || !TraceFields.anyIn(this.fields, metadata)) {
-            return call.proceed();
+            return isReminderTick(call) ? inSpan(call, reminderSpan(call)) : call.proceed();
         }
         if (metadata.containsKey(TraceFields.TRACEPARENT)
                 && !TraceFields.isWellFormedTraceparent(metadata.get(TraceFields.TRACEPARENT))) {
@@ -70,6 +79,40 @@ final class MicrometerTracingCallFilter implements IncomingCallFilter {
         catch (RuntimeException ex) {
             logger.debug("Could not start a span from the trace context of a call to {}.{}(): the turn runs"
                     + " without a span", call.address(), call.method().name(), ex);
+            return call.proceed();
+        }
+        return inSpan(call, span);
+    }
+
+    private static boolean isReminderTick(IncomingCall call) {
+        return REMINDER_TICK.equals(call.method().name())
+                && Remindable.class.isAssignableFrom(call.method().contract());
+    }
+
+    /** The root span of a reminder's tick; {@code null} when the tracer fails to start it (logged at debug). */
+    private @Nullable Span reminderSpan(IncomingCall call) {
+        try {
+            Object reminder = call.arguments().isEmpty() ? null : call.arguments().getFirst();
+            return this.tracer.spanBuilder()
+                .setNoParent()
+                .name(call.address().typeName() + "." + REMINDER_TICK)
+                .kind(Span.Kind.CONSUMER)
+                .tag("quark.actor.type", call.address().typeName())
+                .tag("quark.actor.id", call.address().id())
+                .tag("quark.actor.method", REMINDER_TICK)
+                .tag("quark.reminder.name", String.valueOf(reminder))
+                .start();
+        }
+        catch (RuntimeException ex) {
+            logger.debug("Could not start the span of a reminder's tick of {}: the turn runs without a span",
+                    call.address(), ex);
+            return null;
+        }
+    }
+
+    /** Runs the call with a span current, and ends the span; without one when {@code span} is {@code null}. */
+    private @Nullable Object inSpan(IncomingCall call, @Nullable Span span) throws Throwable {
+        if (span == null) {
             return call.proceed();
         }
         Tracer.SpanInScope scope;

@@ -10,6 +10,8 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.quark.actor.Actor;
+import dev.quark.actor.ReminderStatus;
+import dev.quark.actor.Remindable;
 import dev.quark.runtime.ActorAddress;
 import dev.quark.runtime.MethodDescriptor;
 import dev.quark.runtime.filter.IncomingCall;
@@ -20,12 +22,14 @@ import io.micrometer.tracing.TraceContext;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.propagation.Propagator;
 import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 class MicrometerTracingCallFilterTests {
 
@@ -82,6 +86,38 @@ class MicrometerTracingCallFilterTests {
         assertThat(producer.getParentSpanId()).isEqualTo(caller.context().spanId());
         assertThat(this.tracing.ended()).extracting(SpanData::getKind)
             .doesNotContain(SpanKind.CLIENT, SpanKind.SERVER);
+    }
+
+    @Test
+    void filterShouldRunAReminderTickInAConsumerSpanOfATraceOfItsOwn() throws Throwable {
+        Tick tick = new Tick(null);
+        assertThat(new MicrometerTracingCallFilter(this.tracer, this.propagator).filter(tick)).isNull();
+
+        assertThat(tick.proceeded).hasValue(1);
+        SpanData span = this.tracing.endedSpan(SpanKind.CONSUMER);
+        assertThat(span.getName()).isEqualTo("traced.receiveReminder");
+        assertThat(span.getParentSpanContext().isValid()).as("a root span").isFalse();
+        assertThat(span.getAttributes().asMap()).extractingFromEntries((entry) -> entry.getKey().getKey() + "="
+                + entry.getValue())
+            .contains("quark.reminder.name=monthly-fee", "quark.actor.type=traced", "quark.actor.id=one",
+                    "quark.actor.method=receiveReminder");
+    }
+
+    @Test
+    void filterShouldRecordTheFailureOfAReminderTickOnItsSpan() {
+        Tick tick = new Tick(new IllegalStateException("fee not charged"));
+        assertThatExceptionOfType(IllegalStateException.class)
+            .isThrownBy(() -> new MicrometerTracingCallFilter(this.tracer, this.propagator).filter(tick));
+
+        assertThat(this.tracing.endedSpan(SpanKind.CONSUMER).getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
+    }
+
+    @Test
+    void filterShouldRunACallWithoutTraceContextThatIsNoReminderTickWithoutASpan() throws Throwable {
+        Call call = new Call(Map.of());
+        assertThat(new MicrometerTracingCallFilter(this.tracer, this.propagator).filter(call)).isEqualTo("done");
+        assertThat(call.proceeded).hasValue(1);
+        assertThat(this.tracing.ended()).isEmpty();
     }
 
     @Test
@@ -148,6 +184,35 @@ class MicrometerTracingCallFilterTests {
         public @Nullable Object proceed() {
             this.proceeded.incrementAndGet();
             return "done";
+        }
+    }
+
+    /** A reminder's tick as the reminder service calls it: no trace context, the reminder's name first. */
+    private static final class Tick extends StubActorCall implements IncomingCall {
+
+        private final AtomicInteger proceeded = new AtomicInteger();
+
+        private final @Nullable RuntimeException failure;
+
+        Tick(@Nullable RuntimeException failure) {
+            super(TRACED_ONE, new MethodDescriptor(Remindable.class, "receiveReminder", "receiveReminder", 0,
+                    List.of(String.class, ReminderStatus.class), void.class, MethodDescriptor.CallKind.SYNCHRONOUS,
+                    false), Map.of());
+            this.failure = failure;
+        }
+
+        @Override
+        public List<@Nullable Object> arguments() {
+            return List.of("monthly-fee");
+        }
+
+        @Override
+        public @Nullable Object proceed() {
+            this.proceeded.incrementAndGet();
+            if (this.failure != null) {
+                throw this.failure;
+            }
+            return null;
         }
     }
 

@@ -1,13 +1,20 @@
 package dev.quark.autoconfigure.tracing;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 import dev.quark.actor.AbstractActor;
 import dev.quark.actor.Actor;
+import dev.quark.actor.ReminderStatus;
+import dev.quark.actor.Remindable;
 import dev.quark.actor.OneWay;
 import dev.quark.actor.QuarkActor;
+import dev.quark.reminder.ReminderDelivery;
+import dev.quark.runtime.ActorAddress;
 import dev.quark.runtime.ActorRuntime;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
@@ -28,7 +35,7 @@ class TracedRuntimeTests {
     private final InMemoryTracer tracing = new InMemoryTracer();
 
     private final ActorRuntime runtime = ActorRuntime.builder()
-        .actor(InboxActor.class, InboxActor::new)
+        .actor(InboxActor.class, () -> new InboxActor(() -> this.runtime))
         .contextPropagator(new MicrometerCallContextPropagator(this.tracing.tracer, this.tracing.propagator))
         .outgoingFilter(new MicrometerClientSpanCallFilter(this.tracing.tracer, this.tracing.propagator))
         .incomingFilter(new MicrometerTracingCallFilter(this.tracing.tracer, this.tracing.propagator))
@@ -80,7 +87,32 @@ class TracedRuntimeTests {
             .doesNotContain(SpanKind.PRODUCER, SpanKind.CONSUMER);
     }
 
-    public interface Inbox extends Actor {
+    /**
+     * A reminder's tick, delivered as the reminder service delivers it, starts a trace of its own: its turn runs in
+     * a root {@code CONSUMER} span named after the actor's type and tagged with the reminder's name, and the call
+     * the turn makes runs in that trace.
+     */
+    @Test
+    void aReminderTickRunsInAConsumerSpanOfATraceOfItsOwnAndTheCallsItMakesFollowIt() throws Exception {
+        ReminderStatus status = new ReminderStatus(Instant.now(), Instant.now(), new byte[0], 1);
+        ReminderDelivery.through(this.runtime).deliver(new ActorAddress("Inbox", "one"), "daily", status)
+            .toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+        await().atMost(Duration.ofSeconds(10))
+            .until(() -> this.tracing.ended().stream().anyMatch((span) -> span.getKind() == SpanKind.SERVER));
+        SpanData tick = this.tracing.endedSpan(SpanKind.CONSUMER);
+        assertThat(tick.getName()).isEqualTo("Inbox.receiveReminder");
+        assertThat(tick.getParentSpanContext().isValid()).as("a root span").isFalse();
+        assertThat(tick.getAttributes().asMap()).extractingFromEntries((entry) -> entry.getKey().getKey() + "="
+                + entry.getValue())
+            .contains("quark.reminder.name=daily");
+        SpanData client = this.tracing.endedSpan(SpanKind.CLIENT);
+        assertThat(client.getTraceId()).isEqualTo(tick.getTraceId());
+        assertThat(client.getParentSpanId()).isEqualTo(tick.getSpanId());
+        assertThat(this.tracing.endedSpan(SpanKind.SERVER).getParentSpanId()).isEqualTo(client.getSpanId());
+    }
+
+    public interface Inbox extends Remindable {
 
         @OneWay
         void post(String message);
@@ -93,6 +125,12 @@ class TracedRuntimeTests {
 
         private final List<String> posts = new CopyOnWriteArrayList<>();
 
+        private final Supplier<ActorRuntime> runtime;
+
+        InboxActor(Supplier<ActorRuntime> runtime) {
+            this.runtime = runtime;
+        }
+
         @Override
         public void post(String message) {
             this.posts.add(message);
@@ -101,6 +139,13 @@ class TracedRuntimeTests {
         @Override
         public List<String> posts() {
             return List.copyOf(this.posts);
+        }
+
+        /** Posts the reminder's name, and asks another inbox for its posts (a call the tick's turn makes). */
+        @Override
+        public void receiveReminder(String name, ReminderStatus status) {
+            this.posts.add("reminder " + name);
+            this.runtime.get().get(Inbox.class, actorId() + "-other").posts();
         }
     }
 }
