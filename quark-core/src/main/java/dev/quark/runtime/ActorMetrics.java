@@ -63,4 +63,13 @@ public interface ActorMetrics {
      */
     default void turnRunnerStartFailed() {
     }
+
+    /**
+     * Called once when the runtime starts with a {@link TurnScheduler#READY_QUEUE ready-queue} turn scheduler (its
+     * own, or one given as its turn executor), so that gauges can observe its runners. Not called for other turn
+     * executors.
+     * @param runners the scheduler's runners
+     */
+    default void bindTurnRunners(TurnRunners runners) {
+    }
 }

@@ -104,6 +104,9 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
             scheduleCollection();
             // After something is scheduled on the timer pool: a failure here leaves its thread to be shut down.
             settings.metrics().bindActorTypes(registry.types());
+            if (settings.turnExecutor() instanceof TurnRunners runners) {
+                settings.metrics().bindTurnRunners(runners);
+            }
         }
         catch (RuntimeException | Error ex) {
             // A runtime that cannot be made leaves no timer thread behind (the builder closes the turn executor).

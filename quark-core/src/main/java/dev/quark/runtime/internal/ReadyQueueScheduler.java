@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 import dev.quark.runtime.ActorMetrics;
+import dev.quark.runtime.TurnRunners;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -72,7 +73,7 @@ import org.slf4j.LoggerFactory;
  * cannot start (logged as an ERROR), the task waits until a later task after close can start one.
  * Thread-locals that actor code sets may be seen by later tasks on the same runner, as in any pool.
  */
-public final class ReadyQueueScheduler implements Executor, AutoCloseable {
+public final class ReadyQueueScheduler implements Executor, TurnRunners, AutoCloseable {
 
     /**
      * How many tasks in a row a runner takes from its slot before it looks at the shared queue first, so that
@@ -741,9 +742,19 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
         }
     }
 
-    /** Returns how many runners exist, for tests. */
-    int runners() {
+    @Override
+    public int runners() {
         return this.runnerCount.get();
+    }
+
+    @Override
+    public int blockedRunners() {
+        return this.announcedBlocked.get() + this.stuck;
+    }
+
+    @Override
+    public int maxRunners() {
+        return this.maxRunners;
     }
 
     /**

@@ -358,6 +358,50 @@ class ReadyQueueSchedulerTests {
         }
     }
 
+    /**
+     * The figures the gauges read: runners, and those blocked in a turn, whether the turn announced its wait (a
+     * synchronous call) or the monitor, while work waits, found it still running after its blocked-after time (JDBC,
+     * a sleep). Two runners at most, so that the queued task waits while both are blocked.
+     */
+    @Test
+    void blockedRunnersCountAnnouncedWaitsAndTurnsStillRunningPastTheirTime() throws InterruptedException {
+        ReadyQueueScheduler watched = new ReadyQueueScheduler("watched", 1, 2, 32, Long.MAX_VALUE,
+                TimeUnit.MILLISECONDS.toNanos(1), Thread.ofVirtual().factory(), ActorMetrics.NONE);
+        CountDownLatch release = new CountDownLatch(1);
+        try {
+            assertThat(watched.maxRunners()).isEqualTo(2);
+            blockAnnounced(watched, release, 1);
+            await("the announced wait counted").atMost(Duration.ofSeconds(20))
+                .until(() -> watched.blockedRunners() == 1);
+            CountDownLatch unannouncedStarted = new CountDownLatch(1);
+            CountDownLatch queuedRan = new CountDownLatch(1);
+            watched.execute(() -> {
+                unannouncedStarted.countDown();
+                try {
+                    release.await();
+                }
+                catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            assertThat(unannouncedStarted.await(20, TimeUnit.SECONDS)).isTrue();
+            // Queued work, which waits: the monitor looks for runners still in their turn while work waits.
+            watched.execute(queuedRan::countDown);
+            await("the turn still running counted").atMost(Duration.ofSeconds(20))
+                .until(() -> watched.blockedRunners() == 2);
+            assertThat(watched.runners()).isEqualTo(2);
+
+            release.countDown();
+            assertThat(queuedRan.await(20, TimeUnit.SECONDS)).isTrue();
+            await("none blocked once released").atMost(Duration.ofSeconds(20))
+                .until(() -> watched.blockedRunners() == 0);
+        }
+        finally {
+            release.countDown();
+            watched.close();
+        }
+    }
+
     /** Runs a task that announces a blocking wait, as a turn in a synchronous call, until released. */
     private static void blockAnnounced(ReadyQueueScheduler on, CountDownLatch release, int expected) {
         AtomicInteger waiting = new AtomicInteger();

@@ -11,6 +11,7 @@ import dev.quark.runtime.ActorTypeView;
 import dev.quark.runtime.CallMetrics;
 import dev.quark.runtime.CallOutcome;
 import dev.quark.runtime.SheddingTrigger;
+import dev.quark.runtime.TurnRunners;
 import dev.quark.supervision.Directive;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -28,7 +29,9 @@ import io.micrometer.core.instrument.Timer;
  * supervisors decided about failed children;</li>
  * <li>{@code quark.actor.activations.shed} (counter; tags {@code reason}, {@code contract}): idle activations
  * deactivated before their idle timeout because the silo held more than {@code quark.actors.max-activations}
- * ({@code max_activations}) or the heap was over the memory-pressure limit ({@code memory_pressure}).</li>
+ * ({@code max_activations}) or the heap was over the memory-pressure limit ({@code memory_pressure});</li>
+ * <li>with the ready-queue turn scheduler, {@code quark.actor.turn.runners} and
+ * {@code quark.actor.turn.runners.blocked} (gauges): its runner threads, and those blocked in a turn.</li>
  * </ul>
  * Timers are created once per method and outcome at start-up, so recording a call does no lookup.
  */
@@ -54,6 +57,12 @@ public class MicrometerActorMetrics implements ActorMetrics {
 
     /** Name of the counter of runner threads the ready-queue turn scheduler could not start. */
     public static final String TURN_RUNNER_START_FAILURES = "quark.actor.turn.runner.start.failures";
+
+    /** Name of the gauge of the ready-queue turn scheduler's runner threads. */
+    public static final String TURN_RUNNERS = "quark.actor.turn.runners";
+
+    /** Name of the gauge of the ready-queue turn scheduler's runners blocked in a turn. */
+    public static final String TURN_RUNNERS_BLOCKED = "quark.actor.turn.runners.blocked";
 
     private final MeterRegistry registry;
 
@@ -119,6 +128,18 @@ public class MicrometerActorMetrics implements ActorMetrics {
     @Override
     public void turnRunnerStartFailed() {
         this.runnerStartFailures.increment();
+    }
+
+    @Override
+    public void bindTurnRunners(TurnRunners runners) {
+        Gauge.builder(TURN_RUNNERS, runners, TurnRunners::runners)
+            .description("Runner threads of the ready-queue turn scheduler, idle and blocked ones included (at most "
+                    + "quark.actors.ready-queue.max-runners)")
+            .register(this.registry);
+        Gauge.builder(TURN_RUNNERS_BLOCKED, runners, TurnRunners::blockedRunners)
+            .description("Runners of the ready-queue turn scheduler blocked in a turn (a synchronous call, or a turn "
+                    + "still running after the blocked-after time); others start in their place up to the cap")
+            .register(this.registry);
     }
 
     @Override

@@ -117,6 +117,19 @@ class QuarkMetricsAutoConfigurationTests {
     }
 
     @Test
+    void readyQueueRunnersAreGaugedOnlyWithTheReadyQueueScheduler() {
+        this.contextRunner.withPropertyValues("quark.actors.turn-scheduler=ready-queue").run((context) -> {
+            context.getBean(ActorRefFactory.class).get(Greeter.class, "r").greet("a");
+            MeterRegistry registry = context.getBean(MeterRegistry.class);
+            assertThat(registry.get(MicrometerActorMetrics.TURN_RUNNERS).gauge().value()).isGreaterThanOrEqualTo(1);
+            assertThat(registry.get(MicrometerActorMetrics.TURN_RUNNERS_BLOCKED).gauge().value()).isZero();
+        });
+        this.contextRunner.run((context) -> assertThat(context.getBean(MeterRegistry.class)
+            .find(MicrometerActorMetrics.TURN_RUNNERS)
+            .gauge()).isNull());
+    }
+
+    @Test
     void grpcTransportMetricsAreBoundOnlyInAClusterOverGrpc() {
         ApplicationContextRunner runner = new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(MetricsAutoConfiguration.class,
