@@ -65,9 +65,10 @@ public interface ActorMetrics {
     }
 
     /**
-     * Called once when the runtime starts with a {@link TurnScheduler#READY_QUEUE ready-queue} turn scheduler (its
-     * own, or one given as its turn executor), so that gauges can observe its runners. Not called for other turn
-     * executors.
+     * Called once when the runtime starts with a turn executor that tells its runners ({@link TurnRunners}: the
+     * {@link TurnScheduler#READY_QUEUE ready-queue} scheduler, its own or one given as its turn executor), so that
+     * gauges can observe them. Not called for other turn executors. One runtime per registry is assumed: a second
+     * one's gauges of the same names are not registered again.
      * @param runners the scheduler's runners
      */
     default void bindTurnRunners(TurnRunners runners) {

@@ -15,9 +15,10 @@ public interface TurnRunners {
 
     /**
      * Returns how many runners are blocked in a turn: inside a wait the turn announced (a synchronous call to another
-     * actor), or, while work waits, found by the scheduler's monitor at its last look still in the same turn after its
-     * blocked-after time (JDBC, a sleep; such a turn is not counted while nothing waits). While work waits, the
-     * scheduler starts other runners in their place, up to {@link #maxRunners()}.
+     * actor), or found by the scheduler's monitor at its last look, which it takes every millisecond only while work
+     * waits, still in the same turn and off the CPU (JDBC, a sleep). A turn busy on the CPU is not counted, nor one
+     * that blocks without announcing it while nothing waits: a scrape then shows only the announced waits. While work
+     * waits, the scheduler starts other runners in their place, up to {@link #maxRunners()}.
      * @return the count
      */
     int blockedRunners();

@@ -586,6 +586,7 @@ public final class ReadyQueueScheduler implements Executor, TurnRunners, AutoClo
                 signal();
             }
         }
+        this.stuck = 0;
         drainAfterClose();
     }
 
@@ -749,7 +750,8 @@ public final class ReadyQueueScheduler implements Executor, TurnRunners, AutoClo
 
     @Override
     public int blockedRunners() {
-        return this.announcedBlocked.get() + this.stuck;
+        // The monitor's count is of its last look: a runner may have ended since.
+        return Math.min(this.announcedBlocked.get() + this.stuck, this.runnerCount.get());
     }
 
     @Override
