@@ -633,7 +633,8 @@ final class OwnershipHandoff implements ActivationGate {
 
     /**
      * Waits until this silo's link to a previous owner whose {@code HANDOFF} failed with its link is up again (or a
-     * newer view came), within the time left until a bound.
+     * view shows that owner gone, or the transport cannot tell), within the time left until a bound
+     * ({@link BrokenLinkWait#linkBack}).
      * @return whether to ask it again: it is still alive in the same incarnation
      */
     private boolean linkBack(SiloEntry target, long endsNanos) {
