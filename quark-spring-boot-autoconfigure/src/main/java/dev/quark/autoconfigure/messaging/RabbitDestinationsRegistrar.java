@@ -4,17 +4,21 @@ import java.util.Objects;
 
 import org.springframework.amqp.rabbit.connection.ConnectionFactory;
 import org.springframework.amqp.rabbit.core.RabbitTemplate;
+import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.beans.factory.support.AbstractBeanDefinition;
 import org.springframework.beans.factory.support.BeanDefinitionRegistry;
 import org.springframework.beans.factory.support.BeanDefinitionRegistryPostProcessor;
 import org.springframework.beans.factory.support.RootBeanDefinition;
+import org.springframework.boot.amqp.autoconfigure.RabbitTemplateConfigurer;
+import org.springframework.boot.amqp.autoconfigure.RabbitTemplateCustomizer;
 import org.springframework.boot.context.properties.bind.BindHandler;
 import org.springframework.boot.context.properties.bind.Bindable;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.bind.handler.NoUnboundElementsBindHandler;
 import org.springframework.core.env.Environment;
+import org.springframework.util.ClassUtils;
 
 import dev.quark.messaging.publisher.amqp.RabbitMessagePublisher;
 
@@ -24,7 +28,9 @@ import dev.quark.messaging.publisher.amqp.RabbitMessagePublisher;
  * messages to it. Registered as bean definitions, not built here, so that each publisher is created with the other
  * beans, from the application's RabbitMQ {@link ConnectionFactory} (Spring Boot's, with
  * {@code spring-boot-starter-amqp}) and a {@link RabbitTemplate} of its own (the publisher turns {@code mandatory}
- * on). The properties are checked here, so that a bad value stops the start naming its property; so does a key that
+ * on), which Spring Boot's {@link RabbitTemplateConfigurer} ({@code spring.rabbitmq.template.*}: retry, observation)
+ * and the application's {@link RabbitTemplateCustomizer} beans configure as they do Spring Boot's own template, when
+ * {@code spring-boot-amqp} is present. The properties are checked here, so that a bad value stops the start naming its property; so does a key that
  * is no property of a destination (a typo such as {@code exchnage}). A definition carries only the destination's
  * name, which AOT can write into generated code; its factory method binds the destination's properties again.
  */
@@ -32,6 +38,10 @@ final class RabbitDestinationsRegistrar implements BeanDefinitionRegistryPostPro
 
     /** The prefix of the publishers' bean names. */
     static final String BEAN_NAME_PREFIX = "quarkRabbitPublisher.";
+
+    private static final boolean BOOT_AMQP_PRESENT = ClassUtils.isPresent(
+            "org.springframework.boot.amqp.autoconfigure.RabbitTemplateConfigurer",
+            RabbitDestinationsRegistrar.class.getClassLoader());
 
     private final Environment environment;
 
@@ -76,11 +86,12 @@ final class RabbitDestinationsRegistrar implements BeanDefinitionRegistryPostPro
      * @param name the destination
      * @param environment where its properties are bound from
      * @param connectionFactories the application's RabbitMQ connection factories
+     * @param beanFactory where Spring Boot's template configurer and the application's template customizers are
      * @return the publisher
      * @throws IllegalStateException when there is no single connection factory, or it has no publisher confirms
      */
     static RabbitMessagePublisher publisher(String name, Environment environment,
-            ObjectProvider<ConnectionFactory> connectionFactories) {
+            ObjectProvider<ConnectionFactory> connectionFactories, BeanFactory beanFactory) {
         QuarkRabbitDestinationsProperties.Destination destination = bind(environment).getDestinations().get(name);
         if (destination == null) {
             throw new IllegalStateException("The RabbitMQ destination '" + name + "' is no longer in "
@@ -93,8 +104,32 @@ final class RabbitDestinationsRegistrar implements BeanDefinitionRegistryPostPro
                     + "ConnectionFactory bean, found " + connectionFactories.stream().count() + ": add "
                     + "spring-boot-starter-amqp (spring.rabbitmq.*), or define one CachingConnectionFactory");
         }
-        return new RabbitMessagePublisher(name, new RabbitTemplate(connectionFactory),
+        RabbitTemplate template = new RabbitTemplate(connectionFactory);
+        if (BOOT_AMQP_PRESENT) {
+            BootTemplateSettings.apply(template, connectionFactory, beanFactory);
+        }
+        return new RabbitMessagePublisher(name, template,
                 Objects.requireNonNull(destination.getExchange()), destination.getRoutingKey(),
                 destination.getConfirmTimeout());
+    }
+
+    /**
+     * Spring Boot's template settings, in a class of their own so that nothing loads {@code spring-boot-amqp}'s
+     * types when it is absent. Applied in Spring Boot's order: the configurer, then the customizers; the publisher
+     * turns {@code mandatory} on afterwards whatever {@code spring.rabbitmq.template.mandatory} says, since a
+     * message the broker could not route must not count as delivered.
+     */
+    private static final class BootTemplateSettings {
+
+        static void apply(RabbitTemplate template, ConnectionFactory connectionFactory, BeanFactory beanFactory) {
+            RabbitTemplateConfigurer configurer = beanFactory.getBeanProvider(RabbitTemplateConfigurer.class)
+                .getIfUnique();
+            if (configurer != null) {
+                configurer.configure(template, connectionFactory);
+            }
+            beanFactory.getBeanProvider(RabbitTemplateCustomizer.class)
+                .orderedStream()
+                .forEach((customizer) -> customizer.customize(template));
+        }
     }
 }

@@ -5,16 +5,24 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.springframework.amqp.AmqpException;
 import org.springframework.amqp.core.Message;
 import org.springframework.amqp.core.Queue;
 import org.springframework.amqp.rabbit.connection.CachingConnectionFactory;
 import org.springframework.amqp.rabbit.core.RabbitAdmin;
 import org.springframework.amqp.rabbit.core.RabbitTemplate;
 import org.springframework.beans.factory.config.ConstructorArgumentValues.ValueHolder;
+import org.springframework.boot.amqp.autoconfigure.RabbitAutoConfiguration;
+import org.springframework.boot.amqp.autoconfigure.RabbitTemplateCustomizer;
+import org.springframework.boot.amqp.autoconfigure.RabbitTemplateRetrySettingsCustomizer;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
@@ -27,9 +35,11 @@ import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
 import dev.quark.messaging.Destinations;
 import dev.quark.messaging.MessageId;
 import dev.quark.messaging.Outbox;
+import dev.quark.messaging.OutboxMessage;
 import dev.quark.messaging.publisher.amqp.RabbitMessagePublisher;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
  * RabbitMQ destinations declared in {@code quark.messaging.rabbit.destinations}: a publisher bean per entry that
@@ -66,6 +76,79 @@ class RabbitDestinationsTests {
                     assertThat(received.getMessageProperties().getMessageId()).isEqualTo(id.toString());
                     assertThat(new String(received.getBody(), StandardCharsets.UTF_8)).isEqualTo("\"placed\"");
                     assertThat((String) received.getMessageProperties().getHeader("quark-key")).isEqualTo("order-7");
+                });
+        }
+        finally {
+            admin.deleteQueue(queue);
+            adminConnections.destroy();
+        }
+    }
+
+    @Test
+    void springBootsTemplateSettingsAndTheApplicationsCustomizersApplyToTheDestinationsTemplate() {
+        URI broker = brokerUri();
+        CachingConnectionFactory adminConnections = connectionFactory(false);
+        RabbitAdmin admin = new RabbitAdmin(adminConnections);
+        String queue = "quark-test-customized-" + UUID.randomUUID();
+        admin.declareQueue(new Queue(queue, false, false, false));
+        AtomicInteger retrySettingsCustomized = new AtomicInteger();
+        try {
+            this.contextRunner.withConfiguration(AutoConfigurations.of(RabbitAutoConfiguration.class))
+                .withBean(RabbitTemplateCustomizer.class,
+                        () -> (template) -> template.setBeforePublishPostProcessors((message) -> {
+                            message.getMessageProperties().setHeader("customized-by", "the application");
+                            return message;
+                        }))
+                .withBean(RabbitTemplateRetrySettingsCustomizer.class,
+                        () -> (settings) -> retrySettingsCustomized.incrementAndGet())
+                .withPropertyValues("spring.rabbitmq.addresses=" + broker,
+                        "spring.rabbitmq.publisher-confirm-type=correlated", "spring.rabbitmq.publisher-returns=true",
+                        "spring.rabbitmq.template.retry.enabled=true", "spring.rabbitmq.template.mandatory=false",
+                        "quark.messaging.rabbit.destinations.orders.routing-key=" + queue,
+                        "quark.messaging.rabbit.destinations.nowhere.routing-key=" + queue + "-missing")
+                .run((context) -> {
+                    assertThat(context).hasNotFailed();
+                    MessageId id = context.getBean(Outbox.class).enqueue("orders", "order-8", "placed");
+                    Message received = new RabbitTemplate(adminConnections).receive(queue, 20_000);
+                    assertThat(received).isNotNull();
+                    assertThat(received.getMessageProperties().getMessageId()).isEqualTo(id.toString());
+                    assertThat((String) received.getMessageProperties().getHeader("customized-by"))
+                        .as("the application's RabbitTemplateCustomizer")
+                        .isEqualTo("the application");
+                    assertThat(retrySettingsCustomized).as("Spring Boot's configurer built the template's retry")
+                        .hasPositiveValue();
+                    RabbitMessagePublisher nowhere = context.getBean("quarkRabbitPublisher.nowhere",
+                            RabbitMessagePublisher.class);
+                    OutboxMessage unroutable = new OutboxMessage(MessageId.next(Clock.systemUTC()), "nowhere",
+                            "order-9", "java.lang.String", "\"placed\"", Map.of(), Instant.now(), 1);
+                    assertThatExceptionOfType(AmqpException.class).as("mandatory stays on whatever the template says")
+                        .isThrownBy(() -> nowhere.publish(unroutable))
+                        .withMessageContaining("unroutable");
+                });
+        }
+        finally {
+            admin.deleteQueue(queue);
+            adminConnections.destroy();
+        }
+    }
+
+    @Test
+    void withoutSpringBootAmqpTheDestinationsTemplateIsAPlainOne() {
+        CachingConnectionFactory connections = connectionFactory(true);
+        CachingConnectionFactory adminConnections = connectionFactory(false);
+        RabbitAdmin admin = new RabbitAdmin(adminConnections);
+        String queue = "quark-test-plain-" + UUID.randomUUID();
+        admin.declareQueue(new Queue(queue, false, false, false));
+        try {
+            this.contextRunner.withClassLoader(new FilteredClassLoader("org.springframework.boot.amqp"))
+                .withBean(CachingConnectionFactory.class, () -> connections)
+                .withPropertyValues("quark.messaging.rabbit.destinations.orders.routing-key=" + queue)
+                .run((context) -> {
+                    assertThat(context).hasNotFailed();
+                    MessageId id = context.getBean(Outbox.class).enqueue("orders", "order-10", "placed");
+                    Message received = new RabbitTemplate(adminConnections).receive(queue, 20_000);
+                    assertThat(received).isNotNull();
+                    assertThat(received.getMessageProperties().getMessageId()).isEqualTo(id.toString());
                 });
         }
         finally {
@@ -152,6 +235,17 @@ class RabbitDestinationsTests {
     }
 
     private static CachingConnectionFactory connectionFactory(boolean confirms) {
+        URI uri = brokerUri();
+        CachingConnectionFactory factory = new CachingConnectionFactory(uri);
+        if (confirms) {
+            factory.setPublisherConfirmType(CachingConnectionFactory.ConfirmType.CORRELATED);
+            factory.setPublisherReturns(true);
+        }
+        return factory;
+    }
+
+    /** The test broker, after checking that it answers (aborting the test when it does not, failing it on CI). */
+    private static URI brokerUri() {
         String configured = System.getenv("QUARK_TEST_RABBITMQ_URL");
         URI uri = URI.create((configured != null && !configured.isBlank()) ? configured
                 : "amqp://guest:guest@127.0.0.1:5672");
@@ -166,11 +260,6 @@ class RabbitDestinationsTests {
             }
             Assumptions.abort(problem);
         }
-        CachingConnectionFactory factory = new CachingConnectionFactory(uri);
-        if (confirms) {
-            factory.setPublisherConfirmType(CachingConnectionFactory.ConfirmType.CORRELATED);
-            factory.setPublisherReturns(true);
-        }
-        return factory;
+        return uri;
     }
 }
