@@ -151,6 +151,25 @@ abstract class ClusterChurnTests {
         }
     }
 
+    @Test
+    void silosRestartedWithTheirOldIdsNeverActivateALedgerTwiceAndLoseNoAcknowledgedUpdate() {
+        this.cluster = clusterDetectingFailuresFast();
+        try (LedgerCallers callers = callersThroughRunningSilos()) {
+            callers.awaitMoreCalls(this.load.callsPerRound(), TIMEOUT);
+            kill(callers, 1);
+            restart(callers, 1);
+            leave(callers, 0);
+            restart(callers, 0);
+            callers.close();
+
+            assertThat(this.activations.duplicates()).isEmpty();
+            assertFailedOnlyTypedAndLostNoAcknowledgedUpdate(callers);
+            assertThat(this.cluster.runningSilos()).extracting(TestSilo::siloId)
+                .containsExactlyInAnyOrder("silo-0", "silo-1", "silo-2");
+            report("restarts with old ids", callers);
+        }
+    }
+
     /** A cluster whose failure detection evicts a silo that stopped answering within about a second. */
     TestCluster clusterDetectingFailuresFast() {
         return cluster((builder) -> builder.failureDetection((settings) -> settings
@@ -205,6 +224,17 @@ abstract class ClusterChurnTests {
     private void leave(LedgerCallers callers, int index) {
         callers.retire(this.cluster.silo(index), TIMEOUT);
         this.cluster.stopSilo(index);
+        callers.awaitMoreCalls(this.load.callsPerRound(), TIMEOUT);
+    }
+
+    /**
+     * Starts a killed or stopped silo again with its old id (a new epoch), as a process restarted with the same
+     * {@code quark.cluster.silo.id}, and lets the callers enter through it.
+     */
+    private void restart(LedgerCallers callers, int index) {
+        TestSilo silo = this.cluster.restartSilo(index);
+        this.activations.revived(silo.siloId());
+        callers.enterThrough(this.cluster.runningSilos());
         callers.awaitMoreCalls(this.load.callsPerRound(), TIMEOUT);
     }
 
