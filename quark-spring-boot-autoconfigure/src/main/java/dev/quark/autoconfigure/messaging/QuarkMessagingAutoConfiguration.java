@@ -57,6 +57,7 @@ import dev.quark.messaging.store.jdbc.JdbcOutboxStore;
 import dev.quark.messaging.store.jdbc.OutboxCommitListener;
 import dev.quark.messaging.store.memory.InMemoryInboxStore;
 import dev.quark.messaging.store.memory.InMemoryOutboxStore;
+import dev.quark.messaging.store.redis.RedisAtomicInbox;
 import dev.quark.messaging.store.redis.RedisInboxStore;
 import dev.quark.messaging.store.redis.RedisOutboxStore;
 
@@ -280,6 +281,13 @@ public final class QuarkMessagingAutoConfiguration {
         @ConditionalOnMissingBean(InboxStore.class)
         RedisInboxStore quarkRedisInboxStore(RedisConnectionFactory connectionFactory, QuarkRedisProperties redis) {
             return new RedisInboxStore(connectionFactory, redis.getKeyPrefix());
+        }
+
+        @Bean
+        @ConditionalOnMissingBean
+        @ConditionalOnBean(RedisInboxStore.class)
+        RedisAtomicInbox quarkRedisAtomicInbox(RedisInboxStore store, ObjectProvider<Clock> clock) {
+            return new RedisAtomicInbox(store, clock.getIfUnique(Clock::systemUTC));
         }
 
         @Bean

@@ -17,6 +17,7 @@ import org.springframework.boot.context.properties.bind.BindHandler;
 import org.springframework.boot.context.properties.bind.Bindable;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.bind.handler.NoUnboundElementsBindHandler;
+import org.springframework.context.ApplicationContext;
 import org.springframework.core.env.Environment;
 import org.springframework.util.ClassUtils;
 
@@ -28,9 +29,10 @@ import dev.quark.messaging.publisher.amqp.RabbitMessagePublisher;
  * messages to it. Registered as bean definitions, not built here, so that each publisher is created with the other
  * beans, from the application's RabbitMQ {@link ConnectionFactory} (Spring Boot's, with
  * {@code spring-boot-starter-amqp}) and a {@link RabbitTemplate} of its own (the publisher turns {@code mandatory}
- * on), which Spring Boot's {@link RabbitTemplateConfigurer} ({@code spring.rabbitmq.template.*}: retry, observation)
- * and the application's {@link RabbitTemplateCustomizer} beans configure as they do Spring Boot's own template, when
- * {@code spring-boot-amqp} is present. The properties are checked here, so that a bad value stops the start naming its property; so does a key that
+ * on), which knows the application context (for its observation registry), and which Spring Boot's
+ * {@link RabbitTemplateConfigurer} ({@code spring.rabbitmq.template.*}: observation) and the application's
+ * {@link RabbitTemplateCustomizer} beans configure as they do Spring Boot's own template, when {@code spring-boot-amqp}
+ * is present; its retry stays off, since the outbox retries a failed delivery itself. The properties are checked here, so that a bad value stops the start naming its property; so does a key that
  * is no property of a destination (a typo such as {@code exchnage}). A definition carries only the destination's
  * name, which AOT can write into generated code; its factory method binds the destination's properties again.
  */
@@ -39,9 +41,8 @@ final class RabbitDestinationsRegistrar implements BeanDefinitionRegistryPostPro
     /** The prefix of the publishers' bean names. */
     static final String BEAN_NAME_PREFIX = "quarkRabbitPublisher.";
 
-    private static final boolean BOOT_AMQP_PRESENT = ClassUtils.isPresent(
-            "org.springframework.boot.amqp.autoconfigure.RabbitTemplateConfigurer",
-            RabbitDestinationsRegistrar.class.getClassLoader());
+    private static final String BOOT_TEMPLATE_CONFIGURER =
+            "org.springframework.boot.amqp.autoconfigure.RabbitTemplateConfigurer";
 
     private final Environment environment;
 
@@ -86,12 +87,13 @@ final class RabbitDestinationsRegistrar implements BeanDefinitionRegistryPostPro
      * @param name the destination
      * @param environment where its properties are bound from
      * @param connectionFactories the application's RabbitMQ connection factories
-     * @param beanFactory where Spring Boot's template configurer and the application's template customizers are
+     * @param context the application context: its observation registry, Spring Boot's template configurer and the
+     * application's template customizers
      * @return the publisher
      * @throws IllegalStateException when there is no single connection factory, or it has no publisher confirms
      */
     static RabbitMessagePublisher publisher(String name, Environment environment,
-            ObjectProvider<ConnectionFactory> connectionFactories, BeanFactory beanFactory) {
+            ObjectProvider<ConnectionFactory> connectionFactories, ApplicationContext context) {
         QuarkRabbitDestinationsProperties.Destination destination = bind(environment).getDestinations().get(name);
         if (destination == null) {
             throw new IllegalStateException("The RabbitMQ destination '" + name + "' is no longer in "
@@ -105,8 +107,10 @@ final class RabbitDestinationsRegistrar implements BeanDefinitionRegistryPostPro
                     + "spring-boot-starter-amqp (spring.rabbitmq.*), or define one CachingConnectionFactory");
         }
         RabbitTemplate template = new RabbitTemplate(connectionFactory);
-        if (BOOT_AMQP_PRESENT) {
-            BootTemplateSettings.apply(template, connectionFactory, beanFactory);
+        template.setApplicationContext(context);
+        template.setBeanFactory(context);
+        if (ClassUtils.isPresent(BOOT_TEMPLATE_CONFIGURER, context.getClassLoader())) {
+            BootTemplateSettings.apply(template, connectionFactory, context);
         }
         return new RabbitMessagePublisher(name, template,
                 Objects.requireNonNull(destination.getExchange()), destination.getRoutingKey(),
@@ -115,12 +119,17 @@ final class RabbitDestinationsRegistrar implements BeanDefinitionRegistryPostPro
 
     /**
      * Spring Boot's template settings, in a class of their own so that nothing loads {@code spring-boot-amqp}'s
-     * types when it is absent. Applied in Spring Boot's order: the configurer, then the customizers; the publisher
-     * turns {@code mandatory} on afterwards whatever {@code spring.rabbitmq.template.mandatory} says, since a
-     * message the broker could not route must not count as delivered.
+     * types when it is absent. Applied in Spring Boot's order: the configurer, then the customizers. Then the retry
+     * is turned off whatever {@code spring.rabbitmq.template.retry.*} or a customizer says: the outbox retries a
+     * failed delivery with its own backoff, and a retried send that reuses the message's correlation would have the
+     * first attempt's nack answer for it (a delivered message reported refused, sent again). The publisher turns
+     * {@code mandatory} on afterwards whatever {@code spring.rabbitmq.template.mandatory} says, since a message the
+     * broker could not route must not count as delivered.
      */
     private static final class BootTemplateSettings {
 
+        // setRetryTemplate's parameter is declared non-null, yet null is the template's default: no retry.
+        @SuppressWarnings("NullAway")
         static void apply(RabbitTemplate template, ConnectionFactory connectionFactory, BeanFactory beanFactory) {
             RabbitTemplateConfigurer configurer = beanFactory.getBeanProvider(RabbitTemplateConfigurer.class)
                 .getIfUnique();
@@ -130,6 +139,7 @@ final class RabbitDestinationsRegistrar implements BeanDefinitionRegistryPostPro
             beanFactory.getBeanProvider(RabbitTemplateCustomizer.class)
                 .orderedStream()
                 .forEach((customizer) -> customizer.customize(template));
+            template.setRetryTemplate(null);
         }
     }
 }

@@ -42,6 +42,7 @@ import dev.quark.messaging.store.MessageStatus;
 import dev.quark.messaging.store.OutboxStore;
 import dev.quark.messaging.store.memory.InMemoryInboxStore;
 import dev.quark.messaging.store.memory.InMemoryOutboxStore;
+import dev.quark.messaging.store.redis.RedisAtomicInbox;
 import dev.quark.messaging.store.redis.RedisInboxStore;
 import dev.quark.messaging.store.redis.RedisOutboxStore;
 
@@ -219,6 +220,7 @@ class QuarkMessagingAutoConfigurationTests {
                 assertThat(context).hasNotFailed()
                     .hasSingleBean(RedisOutboxStore.class)
                     .hasSingleBean(RedisInboxStore.class)
+                    .hasSingleBean(RedisAtomicInbox.class)
                     .hasSingleBean(RedisOutboxSweepLifecycle.class)
                     .doesNotHaveBean(InMemoryOutboxStore.class)
                     .hasSingleBean(Outbox.class)

@@ -7,9 +7,16 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationHandler;
+import io.micrometer.observation.ObservationRegistry;
 
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -29,6 +36,7 @@ import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.core.NestedExceptionUtils;
+import org.springframework.test.util.ReflectionTestUtils;
 
 import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
 import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
@@ -85,15 +93,30 @@ class RabbitDestinationsTests {
     }
 
     @Test
-    void springBootsTemplateSettingsAndTheApplicationsCustomizersApplyToTheDestinationsTemplate() {
+    void springBootsTemplateSettingsAndTheApplicationsCustomizersApplyToTheDestinationsTemplateWithoutItsRetry() {
         URI broker = brokerUri();
         CachingConnectionFactory adminConnections = connectionFactory(false);
         RabbitAdmin admin = new RabbitAdmin(adminConnections);
         String queue = "quark-test-customized-" + UUID.randomUUID();
         admin.declareQueue(new Queue(queue, false, false, false));
         AtomicInteger retrySettingsCustomized = new AtomicInteger();
+        List<String> observed = new CopyOnWriteArrayList<>();
+        ObservationRegistry observations = ObservationRegistry.create();
+        observations.observationConfig().observationHandler(new ObservationHandler<>() {
+
+            @Override
+            public boolean supportsContext(Observation.Context context) {
+                return true;
+            }
+
+            @Override
+            public void onStart(Observation.Context context) {
+                observed.add(context.getName());
+            }
+        });
         try {
             this.contextRunner.withConfiguration(AutoConfigurations.of(RabbitAutoConfiguration.class))
+                .withBean(ObservationRegistry.class, () -> observations)
                 .withBean(RabbitTemplateCustomizer.class,
                         () -> (template) -> template.setBeforePublishPostProcessors((message) -> {
                             message.getMessageProperties().setHeader("customized-by", "the application");
@@ -104,6 +127,7 @@ class RabbitDestinationsTests {
                 .withPropertyValues("spring.rabbitmq.addresses=" + broker,
                         "spring.rabbitmq.publisher-confirm-type=correlated", "spring.rabbitmq.publisher-returns=true",
                         "spring.rabbitmq.template.retry.enabled=true", "spring.rabbitmq.template.mandatory=false",
+                        "spring.rabbitmq.template.observation-enabled=true",
                         "quark.messaging.rabbit.destinations.orders.routing-key=" + queue,
                         "quark.messaging.rabbit.destinations.nowhere.routing-key=" + queue + "-missing")
                 .run((context) -> {
@@ -115,8 +139,13 @@ class RabbitDestinationsTests {
                     assertThat((String) received.getMessageProperties().getHeader("customized-by"))
                         .as("the application's RabbitTemplateCustomizer")
                         .isEqualTo("the application");
-                    assertThat(retrySettingsCustomized).as("Spring Boot's configurer built the template's retry")
-                        .hasPositiveValue();
+                    assertThat(observed).as("spring.rabbitmq.template.observation-enabled, through the context's registry")
+                        .contains("spring.rabbit.template");
+                    assertThat(retrySettingsCustomized).as("Spring Boot's configurer built a retry").hasPositiveValue();
+                    Object template = ReflectionTestUtils.getField(context.getBean("quarkRabbitPublisher.orders"),
+                            "template");
+                    assertThat(ReflectionTestUtils.getField(Objects.requireNonNull(template), "retryTemplate"))
+                        .as("the outbox retries: the template's retry is off").isNull();
                     RabbitMessagePublisher nowhere = context.getBean("quarkRabbitPublisher.nowhere",
                             RabbitMessagePublisher.class);
                     OutboxMessage unroutable = new OutboxMessage(MessageId.next(Clock.systemUTC()), "nowhere",
@@ -134,6 +163,8 @@ class RabbitDestinationsTests {
 
     @Test
     void withoutSpringBootAmqpTheDestinationsTemplateIsAPlainOne() {
+        // The customizer bean's type is on the test's class path, not on the context's: only the registrar's check
+        // of the context's class loader keeps it from being applied.
         CachingConnectionFactory connections = connectionFactory(true);
         CachingConnectionFactory adminConnections = connectionFactory(false);
         RabbitAdmin admin = new RabbitAdmin(adminConnections);
@@ -142,6 +173,11 @@ class RabbitDestinationsTests {
         try {
             this.contextRunner.withClassLoader(new FilteredClassLoader("org.springframework.boot.amqp"))
                 .withBean(CachingConnectionFactory.class, () -> connections)
+                .withBean(RabbitTemplateCustomizer.class,
+                        () -> (template) -> template.setBeforePublishPostProcessors((message) -> {
+                            message.getMessageProperties().setHeader("customized-by", "the application");
+                            return message;
+                        }))
                 .withPropertyValues("quark.messaging.rabbit.destinations.orders.routing-key=" + queue)
                 .run((context) -> {
                     assertThat(context).hasNotFailed();
@@ -149,6 +185,7 @@ class RabbitDestinationsTests {
                     Message received = new RabbitTemplate(adminConnections).receive(queue, 20_000);
                     assertThat(received).isNotNull();
                     assertThat(received.getMessageProperties().getMessageId()).isEqualTo(id.toString());
+                    assertThat(received.getMessageProperties().getHeaders()).doesNotContainKey("customized-by");
                 });
         }
         finally {

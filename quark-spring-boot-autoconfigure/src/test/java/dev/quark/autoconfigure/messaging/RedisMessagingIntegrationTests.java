@@ -32,6 +32,7 @@ import dev.quark.messaging.publisher.OutboxMessageEvent;
 import dev.quark.messaging.state.StateOutbox;
 import dev.quark.messaging.store.MessageStatus;
 import dev.quark.messaging.store.OutboxStore;
+import dev.quark.messaging.store.redis.RedisAtomicInbox;
 import dev.quark.messaging.store.redis.RedisInboxStore;
 import dev.quark.messaging.store.redis.RedisOutboxStore;
 import dev.quark.state.StateKey;
@@ -86,6 +87,14 @@ class RedisMessagingIntegrationTests {
                 assertThat(inbox.process("billing", first.toString(), () -> runs.add("bill"))).isTrue();
                 assertThat(inbox.process("billing", first.toString(), () -> runs.add("bill"))).isFalse();
                 assertThat(runs).containsExactly("bill");
+                RedisAtomicInbox atomic = context.getBean(RedisAtomicInbox.class);
+                String billed = prefix + "{inbox}:billed";
+                assertThat(atomic.process("billing", second.toString(), (writes) -> writes.increment(billed, 30)))
+                    .isTrue();
+                assertThat(atomic.process("billing", second.toString(), (writes) -> writes.increment(billed, 30)))
+                    .isFalse();
+                assertThat(inbox.process("billing", second.toString(), () -> runs.add("bill"))).isFalse();
+                assertThat(context.getBean(StringRedisTemplate.class).opsForValue().get(billed)).isEqualTo("30");
 
                 StateStore states = context.getBean(StateStoreRegistry.class).store(StateStoreRegistry.DEFAULT);
                 assertThat(states).isInstanceOf(RedisStateStore.class);

@@ -31,7 +31,8 @@ import dev.quark.messaging.store.InboxStore;
  * There is no transaction: the record is made before the handler runs and forgotten when
  * it fails (as in memory), so a crash of the process between the record and the end of the handler leaves the message
  * recorded with its handler's work unfinished, and a duplicate arriving while the first delivery's handler runs is
- * acknowledged without waiting for it. Retention scans the set by time, a batch per script.
+ * acknowledged without waiting for it. Retention scans the set by time, a batch per script. A handler whose effect is
+ * Redis writes gets them made with the record in one script by {@link RedisAtomicInbox}, which shares these records.
  */
 public class RedisInboxStore implements InboxStore {
 
@@ -69,6 +70,8 @@ public class RedisInboxStore implements InboxStore {
 
     private static final Logger logger = LoggerFactory.getLogger(RedisInboxStore.class);
 
+    private final RedisConnectionFactory connectionFactory;
+
     private final StringRedisTemplate redis;
 
     private final String key;
@@ -81,10 +84,18 @@ public class RedisInboxStore implements InboxStore {
      * @param keyPrefix put before every key, for instance {@code quark:}; may be empty
      */
     public RedisInboxStore(RedisConnectionFactory connectionFactory, String keyPrefix) {
-        Objects.requireNonNull(connectionFactory, "connectionFactory must not be null");
+        this.connectionFactory = Objects.requireNonNull(connectionFactory, "connectionFactory must not be null");
         this.key = Objects.requireNonNull(keyPrefix, "keyPrefix must not be null") + "{inbox}:records";
         this.tokensKey = keyPrefix + "{inbox}:tokens";
         this.redis = new StringRedisTemplate(connectionFactory);
+    }
+
+    /**
+     * Returns the connection factory of the records' Redis.
+     * @return the connection factory
+     */
+    RedisConnectionFactory connectionFactory() {
+        return this.connectionFactory;
     }
 
     /**
