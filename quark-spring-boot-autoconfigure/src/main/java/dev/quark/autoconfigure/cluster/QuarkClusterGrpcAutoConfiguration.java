@@ -81,7 +81,8 @@ public final class QuarkClusterGrpcAutoConfiguration {
     @ConditionalOnProperty(SiloTlsFromBundle.BUNDLE_PROPERTY)
     SiloTls quarkClusterSiloTls(QuarkClusterProperties properties, SslBundles bundles) {
         QuarkClusterProperties.Ssl ssl = properties.getTransport().getSsl();
-        return SiloTlsFromBundle.create(bundles, Objects.requireNonNull(ssl.getBundle()), ssl.getClientAuth());
+        return SiloTlsFromBundle.create(bundles, Objects.requireNonNull(ssl.getBundle()), ssl.getClientAuth(),
+                ssl.isVerifyHostname());
     }
 
     @Bean

@@ -375,6 +375,10 @@ public class QuarkClusterProperties implements InitializingBean {
             throw CHECKS.invalid("transport.plaintext", false, "TLS between silos needs an SSL bundle: set "
                     + "quark.cluster.transport.ssl.bundle to the name of a spring.ssl.bundle.*");
         }
+        if (bundle == null && !t.ssl.verifyHostname) {
+            throw CHECKS.invalid("transport.ssl.verify-hostname", false, "applies only with TLS: set "
+                    + "quark.cluster.transport.ssl.bundle too");
+        }
         if (bundle == null && t.ssl.clientAuth != null) {
             throw CHECKS.invalid("transport.ssl.client-auth", t.ssl.clientAuth, "applies only with TLS: set "
                     + "quark.cluster.transport.ssl.bundle too");
@@ -893,10 +897,17 @@ public class QuarkClusterProperties implements InitializingBean {
         /**
          * Name of the SSL bundle (spring.ssl.bundle.*) whose key silos present, as gRPC servers and as clients of
          * their peers, and whose trust store holds the authorities of the peers' certificates. A peer's
-         * certificate must name the address it advertises. When the bundle is reloaded, new connections use the
-         * new material.
+         * certificate must name the address it advertises, unless verify-hostname is false. When the bundle is
+         * reloaded, new connections use the new material.
          */
         private @Nullable String bundle;
+
+        /**
+         * Whether a silo checks that a peer's certificate names the address the peer advertises (as HTTPS checks
+         * a server's). Set false for certificates issued to a service name rather than to each silo's address: the
+         * peer's certificate chain must still lead to an authority of the bundle's trust store.
+         */
+        private boolean verifyHostname = true;
 
         /**
          * Whether a silo's gRPC server asks its peers for a certificate: require (mutual TLS), optional or none.
@@ -914,6 +925,14 @@ public class QuarkClusterProperties implements InitializingBean {
 
         public @Nullable ClientAuth getClientAuth() {
             return this.clientAuth;
+        }
+
+        public boolean isVerifyHostname() {
+            return this.verifyHostname;
+        }
+
+        public void setVerifyHostname(boolean verifyHostname) {
+            this.verifyHostname = verifyHostname;
         }
 
         public void setClientAuth(@Nullable ClientAuth clientAuth) {

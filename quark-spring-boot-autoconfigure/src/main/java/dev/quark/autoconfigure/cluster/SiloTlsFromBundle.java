@@ -25,6 +25,8 @@ final class SiloTlsFromBundle {
 
     static final String CLIENT_AUTH_PROPERTY = "quark.cluster.transport.ssl.client-auth";
 
+    static final String VERIFY_HOSTNAME_PROPERTY = "quark.cluster.transport.ssl.verify-hostname";
+
     private static final Logger logger = LoggerFactory.getLogger(SiloTlsFromBundle.class);
 
     private SiloTlsFromBundle() {
@@ -36,10 +38,12 @@ final class SiloTlsFromBundle {
      * @param name the bundle's name
      * @param configured the configured client authentication, {@code null} for the default: require when the
      * bundle has a trust store, none otherwise
+     * @param verifyHostname whether a silo checks that a peer's certificate names the peer's address
      * @return the material
      * @throws InvalidConfigurationPropertyValueException naming the property whose value does not work
      */
-    static SiloTls create(SslBundles bundles, String name, QuarkClusterProperties.@Nullable ClientAuth configured) {
+    static SiloTls create(SslBundles bundles, String name, QuarkClusterProperties.@Nullable ClientAuth configured,
+            boolean verifyHostname) {
         SslBundle bundle = bundle(bundles, name);
         TrustManager @Nullable [] trust = trustManagers(bundle);
         TlsServerCredentials.ClientAuth clientAuth = clientAuth(configured, trust != null, name);
@@ -51,7 +55,19 @@ final class SiloTlsFromBundle {
             throw new InvalidConfigurationPropertyValueException(BUNDLE_PROPERTY, name, ex.getMessage());
         }
         bundles.addBundleUpdateHandler(name, (updated) -> update(tls, name, updated));
-        return tls;
+        if (verifyHostname) {
+            return tls;
+        }
+        if (trust == null) {
+            throw new InvalidConfigurationPropertyValueException(VERIFY_HOSTNAME_PROPERTY, false, "SSL bundle '" + name
+                    + "' has no trust store: without the host name check, the JDK's default authorities would vouch "
+                    + "for any certificate a public authority issued as any silo; add the cluster's authority to the "
+                    + "bundle's trust store");
+        }
+        logger.warn("Silos do not check that their peers' certificates name the peers' addresses "
+                + "(quark.cluster.transport.ssl.verify-hostname=false): a certificate that SSL bundle '{}' trusts is "
+                + "taken for any silo", name);
+        return tls.withoutHostnameCheck();
     }
 
     private static void update(SiloTls tls, String name, SslBundle updated) {

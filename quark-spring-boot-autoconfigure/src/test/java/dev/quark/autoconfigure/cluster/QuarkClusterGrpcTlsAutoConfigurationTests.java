@@ -16,6 +16,7 @@ import dev.quark.testkit.tls.TestCertificate;
 import dev.quark.testkit.tls.TestCertificateAuthority;
 import io.grpc.TlsServerCredentials.ClientAuth;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.ssl.SslAutoConfiguration;
@@ -29,6 +30,8 @@ import org.springframework.boot.ssl.pem.PemSslStore;
 import org.springframework.boot.ssl.pem.PemSslStoreBundle;
 import org.springframework.boot.ssl.pem.PemSslStoreDetails;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -36,6 +39,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * TLS between silos from a Spring SSL bundle ({@code quark.cluster.transport.ssl.*}): the silo's material, the
  * gRPC server's SSL settings, reloads, and every bad value refused naming it.
  */
+@ExtendWith(OutputCaptureExtension.class)
 class QuarkClusterGrpcTlsAutoConfigurationTests {
 
     private static final TestCertificateAuthority CLUSTER = TestCertificateAuthority.create("cluster-ca");
@@ -163,6 +167,52 @@ class QuarkClusterGrpcTlsAutoConfigurationTests {
                 .rootCause()
                 .hasMessageContaining("quark.cluster.transport.plaintext")
                 .hasMessageContaining("both in plaintext and over TLS with quark.cluster.transport.ssl.bundle=cluster"));
+    }
+
+    @Test
+    void theHostNameCheckCanBeTurnedOffWithAWarningAndABundleReloadStillReachesTheSilo(CapturedOutput output) {
+        TestCertificate renewed = CLUSTER.issue("silo-0-renewed");
+        this.contextRunner.withPropertyValues(bundle("cluster", SILO, CLUSTER))
+            .withPropertyValues("quark.cluster.name=tls-" + System.nanoTime(), "quark.cluster.transport.ssl.bundle=cluster",
+                    "quark.cluster.transport.ssl.verify-hostname=false")
+            .run((context) -> {
+                assertThat(context).hasNotFailed();
+                SiloTls tls = context.getBean(SiloTls.class);
+                assertThat(tls.checksHostname()).isFalse();
+                assertThat(context.getBean(GrpcTransport.class).tls()).isSameAs(tls);
+                assertThat(output).contains("quark.cluster.transport.ssl.verify-hostname=false")
+                    .contains("SSL bundle 'cluster'");
+                context.getBean(SslBundleRegistry.class).updateBundle("cluster", pemBundle(renewed, CLUSTER));
+                assertThat(presented(tls)).isEqualTo(renewed.certificate());
+            });
+        this.contextRunner.withPropertyValues(bundle("cluster", SILO, CLUSTER))
+            .withPropertyValues("quark.cluster.name=tls-" + System.nanoTime(), "quark.cluster.transport.ssl.bundle=cluster")
+            .run((context) -> assertThat(context.getBean(SiloTls.class).checksHostname()).as("the default").isTrue());
+    }
+
+    @Test
+    void verifyHostnameOffWithABundleWithoutATrustStoreIsRefused() {
+        String prefix = "spring.ssl.bundle.pem.server-only.";
+        this.contextRunner
+            .withPropertyValues(prefix + "keystore.certificate=" + SILO.certificatePem(),
+                    prefix + "keystore.private-key=" + SILO.privateKeyPem(), "quark.cluster.transport.ssl.bundle=server-only",
+                    "quark.cluster.transport.ssl.verify-hostname=false")
+            .run((context) -> assertThat(context).hasFailed()
+                .getFailure()
+                .rootCause()
+                .hasMessageContaining("quark.cluster.transport.ssl.verify-hostname")
+                .hasMessageContaining("SSL bundle 'server-only' has no trust store"));
+    }
+
+    @Test
+    void verifyHostnameWithoutABundleIsRefused() {
+        this.contextRunner
+            .withPropertyValues("quark.cluster.transport.plaintext=true", "quark.cluster.transport.ssl.verify-hostname=false")
+            .run((context) -> assertThat(context).hasFailed()
+                .getFailure()
+                .rootCause()
+                .hasMessageContaining("quark.cluster.transport.ssl.verify-hostname")
+                .hasMessageContaining("applies only with TLS"));
     }
 
     @Test

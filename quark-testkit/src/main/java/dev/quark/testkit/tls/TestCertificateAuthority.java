@@ -86,6 +86,24 @@ public final class TestCertificateAuthority {
      * @return the certificate with its private key
      */
     public TestCertificate issue(String commonName) {
+        return issue(commonName, new GeneralName[] { new GeneralName(GeneralName.iPAddress, "127.0.0.1"),
+                new GeneralName(GeneralName.iPAddress, "::1"), new GeneralName(GeneralName.dNSName, "localhost") });
+    }
+
+    /**
+     * Issues a certificate for a silo, valid for a day as server and client, that names only a host name, not the
+     * loopback addresses: one issued to a service name, such as {@code silos.shop.internal}, which a silo that
+     * connects to {@code 127.0.0.1} accepts only without the host name check.
+     * @param commonName the certificate's common name
+     * @param hostName the one host name it names
+     * @return the certificate with its private key
+     */
+    public TestCertificate issueNaming(String commonName, String hostName) {
+        Objects.requireNonNull(hostName, "hostName must not be null");
+        return issue(commonName, new GeneralName[] { new GeneralName(GeneralName.dNSName, hostName) });
+    }
+
+    private TestCertificate issue(String commonName, GeneralName[] names) {
         Objects.requireNonNull(commonName, "commonName must not be null");
         KeyPair siloKeys = newKeys();
         try {
@@ -95,10 +113,7 @@ public final class TestCertificateAuthority {
             builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
             builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(
                     new KeyPurposeId[] { KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth }));
-            builder.addExtension(Extension.subjectAlternativeName, false,
-                    new GeneralNames(new GeneralName[] { new GeneralName(GeneralName.iPAddress, "127.0.0.1"),
-                            new GeneralName(GeneralName.iPAddress, "::1"),
-                            new GeneralName(GeneralName.dNSName, "localhost") }));
+            builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names));
             return new TestCertificate(siloKeys.getPrivate(), sign(builder, this.keys.getPrivate()), this.certificate);
         }
         catch (CertIOException ex) {

@@ -45,6 +45,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
@@ -242,6 +243,45 @@ class GrpcTransportTlsTests {
                 .get(2, TimeUnit.SECONDS) == null);
         assertThat(strict.received().poll(10, TimeUnit.SECONDS)).extracting(Envelope::messageId)
             .isEqualTo(sent.messageId());
+    }
+
+    @Test
+    void aCertificateThatDoesNotNameThePeersAddressIsRefusedUnlessTheHostNameCheckIsOff() throws Exception {
+        Silo named = start("named", mutual(this.cluster.issueNaming("named", "silos.shop.internal")));
+        Silo checking = start("checking", mutual(this.cluster.issue("checking")));
+        assertThatThrownBy(() -> checking.transport().send(named.address(), envelope(checking, named))
+            .toCompletableFuture().get(10, TimeUnit.SECONDS))
+            .cause()
+            .isInstanceOf(TlsHandshakeException.class)
+            .hasMessageContaining("127.0.0.1");
+        assertThat(named.received().poll(200, TimeUnit.MILLISECONDS)).isNull();
+
+        SiloTls relaxed = mutual(this.cluster.issue("relaxed")).withoutHostnameCheck();
+        assertThat(relaxed.checksHostname()).isFalse();
+        Silo trusting = start("trusting", relaxed);
+        Envelope sent = envelope(trusting, named);
+        trusting.transport().send(named.address(), sent).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        assertThat(named.received().poll(10, TimeUnit.SECONDS)).extracting(Envelope::messageId)
+            .isEqualTo(sent.messageId());
+
+        TestCertificateAuthority other = TestCertificateAuthority.create("other-ca");
+        Silo foreign = start("foreign", SiloTls.of(other.issueNaming("foreign", "silos.shop.internal").keyManagers(),
+                other.trustManagers(), ClientAuth.NONE));
+        assertThatThrownBy(() -> trusting.transport().send(foreign.address(), envelope(trusting, foreign))
+            .toCompletableFuture().get(10, TimeUnit.SECONDS))
+            .as("without the host name check the chain must still lead to the cluster's authority")
+            .cause()
+            .isInstanceOf(TlsHandshakeException.class)
+            .hasMessageContaining("PKIX");
+        assertThat(foreign.received().poll(200, TimeUnit.MILLISECONDS)).isNull();
+    }
+
+    @Test
+    void theHostNameCheckStaysOnWithoutTrustMaterialOfTheSilosOwn() {
+        SiloTls jdkTrust = SiloTls.of(this.cluster.issue("a").keyManagers(), null, ClientAuth.NONE);
+        assertThatIllegalStateException().isThrownBy(jdkTrust::withoutHostnameCheck)
+            .withMessageContaining("only with certificate authorities of their own");
+        assertThat(jdkTrust.checksHostname()).isTrue();
     }
 
     @Test

@@ -20,7 +20,9 @@ import org.jspecify.annotations.Nullable;
  * The material can be replaced while the silo runs ({@link #update}): every handshake asks the material held at
  * that moment, so new connections, reconnections of broken ones included, use the new certificate and trust;
  * connections already open keep theirs until they close. A client checks that the peer's certificate names the
- * host it connects to (the peer's advertised address), as HTTPS does.
+ * host it connects to (the peer's advertised address), as HTTPS does, unless the material is made
+ * {@linkplain #withoutHostnameCheck() without that check} (certificates issued to a service name rather than to each
+ * silo's address): the chain must lead to a trusted authority either way.
  * <pre>{@code
  * SiloTls tls = SiloTls.of(keyManagerFactory.getKeyManagers(), trustManagerFactory.getTrustManagers(),
  *         ClientAuth.REQUIRE);
@@ -35,11 +37,14 @@ public final class SiloTls {
 
     private final ClientAuth clientAuth;
 
+    private final boolean hostnameChecked;
+
     private SiloTls(ReloadableKeyManager keyManager, @Nullable ReloadableTrustManager trustManager,
-            ClientAuth clientAuth) {
+            ClientAuth clientAuth, boolean hostnameChecked) {
         this.keyManager = keyManager;
         this.trustManager = trustManager;
         this.clientAuth = clientAuth;
+        this.hostnameChecked = hostnameChecked;
     }
 
     /**
@@ -60,7 +65,32 @@ public final class SiloTls {
                     + "authorities to check the peers' certificates with, but no trust material was given");
         }
         return new SiloTls(new ReloadableKeyManager(keyManagers),
-                (trustManagers != null) ? new ReloadableTrustManager(trustManagers) : null, clientAuth);
+                (trustManagers != null) ? new ReloadableTrustManager(trustManagers) : null, clientAuth, true);
+    }
+
+    /**
+     * Returns this material without the host name check of the peers' certificates: a silo connecting to a peer
+     * still checks that its certificate chain leads to a trusted authority, but not that it names the peer's
+     * advertised address. Updates of either reach both.
+     * @return the material without the check
+     * @throws IllegalStateException when the material has no trust material of its own: without the check, the JDK's
+     * default authorities would vouch for any certificate a public authority issued, to any name, as any silo
+     */
+    public SiloTls withoutHostnameCheck() {
+        if (this.trustManager == null) {
+            throw new IllegalStateException("Silos can skip the host name check of their peers' certificates only "
+                    + "with certificate authorities of their own to trust: without, any certificate of a public "
+                    + "authority would be taken for a silo");
+        }
+        return new SiloTls(this.keyManager, this.trustManager, this.clientAuth, false);
+    }
+
+    /**
+     * Returns whether a silo checks that a peer's certificate names the address it connects to.
+     * @return whether the host name is checked
+     */
+    public boolean checksHostname() {
+        return this.hostnameChecked;
     }
 
     /**
@@ -129,9 +159,9 @@ public final class SiloTls {
      */
     public ChannelCredentials channelCredentials() {
         TlsChannelCredentials.Builder builder = TlsChannelCredentials.newBuilder().keyManager(this.keyManager);
-        TrustManager trust = this.trustManager;
+        ReloadableTrustManager trust = this.trustManager;
         if (trust != null) {
-            builder.trustManager(trust);
+            builder.trustManager(this.hostnameChecked ? trust : new HostnameIgnoringTrustManager(trust));
         }
         return builder.build();
     }
@@ -139,6 +169,6 @@ public final class SiloTls {
     @Override
     public String toString() {
         return "SiloTls[clientAuth=" + this.clientAuth + ", trust=" + ((this.trustManager != null) ? "given" : "JDK default")
-                + "]";
+                + (this.hostnameChecked ? "" : ", no host name check") + "]";
     }
 }
