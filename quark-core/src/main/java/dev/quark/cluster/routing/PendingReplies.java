@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -26,7 +27,9 @@ import org.jspecify.annotations.Nullable;
  * new incarnation fails it at once with a {@link SiloUnavailableException}, rather than after the deadline. A
  * request may be registered so that the failures that leave unknown whether it was handled (its link broke
  * after it was written, its target is gone) come as an {@link OutcomeInDoubt} around that failure.
- * Failures are completed on the given executor, never on the thread of a view change or of the sweeper.
+ * Failures are completed on the given executor, never on the thread of a view change or of the sweeper, while the
+ * routing runs: once it closed, a request registered then fails on its caller's thread, and a failure the closed
+ * executor refuses is completed on the failing thread, so that no request waits for ever.
  * <p>
  * Deadlines are kept by the runtime's {@link DeadlineSweep} mechanism, the one behind its call timeouts: the
  * waiting requests, linked in deadline order through their entries, and one sweeper thread per silo; not a
@@ -42,6 +45,9 @@ final class PendingReplies extends DeadlineSweep<PendingReplies.Pending> {
     private final Clock clock;
 
     private final Executor executor;
+
+    /** Why the requests were abandoned, once they were; guarded by {@link #lock}. */
+    private @Nullable String closedFor;
 
     PendingReplies(String self, Clock clock, Executor executor) {
         super("quark-replies-" + self);
@@ -81,15 +87,22 @@ final class PendingReplies extends DeadlineSweep<PendingReplies.Pending> {
         Pending entry = new Pending(messageId, target.siloId(), target.epoch(), answer, description, expired,
                 System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delayMillis), marksDoubt);
         this.pending.put(messageId, entry);
-        boolean wake;
+        boolean wake = false;
+        String closedFor;
         synchronized (this.lock) {
-            if (isClosed()) {
-                wake = false;
-            }
-            else {
+            closedFor = this.closedFor;
+            if (closedFor == null) {
                 entry.linked = true;
                 wake = linkLocked(entry);
             }
+        }
+        if (closedFor != null) {
+            // Closed before or while it was registered: no sweep will expire it, and the close's own pass may have
+            // missed it, so it fails here rather than waiting for ever.
+            if (this.pending.remove(messageId, entry)) {
+                answer.completeExceptionally(new SiloUnavailableException(description + " was abandoned: " + closedFor));
+            }
+            return answer;
         }
         if (wake) {
             wake();
@@ -132,7 +145,13 @@ final class PendingReplies extends DeadlineSweep<PendingReplies.Pending> {
             unlink(entry);
             Throwable completion = (inDoubt && entry.marksDoubt)
                     ? new OutcomeInDoubt(failure, linkBroke ? entry.targetEpoch : OutcomeInDoubt.NO_LINK) : failure;
-            this.executor.execute(() -> entry.answer.completeExceptionally(completion));
+            try {
+                this.executor.execute(() -> entry.answer.completeExceptionally(completion));
+            }
+            catch (RejectedExecutionException closed) {
+                // The routing closed its executor: failed here rather than never.
+                entry.answer.completeExceptionally(completion);
+            }
         }
     }
 
@@ -267,6 +286,9 @@ final class PendingReplies extends DeadlineSweep<PendingReplies.Pending> {
      * Fails every waiting request and stops the sweeper.
      */
     void close(String reason) {
+        synchronized (this.lock) {
+            this.closedFor = reason;
+        }
         for (Long messageId : List.copyOf(this.pending.keySet())) {
             Pending entry = this.pending.get(messageId);
             if (entry != null) {

@@ -9,6 +9,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.Future;
 
 import dev.quark.actor.ActorException;
+import dev.quark.actor.ActorRuntimeClosedException;
 import dev.quark.actor.ActorUnreachableException;
 import dev.quark.actor.CallRejectedException;
 import dev.quark.actor.MailboxFullException;
@@ -66,9 +67,17 @@ public final class CallRouter {
      * @throws ActorUnreachableException when the actor lives nowhere this runtime can reach
      * @throws MailboxFullException when its local mailbox stayed full and {@code waitElsewhere} is {@code null}
      * @throws CallRejectedException when the call is one-way and this silo's transport refused it at once
+     * @throws ActorRuntimeClosedException when this runtime of a silo is shut down
      */
     void route(Invocation invocation, @Nullable Executor waitElsewhere, @Nullable ActorReference reference) {
         if (this.locator != ActorLocator.SINGLE_SILO) {
+            if (this.catalog.isClosed()) {
+                // Before the locator, whose answers on a silo that left (no active silo, a stale location) would
+                // say less: a call made through a shut-down silo is sent nowhere, as one to an actor here is not
+                // delivered (ActivationCatalog.activationFor).
+                throw new ActorRuntimeClosedException("The actor runtime is shut down; cannot call "
+                        + invocation.address() + "." + invocation.name() + "()");
+            }
             ActorLocation location = locate(invocation.address(), reference);
             String silo = location.siloId();
             if (silo != null) {

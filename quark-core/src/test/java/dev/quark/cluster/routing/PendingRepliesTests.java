@@ -7,7 +7,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 import dev.quark.cluster.SiloUnavailableException;
 import dev.quark.cluster.membership.ClusterView;
@@ -37,6 +40,44 @@ class PendingRepliesTests {
     @AfterEach
     void close() {
         this.replies.close();
+    }
+
+    @Test
+    void aRequestRegisteredAfterTheCloseFailsAtOnceNamingWhy() {
+        CompletableFuture<Envelope> before = register(1);
+        this.replies.close("silo silo-0 closed its routing");
+        assertThat(before).failsWithin(Duration.ofSeconds(5))
+            .withThrowableOfType(ExecutionException.class)
+            .withCauseInstanceOf(SiloUnavailableException.class);
+
+        CompletableFuture<Envelope> after = register(2);
+
+        assertThat(after).as("no sweep expires it any more: it must not wait for ever").isCompletedExceptionally();
+        assertThat(after).failsWithin(Duration.ZERO)
+            .withThrowableOfType(ExecutionException.class)
+            .havingCause()
+            .isInstanceOf(SiloUnavailableException.class)
+            .withMessageContaining("silo silo-0 closed its routing");
+        assertThat(this.replies.complete(answer(2))).as("nothing left waiting").isFalse();
+    }
+
+    @Test
+    void aRequestFailedAfterItsExecutorShutDownFailsOnTheFailingThread() {
+        ExecutorService executor = Executors.newSingleThreadExecutor();
+        PendingReplies closing = new PendingReplies("silo-0", Clock.systemUTC(), executor);
+        try {
+            CompletableFuture<Envelope> answer = closing.register(1, new Peer("silo-1", 1, ADDRESS),
+                    Instant.now().plusSeconds(30).toEpochMilli(), () -> new SiloUnavailableException("expired"),
+                    "call 1");
+            executor.shutdown();
+
+            closing.fail(1, new SiloUnavailableException("the link closed"));
+
+            assertThat(answer).isCompletedExceptionally();
+        }
+        finally {
+            closing.close();
+        }
     }
 
     @Test

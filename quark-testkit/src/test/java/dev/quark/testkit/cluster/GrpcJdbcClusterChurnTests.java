@@ -4,6 +4,7 @@ import java.net.InetSocketAddress;
 
 import dev.quark.cluster.transport.grpc.GrpcTransport;
 import dev.quark.cluster.transport.grpc.GrpcTransportSettings;
+import org.junit.jupiter.api.Test;
 
 /**
  * The churn scenarios of {@link ClusterChurnTests} over gRPC with the membership and the ledgers' totals in
@@ -18,5 +19,17 @@ class GrpcJdbcClusterChurnTests extends JdbcClusterChurnTests {
         super.configure(builder);
         GrpcTransportSettings settings = GrpcTransportSettings.builder(this.clusterName).build();
         builder.transport((siloId) -> GrpcTransport.selfHosted(settings, new InetSocketAddress("127.0.0.1", 0), null));
+    }
+
+    @Test
+    @Override
+    void callersThatKeepEnteringThroughALeavingSiloFailOnlyWithTypedExceptionsAndLoseNoAcknowledgedUpdate() {
+        super.callersThatKeepEnteringThroughALeavingSiloFailOnlyWithTypedExceptionsAndLoseNoAcknowledgedUpdate();
+    }
+
+    @Test
+    @Override
+    void silosRestartedWithTheirOldIdsNeverActivateALedgerTwiceAndLoseNoAcknowledgedUpdate() {
+        super.silosRestartedWithTheirOldIdsNeverActivateALedgerTwiceAndLoseNoAcknowledgedUpdate();
     }
 }

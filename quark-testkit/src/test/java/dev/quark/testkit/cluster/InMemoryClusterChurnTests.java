@@ -162,4 +162,16 @@ class InMemoryClusterChurnTests extends ClusterChurnTests {
         this.ids.forEach((id) -> owners.put(id, placement.ownerOf(new ActorAddress("Ledger", id), viewer.routing().view())));
         return owners;
     }
+
+    @Test
+    @Override
+    void callersThatKeepEnteringThroughALeavingSiloFailOnlyWithTypedExceptionsAndLoseNoAcknowledgedUpdate() {
+        super.callersThatKeepEnteringThroughALeavingSiloFailOnlyWithTypedExceptionsAndLoseNoAcknowledgedUpdate();
+    }
+
+    @Test
+    @Override
+    void silosRestartedWithTheirOldIdsNeverActivateALedgerTwiceAndLoseNoAcknowledgedUpdate() {
+        super.silosRestartedWithTheirOldIdsNeverActivateALedgerTwiceAndLoseNoAcknowledgedUpdate();
+    }
 }
