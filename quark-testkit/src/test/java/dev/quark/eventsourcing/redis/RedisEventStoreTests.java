@@ -17,7 +17,7 @@ import dev.quark.eventsourcing.Snapshot;
 import dev.quark.eventsourcing.StoredEvent;
 import dev.quark.testkit.eventsourcing.EventStoreContractTests;
 import dev.quark.testkit.server.RedisTestArea;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -38,6 +38,7 @@ class RedisEventStoreTests extends EventStoreContractTests {
 
     private static RedisEventStore store;
 
+    @AutoClose
     private static RedisTestArea area;
 
     @BeforeAll
@@ -54,14 +55,6 @@ class RedisEventStoreTests extends EventStoreContractTests {
         prefix = room.prefix();
         connectionFactory = room.connectionFactory();
         store = new RedisEventStore(connectionFactory, prefix);
-    }
-
-    @AfterAll
-    static void disconnect() {
-        if (area != null) {
-            area.close();
-            area = null;
-        }
     }
 
     @Override

@@ -29,8 +29,8 @@ import dev.quark.jobs.store.redis.RedisRecurringJobStore;
 import dev.quark.lease.redis.RedisLeaseStore;
 import dev.quark.testkit.server.RedisTestArea;
 import dev.quark.testkit.server.RedisTestServer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -76,6 +76,7 @@ class RedisJobWakeUpsTests {
 
     private static String prefix;
 
+    @AutoClose
     private static RedisTestArea redisArea;
 
     private static StringRedisTemplate redis;
@@ -117,14 +118,6 @@ class RedisJobWakeUpsTests {
         connectionFactory = room.connectionFactory();
         redis = new StringRedisTemplate(connectionFactory);
         leases = new RedisLeaseStore(connectionFactory, prefix, Clock.systemUTC());
-    }
-
-    @AfterAll
-    static void disconnect() {
-        if (redisArea != null) {
-            redisArea.close();
-            redisArea = null;
-        }
     }
 
     @BeforeEach

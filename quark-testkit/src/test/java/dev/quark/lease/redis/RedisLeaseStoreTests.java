@@ -11,7 +11,7 @@ import dev.quark.lease.LeaseStore;
 import dev.quark.testkit.lease.FencedRecords;
 import dev.quark.testkit.lease.LeaseStoreContractTests;
 import dev.quark.testkit.server.RedisTestArea;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -55,6 +55,7 @@ class RedisLeaseStoreTests extends LeaseStoreContractTests {
 
     private static StringRedisTemplate redis;
 
+    @AutoClose
     private static RedisTestArea area;
 
     @BeforeAll
@@ -72,14 +73,6 @@ class RedisLeaseStoreTests extends LeaseStoreContractTests {
         connectionFactory = room.connectionFactory();
         store = new RedisLeaseStore(connectionFactory, prefix, Clock.systemUTC());
         redis = new StringRedisTemplate(connectionFactory);
-    }
-
-    @AfterAll
-    static void disconnect() {
-        if (area != null) {
-            area.close();
-            area = null;
-        }
     }
 
     @Override

@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.quark.testkit.lease.DelegatingLeaseStore;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -48,6 +48,7 @@ class RedisOutboxDispatcherTests {
 
     private static String prefix;
 
+    @AutoClose
     private static RedisTestArea redisArea;
 
     @BeforeAll
@@ -63,14 +64,6 @@ class RedisOutboxDispatcherTests {
         redisArea = room;
         prefix = room.prefix();
         connectionFactory = room.connectionFactory();
-    }
-
-    @AfterAll
-    static void disconnect() {
-        if (redisArea != null) {
-            redisArea.close();
-            redisArea = null;
-        }
     }
 
     @Test

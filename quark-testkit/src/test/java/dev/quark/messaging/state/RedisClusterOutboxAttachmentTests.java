@@ -39,7 +39,7 @@ import dev.quark.state.internal.StoreBackedState;
 import dev.quark.state.redis.RedisStateAttachment;
 import dev.quark.state.redis.RedisStateStore;
 import dev.quark.testkit.server.RedisTestArea;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -65,6 +65,7 @@ class RedisClusterOutboxAttachmentTests {
     /** The longest a moved message may be appended again, in most tests: past any test's run. */
     private static final Duration WEEK = Duration.ofDays(7);
 
+    @AutoClose
     private static RedisTestArea area;
 
     /** The current test's key prefix, under the class's: a sweep sweeps only the staging areas of its own test. */
@@ -90,13 +91,6 @@ class RedisClusterOutboxAttachmentTests {
         events = new RedisEventStore(area.connectionFactory(), prefix);
         messages = new RedisOutboxStore(area.connectionFactory(), prefix);
         stateOutbox = stateOutbox(messages);
-    }
-
-    @AfterAll
-    static void disconnect() {
-        if (area != null) {
-            area.close();
-        }
     }
 
     @Test

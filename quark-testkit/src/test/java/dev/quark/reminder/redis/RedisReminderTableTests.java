@@ -29,7 +29,7 @@ import io.lettuce.core.event.connection.ConnectedEvent;
 import io.lettuce.core.protocol.CommandType;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -51,6 +51,7 @@ class RedisReminderTableTests extends ReminderTableContractTests {
 
     private static RedisReminderTable table;
 
+    @AutoClose
     private static RedisTestArea area;
 
     private static final ManualClock changeClock = new ManualClock();
@@ -69,14 +70,6 @@ class RedisReminderTableTests extends ReminderTableContractTests {
         prefix = room.prefix();
         connectionFactory = room.connectionFactory();
         table = new RedisReminderTable(connectionFactory, prefix, RedisReminderTable.DEFAULT_REPLY_TIMEOUT, changeClock);
-    }
-
-    @AfterAll
-    static void disconnect() {
-        if (area != null) {
-            area.close();
-            area = null;
-        }
     }
 
     @Override

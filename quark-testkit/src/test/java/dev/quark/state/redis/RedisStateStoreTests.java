@@ -6,7 +6,7 @@ import dev.quark.state.StateKey;
 import dev.quark.state.StateStore;
 import dev.quark.testkit.server.RedisTestArea;
 import dev.quark.testkit.state.StateStoreContractTests;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -24,6 +24,7 @@ class RedisStateStoreTests extends StateStoreContractTests {
 
     private static RedisStateStore store;
 
+    @AutoClose
     private static RedisTestArea area;
 
     @BeforeAll
@@ -40,14 +41,6 @@ class RedisStateStoreTests extends StateStoreContractTests {
         prefix = room.prefix();
         connectionFactory = room.connectionFactory();
         store = new RedisStateStore(connectionFactory, prefix);
-    }
-
-    @AfterAll
-    static void disconnect() {
-        if (area != null) {
-            area.close();
-            area = null;
-        }
     }
 
     @Override

@@ -9,7 +9,7 @@ import dev.quark.state.redis.RedisStateStore;
 import dev.quark.testkit.server.RedisTestArea;
 import dev.quark.testkit.server.RedisTestServer;
 import org.jspecify.annotations.Nullable;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 
 /**
@@ -25,6 +25,7 @@ class RedisClusterChurnTests extends ClusterChurnTests {
 
     private static final Duration SILO_TTL = Duration.ofSeconds(30);
 
+    @AutoClose
     private static @Nullable RedisTestArea area;
 
     private @Nullable RedisMembershipProvider table;
@@ -36,14 +37,6 @@ class RedisClusterChurnTests extends ClusterChurnTests {
     @BeforeAll
     static void connect() {
         area = RedisTestArea.onServer(RedisClusterChurnTests.class);
-    }
-
-    @AfterAll
-    static void disconnect() {
-        if (area != null) {
-            area.close();
-            area = null;
-        }
     }
 
     @Override

@@ -13,7 +13,7 @@ import dev.quark.cluster.membership.redis.RedisMembershipProvider;
 import dev.quark.testkit.server.RedisTestArea;
 import dev.quark.testkit.server.RedisTestServer;
 import org.jspecify.annotations.Nullable;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.springframework.data.redis.connection.RedisConnection;
 import org.springframework.data.redis.connection.ReturnType;
@@ -29,6 +29,7 @@ class RedisClusterTableLossTests extends ClusterTableLossTests {
     private static final String RESTORE = "redis.call('DEL', KEYS[1]) "
             + "for i = 1, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end return #ARGV";
 
+    @AutoClose
     private static @Nullable RedisTestArea area;
 
     private @Nullable RedisMembershipProvider table;
@@ -36,14 +37,6 @@ class RedisClusterTableLossTests extends ClusterTableLossTests {
     @BeforeAll
     static void connect() {
         area = RedisTestArea.onServer(RedisClusterTableLossTests.class);
-    }
-
-    @AfterAll
-    static void disconnect() {
-        if (area != null) {
-            area.close();
-            area = null;
-        }
     }
 
     /** A table of a cluster name of its own. */

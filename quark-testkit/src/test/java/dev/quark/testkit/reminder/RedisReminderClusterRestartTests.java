@@ -6,7 +6,7 @@ import dev.quark.reminder.ReminderTable;
 import dev.quark.reminder.redis.RedisReminderTable;
 import dev.quark.testkit.server.RedisTestArea;
 import org.jspecify.annotations.Nullable;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 
 /**
@@ -15,19 +15,12 @@ import org.junit.jupiter.api.BeforeAll;
  */
 class RedisReminderClusterRestartTests extends ReminderClusterRestartTests {
 
+    @AutoClose
     private static @Nullable RedisTestArea area;
 
     @BeforeAll
     static void connect() {
         area = RedisTestArea.onServer(RedisReminderClusterRestartTests.class);
-    }
-
-    @AfterAll
-    static void disconnect() {
-        if (area != null) {
-            area.close();
-            area = null;
-        }
     }
 
     @Override

@@ -8,7 +8,7 @@ import dev.quark.reminder.ReminderTable;
 import dev.quark.reminder.redis.RedisReminderTable;
 import dev.quark.testkit.server.RedisTestArea;
 import org.jspecify.annotations.Nullable;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 
 /**
@@ -19,19 +19,12 @@ class RedisReminderHandOverTests extends ReminderHandOverTests {
 
     private static final AtomicInteger tests = new AtomicInteger();
 
+    @AutoClose
     private static @Nullable RedisTestArea area;
 
     @BeforeAll
     static void connect() {
         area = RedisTestArea.onServer(RedisReminderHandOverTests.class);
-    }
-
-    @AfterAll
-    static void disconnect() {
-        if (area != null) {
-            area.close();
-            area = null;
-        }
     }
 
     @Override

@@ -25,6 +25,7 @@ import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.cluster.SlotHash;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -54,6 +55,7 @@ class RedisMembershipProviderTests extends MembershipProviderContractTests {
     /** The subscriptions of this class's watches, as a Spring context's bean; closed after all its tests. */
     private static RedisChannelSubscriptions subscriptions;
 
+    @AutoClose
     private static RedisTestArea area;
 
     @BeforeAll
@@ -99,10 +101,6 @@ class RedisMembershipProviderTests extends MembershipProviderContractTests {
     static void disconnect() {
         if (subscriptions != null) {
             subscriptions.close();
-        }
-        if (area != null) {
-            area.close();
-            area = null;
         }
     }
 

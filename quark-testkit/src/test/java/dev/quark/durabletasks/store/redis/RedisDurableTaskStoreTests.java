@@ -10,7 +10,7 @@ import dev.quark.durabletasks.store.TaskMessage;
 import dev.quark.durabletasks.history.EventRaised;
 import dev.quark.testkit.durabletasks.DurableTaskStoreContractTests;
 import dev.quark.testkit.server.RedisTestArea;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -29,6 +29,7 @@ class RedisDurableTaskStoreTests extends DurableTaskStoreContractTests {
 
     private static StringRedisTemplate redis;
 
+    @AutoClose
     private static RedisTestArea area;
 
     @BeforeAll
@@ -46,14 +47,6 @@ class RedisDurableTaskStoreTests extends DurableTaskStoreContractTests {
         connectionFactory = room.connectionFactory();
         store = new RedisDurableTaskStore(connectionFactory, prefix);
         redis = new StringRedisTemplate(connectionFactory);
-    }
-
-    @AfterAll
-    static void disconnect() {
-        if (area != null) {
-            area.close();
-            area = null;
-        }
     }
 
     @Override

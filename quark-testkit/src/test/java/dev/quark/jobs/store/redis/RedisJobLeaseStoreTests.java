@@ -13,7 +13,7 @@ import dev.quark.lease.redis.RedisFencing;
 import dev.quark.testkit.lease.FencedRecords;
 import dev.quark.testkit.lease.LeaseStoreContractTests;
 import dev.quark.testkit.server.RedisTestArea;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
@@ -54,6 +54,7 @@ class RedisJobLeaseStoreTests extends LeaseStoreContractTests {
             return 1
             """, Long.class);
 
+    @AutoClose
     private static RedisTestArea area;
 
     private static RedisJobStore jobs;
@@ -73,14 +74,6 @@ class RedisJobLeaseStoreTests extends LeaseStoreContractTests {
         area = room;
         jobs = new RedisJobStore(room.connectionFactory(), room.prefix());
         redis = new StringRedisTemplate(room.connectionFactory());
-    }
-
-    @AfterAll
-    static void disconnect() {
-        if (area != null) {
-            area.close();
-            area = null;
-        }
     }
 
     @Override

@@ -25,7 +25,7 @@ import dev.quark.lease.LeaseLostException;
 import dev.quark.lease.LeaseStore;
 import dev.quark.testkit.jobs.JobStoreContractTests;
 import dev.quark.testkit.server.RedisTestArea;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -49,6 +49,7 @@ class RedisJobStoreTests extends JobStoreContractTests {
 
     private static StringRedisTemplate redis;
 
+    @AutoClose
     private static RedisTestArea area;
 
     @BeforeAll
@@ -67,14 +68,6 @@ class RedisJobStoreTests extends JobStoreContractTests {
         store = new RedisJobStore(connectionFactory, prefix);
         leases = store.leaseStore().orElseThrow();
         redis = new StringRedisTemplate(connectionFactory);
-    }
-
-    @AfterAll
-    static void disconnect() {
-        if (area != null) {
-            area.close();
-            area = null;
-        }
     }
 
     @Override

@@ -14,7 +14,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.dao.QueryTimeoutException;
@@ -36,6 +36,7 @@ import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
  */
 class RedisAtomicInboxTests {
 
+    @AutoClose
     static RedisTestArea area;
 
     static RedisInboxStore store;
@@ -54,14 +55,6 @@ class RedisAtomicInboxTests {
         store = new RedisInboxStore(room.connectionFactory(), room.prefix());
         inbox = new RedisAtomicInbox(store, Clock.systemUTC());
         redis = new StringRedisTemplate(room.connectionFactory());
-    }
-
-    @AfterAll
-    static void disconnect() {
-        if (area != null) {
-            area.close();
-            area = null;
-        }
     }
 
     @Test

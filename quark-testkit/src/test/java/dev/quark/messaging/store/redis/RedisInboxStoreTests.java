@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import ch.qos.logback.classic.Level;
 import dev.quark.LogCapture;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.dao.QueryTimeoutException;
@@ -37,6 +37,7 @@ class RedisInboxStoreTests extends InboxStoreContractTests {
 
     private static StringRedisTemplate redis;
 
+    @AutoClose
     private static RedisTestArea area;
 
     @BeforeAll
@@ -54,14 +55,6 @@ class RedisInboxStoreTests extends InboxStoreContractTests {
         connectionFactory = room.connectionFactory();
         store = new RedisInboxStore(connectionFactory, prefix);
         redis = new StringRedisTemplate(connectionFactory);
-    }
-
-    @AfterAll
-    static void disconnect() {
-        if (area != null) {
-            area.close();
-            area = null;
-        }
     }
 
     @Override

@@ -8,7 +8,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
@@ -38,6 +38,7 @@ class RedisOutboxStoreTests extends OutboxStoreContractTests {
 
     private static StringRedisTemplate redis;
 
+    @AutoClose
     private static RedisTestArea area;
 
     @BeforeAll
@@ -55,14 +56,6 @@ class RedisOutboxStoreTests extends OutboxStoreContractTests {
         connectionFactory = room.connectionFactory();
         store = new RedisOutboxStore(connectionFactory, prefix);
         redis = new StringRedisTemplate(connectionFactory);
-    }
-
-    @AfterAll
-    static void disconnect() {
-        if (area != null) {
-            area.close();
-            area = null;
-        }
     }
 
     @Override
