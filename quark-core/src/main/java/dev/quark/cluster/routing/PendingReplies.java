@@ -12,6 +12,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
+import dev.quark.cluster.SiloNotServingException;
 import dev.quark.cluster.SiloUnavailableException;
 import dev.quark.cluster.membership.ClusterView;
 import dev.quark.cluster.membership.SiloEntry;
@@ -42,6 +43,8 @@ final class PendingReplies extends DeadlineSweep<PendingReplies.Pending> {
 
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
 
+    private final String self;
+
     private final Clock clock;
 
     private final Executor executor;
@@ -51,6 +54,7 @@ final class PendingReplies extends DeadlineSweep<PendingReplies.Pending> {
 
     PendingReplies(String self, Clock clock, Executor executor) {
         super("quark-replies-" + self);
+        this.self = self;
         this.clock = clock;
         this.executor = executor;
     }
@@ -98,9 +102,11 @@ final class PendingReplies extends DeadlineSweep<PendingReplies.Pending> {
         }
         if (closedFor != null) {
             // Closed before or while it was registered: no sweep will expire it, and the close's own pass may have
-            // missed it, so it fails here rather than waiting for ever.
+            // missed it, so it fails here rather than waiting for ever. The routing closes its transport before
+            // this, so the request is never sent: it ran nowhere.
             if (this.pending.remove(messageId, entry)) {
-                answer.completeExceptionally(new SiloUnavailableException(description + " was abandoned: " + closedFor));
+                answer.completeExceptionally(new SiloNotServingException("Silo " + this.self + " is not serving: "
+                        + description + " was not sent, since " + closedFor));
             }
             return answer;
         }

@@ -12,6 +12,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
+import dev.quark.cluster.SiloNotServingException;
 import dev.quark.cluster.SiloUnavailableException;
 import dev.quark.cluster.membership.ClusterView;
 import dev.quark.cluster.membership.MembershipSnapshot;
@@ -56,8 +57,9 @@ class PendingRepliesTests {
         assertThat(after).failsWithin(Duration.ZERO)
             .withThrowableOfType(ExecutionException.class)
             .havingCause()
-            .isInstanceOf(SiloUnavailableException.class)
-            .withMessageContaining("silo silo-0 closed its routing");
+            .as("never sent: it ran nowhere")
+            .isInstanceOf(SiloNotServingException.class)
+            .withMessageContaining("was not sent, since silo silo-0 closed its routing");
         assertThat(this.replies.complete(answer(2))).as("nothing left waiting").isFalse();
     }
 

@@ -32,7 +32,8 @@ import dev.quark.messaging.publisher.amqp.RabbitMessagePublisher;
  * on), which knows the application context (for its observation registry), and which Spring Boot's
  * {@link RabbitTemplateConfigurer} ({@code spring.rabbitmq.template.*}: observation) and the application's
  * {@link RabbitTemplateCustomizer} beans configure as they do Spring Boot's own template, when {@code spring-boot-amqp}
- * is present; its retry stays off, since the outbox retries a failed delivery itself. The properties are checked here, so that a bad value stops the start naming its property; so does a key that
+ * is present; its retry stays off, since the outbox retries a failed delivery itself. The properties are checked
+ * here, so that a bad value stops the start naming its property; so does a key that
  * is no property of a destination (a typo such as {@code exchnage}). A definition carries only the destination's
  * name, which AOT can write into generated code; its factory method binds the destination's properties again.
  */
