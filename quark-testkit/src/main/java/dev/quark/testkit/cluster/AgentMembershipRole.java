@@ -24,8 +24,16 @@ final class AgentMembershipRole implements SiloMembershipRole {
 
     private final SiloMembership agent;
 
-    AgentMembershipRole(SiloMembership agent) {
+    private final SiloPause pause;
+
+    /**
+     * Takes over an agent built on the pause's scheduler and executor.
+     * @param agent the agent
+     * @param pause its scheduler and executor, closed with it
+     */
+    AgentMembershipRole(SiloMembership agent, SiloPause pause) {
         this.agent = agent;
+        this.pause = pause;
     }
 
     @Override
@@ -50,13 +58,13 @@ final class AgentMembershipRole implements SiloMembershipRole {
             throw new IllegalStateException("Interrupted while silo " + this.agent.settings().siloId() + " joined", ex);
         }
         catch (ExecutionException ex) {
-            this.agent.close();
+            close();
             Throwable cause = (ex.getCause() != null) ? ex.getCause() : ex;
             throw new IllegalStateException("Silo " + this.agent.settings().siloId() + " could not join: "
                     + cause.getMessage(), cause);
         }
         catch (TimeoutException ex) {
-            this.agent.close();
+            close();
             throw new IllegalStateException("Silo " + this.agent.settings().siloId() + " did not join within "
                     + wait, ex);
         }
@@ -64,6 +72,7 @@ final class AgentMembershipRole implements SiloMembershipRole {
 
     @Override
     public void leave(Supplier<? extends CompletionStage<?>> handOver, Duration timeout) {
+        this.pause.resume();
         try {
             this.agent.leave(handOver).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         }
@@ -73,13 +82,18 @@ final class AgentMembershipRole implements SiloMembershipRole {
         catch (ExecutionException | TimeoutException ex) {
             // Closing below stops the agent regardless.
         }
-        this.agent.close();
+        close();
     }
 
     @Override
     public void halt() {
         this.agent.halt();
+        close();
+    }
+
+    private void close() {
         this.agent.close();
+        this.pause.close();
     }
 
     @Override
@@ -91,5 +105,20 @@ final class AgentMembershipRole implements SiloMembershipRole {
     @Override
     public void releaseViews() {
         holdViews();
+    }
+
+    @Override
+    public long epoch() {
+        return this.agent.epoch();
+    }
+
+    @Override
+    public void pause() {
+        this.pause.pause();
+    }
+
+    @Override
+    public void resume() {
+        this.pause.resume();
     }
 }

@@ -42,4 +42,21 @@ interface SiloMembershipRole {
      * Follows membership again after {@link #holdViews()}.
      */
     void releaseViews();
+
+    /**
+     * Returns the silo's current incarnation: the epoch it joined with, or a later one once it rejoined.
+     */
+    long epoch();
+
+    /**
+     * Stops the silo's own membership work (rounds, table reads) as a stop-the-world pause would, where the role
+     * has such work.
+     * @throws UnsupportedOperationException where it has none
+     */
+    void pause();
+
+    /**
+     * Lets the membership work held by {@link #pause()} run.
+     */
+    void resume();
 }

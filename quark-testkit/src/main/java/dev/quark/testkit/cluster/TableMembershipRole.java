@@ -80,4 +80,20 @@ final class TableMembershipRole implements SiloMembershipRole {
     public void releaseViews() {
         this.views.releaseViews();
     }
+
+    @Override
+    public long epoch() {
+        return this.epoch;
+    }
+
+    @Override
+    public void pause() {
+        throw new UnsupportedOperationException("A silo without a membership agent has no rounds to pause: build the "
+                + "test cluster with failureDetection() to pause silos");
+    }
+
+    @Override
+    public void resume() {
+        pause();
+    }
 }

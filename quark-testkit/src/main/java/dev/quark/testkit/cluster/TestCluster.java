@@ -157,6 +157,8 @@ public final class TestCluster implements AutoCloseable {
             throw new IllegalStateException("Silo " + old.siloId() + " still runs: kill or stop it before "
                     + "restarting it");
         }
+        // A new process: the isolation of an incarnation paused before it stopped does not carry over.
+        this.network.reconnect(old.siloId());
         TestSilo started = startSilo(index, old.siloId(), (builder) -> {
         });
         this.silos.set(index, started);
@@ -265,6 +267,49 @@ public final class TestCluster implements AutoCloseable {
      */
     public void declareDead(int index) {
         TableViewSource.setStatus(this.settings.membership, silo(index).siloId(), SiloStatus.DEAD);
+    }
+
+    /**
+     * Pauses a silo as a long stop-the-world pause would (a garbage collection, a frozen VM): it stops answering and
+     * sending on the network ({@link InJvmNetwork#isolate(String)}), and its membership agent's rounds and table
+     * reads are held, so that its peers vote it dead while it still holds its activations and believes itself a
+     * member. Unlike a real pause, turns already running go on (they meet the cut network); a test that wants them
+     * held as well holds what they wait for, such as their state store.
+     * @param index the silo
+     * @throws IllegalStateException when the cluster was built without
+     * {@link Builder#failureDetection() failure detection} (there are no rounds to pause) or with a
+     * {@link Builder#transport(Function) transport} of its own (the silo cannot be isolated)
+     */
+    public void pauseSilo(int index) {
+        TestSilo silo = pausable(index);
+        this.network.isolate(silo.siloId());
+        silo.membership().pause();
+    }
+
+    /**
+     * Ends a silo's {@link #pauseSilo(int) pause}: its network links are up again and what its membership agent
+     * held runs late, as after a real pause. If its peers voted it dead meanwhile, it learns so, drops its
+     * activations without saving and rejoins with a new epoch.
+     * @param index the silo
+     * @throws IllegalStateException as {@link #pauseSilo(int)}
+     */
+    public void resumeSilo(int index) {
+        TestSilo silo = pausable(index);
+        this.network.reconnect(silo.siloId());
+        silo.membership().resume();
+    }
+
+    private TestSilo pausable(int index) {
+        TestSilo silo = silo(index);
+        if (this.settings.failureDetection == null) {
+            throw new IllegalStateException("Silo " + silo.siloId() + " has no membership agent whose rounds could be "
+                    + "paused: build the test cluster with failureDetection() to pause silos");
+        }
+        if (this.settings.transports != null) {
+            throw new IllegalStateException("Silo " + silo.siloId() + " runs on a transport of the test's own, which "
+                    + "the test cluster cannot isolate: pause silos on the in-JVM network");
+        }
+        return silo;
     }
 
     private static void closeSilo(TestSilo silo) {
@@ -557,9 +602,12 @@ public final class TestCluster implements AutoCloseable {
                 .virtualNodes(this.virtualNodes)
                 .transportSecurity(routing.transportSecurity());
             agentSettings.accept(settings);
+            SiloPause pause = new SiloPause(siloId, this.clock);
             return new AgentMembershipRole(SiloMembership.builder(settings.build(), this.membership, routing.prober())
                 .clock(this.clock)
-                .build());
+                .scheduler(pause.scheduler())
+                .executor(pause.executor())
+                .build(), pause);
         }
 
         /**

@@ -127,6 +127,15 @@ public final class TestSilo implements ActorRefFactory {
         return this.reminders;
     }
 
+    /**
+     * Returns the silo's current incarnation in the membership table: the epoch it joined with, or a later one once
+     * it was declared dead and rejoined.
+     * @return the epoch
+     */
+    public long epoch() {
+        return this.membership.epoch();
+    }
+
     SiloMembershipRole membership() {
         return this.membership;
     }

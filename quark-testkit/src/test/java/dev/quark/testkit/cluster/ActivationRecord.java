@@ -6,6 +6,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 
 import dev.quark.actor.DeactivationReason;
 import dev.quark.runtime.ActivationHook;
@@ -19,7 +20,9 @@ import dev.quark.runtime.ActorInstance;
  * <p>
  * A killed silo's activations end at the kill, as they would with its process: {@link #killed(String)}
  * forgets them, and what the silo's runtime does afterwards does not count. A silo voted dead counts as killed from
- * when the test marks it so until the test says it may activate again ({@link #revived(String)}).
+ * when the test marks it so until the test says it may activate again ({@link #revived(String)}). A paused silo's
+ * activations end at the pause too ({@link #paused(String, long, LongSupplier)}): it may not activate again until
+ * it has rejoined with a new epoch.
  */
 final class ActivationRecord {
 
@@ -30,6 +33,8 @@ final class ActivationRecord {
     private final List<String> duplicates = new CopyOnWriteArrayList<>();
 
     private final Set<String> killed = ConcurrentHashMap.newKeySet();
+
+    private final Map<String, Pause> paused = new ConcurrentHashMap<>();
 
     /** The hook that records the activations of one silo. */
     ActivationHook hookOf(String siloId) {
@@ -50,6 +55,11 @@ final class ActivationRecord {
     private void activated(String key, String siloId) {
         if (this.killed.contains(siloId)) {
             this.duplicates.add(key + " activated on " + siloId + " after it was killed");
+            return;
+        }
+        Pause pause = this.paused.get(siloId);
+        if (pause != null && pause.currentEpoch().getAsLong() == pause.epoch()) {
+            this.duplicates.add(key + " activated on " + siloId + " after its pause, before it rejoined");
             return;
         }
         this.activations.computeIfAbsent(key, (ignored) -> new AtomicInteger()).incrementAndGet();
@@ -76,6 +86,22 @@ final class ActivationRecord {
     /** Ends every activation of a killed silo now, as the end of its process would. */
     void killed(String siloId) {
         this.killed.add(siloId);
+        forget(siloId);
+    }
+
+    /**
+     * Ends every activation of a paused silo now: its peers may vote it dead and activate its actors while it holds
+     * them, and what it does with them until it learns so must not count. It may activate again once it rejoined.
+     * @param siloId the silo
+     * @param epoch its epoch at the pause
+     * @param currentEpoch its epoch when it activates, which its rejoin moves past the paused one
+     */
+    void paused(String siloId, long epoch, LongSupplier currentEpoch) {
+        this.paused.put(siloId, new Pause(epoch, currentEpoch));
+        forget(siloId);
+    }
+
+    private void forget(String siloId) {
         this.alive.replaceAll((key, silos) -> {
             silos.remove(siloId);
             return silos;
@@ -99,5 +125,8 @@ final class ActivationRecord {
     int activations(String key) {
         AtomicInteger count = this.activations.get(key);
         return (count != null) ? count.get() : 0;
+    }
+
+    private record Pause(long epoch, LongSupplier currentEpoch) {
     }
 }

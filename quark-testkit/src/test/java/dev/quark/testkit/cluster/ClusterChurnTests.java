@@ -14,6 +14,7 @@ import dev.quark.actor.ActorRuntimeClosedException;
 import dev.quark.actor.ActorUnreachableException;
 import dev.quark.cluster.SiloNotServingException;
 import dev.quark.cluster.membership.SiloStatus;
+import dev.quark.state.ConcurrencyException;
 import dev.quark.state.JsonStateSerializer;
 import dev.quark.state.StateActivationHook;
 import dev.quark.state.StateKey;
@@ -35,7 +36,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * <p>
  * The join/leave and kill scenarios are the same whatever the cluster runs on; each subclass says on what
  * (membership table, transport) with {@link #configure(TestCluster.Builder)} and how hard the callers press with its
- * {@link Load}. The restart and leaving-entry scenarios run where a subclass declares them tests.
+ * {@link Load}. The restart, leaving-entry and pause scenarios run where a subclass declares them tests.
  * The ledgers' totals are kept in one state store the silos share ({@link #sharedStateStore()}: in memory, unless a
  * subclass keeps them on the server its membership table is on), through a {@link KillableStateStore} per silo.
  */
@@ -202,6 +203,45 @@ abstract class ClusterChurnTests {
         }
     }
 
+    /**
+     * A silo pauses (a long garbage collection) with saves of its ledgers on their way to the store, is voted dead
+     * while paused, and comes back after its ledgers moved: its activations count as ended at the pause, it activates
+     * nothing from when it stopped serving until it has rejoined with a new epoch, its late saves are refused by the
+     * store's version check or land before the new owner's first save (whose call then fails with
+     * {@code ConcurrencyException}, nothing written), and no acknowledged update is lost. The isolated silo's
+     * network fails sends at once (as a host that refuses connections), so its peers may vote it dead before its own
+     * pause limit. Run by the in-memory variant: only the in-JVM network can isolate a silo.
+     */
+    void aSiloPausedPastItsEvictionActivatesNothingUntilItRejoinsAndLosesNoAcknowledgedUpdate() {
+        this.cluster = clusterDetectingFailuresFast();
+        // A late save refused as conflicting wrote nothing, like a call refused as not serving.
+        try (LedgerCallers callers = new LedgerCallers(this.load.callers(), this.ids, this.cluster.runningSilos(),
+                (failure) -> failure instanceof SiloNotServingException || failure instanceof ConcurrencyException)) {
+            callers.awaitMoreCalls(this.load.callsPerRound(), TIMEOUT);
+            KillableStateStore paused = pause(callers, 1);
+            // A call delivered just before the network cut may still activate a ledger on the paused silo until it
+            // stops serving by itself (its pause limit), which a frozen process would only do once it resumed.
+            List<String> beforeItStopped = List.copyOf(this.activations.duplicates());
+            assertThat(beforeItStopped).allSatisfy((duplicate) -> assertThat(duplicate)
+                .endsWith("activated on silo-1 after its pause, before it rejoined"));
+            resume(callers, 1, paused);
+            callers.close();
+
+            assertThat(this.activations.duplicates()).as("once it stopped serving").isEqualTo(beforeItStopped);
+            assertThat(callers.failures()).as(() -> summary(callers.failures()))
+                .allSatisfy((failure) -> assertThat(failure).isInstanceOfAny(ActorUnreachableException.class,
+                        ConcurrencyException.class));
+            assertLostNoAcknowledgedUpdate(callers);
+            assertThat(paused.heldSaves()).as("saves caught by the pause").isPositive();
+            assertThat(paused.lateSavesWritten() + paused.lateSavesRefused()).as("late saves that reached the store")
+                .isEqualTo(paused.heldSaves());
+            System.out.printf("%s, pause: %d late saves, %d written, %d refused as conflicting; %d ledgers "
+                    + "activated on the paused silo before it stopped serving%n", getClass().getSimpleName(),
+                    paused.heldSaves(), paused.lateSavesWritten(), paused.lateSavesRefused(), beforeItStopped.size());
+            report("pause past eviction", callers);
+        }
+    }
+
     /** A cluster whose failure detection evicts a silo that stopped answering within about a second. */
     TestCluster clusterDetectingFailuresFast() {
         return cluster((builder) -> builder.failureDetection((settings) -> settings
@@ -288,6 +328,46 @@ abstract class ClusterChurnTests {
         // joins, before restartSilo returns. The killed incarnation's runtime refuses activations already (kill()).
         this.activations.revived(this.cluster.silo(index).siloId());
         this.cluster.restartSilo(index);
+        callers.enterThrough(this.cluster.runningSilos());
+        callers.awaitMoreCalls(this.load.callsPerRound(), TIMEOUT);
+    }
+
+    /**
+     * Pauses a silo its callers no longer enter through (they pause with it) once its saves are held, and waits
+     * until its peers voted it dead and the callers made a round of calls without it.
+     * @return the silo's access to the state store, holding its saves
+     */
+    private KillableStateStore pause(LedgerCallers callers, int index) {
+        TestSilo silo = this.cluster.silo(index);
+        KillableStateStore store = Objects.requireNonNull(this.siloStores.get(silo.siloId()));
+        callers.retire(silo, TIMEOUT);
+        store.pause();
+        // Its peers' calls keep its turns busy: the pause catches some of them between their update and its save.
+        LedgerCallers.awaitAtMost(TIMEOUT).until(() -> store.heldSaves() > 0);
+        long epoch = silo.epoch();
+        this.cluster.pauseSilo(index);
+        this.activations.paused(silo.siloId(), epoch, silo::epoch);
+        LedgerCallers.awaitAtMost(TIMEOUT).until(() -> !silo.views().isServing());
+        LedgerCallers.awaitAtMost(TIMEOUT)
+            .until(() -> this.cluster.membership().read().silo(silo.siloId()).orElseThrow().status() == SiloStatus.DEAD);
+        callers.awaitMoreCalls(this.load.callsPerRound(), TIMEOUT);
+        return store;
+    }
+
+    /**
+     * Ends a silo's pause, its held saves first, and waits until it rejoined with a new epoch; then the callers enter
+     * through it again.
+     */
+    private void resume(LedgerCallers callers, int index, KillableStateStore store) {
+        TestSilo silo = this.cluster.silo(index);
+        long epoch = silo.epoch();
+        store.resume();
+        this.cluster.resumeSilo(index);
+        LedgerCallers.awaitAtMost(TIMEOUT).until(() -> silo.epoch() > epoch && this.cluster.membership()
+            .read()
+            .silo(silo.siloId())
+            .filter((entry) -> entry.epoch() == silo.epoch() && entry.status() == SiloStatus.ACTIVE)
+            .isPresent());
         callers.enterThrough(this.cluster.runningSilos());
         callers.awaitMoreCalls(this.load.callsPerRound(), TIMEOUT);
     }

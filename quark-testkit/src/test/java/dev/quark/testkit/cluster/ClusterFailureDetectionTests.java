@@ -8,17 +8,19 @@ import java.util.stream.IntStream;
 
 import dev.quark.cluster.SiloUnavailableException;
 import dev.quark.cluster.membership.SiloStatus;
+import dev.quark.cluster.transport.injvm.InJvmNetwork;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 import static org.awaitility.Awaitility.await;
 
 /**
  * A test cluster whose silos run membership agents that probe each other over the in-JVM transport: a killed
  * silo is voted dead by its peers, its callers learn it at once, and its actors come back on the survivors
- * with what they saved.
+ * with what they saved; a paused silo stops serving by itself and rejoins once resumed.
  */
 class ClusterFailureDetectionTests {
 
@@ -70,5 +72,57 @@ class ClusterFailureDetectionTests {
         assertThat(this.environment.duplicates()).isEmpty();
         assertThat(this.cluster.cluster().membership().read().silo("silo-1").orElseThrow().status())
             .isEqualTo(SiloStatus.DEAD);
+    }
+
+    @Test
+    void pausedSiloStopsServingIsVotedDeadAndOnceResumedRejoinsWithANewEpoch() {
+        String id = this.cluster.idOwnedBy("silo-2");
+        Tally tally = this.cluster.silo(0).get(Tally.class, id);
+        assertThat(tally.add(5)).isEqualTo(5);
+        TestSilo paused = this.cluster.cluster().silo(2);
+        long epoch = paused.epoch();
+
+        this.cluster.cluster().pauseSilo(2);
+        await().atMost(TallyEnvironment.timeout()).until(() -> !paused.views().isServing());
+        await().atMost(TallyEnvironment.timeout()).until(() -> statusOf("silo-2") == SiloStatus.DEAD);
+        String survivor = tally.where();
+        assertThat(survivor).as("activated anew on a survivor").isIn("silo-0", "silo-1");
+        assertThat(paused.epoch()).as("it cannot know it was voted dead while paused").isEqualTo(epoch);
+
+        this.cluster.cluster().resumeSilo(2);
+        await().atMost(TallyEnvironment.timeout()).until(() -> paused.epoch() > epoch
+                && statusOf("silo-2") == SiloStatus.ACTIVE && paused.views().isServing());
+        assertThat(this.cluster.cluster().membership().read().silo("silo-2").orElseThrow().epoch())
+            .isEqualTo(paused.epoch());
+        await().atMost(TallyEnvironment.timeout()).until(() -> tally.where().equals("silo-2"));
+        // The paused silo held its activation, frozen, until it resumed and learnt it was voted dead.
+        assertThat(this.environment.duplicates()).as("only the survivor's beside the paused one's")
+            .containsExactly(id + " on " + survivor + " while 1 other activation(s) were alive");
+    }
+
+    @Test
+    void onlySilosWithAgentsOnTheInJvmNetworkCanBePaused() {
+        try (TestCluster withoutAgents = TestCluster.builder().silos(1).build()) {
+            assertThatIllegalStateException().isThrownBy(() -> withoutAgents.pauseSilo(0))
+                .withMessageContaining("silo-0")
+                .withMessageContaining("failureDetection()");
+        }
+        InJvmNetwork own = new InJvmNetwork();
+        try (TestCluster onOwnTransport = TestCluster.builder()
+            .silos(1)
+            .failureDetection()
+            .transport((siloId) -> own.transport())
+            .build()) {
+            assertThatIllegalStateException().isThrownBy(() -> onOwnTransport.pauseSilo(0))
+                .withMessageContaining("silo-0")
+                .withMessageContaining("transport of the test's own");
+        }
+        finally {
+            own.close();
+        }
+    }
+
+    private SiloStatus statusOf(String siloId) {
+        return this.cluster.cluster().membership().read().silo(siloId).orElseThrow().status();
     }
 }

@@ -22,9 +22,10 @@ import dev.quark.cluster.transport.SiloUnreachableException;
  * threads, never on the sender's thread; each lane of each pair of silos in the order sent.
  * <p>
  * Tests break it on purpose: {@link #cut(String, String)} drops the link between two silos in both
- * directions (sends fail, envelopes still in flight are lost) until {@link #heal(String, String)}; a silo
- * whose transport is closed is gone, like a killed process: sends to it fail and what was in flight to it is
- * lost.
+ * directions (sends fail, envelopes still in flight are lost) until {@link #heal(String, String)};
+ * {@link #isolate(String)} cuts every link of one silo, also to silos that start later, until
+ * {@link #reconnect(String)}; a silo whose transport is closed is gone, like a killed process: sends to it fail and
+ * what was in flight to it is lost.
  */
 public final class InJvmNetwork implements AutoCloseable {
 
@@ -33,6 +34,8 @@ public final class InJvmNetwork implements AutoCloseable {
     private final Map<SiloAddress, InJvmEndpoint> endpoints = new ConcurrentHashMap<>();
 
     private final Set<Link> cutLinks = ConcurrentHashMap.newKeySet();
+
+    private final Set<String> isolated = ConcurrentHashMap.newKeySet();
 
     private final AtomicInteger nextPort = new AtomicInteger(1);
 
@@ -67,20 +70,41 @@ public final class InJvmNetwork implements AutoCloseable {
     }
 
     /**
-     * Restores every cut link.
+     * Cuts every link of a silo, in both directions, as a process that stopped answering and sending would be
+     * cut off (a long pause, a network partition around its host): sends to and from it fail with a
+     * {@link SiloUnreachableException} and envelopes in flight to and from it are lost, also on links to silos that
+     * start while it is isolated. The links {@link #cut(String, String)} one by one stay as they are.
+     * @param siloId the silo id
      */
-    public void healAll() {
-        this.cutLinks.clear();
+    public void isolate(String siloId) {
+        this.isolated.add(Objects.requireNonNull(siloId, "siloId must not be null"));
     }
 
     /**
-     * Returns whether the link between two silos is cut.
+     * Ends the isolation of a silo: its links are up again, except those {@link #cut(String, String)} one by one.
+     * @param siloId the silo id
+     */
+    public void reconnect(String siloId) {
+        this.isolated.remove(Objects.requireNonNull(siloId, "siloId must not be null"));
+    }
+
+    /**
+     * Restores every cut link and ends every isolation.
+     */
+    public void healAll() {
+        this.cutLinks.clear();
+        this.isolated.clear();
+    }
+
+    /**
+     * Returns whether the link between two silos is cut, one by one or because either silo is isolated.
      * @param siloA one silo id
      * @param siloB the other
      * @return {@code true} while cut
      */
     public boolean isCut(String siloA, String siloB) {
-        return this.cutLinks.contains(Link.of(siloA, siloB));
+        return this.isolated.contains(siloA) || this.isolated.contains(siloB)
+                || this.cutLinks.contains(Link.of(siloA, siloB));
     }
 
     /**

@@ -111,6 +111,32 @@ class InJvmNetworkTests {
     }
 
     @Test
+    void isolatedSiloReachesNobodyAndNobodyReachesItAlsoSilosStartedLaterUntilReconnected() throws Exception {
+        this.network.isolate("second");
+        InJvmTransport later = this.network.transport();
+        BlockingQueue<Envelope> toLater = new LinkedBlockingQueue<>();
+        SiloAddress laterAddress = later.start("later", toLater::add);
+        assertThat(this.first.send(this.secondAddress, envelope(1, Envelope.Kind.PROBE)).toCompletableFuture())
+            .failsWithin(Duration.ofSeconds(1))
+            .withThrowableThat()
+            .havingCause()
+            .isInstanceOf(SiloUnreachableException.class);
+        assertThat(later.send(this.secondAddress, envelope(2, Envelope.Kind.PROBE)).toCompletableFuture())
+            .failsWithin(Duration.ofSeconds(1));
+        assertThat(this.second.send(laterAddress, envelope(3, Envelope.Kind.PROBE)).toCompletableFuture())
+            .failsWithin(Duration.ofSeconds(1));
+        assertThat(this.network.isCut("first", "later")).isFalse();
+
+        this.network.reconnect("second");
+        this.first.send(this.secondAddress, envelope(4, Envelope.Kind.PROBE));
+        this.second.send(laterAddress, envelope(5, Envelope.Kind.PROBE));
+        assertThat(this.toSecond.poll(5, TimeUnit.SECONDS).messageId()).isEqualTo(4);
+        assertThat(toLater.poll(5, TimeUnit.SECONDS).messageId()).isEqualTo(5);
+        assertThat(this.toSecond).isEmpty();
+        later.close();
+    }
+
+    @Test
     void closedSiloIsGoneForItsPeersAndCannotSend() {
         this.second.close();
         assertThat(this.network.silos()).containsExactly("first");
