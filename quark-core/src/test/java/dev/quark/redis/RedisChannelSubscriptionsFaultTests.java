@@ -13,7 +13,7 @@ import dev.quark.cluster.membership.redis.RedisMembershipProvider;
 import dev.quark.redis.RedisChannelSubscriptions.ChannelListener;
 import dev.quark.redis.RedisChannelSubscriptions.Subscription;
 import io.lettuce.core.ClientOptions;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.data.redis.RedisConnectionFailureException;
@@ -35,13 +35,9 @@ class RedisChannelSubscriptionsFaultTests {
 
     private final StubSubscriptionConnectionFactory redis = new StubSubscriptionConnectionFactory();
 
+    @AutoClose
     private final RedisChannelSubscriptions subscriptions = new RedisChannelSubscriptions("quark-test-subscriptions",
             FIRST_RETRY, MAX_RETRY);
-
-    @AfterEach
-    void close() {
-        this.subscriptions.close();
-    }
 
     @Test
     void aConfirmationThatComesLateIsNotAFailureAndTheChannelListensOnceItComes() {

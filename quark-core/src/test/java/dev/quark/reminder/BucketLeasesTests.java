@@ -24,7 +24,7 @@ import dev.quark.lease.memory.InMemoryLeaseStore;
 import dev.quark.reminder.memory.InMemoryReminderTable;
 import dev.quark.runtime.ActorAddress;
 import dev.quark.runtime.fixtures.SettableClock;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -47,6 +47,7 @@ class BucketLeasesTests {
 
     private final InMemoryReminderTable table = new InMemoryReminderTable();
 
+    @AutoClose
     private LogCapture logged;
 
     private final List<Integer> lostCounted = new CopyOnWriteArrayList<>();
@@ -70,11 +71,6 @@ class BucketLeasesTests {
     @BeforeEach
     void captureLogs() {
         this.logged = LogCapture.of(LostFencingTokens.class);
-    }
-
-    @AfterEach
-    void detachLogs() {
-        this.logged.close();
     }
 
     @Test

@@ -22,7 +22,7 @@ import dev.quark.actor.Remindable;
 import dev.quark.reminder.memory.InMemoryReminderTable;
 import dev.quark.runtime.ActorAddress;
 import dev.quark.runtime.ActorRuntime;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -40,16 +40,12 @@ class ReminderRegistryTests {
 
     private final List<String> changes = new ArrayList<>();
 
+    @AutoClose
     private final ActorRuntime runtime = ActorRuntime.builder()
         .actor(PlannerActor.class)
         .actor(PlainActor.class)
         .reminders(this.registry)
         .build();
-
-    @AfterEach
-    void close() {
-        this.runtime.close();
-    }
 
     private Planner planner(String id) {
         return this.runtime.get(Planner.class, id);

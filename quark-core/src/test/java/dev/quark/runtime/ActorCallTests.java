@@ -13,7 +13,7 @@ import dev.quark.runtime.fixtures.CounterActor;
 import dev.quark.runtime.fixtures.Probe;
 import dev.quark.runtime.fixtures.ProbeActor;
 import dev.quark.runtime.fixtures.ProbeEnvironment;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -25,6 +25,7 @@ class ActorCallTests {
 
     private final ProbeEnvironment environment = new ProbeEnvironment();
 
+    @AutoClose
     private final ActorRuntime runtime = runtimeBuilder()
         .actor(CounterActor.class)
         .actor(ProbeActor.class, () -> new ProbeActor(this.environment))
@@ -33,11 +34,6 @@ class ActorCallTests {
     @BeforeEach
     void share() {
         this.environment.actors().set(this.runtime);
-    }
-
-    @AfterEach
-    void close() {
-        this.runtime.close();
     }
 
     @Test

@@ -13,7 +13,7 @@ import dev.quark.runtime.fixtures.CounterActor;
 import dev.quark.runtime.fixtures.Probe;
 import dev.quark.runtime.fixtures.ProbeActor;
 import dev.quark.runtime.fixtures.ProbeEnvironment;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -22,15 +22,11 @@ class ActorRuntimeConcurrencyTests {
 
     private final ProbeEnvironment environment = new ProbeEnvironment();
 
+    @AutoClose
     private final ActorRuntime runtime = runtimeBuilder()
         .actor(CounterActor.class)
         .actor(ProbeActor.class, () -> new ProbeActor(this.environment))
         .build();
-
-    @AfterEach
-    void close() {
-        this.runtime.close();
-    }
 
     @Test
     void thousandConcurrentCallersIncrementingOneActorLoseNoUpdate() throws Exception {

@@ -13,7 +13,7 @@ import dev.quark.actor.QuarkActor;
 import dev.quark.runtime.ActorRuntime;
 import dev.quark.runtime.ActorTypeView;
 import dev.quark.state.memory.InMemoryStateStore;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -30,12 +30,8 @@ class StateActivationHookTests {
 
     private final InMemoryStateStore archive = new InMemoryStateStore();
 
+    @AutoClose
     private final ActorRuntime runtime = runtime(StateStoreRegistry.of(this.store).with("archive", this.archive));
-
-    @AfterEach
-    void close() {
-        this.runtime.close();
-    }
 
     @Test
     void stateIsInjectedAndLoadedBeforeOnActivate() {

@@ -25,7 +25,7 @@ import dev.quark.testkit.server.PostgresTestServer;
 import dev.quark.testkit.server.TcpProxy;
 import org.junit.jupiter.api.AfterAll;
 import org.postgresql.ds.PGSimpleDataSource;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -73,6 +73,7 @@ class PostgresNotificationListenerTests {
 
     private final List<Notifications> second = new CopyOnWriteArrayList<>();
 
+    @AutoClose
     private LogCapture logged;
 
     @BeforeAll
@@ -102,11 +103,6 @@ class PostgresNotificationListenerTests {
     @BeforeEach
     void captureLogs() {
         this.logged = LogCapture.of(PostgresNotificationListener.class, Level.INFO);
-    }
-
-    @AfterEach
-    void releaseLogs() {
-        this.logged.close();
     }
 
     private PostgresNotificationListener listener() {

@@ -15,7 +15,7 @@ import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.membership.SiloEntry;
 import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.membership.memory.InMemoryMembershipProvider;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -30,12 +30,8 @@ class ClientMembershipTests {
 
     private final FlakyReads reads = new FlakyReads(this.table);
 
+    @AutoClose
     private final ClientMembership client = new ClientMembership("client-1", this.reads, 8, Duration.ofMillis(100));
-
-    @AfterEach
-    void close() {
-        this.client.close();
-    }
 
     @Test
     void itReadsTheActiveSilosAtStartAndEveryChangeLaterWithoutEverServing() {

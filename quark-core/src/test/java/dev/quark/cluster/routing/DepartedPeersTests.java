@@ -14,7 +14,7 @@ import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.grpc.GrpcTransport;
 import dev.quark.cluster.transport.grpc.GrpcTransportSettings;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -23,15 +23,11 @@ class DepartedPeersTests {
 
     private static final Instant NOW = Instant.parse("2026-01-01T00:00:00Z");
 
+    @AutoClose
     private final GrpcTransport transport = GrpcTransport.selfHosted(GrpcTransportSettings.builder("bank").build(),
             new InetSocketAddress("127.0.0.1", 0), null);
 
     private SiloAddress self;
-
-    @AfterEach
-    void close() {
-        this.transport.close();
-    }
 
     @Test
     void aLinkALateProbeReopenedToAForgottenAddressIsClosedByTheNextView() {

@@ -20,7 +20,7 @@ import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.membership.SiloEntry;
 import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.transport.Envelope;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -36,12 +36,8 @@ class PendingRepliesTests {
 
     private static final SiloAddress ADDRESS = new SiloAddress("127.0.0.1", 9001);
 
+    @AutoClose
     private final PendingReplies replies = new PendingReplies("silo-0", Clock.systemUTC(), VIRTUAL_THREADS);
-
-    @AfterEach
-    void close() {
-        this.replies.close();
-    }
 
     @Test
     void aRequestRegisteredAfterTheCloseFailsAtOnceNamingWhy() {

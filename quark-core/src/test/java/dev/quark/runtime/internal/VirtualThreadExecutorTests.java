@@ -7,7 +7,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -15,12 +15,8 @@ import static org.awaitility.Awaitility.await;
 
 class VirtualThreadExecutorTests {
 
+    @AutoClose
     private final VirtualThreadExecutor executor = new VirtualThreadExecutor("test-turn", 2);
-
-    @AfterEach
-    void close() {
-        this.executor.close();
-    }
 
     @Test
     void runsTasksOnVirtualThreadsAndReusesAWaitingOne() throws Exception {

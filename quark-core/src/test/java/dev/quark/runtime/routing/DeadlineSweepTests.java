@@ -10,7 +10,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.jspecify.annotations.Nullable;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -22,12 +22,8 @@ import static org.awaitility.Awaitility.await;
  */
 class DeadlineSweepTests {
 
+    @AutoClose
     private final Sweep sweep = new Sweep();
-
-    @AfterEach
-    void close() {
-        this.sweep.close();
-    }
 
     @Test
     void entriesLinkedOutOfOrderExpireInDeadlineOrder() {

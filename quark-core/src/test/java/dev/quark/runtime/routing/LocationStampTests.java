@@ -11,7 +11,7 @@ import dev.quark.runtime.ActorAddress;
 import dev.quark.runtime.ActorRuntime;
 import dev.quark.runtime.fixtures.Counter;
 import dev.quark.runtime.fixtures.CounterActor;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -44,6 +44,7 @@ class LocationStampTests {
         }
     };
 
+    @AutoClose
     private ActorRuntime runtime = runtime(this.stamped);
 
     private ActorRuntime runtime(ActorLocator locator) {
@@ -55,11 +56,6 @@ class LocationStampTests {
                 return CompletableFuture.completedFuture(-1L);
             })
             .build();
-    }
-
-    @AfterEach
-    void close() {
-        this.runtime.close();
     }
 
     @Test

@@ -4,7 +4,7 @@ import java.time.Duration;
 import java.util.List;
 
 import dev.quark.cluster.membership.MembershipCluster.Member;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -15,12 +15,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class FailureDetectionTests {
 
+    @AutoClose
     private final MembershipCluster cluster = new MembershipCluster();
-
-    @AfterEach
-    void close() {
-        this.cluster.close();
-    }
 
     @Test
     void aKilledSiloIsSuspectedVotedDeadAndEvictedWithinTheMissedProbes() {

@@ -13,7 +13,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import dev.quark.LogCapture;
 import dev.quark.cluster.membership.MembershipCluster.Member;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -38,12 +38,8 @@ class JoinReachabilityTests {
         .fencingMargin(Duration.ofSeconds(1))
         .reachabilityTimeout(Duration.ofSeconds(2));
 
+    @AutoClose
     private final MembershipCluster cluster = new MembershipCluster();
-
-    @AfterEach
-    void close() {
-        this.cluster.close();
-    }
 
     @Test
     void theFirstSiloOfAnEmptyClusterJoinsAtOnce() {

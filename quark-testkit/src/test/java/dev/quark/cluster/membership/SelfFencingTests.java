@@ -7,7 +7,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.UnaryOperator;
 
 import dev.quark.cluster.membership.MembershipCluster.Member;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -20,6 +20,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class SelfFencingTests {
 
+    @AutoClose
     private final MembershipCluster cluster = new MembershipCluster();
 
     private Member c;
@@ -32,11 +33,6 @@ class SelfFencingTests {
         this.cluster.start("b");
         this.c = this.cluster.start("c");
         this.joinedAt = this.cluster.clock.instant();
-    }
-
-    @AfterEach
-    void close() {
-        this.cluster.close();
     }
 
     @Test

@@ -16,7 +16,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import dev.quark.LogCapture;
 import dev.quark.cluster.membership.MembershipCluster.Member;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -33,12 +33,8 @@ class SiloMembershipTests {
     /** What the halting thread counts up to wait a little: a volatile write, a few nanoseconds each. */
     private static volatile int spins;
 
+    @AutoClose
     private final MembershipCluster cluster = new MembershipCluster();
-
-    @AfterEach
-    void close() {
-        this.cluster.close();
-    }
 
     @Test
     void threeSilosJoinAndSeeTheSameView() {

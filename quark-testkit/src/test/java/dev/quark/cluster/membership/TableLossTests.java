@@ -7,7 +7,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 
 import dev.quark.cluster.membership.MembershipCluster.Member;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -22,12 +22,8 @@ class TableLossTests {
 
     private final LosableTable table = new LosableTable();
 
+    @AutoClose
     private final MembershipCluster cluster = new MembershipCluster(this.table);
-
-    @AfterEach
-    void close() {
-        this.cluster.close();
-    }
 
     @Test
     void silosThatOutliveAWipedTableJoinItAgainAndSeeTheSilosThatJoinedItSince() {

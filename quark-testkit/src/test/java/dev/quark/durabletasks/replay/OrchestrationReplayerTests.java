@@ -31,7 +31,7 @@ import dev.quark.lease.memory.InMemoryLeaseStore;
 import dev.quark.testkit.ManualClock;
 import dev.quark.testkit.ManualScheduler;
 import dev.quark.testkit.durabletasks.HistoryReplay;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,14 +48,8 @@ class OrchestrationReplayerTests {
 
     private final JacksonPayloadConverter converter = new JacksonPayloadConverter();
 
+    @AutoClose
     private DurableTaskWorker worker;
-
-    @AfterEach
-    void stop() {
-        if (this.worker != null) {
-            this.worker.close();
-        }
-    }
 
     @Test
     void aHistoryRecordedToAFileReplaysWithItsCodeAndReportsBothSidesWithChangedCode(@TempDir Path dir) {

@@ -8,7 +8,7 @@ import dev.quark.cluster.membership.SiloEntry;
 import dev.quark.cluster.ring.HashRing;
 import dev.quark.cluster.ring.RingHash;
 import dev.quark.runtime.ActorAddress;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -26,14 +26,8 @@ class ChildPlacementTests {
 
     private final TallyEnvironment environment = new TallyEnvironment();
 
+    @AutoClose
     private TallyCluster cluster;
-
-    @AfterEach
-    void close() {
-        if (this.cluster != null) {
-            this.cluster.close();
-        }
-    }
 
     private TallyCluster start(int silos) {
         this.cluster = new TallyCluster(this.environment, TestCluster.builder().silos(silos).runtime((siloId, runtime) -> {

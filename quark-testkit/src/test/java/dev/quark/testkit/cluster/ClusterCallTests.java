@@ -11,7 +11,7 @@ import java.util.stream.IntStream;
 
 import dev.quark.actor.ActorCallTimeoutException;
 import dev.quark.cluster.SiloUnavailableException;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -26,14 +26,8 @@ class ClusterCallTests {
 
     private final TallyEnvironment environment = new TallyEnvironment();
 
+    @AutoClose
     private TallyCluster cluster;
-
-    @AfterEach
-    void close() {
-        if (this.cluster != null) {
-            this.cluster.close();
-        }
-    }
 
     @Test
     void callsFromEverySiloReachTheOneActivationOfEachActor() {

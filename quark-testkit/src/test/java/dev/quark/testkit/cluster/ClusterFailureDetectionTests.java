@@ -9,7 +9,7 @@ import java.util.stream.IntStream;
 import dev.quark.cluster.SiloUnavailableException;
 import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.transport.injvm.InJvmNetwork;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -26,6 +26,7 @@ class ClusterFailureDetectionTests {
 
     private final TallyEnvironment environment = new TallyEnvironment();
 
+    @AutoClose
     private TallyCluster cluster;
 
     @BeforeEach
@@ -34,11 +35,6 @@ class ClusterFailureDetectionTests {
         }).failureDetection((settings) -> settings.probeInterval(Duration.ofMillis(200))
             .probeTimeout(Duration.ofMillis(200))
             .tableRefreshInterval(Duration.ofMillis(500))));
-    }
-
-    @AfterEach
-    void close() {
-        this.cluster.close();
     }
 
     @Test

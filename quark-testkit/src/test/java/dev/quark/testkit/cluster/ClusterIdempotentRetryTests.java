@@ -12,7 +12,7 @@ import dev.quark.cluster.membership.MembershipSnapshot;
 import dev.quark.cluster.membership.SiloEntry;
 import dev.quark.cluster.placement.HashPlacementDirector;
 import dev.quark.runtime.ActorAddress;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -28,14 +28,8 @@ class ClusterIdempotentRetryTests {
 
     private final TallyEnvironment environment = new TallyEnvironment();
 
+    @AutoClose
     private TallyCluster cluster;
-
-    @AfterEach
-    void close() {
-        if (this.cluster != null) {
-            this.cluster.close();
-        }
-    }
 
     @Test
     void idempotentCallWhoseSiloIsKilledWhileItWaitsRunsOnTheNewOwner() {

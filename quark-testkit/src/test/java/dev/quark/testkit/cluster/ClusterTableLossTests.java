@@ -7,7 +7,7 @@ import java.util.stream.IntStream;
 import dev.quark.cluster.membership.MembershipProvider;
 import dev.quark.cluster.membership.MembershipSnapshot;
 import dev.quark.cluster.membership.SiloStatus;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -24,6 +24,7 @@ abstract class ClusterTableLossTests {
 
     private final TallyEnvironment environment = new TallyEnvironment();
 
+    @AutoClose
     private TallyCluster cluster;
 
     /** The table the silos share, new for each test. */
@@ -44,11 +45,6 @@ abstract class ClusterTableLossTests {
         }).membership(table()).failureDetection((settings) -> settings.probeInterval(Duration.ofMillis(200))
             .probeTimeout(Duration.ofMillis(200))
             .tableRefreshInterval(Duration.ofMillis(300))));
-    }
-
-    @AfterEach
-    void close() {
-        this.cluster.close();
     }
 
     /**

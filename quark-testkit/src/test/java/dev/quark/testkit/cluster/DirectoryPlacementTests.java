@@ -22,7 +22,7 @@ import dev.quark.cluster.placement.HashPlacementDirector;
 import dev.quark.cluster.ring.HashRing;
 import dev.quark.cluster.ring.RingHash;
 import dev.quark.runtime.ActorAddress;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -38,14 +38,8 @@ class DirectoryPlacementTests {
 
     private final TallyEnvironment environment = new TallyEnvironment();
 
+    @AutoClose
     private TallyCluster cluster;
-
-    @AfterEach
-    void close() {
-        if (this.cluster != null) {
-            this.cluster.close();
-        }
-    }
 
     private TallyCluster start(int silos) {
         TestCluster.Builder builder = TestCluster.builder().silos(silos).runtime((siloId, runtime) -> {

@@ -12,7 +12,7 @@ import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.transport.grpc.GrpcTransport;
 import dev.quark.cluster.transport.grpc.GrpcTransportSettings;
 import org.jspecify.annotations.Nullable;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -46,17 +46,11 @@ class ForwardedOneWayRerouteTests {
     /** The calls failed for membership reasons, one-way calls a silo dropped included. */
     private final List<Throwable> failed = this.metrics.failed();
 
+    @AutoClose
     private TallyCluster cluster;
 
     /** silo-1's transport in the gRPC test. */
     private @Nullable GrpcTransport forwarderTransport;
-
-    @AfterEach
-    void close() {
-        if (this.cluster != null) {
-            this.cluster.close();
-        }
-    }
 
     @Test
     void oneWayCallThatTheSiloPassingItOnCannotHandOverToTheOwnerThatLeftIsRoutedAgainByThatSiloAndRunsOnce() {

@@ -12,7 +12,7 @@ import dev.quark.cluster.routing.RoutingMetrics;
 import dev.quark.cluster.transport.grpc.EnvelopeRejectedException;
 import dev.quark.cluster.transport.grpc.GrpcTransport;
 import dev.quark.cluster.transport.grpc.GrpcTransportSettings;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -41,14 +41,8 @@ class GrpcEnvelopeBoundsTests {
 
     private final List<String> rerouted = new CopyOnWriteArrayList<>();
 
+    @AutoClose
     private TallyCluster cluster;
-
-    @AfterEach
-    void close() {
-        if (this.cluster != null) {
-            this.cluster.close();
-        }
-    }
 
     @Test
     void callsWithABlankMetadataKeyAreRejectedByTheCallingSiloTheOneWayAtOnceAndCountedAsRejected() {

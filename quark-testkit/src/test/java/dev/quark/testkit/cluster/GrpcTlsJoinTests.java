@@ -35,7 +35,7 @@ import dev.quark.cluster.transport.grpc.TlsHandshakeException;
 import dev.quark.testkit.tls.TestCertificateAuthority;
 import io.grpc.TlsServerCredentials.ClientAuth;
 import org.jspecify.annotations.Nullable;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -70,6 +70,7 @@ class GrpcTlsJoinTests {
     /** The transport settings of the silos added from now on. */
     private volatile GrpcTransportSettings nextSettings = transportSettings(this.clusterName);
 
+    @AutoClose
     private TallyCluster cluster;
 
     @BeforeEach
@@ -94,11 +95,6 @@ class GrpcTlsJoinTests {
             .stopTimeout(Duration.ofSeconds(20))
             .transport((siloId) -> GrpcTransport.selfHosted(this.nextSettings, new InetSocketAddress("127.0.0.1", 0),
                     null, this.nextTls.get()));
-    }
-
-    @AfterEach
-    void close() {
-        this.cluster.close();
     }
 
     @Test

@@ -13,7 +13,7 @@ import dev.quark.cluster.transport.Transport;
 import dev.quark.cluster.transport.grpc.GrpcTransport;
 import dev.quark.cluster.transport.grpc.GrpcTransportSettings;
 import dev.quark.cluster.transport.grpc.LinkBrokenException;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -33,14 +33,8 @@ class GrpcUnsentCallRerouteTests {
     /** The failures of silo-0's sends of calls, as its transport reported them. */
     private final List<Throwable> sendFailures = new CopyOnWriteArrayList<>();
 
+    @AutoClose
     private TallyCluster cluster;
-
-    @AfterEach
-    void close() {
-        if (this.cluster != null) {
-            this.cluster.close();
-        }
-    }
 
     private RecordedSends staleTransport;
 

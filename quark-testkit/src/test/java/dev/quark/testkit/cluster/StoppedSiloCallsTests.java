@@ -1,7 +1,7 @@
 package dev.quark.testkit.cluster;
 
 import dev.quark.actor.ActorRuntimeClosedException;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -17,14 +17,8 @@ class StoppedSiloCallsTests {
 
     private final TallyEnvironment environment = new TallyEnvironment();
 
+    @AutoClose
     private TallyCluster cluster;
-
-    @AfterEach
-    void close() {
-        if (this.cluster != null) {
-            this.cluster.close();
-        }
-    }
 
     @Test
     void callsThroughASiloThatLeftFailAtOnceInEveryCallingStyleAndRunNowhere() {

@@ -29,7 +29,7 @@ import dev.quark.testkit.ManualClock;
 import dev.quark.testkit.ManualScheduler;
 import dev.quark.testkit.cluster.TestCluster;
 import dev.quark.testkit.cluster.TestSilo;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -79,6 +79,7 @@ abstract class ReminderClusterRestartTests {
 
     private final ReplaceableLeaseStore leases = new ReplaceableLeaseStore(new InMemoryLeaseStore(this.clock));
 
+    @AutoClose
     private TestCluster cluster;
 
     private ReminderTable table;
@@ -89,13 +90,6 @@ abstract class ReminderClusterRestartTests {
      * @return the table
      */
     protected abstract ReminderTable table();
-
-    @AfterEach
-    void closeCluster() {
-        if (this.cluster != null) {
-            this.cluster.close();
-        }
-    }
 
     @Test
     void afterEverySiloStoppedANewSetFiresEveryReminderAgainCatchingUpOnceOnWhatFellDueMeanwhile() {

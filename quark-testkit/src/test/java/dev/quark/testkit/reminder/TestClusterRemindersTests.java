@@ -15,7 +15,7 @@ import dev.quark.testkit.ManualClock;
 import dev.quark.testkit.ManualScheduler;
 import dev.quark.testkit.cluster.TestCluster;
 import dev.quark.testkit.cluster.TestSilo;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -40,14 +40,8 @@ class TestClusterRemindersTests {
 
     private final PagerEnvironment environment = new PagerEnvironment(this.clock);
 
+    @AutoClose
     private TestCluster cluster;
-
-    @AfterEach
-    void close() {
-        if (this.cluster != null) {
-            this.cluster.close();
-        }
-    }
 
     private TestCluster cluster(int silos) {
         this.cluster = TestCluster.builder()

@@ -16,10 +16,10 @@ import dev.quark.supervision.Decider;
 import dev.quark.supervision.Directive;
 import dev.quark.supervision.SupervisorStrategy;
 import dev.quark.testkit.ActorTestKit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -33,16 +33,12 @@ class SupervisionTests {
 
     private final AtomicInteger runningTasks = new AtomicInteger();
 
+    @AutoClose
     private final ActorTestKit kit = ActorTestKit.builder()
         .actor(SupervisorActor.class, () -> new SupervisorActor(this.log))
         .actor(WorkerActor.class, () -> new WorkerActor(this.log))
         .runtime((runtime) -> runtime.turnExecutor(countingExecutor()))
         .build();
-
-    @AfterEach
-    void close() {
-        this.kit.close();
-    }
 
     private Executor countingExecutor() {
         Executor turns = turnThreads();

@@ -10,7 +10,7 @@ import java.util.concurrent.TimeUnit;
 import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.grpc.Silos.Silo;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -19,12 +19,8 @@ import static org.awaitility.Awaitility.await;
 
 class GrpcTransportTests {
 
+    @AutoClose
     private final Silos silos = new Silos();
-
-    @AfterEach
-    void close() {
-        this.silos.close();
-    }
 
     @Test
     void envelopeArrivesWithEveryField() throws Exception {

@@ -11,7 +11,7 @@ import java.util.stream.Stream;
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.grpc.Silos.Silo;
 import org.jspecify.annotations.Nullable;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -29,12 +29,8 @@ class SenderBoundsTests {
 
     private static final String TOO_LONG = "k".repeat(EnvelopeFrames.MAX_NAME_LENGTH + 1);
 
+    @AutoClose
     private final Silos silos = new Silos();
-
-    @AfterEach
-    void close() {
-        this.silos.close();
-    }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("beyondTheBounds")

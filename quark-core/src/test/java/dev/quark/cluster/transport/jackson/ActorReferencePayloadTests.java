@@ -14,7 +14,7 @@ import dev.quark.cluster.transport.jackson.fixtures.Transfer;
 import dev.quark.runtime.ActorRuntime;
 import dev.quark.runtime.MethodDescriptor;
 import org.jspecify.annotations.Nullable;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.dataformat.cbor.CBORMapper;
@@ -27,12 +27,8 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
  */
 class ActorReferencePayloadTests {
 
+    @AutoClose
     private final LoopbackSilos silos = new LoopbackSilos(JsonMapper.builder().build(), List.of("com.example.payloads"));
-
-    @AfterEach
-    void close() {
-        this.silos.close();
-    }
 
     @Test
     void referencesPassedAsArgumentsAreCalledOnTheReceivingSilo() {

@@ -12,7 +12,7 @@ import com.example.quarkapp.ApplicationContributors;
 import dev.quark.actor.ActorException;
 import dev.quark.cluster.transport.PayloadCodec;
 import dev.quark.runtime.ActorRuntime;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.json.JsonMapper;
@@ -28,15 +28,11 @@ class ExceptionTypeTableTests {
 
     private static final String SERVICES = "META-INF/services/" + ExceptionTypeContributor.class.getName();
 
+    @AutoClose
     private final ActorRuntime runtime = ActorRuntime.builder().build();
 
     @TempDir
     Path classPath;
-
-    @AfterEach
-    void close() {
-        this.runtime.close();
-    }
 
     @Test
     void aListedContributorsTypesCrossWithTheirFields() throws IOException {

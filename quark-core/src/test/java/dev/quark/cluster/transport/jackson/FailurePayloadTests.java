@@ -23,7 +23,7 @@ import dev.quark.eventsourcing.TruncatedStreamException;
 import dev.quark.runtime.ActorRuntime;
 import org.example.forbidden.ForbiddenException;
 import org.example.forbidden.ForbiddenWitness;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -40,15 +40,11 @@ import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException
  */
 class FailurePayloadTests {
 
+    @AutoClose
     private final ActorRuntime runtime = ActorRuntime.builder().build();
 
     private final PayloadCodec codec = new JacksonPayloadCodec(JsonMapper.builder().build(), this.runtime,
             List.of("com.example.payloads"));
-
-    @AfterEach
-    void close() {
-        this.runtime.close();
-    }
 
     static Stream<Throwable> jdkExceptions() {
         return Stream.of(new IllegalArgumentException("bad amount"), new IllegalStateException("closed"),

@@ -10,7 +10,7 @@ import dev.quark.cluster.transport.jackson.fixtures.Ledger;
 import dev.quark.cluster.transport.jackson.fixtures.Money;
 import dev.quark.runtime.ActorRuntime;
 import dev.quark.runtime.MethodDescriptor;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -22,6 +22,7 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
  */
 class MalformedPayloadTests {
 
+    @AutoClose
     private final ActorRuntime runtime = ActorRuntime.builder().build();
 
     private final PayloadCodec codec = new JacksonPayloadCodec(JsonMapper.builder().build(), this.runtime, List.of());
@@ -29,11 +30,6 @@ class MalformedPayloadTests {
     private final MethodDescriptor add = Descriptors.of(Ledger.class, "add");
 
     private final MethodDescriptor total = Descriptors.of(Ledger.class, "total");
-
-    @AfterEach
-    void close() {
-        this.runtime.close();
-    }
 
     @Test
     void bytesThatAreNotAnArrayOfArgumentsNameTheMethod() {

@@ -24,7 +24,7 @@ import dev.quark.cluster.transport.jackson.fixtures.Money;
 import dev.quark.cluster.transport.jackson.fixtures.Transfer;
 import dev.quark.runtime.ActorRuntime;
 import dev.quark.runtime.MethodDescriptor;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import tools.jackson.databind.ObjectMapper;
@@ -44,12 +44,8 @@ class PayloadFuzzTests {
 
     private static final int MAX_ROUNDS = 200_000;
 
+    @AutoClose
     private final ActorRuntime runtime = ActorRuntime.builder().actor(AccountActor.class).build();
-
-    @AfterEach
-    void close() {
-        this.runtime.close();
-    }
 
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)

@@ -24,7 +24,7 @@ import dev.quark.cluster.transport.jackson.fixtures.Money;
 import dev.quark.runtime.ActorRuntime;
 import dev.quark.runtime.MethodDescriptor;
 import org.jspecify.annotations.Nullable;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -45,12 +45,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class PayloadRoundTripTests {
 
+    @AutoClose
     private final ActorRuntime runtime = ActorRuntime.builder().build();
-
-    @AfterEach
-    void close() {
-        this.runtime.close();
-    }
 
     static Stream<Arguments> mappers() {
         return Stream.of(Arguments.of(JsonMapper.builder().build()), Arguments.of(CBORMapper.builder().build()));
