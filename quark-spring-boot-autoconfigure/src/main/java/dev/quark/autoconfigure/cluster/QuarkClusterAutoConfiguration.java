@@ -24,6 +24,7 @@ import dev.quark.cluster.membership.SiloMembership;
 import dev.quark.cluster.membership.jdbc.JdbcMembershipProvider;
 import dev.quark.cluster.membership.memory.InMemoryMembershipProvider;
 import dev.quark.cluster.membership.redis.RedisMembershipProvider;
+import dev.quark.cluster.routing.DeadSiloActivations;
 import dev.quark.cluster.routing.RoutingMetrics;
 import dev.quark.cluster.routing.SiloRouting;
 import dev.quark.cluster.transport.PayloadCodec;

@@ -92,8 +92,12 @@ final class AgentMembershipRole implements SiloMembershipRole {
     }
 
     private void close() {
-        this.agent.close();
-        this.pause.close();
+        try {
+            this.agent.close();
+        }
+        finally {
+            this.pause.close();
+        }
     }
 
     @Override

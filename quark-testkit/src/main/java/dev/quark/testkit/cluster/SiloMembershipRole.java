@@ -57,6 +57,7 @@ interface SiloMembershipRole {
 
     /**
      * Lets the membership work held by {@link #pause()} run.
+     * @throws UnsupportedOperationException where the role has no such work
      */
     void resume();
 }

@@ -18,9 +18,12 @@ import dev.quark.runtime.RuntimeScheduler;
  * The scheduler and the executor of one test silo's membership agent, which a test can stop as a long
  * stop-the-world pause (a garbage collection, a frozen VM) would stop the agent's threads: what falls due on the
  * scheduler and what is handed to the executor meanwhile is held, and runs late, when the pause ends. A periodic
- * round held this way schedules its next one only when it runs, as a frozen timer thread would.
+ * round held this way schedules its next one only when it runs, as a frozen timer thread would. A held task that
+ * is cancelled meanwhile does not run. The agent's job running when the pause starts, and those its serial
+ * executor runs after it in the same turn of the executor, are not held.
  * <p>
- * Owns a timer thread and a virtual-thread executor; {@link #close()} ends them once the agent is closed.
+ * Owns a timer thread and a virtual-thread executor; {@link #close()} ends them once the agent is closed, and
+ * drops what is still held.
  */
 final class SiloPause implements AutoCloseable {
 
@@ -30,11 +33,13 @@ final class SiloPause implements AutoCloseable {
 
     private final RuntimeScheduler onClock;
 
-    private final List<Supplier<? extends CompletionStage<?>>> heldTasks = new ArrayList<>();
+    private final List<HeldTask> heldTasks = new ArrayList<>();
 
     private final List<Runnable> heldWork = new ArrayList<>();
 
     private boolean paused;
+
+    private boolean closed;
 
     SiloPause(String siloId, Clock clock) {
         this.timer = new ScheduledThreadPoolExecutor(1, (task) -> {
@@ -57,20 +62,29 @@ final class SiloPause implements AutoCloseable {
     }
 
     private RuntimeScheduler.Cancellable schedule(Instant at, Supplier<? extends CompletionStage<?>> task) {
-        return this.onClock.schedule(at, () -> {
+        HeldTask held = new HeldTask(task);
+        RuntimeScheduler.Cancellable scheduled = this.onClock.schedule(at, () -> {
             synchronized (this) {
                 if (this.paused) {
-                    this.heldTasks.add(task);
+                    this.heldTasks.add(held);
                     return CompletableFuture.completedFuture(null);
                 }
             }
             return task.get();
         });
+        return () -> {
+            synchronized (this) {
+                if (this.heldTasks.remove(held)) {
+                    return true;
+                }
+            }
+            return scheduled.cancel();
+        };
     }
 
     private void execute(Runnable work) {
         synchronized (this) {
-            if (this.paused) {
+            if (this.paused && !this.closed) {
                 this.heldWork.add(work);
                 return;
             }
@@ -85,21 +99,43 @@ final class SiloPause implements AutoCloseable {
     /** Ends the pause: what was held runs now. */
     void resume() {
         List<Runnable> work;
-        List<Supplier<? extends CompletionStage<?>>> tasks;
+        List<HeldTask> tasks;
         synchronized (this) {
             this.paused = false;
+            if (this.closed) {
+                return;
+            }
             work = List.copyOf(this.heldWork);
             tasks = List.copyOf(this.heldTasks);
             this.heldWork.clear();
             this.heldTasks.clear();
         }
         work.forEach(this.threads::execute);
-        tasks.forEach((task) -> this.timer.execute(task::get));
+        tasks.forEach((held) -> this.timer.execute(() -> held.task().get()));
     }
 
     @Override
     public void close() {
+        synchronized (this) {
+            this.closed = true;
+            this.heldWork.clear();
+            this.heldTasks.clear();
+        }
         this.timer.shutdownNow();
-        this.threads.shutdownNow();
+        this.threads.shutdown();
+    }
+
+    /** A task that fell due while paused, found by identity when it is cancelled. */
+    private static final class HeldTask {
+
+        private final Supplier<? extends CompletionStage<?>> task;
+
+        HeldTask(Supplier<? extends CompletionStage<?>> task) {
+            this.task = task;
+        }
+
+        Supplier<? extends CompletionStage<?>> task() {
+            return this.task;
+        }
     }
 }

@@ -24,6 +24,7 @@ import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.membership.SiloMembership;
 import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.membership.memory.InMemoryMembershipProvider;
+import dev.quark.cluster.routing.DeadSiloActivations;
 import dev.quark.cluster.routing.SiloRouting;
 import dev.quark.cluster.transport.PayloadCodec;
 import dev.quark.cluster.transport.Transport;
@@ -185,7 +186,7 @@ public final class TestCluster implements AutoCloseable {
         try {
             SiloAddress address = routing.listen(silo, settings.codec(silo));
             Set<String> types = silo.actorTypes().stream().map(ActorTypeView::name).collect(Collectors.toSet());
-            membership = settings.membershipOf(siloId, address, types, routing, this.epochs.incrementAndGet());
+            membership = settings.membershipOf(siloId, address, types, routing, silo, this.epochs.incrementAndGet());
             routing.follow(membership.views());
             membership.join(settings.stopTimeout);
             TestSilo started = new TestSilo(index, siloId, silo, routing, membership, address);
@@ -218,7 +219,8 @@ public final class TestCluster implements AutoCloseable {
     /**
      * Stops a silo gracefully, the way a silo leaves on shutdown: it announces {@code SHUTTING_DOWN}, so that
      * the other silos take over its actors; it deactivates them ({@link DeactivationReason#HANDOFF}), waits
-     * for the calls it sent or serves to end, leaves ({@code DEAD}) and closes.
+     * for the calls it sent or serves to end, leaves ({@code DEAD}) and closes. A {@link #pauseSilo(int) paused} silo
+     * resumes first.
      * @param index the silo
      */
     public void stopSilo(int index) {
@@ -231,6 +233,8 @@ public final class TestCluster implements AutoCloseable {
         if (reminders != null) {
             reminders.close();
         }
+        // A paused silo resumes before it leaves: its network now, its membership agent as the leave starts.
+        this.network.reconnect(silo.siloId());
         silo.membership().leave(() -> silo.runtime()
             .deactivateWhere((address) -> true, DeactivationReason.HANDOFF)
             .thenRunAsync(() -> silo.routing().awaitIdle(timeout), HAND_OVER_WAITS), timeout);
@@ -273,23 +277,25 @@ public final class TestCluster implements AutoCloseable {
      * Pauses a silo as a long stop-the-world pause would (a garbage collection, a frozen VM): it stops answering and
      * sending on the network ({@link InJvmNetwork#isolate(String)}), and its membership agent's rounds and table
      * reads are held, so that its peers vote it dead while it still holds its activations and believes itself a
-     * member. Unlike a real pause, turns already running go on (they meet the cut network); a test that wants them
-     * held as well holds what they wait for, such as their state store.
+     * member. Unlike a real pause, turns already running go on (they meet the cut network), and so does the agent's job
+     * that runs at that moment, with the jobs queued behind it (one at a time, a table read or write); a test that
+     * wants the turns held as well holds what they wait for, such as their state store.
      * @param index the silo
      * @throws IllegalStateException when the cluster was built without
      * {@link Builder#failureDetection() failure detection} (there are no rounds to pause) or with a
-     * {@link Builder#transport(Function) transport} of its own (the silo cannot be isolated)
+     * {@link Builder#transport(Function) transport} of its own (the silo cannot be isolated), or the silo does not run
      */
     public void pauseSilo(int index) {
         TestSilo silo = pausable(index);
-        this.network.isolate(silo.siloId());
+        // The agent first: a probe round between the two would count its healthy peers' links as failed.
         silo.membership().pause();
+        this.network.isolate(silo.siloId());
     }
 
     /**
      * Ends a silo's {@link #pauseSilo(int) pause}: its network links are up again and what its membership agent
      * held runs late, as after a real pause. If its peers voted it dead meanwhile, it learns so, drops its
-     * activations without saving and rejoins with a new epoch.
+     * activations without saving (as the starter's silos do) and rejoins with a new epoch.
      * @param index the silo
      * @throws IllegalStateException as {@link #pauseSilo(int)}
      */
@@ -301,6 +307,10 @@ public final class TestCluster implements AutoCloseable {
 
     private TestSilo pausable(int index) {
         TestSilo silo = silo(index);
+        if (!silo.isRunning()) {
+            throw new IllegalStateException("Silo " + silo.siloId() + " does not run: only a running silo can be "
+                    + "paused or resumed");
+        }
         if (this.settings.failureDetection == null) {
             throw new IllegalStateException("Silo " + silo.siloId() + " has no membership agent whose rounds could be "
                     + "paused: build the test cluster with failureDetection() to pause silos");
@@ -591,7 +601,7 @@ public final class TestCluster implements AutoCloseable {
         }
 
         SiloMembershipRole membershipOf(String siloId, SiloAddress address, Set<String> actorTypes,
-                SiloRouting routing, long epoch) {
+                SiloRouting routing, ActorRuntime runtime, long epoch) {
             Consumer<MembershipSettings.Builder> agentSettings = this.failureDetection;
             if (agentSettings == null) {
                 return new TableMembershipRole(this.membership, siloId, address, epoch, actorTypes, this.virtualNodes,
@@ -602,12 +612,16 @@ public final class TestCluster implements AutoCloseable {
                 .virtualNodes(this.virtualNodes)
                 .transportSecurity(routing.transportSecurity());
             agentSettings.accept(settings);
+            MembershipSettings built = settings.build();
             SiloPause pause = new SiloPause(siloId, this.clock);
-            return new AgentMembershipRole(SiloMembership.builder(settings.build(), this.membership, routing.prober())
+            SiloMembership agent = SiloMembership.builder(built, this.membership, routing.prober())
                 .clock(this.clock)
                 .scheduler(pause.scheduler())
                 .executor(pause.executor())
-                .build(), pause);
+                .build();
+            // As the starter does: a silo that learns it was declared dead runs none of its actors' code any more.
+            agent.addListener(new DeadSiloActivations(runtime));
+            return new AgentMembershipRole(agent, pause);
         }
 
         /**

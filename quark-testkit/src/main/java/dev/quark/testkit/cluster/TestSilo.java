@@ -128,8 +128,9 @@ public final class TestSilo implements ActorRefFactory {
     }
 
     /**
-     * Returns the silo's current incarnation in the membership table: the epoch it joined with, or a later one once
-     * it was declared dead and rejoined.
+     * Returns the incarnation the silo knows itself by: the epoch it joined with, or a later one once it learnt it
+     * was declared dead and became active again (while it rejoins, its new entry in the table may already carry the
+     * next one).
      * @return the epoch
      */
     public long epoch() {

@@ -1,5 +1,6 @@
 package dev.quark.testkit.cluster;
 
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -26,7 +27,12 @@ import dev.quark.runtime.ActorInstance;
  */
 final class ActivationRecord {
 
-    private final Map<String, Set<String>> alive = new ConcurrentHashMap<>();
+    /**
+     * The activations alive, per actor: each one's actor instance, by identity (so that a late end of an activation
+     * of an earlier incarnation of a silo does not end a later one's), and its silo. Changed only inside the
+     * concurrent map's atomic operations.
+     */
+    private final Map<String, Map<Object, String>> alive = new ConcurrentHashMap<>();
 
     private final Map<String, AtomicInteger> activations = new ConcurrentHashMap<>();
 
@@ -42,17 +48,17 @@ final class ActivationRecord {
 
             @Override
             public void beforeActivate(ActorInstance actor) {
-                activated(actor.type().name() + "/" + actor.id(), siloId);
+                activated(actor.type().name() + "/" + actor.id(), siloId, actor.instance());
             }
 
             @Override
             public void afterDeactivate(ActorInstance actor, DeactivationReason reason) {
-                deactivated(actor.type().name() + "/" + actor.id(), siloId);
+                deactivated(actor.type().name() + "/" + actor.id(), actor.instance());
             }
         };
     }
 
-    private void activated(String key, String siloId) {
+    private void activated(String key, String siloId, Object instance) {
         if (this.killed.contains(siloId)) {
             this.duplicates.add(key + " activated on " + siloId + " after it was killed");
             return;
@@ -63,23 +69,23 @@ final class ActivationRecord {
             return;
         }
         this.activations.computeIfAbsent(key, (ignored) -> new AtomicInteger()).incrementAndGet();
-        this.alive.compute(key, (ignored, silos) -> {
-            Set<String> next = (silos != null) ? silos : ConcurrentHashMap.newKeySet();
+        this.alive.compute(key, (ignored, instances) -> {
+            Map<Object, String> next = (instances != null) ? instances : new IdentityHashMap<>();
             if (this.killed.contains(siloId)) {
                 return next;
             }
             if (!next.isEmpty()) {
-                this.duplicates.add(key + " activated on " + siloId + " while alive on " + next);
+                this.duplicates.add(key + " activated on " + siloId + " while alive on " + List.copyOf(next.values()));
             }
-            next.add(siloId);
+            next.put(instance, siloId);
             return next;
         });
     }
 
-    private void deactivated(String key, String siloId) {
-        this.alive.computeIfPresent(key, (ignored, silos) -> {
-            silos.remove(siloId);
-            return silos;
+    private void deactivated(String key, Object instance) {
+        this.alive.computeIfPresent(key, (ignored, instances) -> {
+            instances.remove(instance);
+            return instances;
         });
     }
 
@@ -102,10 +108,12 @@ final class ActivationRecord {
     }
 
     private void forget(String siloId) {
-        this.alive.replaceAll((key, silos) -> {
-            silos.remove(siloId);
-            return silos;
-        });
+        for (String key : this.alive.keySet()) {
+            this.alive.computeIfPresent(key, (ignored, instances) -> {
+                instances.values().removeIf(siloId::equals);
+                return instances;
+            });
+        }
     }
 
     /**

@@ -105,6 +105,8 @@ abstract class ClusterChurnTests {
 
     @AfterEach
     void close() {
+        // A scenario that failed while a silo was paused: its turns must not wait for their saves while it closes.
+        this.siloStores.values().forEach(KillableStateStore::resume);
         try {
             if (this.cluster != null) {
                 this.cluster.close();
@@ -218,10 +220,9 @@ abstract class ClusterChurnTests {
         try (LedgerCallers callers = new LedgerCallers(this.load.callers(), this.ids, this.cluster.runningSilos(),
                 (failure) -> failure instanceof SiloNotServingException || failure instanceof ConcurrencyException)) {
             callers.awaitMoreCalls(this.load.callsPerRound(), TIMEOUT);
-            KillableStateStore paused = pause(callers, 1);
-            // A call delivered just before the network cut may still activate a ledger on the paused silo until it
-            // stops serving by itself (its pause limit), which a frozen process would only do once it resumed.
-            List<String> beforeItStopped = List.copyOf(this.activations.duplicates());
+            Pause pause = pause(callers, 1);
+            KillableStateStore paused = pause.store();
+            List<String> beforeItStopped = pause.activatedBeforeItStoppedServing();
             assertThat(beforeItStopped).allSatisfy((duplicate) -> assertThat(duplicate)
                 .endsWith("activated on silo-1 after its pause, before it rejoined"));
             resume(callers, 1, paused);
@@ -333,11 +334,20 @@ abstract class ClusterChurnTests {
     }
 
     /**
+     * A silo's pause.
+     * @param store the silo's access to the state store, holding its saves
+     * @param activatedBeforeItStoppedServing the activations on the silo between the pause and the moment it stopped
+     * serving by itself (its pause limit): a call delivered just before the network cut may still activate a ledger
+     * then, which a frozen process would do only once it resumed
+     */
+    private record Pause(KillableStateStore store, List<String> activatedBeforeItStoppedServing) {
+    }
+
+    /**
      * Pauses a silo its callers no longer enter through (they pause with it) once its saves are held, and waits
      * until its peers voted it dead and the callers made a round of calls without it.
-     * @return the silo's access to the state store, holding its saves
      */
-    private KillableStateStore pause(LedgerCallers callers, int index) {
+    private Pause pause(LedgerCallers callers, int index) {
         TestSilo silo = this.cluster.silo(index);
         KillableStateStore store = Objects.requireNonNull(this.siloStores.get(silo.siloId()));
         callers.retire(silo, TIMEOUT);
@@ -348,10 +358,11 @@ abstract class ClusterChurnTests {
         this.cluster.pauseSilo(index);
         this.activations.paused(silo.siloId(), epoch, silo::epoch);
         LedgerCallers.awaitAtMost(TIMEOUT).until(() -> !silo.views().isServing());
+        List<String> beforeItStopped = List.copyOf(this.activations.duplicates());
         LedgerCallers.awaitAtMost(TIMEOUT)
             .until(() -> this.cluster.membership().read().silo(silo.siloId()).orElseThrow().status() == SiloStatus.DEAD);
         callers.awaitMoreCalls(this.load.callsPerRound(), TIMEOUT);
-        return store;
+        return new Pause(store, beforeItStopped);
     }
 
     /**

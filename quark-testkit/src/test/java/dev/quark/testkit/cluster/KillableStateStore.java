@@ -21,8 +21,11 @@ import dev.quark.state.StoredState;
  */
 final class KillableStateStore implements StateStore {
 
-    /** The longest a save waits for the pause to end, so that a test that fails early frees its threads. */
-    private static final Duration LONGEST_PAUSE = Duration.ofSeconds(60);
+    /**
+     * The longest a save waits for the pause to end, so that a test that fails early frees its threads: longer than
+     * a scenario's pause may take (a few waits of {@link ClusterChurnTests#TIMEOUT}).
+     */
+    private static final Duration LONGEST_PAUSE = Duration.ofMinutes(3);
 
     private final StateStore shared;
 
@@ -49,7 +52,9 @@ final class KillableStateStore implements StateStore {
 
     /** Holds the saves from now on, until {@link #resume()}. */
     void pause() {
+        CountDownLatch previous = this.pauseEnd;
         this.pauseEnd = new CountDownLatch(1);
+        previous.countDown();
     }
 
     /** Lets the held saves go to the store. */
@@ -87,6 +92,7 @@ final class KillableStateStore implements StateStore {
         }
         this.heldSaves.incrementAndGet();
         awaitPauseEnd(end);
+        refuseWhenKilled(key, "save");
         try {
             long version = this.shared.save(key, payload, expectedVersion);
             this.lateSavesWritten.incrementAndGet();
