@@ -56,14 +56,6 @@ final class Messenger {
     }
 
     /**
-     * Returns the message id the next envelope this silo sends will carry: every envelope sent so far has a lower
-     * one.
-     */
-    long nextMessageId() {
-        return this.nextMessageId.get();
-    }
-
-    /**
      * Sends a request and returns the stage its answer completes: failed at once when the transport cannot
      * hand it over, at its deadline, or when the target is gone from the view.
      */

@@ -243,24 +243,6 @@ final class PendingReplies extends DeadlineSweep<PendingReplies.Pending> {
         return this.pending.size();
     }
 
-    /**
-     * Returns how many requests wait for an answer that a silo about to close must see answered: every request of
-     * the routing's own (hand-offs, directory requests, probes, which do not mark doubt), and the calls registered
-     * with a message id below the given one (the calls sent before a wait began). Scans every waiting request: for
-     * the waits of a graceful close, not for a hot path.
-     * @param firstNotAwaited the message id from which calls are not counted
-     * @return the count
-     */
-    int awaitedBefore(long firstNotAwaited) {
-        int awaited = 0;
-        for (Pending entry : this.pending.values()) {
-            if (!entry.marksDoubt || entry.messageId < firstNotAwaited) {
-                awaited++;
-            }
-        }
-        return awaited;
-    }
-
     private void unlink(Pending entry) {
         synchronized (this.lock) {
             if (entry.linked) {

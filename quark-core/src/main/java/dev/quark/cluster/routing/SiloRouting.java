@@ -279,11 +279,8 @@ public final class SiloRouting implements AutoCloseable {
     }
 
     /**
-     * Waits until no call this silo sent before this wait began waits for its answer, no request of the routing's own
-     * (hand-offs, directory requests) waits for its answer and no call it received waits for its turn to end; a
-     * graceful shutdown waits for this before the silo leaves. Calls that keep entering through this silo meanwhile
-     * (its application still calling) are sent as usual but not waited for, or the wait would last as long as they
-     * keep coming; those whose answers have not come when the silo closes fail then. A silo that is leaving
+     * Waits until no call this silo sent waits for its answer and no call it received waits for its turn to
+     * end; a graceful shutdown waits for this before the silo leaves. A silo that is leaving
      * ({@code SHUTTING_DOWN} in its view) first waits until every other silo of its view, and every cluster client
      * it holds links to, has read its leave ({@link LeaveAnnouncements}), for at most half the timeout and 3
      * seconds: from then on no silo or client sends new calls for hash-placed actors here (a call routed earlier
@@ -293,7 +290,6 @@ public final class SiloRouting implements AutoCloseable {
      * @return whether the silo became idle in time
      */
     public boolean awaitIdle(Duration timeout) {
-        long firstNotAwaited = this.messenger.nextMessageId();
         long start = System.nanoTime();
         long deadline = start + timeout.toNanos();
         boolean leaving = this.leaves.isLeaving();
@@ -309,13 +305,13 @@ public final class SiloRouting implements AutoCloseable {
                         + "time: calls they send it after it closes fail", this.siloId, unanswered.clients());
             }
         }
-        while (this.pending.awaitedBefore(firstNotAwaited) > 0 || this.calls.inProgress() > 0) {
+        while (this.pending.size() > 0 || this.calls.inProgress() > 0) {
             long remaining = deadline - System.nanoTime();
             if (remaining <= 0) {
                 if (leaving) {
-                    logger.warn("Silo {} is leaving with {} requests it sent still waiting for answers and {} calls "
-                            + "it received not answered after {}", this.siloId,
-                            this.pending.awaitedBefore(firstNotAwaited), this.calls.inProgress(), timeout);
+                    logger.warn("Silo {} is leaving with {} calls it sent still waiting for answers and {} calls it "
+                            + "received not answered after {}", this.siloId, this.pending.size(),
+                            this.calls.inProgress(), timeout);
                 }
                 return false;
             }
