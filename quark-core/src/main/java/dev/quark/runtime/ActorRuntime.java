@@ -19,7 +19,6 @@ import java.util.function.Supplier;
 
 import dev.quark.actor.Actor;
 import dev.quark.actor.ActorRefFactory;
-import dev.quark.actor.ActorRuntimeClosedException;
 import dev.quark.actor.DeactivationReason;
 import dev.quark.runtime.filter.IncomingCallFilter;
 import dev.quark.runtime.filter.OutgoingCallFilter;
@@ -333,19 +332,6 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
     public CompletableFuture<Integer> dropWhere(Predicate<ActorAddress> which) {
         Objects.requireNonNull(which, "which must not be null");
         return this.catalog.deactivateWhere(which, DeactivationReason.DROPPED);
-    }
-
-    /**
-     * Refuses the calls made through this runtime's references from now on, when it is a silo of a cluster: each
-     * fails at once with an {@link ActorRuntimeClosedException} naming the reason, and runs nowhere. Calls already
-     * made go on, and so do calls from other silos. A silo leaving its cluster does this while it waits for its last
-     * calls ({@code SiloRouting.awaitIdle}), so that callers that keep calling through it do not hold its leave;
-     * closing the runtime does it in any case. It cannot be undone; a runtime of one silo alone is not affected.
-     * @param reason why, for the refusals' message
-     */
-    public void refuseCalls(String reason) {
-        Objects.requireNonNull(reason, "reason must not be null");
-        this.catalog.refuseCalls(reason);
     }
 
     /**

@@ -60,13 +60,6 @@ final class SiloBinding {
         this.source = boundSource;
     }
 
-    /**
-     * Returns the runtime, or {@code null} before the routing listens.
-     */
-    @Nullable ActorRuntime runtimeOrNull() {
-        return this.runtime;
-    }
-
     ActorRuntime runtime() {
         return Objects.requireNonNull(this.runtime, "the silo's routing is not listening yet");
     }

@@ -281,12 +281,7 @@ public final class SiloRouting implements AutoCloseable {
     /**
      * Waits until no call this silo sent waits for its answer and no call it received waits for its turn to
      * end; a graceful shutdown waits for this before the silo leaves. A silo that is leaving
-     * ({@code SHUTTING_DOWN} in its view) refuses the calls made through its runtime from then on
-     * ({@link ActorRuntime#refuseCalls}: they fail at once with an
-     * {@link dev.quark.actor.ActorRuntimeClosedException} and run nowhere), so that callers that keep calling through
-     * it cannot hold its leave until the timeout (over gRPC there is then never a moment without one of their calls
-     * in flight); the calls made before, their re-sends and the calls moved out of its deactivated activations'
-     * mailboxes are waited for. It first waits until every other silo of its view, and every cluster client
+     * ({@code SHUTTING_DOWN} in its view) first waits until every other silo of its view, and every cluster client
      * it holds links to, has read its leave ({@link LeaveAnnouncements}), for at most half the timeout and 3
      * seconds: from then on no silo or client sends new calls for hash-placed actors here (a call routed earlier
      * but sent after the answer is routed again by its sender, {@code ClusterRouter}), and those sent here before
@@ -299,11 +294,6 @@ public final class SiloRouting implements AutoCloseable {
         long deadline = start + timeout.toNanos();
         boolean leaving = this.leaves.isLeaving();
         if (leaving) {
-            ActorRuntime runtime = this.silo.runtimeOrNull();
-            if (runtime != null) {
-                runtime.refuseCalls("silo " + this.siloId + " is leaving the cluster and takes no new calls while it "
-                        + "waits for its last ones; call through another silo");
-            }
             LeaveAnnouncements.Unanswered unanswered = this.leaves
                 .awaitSeen(start + Math.min(timeout.toNanos() / 2, this.leaveSeenWait));
             if (!unanswered.silos().isEmpty()) {

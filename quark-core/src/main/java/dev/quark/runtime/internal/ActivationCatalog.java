@@ -59,12 +59,6 @@ public final class ActivationCatalog {
     private volatile boolean closed;
 
     /**
-     * Why calls made through this runtime's references are refused, once they are: set when a silo leaving its
-     * cluster waits for its last calls, and at the close. The one field the router reads per call in a cluster.
-     */
-    private volatile @Nullable String refusal;
-
-    /**
      * Creates the catalog.
      * @param settings the runtime's settings
      * @param scheduler runs timed work on the runtime's clock
@@ -531,9 +525,6 @@ public final class ActivationCatalog {
      */
     public boolean close(Duration timeout) {
         this.closed = true;
-        synchronized (this.closeMonitor) {
-            this.refusal = "the actor runtime is shut down";
-        }
         long deadline = System.nanoTime() + timeout.toNanos();
         int initial = this.activations.size();
         while (!this.activations.isEmpty()) {
@@ -566,27 +557,6 @@ public final class ActivationCatalog {
 
     public boolean isClosed() {
         return this.closed;
-    }
-
-    /**
-     * Refuses the calls made through this runtime's references from now on; the first reason given stays until the
-     * close gives its own.
-     * @param reason why, for the refusals' message
-     */
-    public void refuseCalls(String reason) {
-        synchronized (this.closeMonitor) {
-            if (this.refusal == null) {
-                this.refusal = reason;
-            }
-        }
-    }
-
-    /**
-     * Returns why calls made through this runtime's references are refused, or {@code null} while they are not.
-     * @return the reason
-     */
-    public @Nullable String refusal() {
-        return this.refusal;
     }
 
     public int size() {

@@ -67,18 +67,16 @@ public final class CallRouter {
      * @throws ActorUnreachableException when the actor lives nowhere this runtime can reach
      * @throws MailboxFullException when its local mailbox stayed full and {@code waitElsewhere} is {@code null}
      * @throws CallRejectedException when the call is one-way and this silo's transport refused it at once
-     * @throws ActorRuntimeClosedException when this runtime of a silo is shut down, or refuses calls while its silo
-     * leaves its cluster
+     * @throws ActorRuntimeClosedException when this runtime of a silo is shut down
      */
     void route(Invocation invocation, @Nullable Executor waitElsewhere, @Nullable ActorReference reference) {
         if (this.locator != ActorLocator.SINGLE_SILO) {
-            String refusal = this.catalog.refusal();
-            if (refusal != null) {
+            if (this.catalog.isClosed()) {
                 // Before the locator, whose answers on a silo that left (no active silo, a stale location) would
-                // say less: a call made through a shut-down or leaving silo is sent nowhere, as one to an actor here
-                // is not delivered (ActivationCatalog.activationFor).
-                throw new ActorRuntimeClosedException("Cannot call " + invocation.address() + "." + invocation.name()
-                        + "(): " + refusal);
+                // say less: a call made through a shut-down silo is sent nowhere, as one to an actor here is not
+                // delivered (ActivationCatalog.activationFor).
+                throw new ActorRuntimeClosedException("The actor runtime is shut down; cannot call "
+                        + invocation.address() + "." + invocation.name() + "()");
             }
             ActorLocation location = locate(invocation.address(), reference);
             String silo = location.siloId();

@@ -158,9 +158,8 @@ abstract class ClusterChurnTests {
 
     /**
      * Callers keep entering through each silo that leaves, while it leaves and for a round after: they fail only with
-     * refusals that ran nowhere (the leaver refuses calls while it waits for its last ones, and its shut-down runtime
-     * after), none with an unknown outcome, and no acknowledged update is lost. Run by the variants that declare it a
-     * test (in memory, and gRPC on PostgreSQL), to keep the suite's time.
+     * typed exceptions, and no acknowledged update is lost. Run by the variants that declare it a test (in memory, and
+     * gRPC on PostgreSQL), to keep the suite's time.
      */
     void callersThatKeepEnteringThroughALeavingSiloFailOnlyWithTypedExceptionsAndLoseNoAcknowledgedUpdate() {
         this.cluster = cluster((builder) -> {
@@ -176,10 +175,9 @@ abstract class ClusterChurnTests {
             callers.close();
 
             assertThat(this.activations.duplicates()).isEmpty();
-            // Refused while the leaver waits for its last calls, or after it shut down: none of them in doubt.
             assertThat(callers.failures()).as(() -> summary(callers.failures()))
-                .allSatisfy((failure) -> assertThat(failure).isInstanceOfAny(ActorRuntimeClosedException.class,
-                        SiloNotServingException.class));
+                .allSatisfy((failure) -> assertThat(failure).isInstanceOfAny(ActorUnreachableException.class,
+                        ActorRuntimeClosedException.class));
             assertLostNoAcknowledgedUpdate(callers);
             report("leaves entered through", callers);
         }
