@@ -32,4 +32,10 @@ class GrpcJdbcClusterChurnTests extends JdbcClusterChurnTests {
     void silosRestartedWithTheirOldIdsNeverActivateALedgerTwiceAndLoseNoAcknowledgedUpdate() {
         super.silosRestartedWithTheirOldIdsNeverActivateALedgerTwiceAndLoseNoAcknowledgedUpdate();
     }
+
+    @Test
+    @Override
+    void rollingRestartMovesOnlyTheLedgersWhoseRangesChangeHands() {
+        super.rollingRestartMovesOnlyTheLedgersWhoseRangesChangeHands();
+    }
 }
