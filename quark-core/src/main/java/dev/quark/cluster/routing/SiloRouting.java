@@ -350,6 +350,25 @@ public final class SiloRouting implements AutoCloseable {
     }
 
     /**
+     * Tells the silos linked to this silo that it is about to close ({@link Transport#sayGoodbye}): they stop sending
+     * it calls (what they had not sent yet is routed again), what they sent before is still received and answered
+     * (refused as not run by a silo that left, so routed again), and {@link #close} then writes the last answers
+     * before it closes the links, so that none of their calls is left with an unknown outcome by the close. A graceful
+     * leave calls it once {@link #awaitIdle} returned, before the silo writes itself {@code DEAD} (the silos whose
+     * views show it dead close their links to it); a crash does not (nor does a test that kills a silo). Returns once
+     * every peer stopped sending and every call received was answered, or after the transport's bound
+     * ({@code quark.cluster.transport.goodbye-timeout} over gRPC). Idempotent.
+     */
+    public void sayGoodbye() {
+        synchronized (this.lock) {
+            if (this.closed) {
+                return;
+            }
+        }
+        this.transport.sayGoodbye(() -> this.calls.inProgress() == 0);
+    }
+
+    /**
      * Stops following membership, closes the transport (the silo disappears from the network) and fails the
      * calls that still wait for answers. Idempotent.
      */

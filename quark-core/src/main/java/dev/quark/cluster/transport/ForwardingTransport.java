@@ -2,6 +2,7 @@ package dev.quark.cluster.transport;
 
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
+import java.util.function.BooleanSupplier;
 
 import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.membership.TransportSecurity;
@@ -71,6 +72,11 @@ public abstract class ForwardingTransport implements Transport {
     @Override
     public TransportSecurity security() {
         return this.delegate.security();
+    }
+
+    @Override
+    public void sayGoodbye(BooleanSupplier answered) {
+        this.delegate.sayGoodbye(answered);
     }
 
     @Override

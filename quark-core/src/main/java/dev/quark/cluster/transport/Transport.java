@@ -3,6 +3,7 @@ package dev.quark.cluster.transport;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.BooleanSupplier;
 
 import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.membership.TransportSecurity;
@@ -113,7 +114,23 @@ public interface Transport extends AutoCloseable {
     }
 
     /**
-     * Stops listening and sending; envelopes not yet handed over are dropped. Idempotent.
+     * Tells the silos linked to this one that it is about to close, so that a graceful stop leaves none of their
+     * requests with an unknown outcome: they stop sending requests here (what they had not written yet fails as not
+     * sent, so that it is routed elsewhere), what they had written is still received and handed to the handler,
+     * whose answers go out as usual, and {@link #close} then writes what waits to be sent before it closes the links.
+     * Returns once every peer stopped sending requests, what they sent was handed to the handler and
+     * {@code answered} says the handler answered all of it, or after a bound of the transport's own. This silo's
+     * own sends, and the answers to them, go on until {@link #close}; calling it again, or after {@code close}, does
+     * nothing. By default it does nothing, for transports that cannot tell their peers (the in-JVM one hands each
+     * envelope over or fails its send).
+     * @param answered whether the handler has answered every request it received, asked again until it says so
+     */
+    default void sayGoodbye(BooleanSupplier answered) {
+    }
+
+    /**
+     * Stops listening and sending; envelopes not yet handed over are dropped, except those a
+     * {@link #sayGoodbye goodbye} said before leaves time to write. Idempotent.
      */
     @Override
     void close();

@@ -87,6 +87,7 @@ final class ClusterClientLifecycle implements SmartLifecycle {
         }
         finally {
             this.membership.close();
+            this.routing.sayGoodbye();
             this.routing.close();
         }
     }

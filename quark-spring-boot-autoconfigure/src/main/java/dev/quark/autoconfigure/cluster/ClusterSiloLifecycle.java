@@ -182,7 +182,11 @@ final class ClusterSiloLifecycle implements SmartLifecycle {
         }
         try {
             this.agent.leave(() -> this.runtime.deactivateWhere((address) -> true, DeactivationReason.HANDOFF)
-                .thenRunAsync(() -> this.routing.awaitIdle(this.leaveTimeout), HAND_OVER_WAITS))
+                .thenRunAsync(() -> {
+                    this.routing.awaitIdle(this.leaveTimeout);
+                    // Before DEAD: the silos that read it close their links here, the goodbye's streams with them.
+                    this.routing.sayGoodbye();
+                }, HAND_OVER_WAITS))
                 .get(this.leaveTimeout.toMillis(), TimeUnit.MILLISECONDS);
         }
         catch (InterruptedException ex) {
@@ -192,6 +196,8 @@ final class ClusterSiloLifecycle implements SmartLifecycle {
             // Closing below stops the agent regardless; the others declare the silo dead if it did not leave.
         }
         finally {
+            // Said already unless the leave failed or timed out; then now, before the links close.
+            this.routing.sayGoodbye();
             this.routing.close();
             this.agent.close();
         }

@@ -150,6 +150,7 @@ public final class QuarkClusterGrpcAutoConfiguration {
             .maxInvalidFrames(transport.getMaxInvalidFrames(), transport.getInvalidFramesWindow())
             .keepAlive(transport.getKeepAliveTime(), transport.getKeepAliveTimeout())
             .reconnectBackoff(transport.getReconnectBackoffMin(), transport.getReconnectBackoffMax())
+            .goodbyeTimeout(transport.getGoodbyeTimeout())
             .build();
     }
 

@@ -355,6 +355,7 @@ public class QuarkClusterProperties implements InitializingBean {
         CHECKS.positive("transport.reconnect-backoff-min", t.reconnectBackoffMin);
         CHECKS.positive("transport.reconnect-backoff-max", t.reconnectBackoffMax);
         CHECKS.positive("transport.client-link-idle-timeout", t.clientLinkIdleTimeout);
+        CHECKS.positive("transport.goodbye-timeout", t.goodbyeTimeout);
         if (t.reconnectBackoffMax.compareTo(t.reconnectBackoffMin) < 0) {
             throw CHECKS.invalid("transport.reconnect-backoff-max", t.reconnectBackoffMax,
                     "must not be shorter than transport.reconnect-backoff-min (" + t.reconnectBackoffMin + ")");
@@ -720,6 +721,14 @@ public class QuarkClusterProperties implements InitializingBean {
         private Duration reconnectBackoffMax = Duration.ofSeconds(5);
 
         /**
+         * How long a silo that stops gracefully waits, after saying goodbye to its peers, for them to stop sending
+         * to it and for its last answers to be written, in all; and how long a silo told goodbye waits for the
+         * answers to the calls it had sent to the closing silo before it fails them as in doubt. A peer from before
+         * the goodbye never stops sending: the closing silo waits this long for it.
+         */
+        private Duration goodbyeTimeout = Duration.ofSeconds(2);
+
+        /**
          * How long a silo hears nothing from a cluster client (no call, no probe) before it closes its links to
          * the client's address: silos answer clients at their addresses, and the links to clients that went away
          * would stay otherwise. A client that calls again later gets new links with its next answer. Checked
@@ -854,6 +863,14 @@ public class QuarkClusterProperties implements InitializingBean {
 
         public void setReconnectBackoffMin(Duration reconnectBackoffMin) {
             this.reconnectBackoffMin = reconnectBackoffMin;
+        }
+
+        public Duration getGoodbyeTimeout() {
+            return this.goodbyeTimeout;
+        }
+
+        public void setGoodbyeTimeout(Duration goodbyeTimeout) {
+            this.goodbyeTimeout = goodbyeTimeout;
         }
 
         public Duration getReconnectBackoffMax() {

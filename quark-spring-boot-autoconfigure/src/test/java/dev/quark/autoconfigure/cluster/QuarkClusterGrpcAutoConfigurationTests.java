@@ -694,6 +694,25 @@ class QuarkClusterGrpcAutoConfigurationTests {
     }
 
     @Test
+    void theGoodbyeTimeoutIsBoundToTheTransportsSettingsAndRefusedWhenNotPositive() {
+        this.contextRunner
+            .withPropertyValues("quark.cluster.name=grpc-goodbye-" + System.nanoTime(), "quark.cluster.transport.type=grpc",
+                    "spring.grpc.server.address=127.0.0.1", "spring.grpc.server.port=" + freePort(),
+                    "quark.cluster.transport.goodbye-timeout=750ms")
+            .run((context) -> assertThat(context.getBean(GrpcTransport.class).settings().goodbyeTimeout())
+                .isEqualTo(Duration.ofMillis(750)));
+        for (String bad : List.of("0s", "-1s")) {
+            this.contextRunner.withPropertyValues("quark.cluster.transport.goodbye-timeout=" + bad)
+                .run((context) -> assertThat(context).hasFailed()
+                    .getFailure()
+                    .rootCause()
+                    .hasMessageContaining("Property quark.cluster.transport.goodbye-timeout with value '"
+                            + Duration.parse("PT" + bad.toUpperCase(java.util.Locale.ROOT)) + "' is invalid: must be positive"));
+        }
+        assertThat(new QuarkClusterProperties().getTransport().getGoodbyeTimeout()).isEqualTo(Duration.ofSeconds(2));
+    }
+
+    @Test
     void aClientLinkIdleTimeoutThatIsNotPositiveIsRefusedNamingThePropertyAndTheValue() {
         for (String bad : List.of("0s", "-1s")) {
             this.contextRunner.withPropertyValues("quark.cluster.transport.client-link-idle-timeout=" + bad)

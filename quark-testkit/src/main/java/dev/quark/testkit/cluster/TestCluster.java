@@ -219,7 +219,8 @@ public final class TestCluster implements AutoCloseable {
     /**
      * Stops a silo gracefully, the way a silo leaves on shutdown: it announces {@code SHUTTING_DOWN}, so that
      * the other silos take over its actors; it deactivates them ({@link DeactivationReason#HANDOFF}), waits
-     * for the calls it sent or serves to end, leaves ({@code DEAD}) and closes. A {@link #pauseSilo(int) paused} silo
+     * for the calls it sent or serves to end, says goodbye to the silos linked to it (over gRPC: they stop sending it
+     * calls and get the answers to what they sent before), leaves ({@code DEAD}) and closes. A {@link #pauseSilo(int) paused} silo
      * resumes first.
      * @param index the silo
      */
@@ -237,7 +238,11 @@ public final class TestCluster implements AutoCloseable {
         this.network.reconnect(silo.siloId());
         silo.membership().leave(() -> silo.runtime()
             .deactivateWhere((address) -> true, DeactivationReason.HANDOFF)
-            .thenRunAsync(() -> silo.routing().awaitIdle(timeout), HAND_OVER_WAITS), timeout);
+            .thenRunAsync(() -> {
+                silo.routing().awaitIdle(timeout);
+                silo.routing().sayGoodbye();
+            }, HAND_OVER_WAITS), timeout);
+        silo.routing().sayGoodbye();
         closeSilo(silo);
     }
 

@@ -18,6 +18,8 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.membership.TransportSecurity;
@@ -33,6 +35,8 @@ import io.grpc.ServerCallExecutorSupplier;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The {@link Transport} between silos in separate processes, over gRPC (HTTP/2). Each silo sends to a peer
@@ -59,6 +63,15 @@ import org.jspecify.annotations.Nullable;
  * idempotent call goes out on the new stream). A link this transport closes itself ({@link #forget},
  * {@link #disconnect}) reports the requests written on it that had no answer to {@link EnvelopeHandler#inDoubt}
  * too. gRPC keep-alive pings find dead connections.</li>
+ * <li><b>Goodbye</b>: a silo that stops gracefully calls {@link #sayGoodbye} before {@link #close()}: it writes a
+ * {@code Goodbye} on every stream of calls or probes peers opened to it, and a peer writes nothing more there (what
+ * waited to be written fails as not sent, so the silo routes it again) and half-closes the stream; the closing silo
+ * handles what was written before and waits until its handler answered it, then, in {@code close}, writes what waits
+ * in its own links (the answers among it) and lets its channels end their streams before it closes them. A peer
+ * waits {@link GrpcTransportSettings#goodbyeTimeout()} for the answers to the requests it had written on a stream that
+ * said goodbye, and reports only those still unanswered then in doubt; the closing silo waits as long in all for its
+ * peers and its answers, and at least a quarter of it for its last writes. A peer from before the goodbye ignores it:
+ * the closing silo waits the timeout and closes as before.</li>
  * <li><b>Limits</b>: an envelope larger than {@link GrpcTransportSettings#maxMessageSize()}, or beyond the bounds
  * every silo receives envelopes within (metadata entries, lengths of names and metadata keys, blank metadata keys),
  * is not sent ({@link EnvelopeRejectedException}); a malformed one, or one meant for another silo, is refused by the
@@ -75,6 +88,8 @@ import org.jspecify.annotations.Nullable;
  * {@link SiloTls#trustManager()}.
  */
 public final class GrpcTransport implements Transport {
+
+    private static final Logger logger = LoggerFactory.getLogger(GrpcTransport.class);
 
     /** The version of the protocol between silos, checked in every handshake. */
     public static final int PROTOCOL_VERSION = 1;
@@ -122,6 +137,9 @@ public final class GrpcTransport implements Transport {
     private @Nullable Server server;
 
     private volatile boolean closed;
+
+    /** Guarded by lock: when the goodbye said ends, in {@link System#nanoTime()}; 0 when none was said. */
+    private long goodbyeDeadline;
 
     /** Tells the handler of the requests its links' streams will bring no answer to. */
     private final PeerLink.LossListener losses = new PeerLink.LossListener() {
@@ -518,8 +536,68 @@ public final class GrpcTransport implements Transport {
         return this.outstanding.size();
     }
 
+    /**
+     * {@inheritDoc}
+     * <p>
+     * Here: writes a {@code Goodbye} on every stream of calls or probes peers opened to this silo and refuses those
+     * they open from now on (the streams of replies carry on), and returns once each peer half-closed its stream, what
+     * it wrote before was handed to the handler and the handler answered it, or after
+     * {@link GrpcTransportSettings#goodbyeTimeout()}.
+     */
+    @Override
+    public void sayGoodbye(BooleanSupplier answered) {
+        Objects.requireNonNull(answered, "answered must not be null");
+        String self;
+        long deadline;
+        synchronized (this.lock) {
+            self = this.siloId;
+            if (this.closed || self == null || this.goodbyeDeadline != 0) {
+                return;
+            }
+            deadline = System.nanoTime() + this.settings.goodbyeTimeout().toNanos();
+            // 0 means "none said".
+            this.goodbyeDeadline = (deadline != 0) ? deadline : 1;
+        }
+        this.service.sayGoodbye(self);
+        int unended = this.service.awaitFarewells(deadline);
+        if (unended > 0) {
+            logger.info("Silo {} said goodbye, but {} streams of its peers did not end within {} "
+                    + "(quark.cluster.transport.goodbye-timeout): the requests those peers wrote after it are in doubt "
+                    + "for them", self, unended, this.settings.goodbyeTimeout());
+            return;
+        }
+        while (!answered.getAsBoolean()) {
+            if (System.nanoTime() - deadline >= 0 || Thread.currentThread().isInterrupted()) {
+                logger.info("Silo {} said goodbye, but did not answer every call it received within {} "
+                        + "(quark.cluster.transport.goodbye-timeout): those calls are in doubt for their callers", self,
+                        this.settings.goodbyeTimeout());
+                return;
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     * <p>
+     * After a {@link #sayGoodbye goodbye}, first waits, within what is left of its timeout, for the links to write
+     * what waits in them, then closes them and lets their channels end their streams; without one, closes at once.
+     */
     @Override
     public void close() {
+        long goodbye;
+        synchronized (this.lock) {
+            if (this.closed) {
+                return;
+            }
+            goodbye = this.goodbyeDeadline;
+        }
+        if (goodbye != 0) {
+            // However long the goodbye took (a peer from before it uses it all), the last writes get some time.
+            long now = System.nanoTime();
+            goodbye = now + Math.max(goodbye - now, this.settings.goodbyeTimeout().toNanos() / 4);
+            awaitLinksWritten(goodbye);
+        }
         Server running;
         synchronized (this.lock) {
             if (this.closed) {
@@ -531,6 +609,9 @@ public final class GrpcTransport implements Transport {
         }
         this.service.endAll();
         List.copyOf(this.links.values()).forEach(PeerLink::close);
+        if (goodbye != 0) {
+            endChannels(goodbye);
+        }
         this.channels.values().forEach(ManagedChannel::shutdownNow);
         if (running != null) {
             running.shutdownNow();
@@ -542,6 +623,36 @@ public final class GrpcTransport implements Transport {
             }
         }
         this.deliveries.shutdown();
+    }
+
+    /** Waits until no link holds an envelope not yet written, or the deadline passes. */
+    private void awaitLinksWritten(long deadlineNanos) {
+        for (PeerLink link : List.copyOf(this.links.values())) {
+            while (link.queued() > 0 && System.nanoTime() - deadlineNanos < 0
+                    && !Thread.currentThread().isInterrupted()) {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+            }
+        }
+    }
+
+    /**
+     * Shuts the channels down gracefully, so that the frames written before their streams' half-close reach the
+     * peers, and waits for them until the deadline; {@code close} then ends what is left.
+     */
+    private void endChannels(long deadlineNanos) {
+        List<ManagedChannel> open = List.copyOf(this.channels.values());
+        open.forEach(ManagedChannel::shutdown);
+        try {
+            for (ManagedChannel channel : open) {
+                long remaining = deadlineNanos - System.nanoTime();
+                if (remaining <= 0 || !channel.awaitTermination(remaining, TimeUnit.NANOSECONDS)) {
+                    return;
+                }
+            }
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     @Override

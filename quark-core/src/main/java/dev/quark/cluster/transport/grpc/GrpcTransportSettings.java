@@ -30,11 +30,14 @@ import org.jspecify.annotations.Nullable;
  * protocol version from before that check does not) or for being meant for another silo are not invalid (silos
  * with other limits, applications' metadata sent by older silos, or a stale view of the cluster, send those)
  * @param invalidFramesWindow how many of a stream's last frames {@code maxInvalidFrames} counts over
+ * @param goodbyeTimeout how long a silo that closes after saying goodbye ({@link GrpcTransport#sayGoodbye}) waits
+ * for its peers to stop writing to it and for its last answers to be written, in all; and how long a silo told
+ * goodbye waits for the answers to the requests it had written to the closing silo before it reports them in doubt
  */
 public record GrpcTransportSettings(String clusterName, int maxMessageSize, int maxInFlight, int inboundWindow,
         Duration keepAliveTime, Duration keepAliveTimeout, Duration reconnectBackoffMin,
         Duration reconnectBackoffMax, int maxUnreadableFramesInARow, int maxInvalidFrames,
-        int invalidFramesWindow) {
+        int invalidFramesWindow, Duration goodbyeTimeout) {
 
     /** The most frames {@link #invalidFramesWindow()} may span: a stream keeps one bit per frame of it. */
     public static final int MAX_INVALID_FRAMES_WINDOW = 100_000;
@@ -52,6 +55,7 @@ public record GrpcTransportSettings(String clusterName, int maxMessageSize, int 
      * @param maxUnreadableFramesInARow the unreadable frames in a row that end a stream
      * @param maxInvalidFrames the invalid frames among the last {@code invalidFramesWindow} that end a stream
      * @param invalidFramesWindow the frames {@code maxInvalidFrames} counts over
+     * @param goodbyeTimeout the wait of a silo closing after a goodbye, and of its peers for its last answers
      * @throws IllegalArgumentException naming the setting out of range
      */
     public GrpcTransportSettings {
@@ -88,12 +92,14 @@ public record GrpcTransportSettings(String clusterName, int maxMessageSize, int 
             throw new IllegalArgumentException("Max invalid frames must be at least 1 and less than the invalid "
                     + "frames window (" + invalidFramesWindow + "), was " + maxInvalidFrames);
         }
+        positive("Goodbye timeout", goodbyeTimeout);
     }
 
     /**
      * Starts settings with the defaults: 4 MiB messages, 10,000 in flight per peer, a window of 64, keep-alive
      * every 30 s with a 10 s timeout, reconnection after 100 ms doubling up to 5 s, a stream ended after more than
-     * the window (at least 16) unreadable frames in a row or more than 100 invalid frames among its last 1,000.
+     * the window (at least 16) unreadable frames in a row or more than 100 invalid frames among its last 1,000, a
+     * goodbye timeout of 2 s.
      * @param clusterName the cluster's name
      * @return a builder
      */
@@ -144,6 +150,8 @@ public record GrpcTransportSettings(String clusterName, int maxMessageSize, int 
         private int maxInvalidFrames = 100;
 
         private int invalidFramesWindow = 1000;
+
+        private Duration goodbyeTimeout = Duration.ofSeconds(2);
 
         private Builder(String clusterName) {
             this.clusterName = clusterName;
@@ -226,6 +234,17 @@ public record GrpcTransportSettings(String clusterName, int maxMessageSize, int 
         }
 
         /**
+         * Sets how long a silo closing after a goodbye waits for its peers to stop writing to it and for its last
+         * answers to be written, and how long a peer told goodbye waits for those answers.
+         * @param timeout the wait
+         * @return this builder
+         */
+        public Builder goodbyeTimeout(Duration timeout) {
+            this.goodbyeTimeout = timeout;
+            return this;
+        }
+
+        /**
          * Builds the settings.
          * @return the settings
          * @throws IllegalArgumentException naming a setting out of range
@@ -235,7 +254,7 @@ public record GrpcTransportSettings(String clusterName, int maxMessageSize, int 
                     this.inboundWindow, this.keepAliveTime, this.keepAliveTimeout, this.reconnectBackoffMin,
                     this.reconnectBackoffMax, (this.maxUnreadableFramesInARow != null) ? this.maxUnreadableFramesInARow
                             : defaultMaxUnreadableFramesInARow(this.inboundWindow),
-                    this.maxInvalidFrames, this.invalidFramesWindow);
+                    this.maxInvalidFrames, this.invalidFramesWindow, this.goodbyeTimeout);
         }
     }
 }

@@ -33,7 +33,11 @@ import org.slf4j.LoggerFactory;
  * failure) that doubles with each failure in a row and resets once a handshake is accepted. A sender that waits
  * to send again ({@link #reconnect}) has the stream opened as soon as the back-off is over, without a send. When
  * the link is closed ({@link #close}), what waits in the queue fails and the requests written on it that had no
- * answer are reported in doubt, as when its stream breaks.
+ * answer are reported in doubt, as when its stream breaks. When the peer says goodbye on the stream (it is about to
+ * close), the link writes nothing more on it: what waits in the queue fails as not sent, the stream is half-closed,
+ * and the link waits out its back-off as after a break; the requests written on it keep waiting for their answers,
+ * which the closing peer sends before it closes, for {@link GrpcTransportSettings#goodbyeTimeout()}, and only those
+ * still unanswered then are reported in doubt.
  *
  * <pre>
  *   (no stream) --send--> OPEN --break--> BACK-OFF --send after back-off--> OPEN
@@ -433,6 +437,52 @@ final class PeerLink {
         return taken;
     }
 
+    /**
+     * The peer said goodbye on a stream: nothing more is written on it, and the requests written on it wait for
+     * their answers for the goodbye timeout before they are reported in doubt, rather than at the stream's end.
+     */
+    private void goodbye(Observer observer) {
+        LinkBrokenException leaving = new LinkBrokenException("The silo at " + this.target + " is closing: it said "
+                + "goodbye on the link from silo " + this.self + " (lane " + this.lane + ")");
+        List<Queued> unsent;
+        List<CompletableFuture<Void>> reconnects;
+        synchronized (this.lock) {
+            if (this.current != observer) {
+                return;
+            }
+            this.current = null;
+            this.failures++;
+            this.lastFailure = leaving;
+            this.retryAtNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMillis(this.failures));
+            unsent = takeQueued();
+            reconnects = takeReconnects();
+            // Under the lock, as every write of the drain: never two writes at once on the stream.
+            ClientCallStreamObserver<ClientFrame> stream = observer.stream;
+            if (stream != null) {
+                try {
+                    stream.onCompleted();
+                }
+                catch (RuntimeException ex) {
+                    // The stream ended meanwhile: its end reports nothing, this link no longer holds it.
+                }
+            }
+        }
+        logger.debug("Silo at {} said goodbye on the link from silo {} (lane {})", this.target, this.self, this.lane);
+        unsent.forEach((queued) -> queued.sent().completeExceptionally(leaving));
+        reconnects.forEach((up) -> up.completeExceptionally(leaving));
+        long grace = this.settings.goodbyeTimeout().toMillis();
+        CompletableFuture.delayedExecutor(grace, TimeUnit.MILLISECONDS).execute(() -> {
+            List<Long> unanswered = this.outstandingRequests.removeSentOn(observer);
+            if (!unanswered.isEmpty()) {
+                LinkBrokenException inDoubt = new LinkBrokenException("The silo at " + this.target + " said goodbye "
+                        + "on the link from silo " + this.self + " (lane " + this.lane + ") and gave no answer within "
+                        + grace + " ms (quark.cluster.transport.goodbye-timeout); the message may or may not have been "
+                        + "handled there");
+                unanswered.forEach((messageId) -> this.losses.inDoubt(messageId, inDoubt));
+            }
+        });
+    }
+
     private void broken(Observer observer, RuntimeException failure) {
         List<Queued> unsent;
         List<CompletableFuture<Void>> reconnects;
@@ -585,6 +635,9 @@ final class PeerLink {
         public void onNext(ServerFrame frame) {
             if (frame.hasAccepted()) {
                 accepted(this);
+            }
+            else if (frame.hasGoodbye()) {
+                goodbye(this);
             }
             else if (frame.hasRejected()) {
                 long messageId = frame.getRejected().getMessageId();

@@ -1,6 +1,7 @@
 package dev.quark.cluster.transport.grpc;
 
 import java.util.ArrayDeque;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Queue;
@@ -8,12 +9,15 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.EnvelopeHandler;
 import dev.quark.cluster.transport.grpc.proto.Accepted;
 import dev.quark.cluster.transport.grpc.proto.ClientFrame;
+import dev.quark.cluster.transport.grpc.proto.Goodbye;
 import dev.quark.cluster.transport.grpc.proto.Hello;
 import dev.quark.cluster.transport.grpc.proto.Rejected;
 import dev.quark.cluster.transport.grpc.proto.ServerFrame;
@@ -53,6 +57,13 @@ import org.slf4j.LoggerFactory;
  * hold back the next envelope until written, so none is lost. The gRPC server's own limit
  * ({@link GrpcTransport#inboundLimit}) is set higher, so that only a frame far beyond the limit ends its
  * stream.
+ * <p>
+ * Goodbye: before the silo closes, {@link #sayGoodbye} writes a {@code Goodbye} on every accepted stream of the
+ * lanes that carry requests (calls and probes; the replies' streams carry on, so that the answers to this silo's own
+ * requests still arrive) and refuses later handshakes on those lanes ({@code UNAVAILABLE}); a peer then writes nothing
+ * more on the stream and half-closes it. A stream a peer half-closed ends only once the envelopes it wrote before
+ * were handed to the silo and its refusals written, so that {@link #awaitFarewells} returns when everything peers
+ * wrote was received.
  */
 final class SiloTransportService implements BindableService, SiloTransportGrpc.AsyncService {
 
@@ -67,6 +78,18 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
     private volatile @Nullable Binding binding;
 
     private final Set<InboundStream> streams = ConcurrentHashMap.newKeySet();
+
+    /** Marks, in a stream's queue, the peer's half-close: the stream ends once what came before is handled. */
+    private static final Object PEER_DONE = new Object();
+
+    /** Set by {@link #sayGoodbye}: handshakes are refused from then on. */
+    private volatile boolean closing;
+
+    /**
+     * Guarded by itself: the streams told goodbye that have not ended yet. A stream that ended is never added: both
+     * happen under this lock ({@link InboundStream#over}).
+     */
+    private final Set<InboundStream> farewells = new HashSet<>();
 
     private final GrpcTransportMetrics metrics;
 
@@ -96,8 +119,62 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
      */
     void endAll() {
         for (InboundStream stream : List.copyOf(this.streams)) {
-            stream.onCompleted();
+            stream.finish();
         }
+    }
+
+    /**
+     * Tells every peer whose stream was accepted that this silo is about to close ({@code Goodbye}), and refuses the
+     * handshakes of streams opened from now on, so that peers stop writing here. Envelopes go on being handled.
+     * @param siloId this silo, named in the frame
+     */
+    void sayGoodbye(String siloId) {
+        this.closing = true;
+        ServerFrame goodbye = ServerFrame.newBuilder().setGoodbye(Goodbye.newBuilder().setSiloId(siloId)).build();
+        for (InboundStream stream : List.copyOf(this.streams)) {
+            stream.sayGoodbye(goodbye);
+        }
+    }
+
+    /**
+     * Waits until every stream told goodbye has ended: its peer half-closed it and what it wrote before was handed
+     * to the silo, or it broke.
+     * @param deadlineNanos until when to wait, in {@link System#nanoTime()}
+     * @return how many such streams had not ended by then (0: all did)
+     */
+    int awaitFarewells(long deadlineNanos) {
+        synchronized (this.farewells) {
+            while (!this.farewells.isEmpty()) {
+                long remaining = deadlineNanos - System.nanoTime();
+                if (remaining <= 0) {
+                    return this.farewells.size();
+                }
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(this.farewells, remaining);
+                }
+                catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                    return this.farewells.size();
+                }
+            }
+            return 0;
+        }
+    }
+
+    /** Forgets a stream that ended, and wakes {@link #awaitFarewells} when it was told goodbye. */
+    private void ended(InboundStream stream) {
+        this.streams.remove(stream);
+        synchronized (this.farewells) {
+            stream.over = true;
+            if (this.farewells.remove(stream)) {
+                this.farewells.notifyAll();
+            }
+        }
+    }
+
+    /** Whether a stream of the lane is told goodbye: those that carry requests to this silo. */
+    private static boolean saysGoodbye(Envelope.@Nullable Lane lane) {
+        return lane != Envelope.Lane.REPLY;
     }
 
     /**
@@ -158,6 +235,15 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
         private Envelope.@Nullable Lane lane;
 
         private volatile boolean done;
+
+        /** Guarded by this: whether the handshake was accepted, so that the stream may be told goodbye. */
+        private boolean accepted;
+
+        /** Guarded by the service's farewells: whether the stream ended (it is then never awaited). */
+        private boolean over;
+
+        /** Guarded by this: the peer half-closed, and the stream ends once its refusals waiting are written. */
+        private boolean finishOnceRefused;
 
         /** Frames in a row that were unreadable or not envelopes; only the thread gRPC calls back on touches it. */
         private int unreadableInARow;
@@ -364,14 +450,20 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
             this.peer = hello.getSourceSiloId();
             this.handler = bound.handler();
             synchronized (this) {
-                // With endAll's onCompleted on a thread that closes the transport: never two writes at once on the
-                // call, and none after its end.
+                // With endAll's finish and sayGoodbye on a thread that closes the transport: never two writes at once
+                // on the call, and none after its end; a stream is either accepted before the goodbye (and told it)
+                // or refused.
                 if (this.done) {
+                    return;
+                }
+                if (SiloTransportService.this.closing && saysGoodbye(this.lane)) {
+                    refuseWhileClosing(here);
                     return;
                 }
                 this.responses.onNext(ServerFrame.newBuilder()
                     .setAccepted(Accepted.newBuilder().setSiloId(bound.siloId()))
                     .build());
+                this.accepted = true;
             }
             try {
                 this.responses.request(SiloTransportService.this.settings.inboundWindow());
@@ -398,6 +490,9 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
                 }
                 else if (item instanceof Envelope envelope) {
                     handle(handler, envelope);
+                }
+                else if (item == PEER_DONE) {
+                    finishOnceRefused();
                 }
             }
             while (this.size.decrementAndGet() > 0);
@@ -490,6 +585,13 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
                     // The call ended meanwhile.
                 }
             }
+            boolean finishNow;
+            synchronized (this) {
+                finishNow = this.finishOnceRefused && this.refusals.isEmpty();
+            }
+            if (finishNow) {
+                finish();
+            }
         }
 
         private void close(Status status) {
@@ -498,7 +600,7 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
                 logger.warn("Closed a Link stream: {}", status.getDescription());
                 this.refusalLog.ended(peer);
             });
-            SiloTransportService.this.streams.remove(this);
+            SiloTransportService.this.ended(this);
             synchronized (this) {
                 // With the drain's writes: never two writes at once on the call.
                 this.done = true;
@@ -529,7 +631,7 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
         @Override
         public void onError(Throwable failure) {
             this.done = true;
-            SiloTransportService.this.streams.remove(this);
+            SiloTransportService.this.ended(this);
             String peer = PeerText.safe(this.peer);
             offTheCallbackThread(() -> {
                 this.refusalLog.ended(peer);
@@ -537,9 +639,84 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
             });
         }
 
+        /**
+         * The peer half-closed the stream: it ends once the envelopes the peer wrote before are handled, so that a
+         * silo saying goodbye knows when it has received everything.
+         */
         @Override
         public void onCompleted() {
-            SiloTransportService.this.streams.remove(this);
+            if (this.done) {
+                finish();
+                return;
+            }
+            try {
+                enqueue(PEER_DONE);
+            }
+            catch (RejectedExecutionException ex) {
+                // The transport closed: nothing is handled any more.
+                finish();
+            }
+        }
+
+        /**
+         * Tells the peer this silo is about to close, when its handshake was accepted; the stream is then awaited by
+         * {@link #awaitFarewells} until it ends.
+         */
+        void sayGoodbye(ServerFrame goodbye) {
+            synchronized (this) {
+                if (this.done || !this.accepted || !saysGoodbye(this.lane)) {
+                    return;
+                }
+                synchronized (SiloTransportService.this.farewells) {
+                    if (this.over) {
+                        return;
+                    }
+                    SiloTransportService.this.farewells.add(this);
+                }
+                try {
+                    this.responses.onNext(goodbye);
+                }
+                catch (RuntimeException ex) {
+                    // The call ended meanwhile.
+                    this.done = true;
+                    SiloTransportService.this.ended(this);
+                }
+            }
+        }
+
+        /** Refuses a handshake that came after the goodbye: the peer's send fails as not sent, and is routed again. */
+        private void refuseWhileClosing(String here) {
+            this.done = true;
+            SiloTransportService.this.ended(this);
+            try {
+                this.responses.onError(Status.UNAVAILABLE.withDescription("Silo " + here + " is closing: it takes no "
+                        + "new Link streams").asRuntimeException());
+            }
+            catch (RuntimeException ex) {
+                // The call ended meanwhile.
+            }
+        }
+
+        /**
+         * Ends the stream once the peer half-closed it and what it wrote before was handled: at once, or, when refusals
+         * wait for the stream to be ready, once they are written (their senders learn those envelopes were not run).
+         */
+        private void finishOnceRefused() {
+            synchronized (this) {
+                if (!this.done && !this.refusals.isEmpty()) {
+                    this.finishOnceRefused = true;
+                    return;
+                }
+            }
+            finish();
+        }
+
+        /**
+         * Ends the stream from this side, once: its peer half-closed it and what it wrote before was handled, or the
+         * transport closes.
+         */
+        void finish() {
+            SiloTransportService.this.ended(this);
             synchronized (this) {
                 if (!this.done) {
                     this.done = true;

@@ -9,6 +9,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.transport.Envelope;
@@ -49,6 +50,14 @@ final class Silos implements AutoCloseable {
                 payload, 42, "req-" + id, Map.of("tenant", "t1"), System.currentTimeMillis() + 60_000, 3, 0);
     }
 
+    /** The answer to a request, from the silo it was sent to. */
+    Envelope response(Silo from, Envelope request) {
+        long id = this.nextId.getAndIncrement();
+        return new Envelope(id, request.messageId(), Envelope.Kind.RESPONSE, from.id(), 1, from.address(),
+                request.sourceSiloId(), 1, null, null, 0, new byte[0], request.callChainId(), null, Map.of(),
+                request.deadlineEpochMillis(), 3, 0);
+    }
+
     @Override
     public void close() {
         this.transports.forEach(GrpcTransport::close);
@@ -70,6 +79,9 @@ final class Silos implements AutoCloseable {
         /** An error the next envelope's handling throws, once. */
         volatile @Nullable Error failNext;
 
+        /** What the handling of each envelope does besides recording it, such as answering it. */
+        volatile @Nullable Consumer<Envelope> onReceive;
+
         @Override
         public void receive(Envelope envelope) {
             Error failure = this.failNext;
@@ -78,6 +90,10 @@ final class Silos implements AutoCloseable {
                 throw failure;
             }
             this.received.add(envelope);
+            Consumer<Envelope> also = this.onReceive;
+            if (also != null) {
+                also.accept(envelope);
+            }
         }
 
         @Override
