@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -104,7 +106,9 @@ public final class ApplicationProcess implements AutoCloseable {
      * Returns the jar extracted next to it ({@code java -Djarmode=tools -jar <jar> extract}, into
      * {@code <jar name>-extracted/}): an executable jar whose manifest names its libraries in {@code lib/}, which
      * runs the same application as the jar. Extracted once per jar and test JVM; again when the jar's size or
-     * time changed since (a new build), which a marker file in the folder records.
+     * time changed since (a new build), which a marker file in the folder records. Test JVMs that extract the same jar
+     * at once (forks of surefire and failsafe) take turns, holding a file lock beside it
+     * ({@code <jar name>.extract-lock}), so that none deletes the folder another one has just checked and runs.
      * @param jar Spring Boot's executable jar
      * @return the extracted application's jar
      * @throws UncheckedIOException when the jar cannot be extracted
@@ -123,6 +127,17 @@ public final class ApplicationProcess implements AutoCloseable {
     }
 
     private static Path extract(Path jar) {
+        Path lock = jar.resolveSibling(jar.getFileName() + ".extract-lock");
+        try (FileChannel channel = FileChannel.open(lock, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                FileLock held = channel.lock()) {
+            return extractHoldingTheLock(jar);
+        }
+        catch (IOException ex) {
+            throw new UncheckedIOException("Could not lock " + lock + " to extract " + jar, ex);
+        }
+    }
+
+    private static Path extractHoldingTheLock(Path jar) {
         String jarName = jar.getFileName().toString();
         Path folder = jar.resolveSibling(jarName.replaceFirst("\\.jar$", "") + "-extracted");
         Path extractedJar = folder.resolve(jarName);
