@@ -128,6 +128,8 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
      */
     private final ThreadLocal<Boolean> inSend = ThreadLocal.withInitial(() -> Boolean.FALSE);
 
+    private final CallsBeforeIdleWait callsBeforeIdleWait;
+
     private final SiloBinding silo;
 
     private final Clock clock;
@@ -152,7 +154,9 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
 
     ClusterRouter(String self, ViewTracker views, PlacementDirector placement, Messenger messenger,
             SiloBinding silo, Clock clock, RoutingMetrics metrics, DistributedDirectory directory,
-            Executor executor, Duration catchUpWait, UnsentCalls unsentCalls, CallbacksElsewhere callbacks) {
+            Executor executor, Duration catchUpWait, UnsentCalls unsentCalls, CallbacksElsewhere callbacks,
+            CallsBeforeIdleWait callsBeforeIdleWait) {
+        this.callsBeforeIdleWait = callsBeforeIdleWait;
         this.callbacks = callbacks;
         this.directory = directory;
         this.executor = executor;
@@ -235,18 +239,29 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
     @Override
     public CompletionStage<@Nullable Object> send(String siloId, ActorCall call) {
         CompletableFuture<@Nullable Object> outcome = new CompletableFuture<>();
+        ReroutedCall rerouted = (call instanceof ReroutedCall view) ? view : null;
+        boolean counted = this.callsBeforeIdleWait.started(rerouted != null && rerouted.relocated());
         Boolean outer = this.inSend.get();
         this.inSend.set(Boolean.TRUE);
         try {
-            ReroutedCall rerouted = (call instanceof ReroutedCall view) ? view : null;
             attempt(siloId, call, (rerouted != null) ? rerouted.reroutes() : 0,
                     rerouted != null && rerouted.retried(), outcome);
+        }
+        catch (RuntimeException | Error ex) {
+            // The outcome's callback below is never registered: the call ends here.
+            if (counted) {
+                this.callsBeforeIdleWait.ended();
+            }
+            throw ex;
         }
         finally {
             this.inSend.set(outer);
         }
         boolean oneWay = call.method().kind() == MethodDescriptor.CallKind.ONE_WAY;
         outcome.whenComplete((ignored, failure) -> {
+            if (counted) {
+                this.callsBeforeIdleWait.ended();
+            }
             if (failure != null) {
                 // A rejection is counted where it is made (rejection, rejectedOnTheWay), once, not here: the
                 // outcome may carry one that a nested send already counted, or that a turn on another silo let
@@ -284,39 +299,52 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
             sent = CompletableFuture.failedFuture(ex);
         }
         sent.whenComplete((result, failure) -> {
-            if (failure == null) {
-                outcome.complete(result);
-                return;
+            try {
+                settle(siloId, call, reroutes, retried, view, result, failure, outcome);
             }
-            Throwable cause = Messenger.unwrap(failure);
-            if (cause instanceof OutcomeInDoubt doubt) {
-                Throwable unknown = Objects.requireNonNull(doubt.getCause());
-                if (retried) {
-                    outcome.completeExceptionally(retriedOnce(call, unknown));
-                }
-                else if (call.method().idempotent()) {
-                    retry(siloId, call, reroutes, doubt, outcome);
-                }
-                else {
-                    outcome.completeExceptionally(unknown);
-                }
-                return;
+            catch (RuntimeException ex) {
+                // A re-route that could not even start (membership stopping under a refresh it asks for): the call
+                // fails rather than waiting for ever, and a silo's wait for idle is not held by it.
+                outcome.completeExceptionally(ex);
             }
-            if (cause instanceof NotHandedOver unsent) {
-                rerouteUnsent(call, unsent, view, reroutes, retried, outcome);
-                return;
-            }
-            if (cause instanceof NotDelivered refused) {
-                if (reroutes < MAX_REROUTES) {
-                    reroute(call, refused, view, reroutes + 1, retried, outcome);
-                }
-                else {
-                    outcome.completeExceptionally(Objects.requireNonNull(refused.getCause()));
-                }
-                return;
-            }
-            outcome.completeExceptionally(cause);
         });
+    }
+
+    /** Completes a call's outcome with what one attempt gave, or routes or sends it again. */
+    private void settle(String siloId, ActorCall call, int reroutes, boolean retried, ClusterView view,
+            @Nullable Object result, @Nullable Throwable failure, CompletableFuture<@Nullable Object> outcome) {
+        if (failure == null) {
+            outcome.complete(result);
+            return;
+        }
+        Throwable cause = Messenger.unwrap(failure);
+        if (cause instanceof OutcomeInDoubt doubt) {
+            Throwable unknown = Objects.requireNonNull(doubt.getCause());
+            if (retried) {
+                outcome.completeExceptionally(retriedOnce(call, unknown));
+            }
+            else if (call.method().idempotent()) {
+                retry(siloId, call, reroutes, doubt, outcome);
+            }
+            else {
+                outcome.completeExceptionally(unknown);
+            }
+            return;
+        }
+        if (cause instanceof NotHandedOver unsent) {
+            rerouteUnsent(call, unsent, view, reroutes, retried, outcome);
+            return;
+        }
+        if (cause instanceof NotDelivered refused) {
+            if (reroutes < MAX_REROUTES) {
+                reroute(call, refused, view, reroutes + 1, retried, outcome);
+            }
+            else {
+                outcome.completeExceptionally(Objects.requireNonNull(refused.getCause()));
+            }
+            return;
+        }
+        outcome.completeExceptionally(cause);
     }
 
     /**

@@ -1205,7 +1205,7 @@ final class DistributedDirectory implements ActivationHook {
     private CompletableFuture<Envelope> askHeld(SiloEntry target, ActorAddress address) {
         DirectoryRequest.Operation operation = DirectoryRequest.Operation.LOOKUP_HELD;
         try {
-            return this.messenger.request(Peer.of(target), Messenger.Message.control(Envelope.Kind.DIRECTORY, address,
+            return this.messenger.ask(Peer.of(target), Messenger.Message.control(Envelope.Kind.DIRECTORY, address,
                     new DirectoryRequest(operation, null).encode(), this.clock.millis() + this.timeout.toMillis()),
                     () -> new SiloUnavailableException("Silo " + target.siloId() + " did not answer the directory "
                             + operation + " of " + address + " within " + this.timeout),
@@ -1312,12 +1312,15 @@ final class DistributedDirectory implements ActivationHook {
     private Envelope send(SiloEntry target, DirectoryRequest.Operation operation, ActorAddress address,
             @Nullable DirectoryEntry entry, Duration wait) {
         long deadline = this.clock.millis() + wait.toMillis();
-        CompletableFuture<Envelope> answer = this.messenger.request(Peer.of(target),
-                Messenger.Message.control(Envelope.Kind.DIRECTORY, address,
-                        new DirectoryRequest(operation, entry).encode(), deadline),
-                () -> new SiloUnavailableException("Silo " + target.siloId() + " did not answer the directory "
-                        + operation + " of " + address + " within " + wait),
-                "the directory " + operation + " of " + address);
+        Messenger.Message message = Messenger.Message.control(Envelope.Kind.DIRECTORY, address,
+                new DirectoryRequest(operation, entry).encode(), deadline);
+        Supplier<SiloUnavailableException> expired = () -> new SiloUnavailableException("Silo " + target.siloId()
+                + " did not answer the directory " + operation + " of " + address + " within " + wait);
+        String description = "the directory " + operation + " of " + address;
+        // A lookup changes nothing: a leaving silo's wait for idle waits for the directory's writes only.
+        CompletableFuture<Envelope> answer = (operation == DirectoryRequest.Operation.LOOKUP)
+                ? this.messenger.ask(Peer.of(target), message, expired, description)
+                : this.messenger.request(Peer.of(target), message, expired, description);
         try {
             return answer.get(wait.equals(this.timeout) ? wait.toMillis() + 1_000 : wait.toMillis(),
                     TimeUnit.MILLISECONDS);

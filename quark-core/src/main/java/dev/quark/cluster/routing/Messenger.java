@@ -61,7 +61,18 @@ final class Messenger {
      */
     CompletableFuture<Envelope> request(Peer target, Message message, Supplier<? extends Throwable> expired,
             String description) {
-        return awaitAnswer(target, envelope(target, message), expired, description, false);
+        Envelope.Kind kind = message.kind();
+        return awaitAnswer(target, envelope(target, message), expired, description, false,
+                kind != Envelope.Kind.PROBE && kind != Envelope.Kind.INDIRECT_PROBE);
+    }
+
+    /**
+     * Sends a question, as {@link #request} does, whose answer a silo's wait for idle does not wait for: a directory
+     * lookup, which the application's calls through a leaving silo go on asking for as long as they go on.
+     */
+    CompletableFuture<Envelope> ask(Peer target, Message message, Supplier<? extends Throwable> expired,
+            String description) {
+        return awaitAnswer(target, envelope(target, message), expired, description, false, false);
     }
 
     /**
@@ -72,7 +83,7 @@ final class Messenger {
      */
     CompletableFuture<Envelope> call(Peer target, Message message, Supplier<? extends Throwable> expired,
             String description) {
-        return awaitAnswer(target, envelope(target, message), expired, description, true);
+        return awaitAnswer(target, envelope(target, message), expired, description, true, false);
     }
 
     /**
@@ -124,13 +135,13 @@ final class Messenger {
             });
             return sent;
         }
-        return awaitAnswer(target, relayed, expired, description, true).thenApply((answer) -> answer);
+        return awaitAnswer(target, relayed, expired, description, true, false).thenApply((answer) -> answer);
     }
 
     private CompletableFuture<Envelope> awaitAnswer(Peer target, Envelope envelope,
-            Supplier<? extends Throwable> expired, String description, boolean marksDoubt) {
+            Supplier<? extends Throwable> expired, String description, boolean marksDoubt, boolean protocol) {
         CompletableFuture<Envelope> answer = this.pending.register(envelope.messageId(), target,
-                envelope.deadlineEpochMillis(), expired, description, marksDoubt);
+                envelope.deadlineEpochMillis(), expired, description, marksDoubt, protocol);
         handOver(target.address(), envelope).whenComplete((sent, failure) -> {
             if (failure != null) {
                 // The send stage fails only when the envelope was not handed over: the call was not delivered. Only

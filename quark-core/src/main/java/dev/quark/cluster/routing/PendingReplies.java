@@ -86,10 +86,29 @@ final class PendingReplies extends DeadlineSweep<PendingReplies.Pending> {
      */
     CompletableFuture<Envelope> register(long messageId, Peer target, long deadlineMillis,
             Supplier<? extends Throwable> expired, String description, boolean marksDoubt) {
+        return register(messageId, target, deadlineMillis, expired, description, marksDoubt, !marksDoubt);
+    }
+
+    /**
+     * Registers a request that waits for an answer.
+     * @param messageId the request's message id, which its answer carries as correlation id
+     * @param target the silo the request goes to
+     * @param deadlineMillis when to give up, in epoch milliseconds of the clock
+     * @param expired what to fail the request with at its deadline
+     * @param description what waits, for the message of a failure
+     * @param marksDoubt whether a failure that leaves unknown whether the request was handled is an
+     * {@link OutcomeInDoubt} around the failure
+     * @param protocol whether it is one of this silo's own requests that the wait for idle waits for
+     * ({@link #awaitsProtocolAnswers}): a hand-off or a directory request, not an actor call (the calls made before
+     * the wait are counted apart, {@link CallsBeforeIdleWait}) nor a probe (the membership agent probes for ever)
+     * @return the stage the answer completes
+     */
+    CompletableFuture<Envelope> register(long messageId, Peer target, long deadlineMillis,
+            Supplier<? extends Throwable> expired, String description, boolean marksDoubt, boolean protocol) {
         CompletableFuture<Envelope> answer = new CompletableFuture<>();
         long delayMillis = Math.max(0, deadlineMillis - this.clock.millis());
         Pending entry = new Pending(messageId, target.siloId(), target.epoch(), answer, description, expired,
-                System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delayMillis), marksDoubt);
+                System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delayMillis), marksDoubt, protocol);
         this.pending.put(messageId, entry);
         boolean wake = false;
         String closedFor;
@@ -298,7 +317,9 @@ final class PendingReplies extends DeadlineSweep<PendingReplies.Pending> {
         for (Long messageId : List.copyOf(this.pending.keySet())) {
             Pending entry = this.pending.get(messageId);
             if (entry != null) {
-                fail(messageId, new SiloUnavailableException(entry.description + " was abandoned: " + reason));
+                // A call was handed over: whether it ran there is not known.
+                fail(messageId, new SiloUnavailableException(entry.description + " was abandoned: " + reason
+                        + (entry.marksDoubt ? "; it may or may not have run on silo " + entry.targetSilo : "")));
             }
         }
         super.close();
@@ -307,6 +328,24 @@ final class PendingReplies extends DeadlineSweep<PendingReplies.Pending> {
     @Override
     public void close() {
         close("the silo closed");
+    }
+
+    /**
+     * Returns whether one of this silo's own requests that the wait for idle waits for still waits for its answer.
+     * Looks at every request: for the wait for idle only.
+     */
+    boolean awaitsProtocolAnswers() {
+        for (Pending entry : this.pending.values()) {
+            if (entry.protocol) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Returns how many of this silo's own requests that the wait for idle waits for wait for their answers. */
+    long protocolRequests() {
+        return this.pending.values().stream().filter((entry) -> entry.protocol).count();
     }
 
     /** A request that waits; its links and {@link #linked} are guarded by the sweep's lock. */
@@ -328,6 +367,9 @@ final class PendingReplies extends DeadlineSweep<PendingReplies.Pending> {
 
         final boolean marksDoubt;
 
+        /** Whether the wait for idle waits for it: a hand-off or a directory request of this silo's own. */
+        final boolean protocol;
+
         /** Whether its target was shown dead and it waits out the departure grace. */
         volatile boolean graced;
 
@@ -338,7 +380,9 @@ final class PendingReplies extends DeadlineSweep<PendingReplies.Pending> {
         boolean linked;
 
         Pending(long messageId, String targetSilo, long targetEpoch, CompletableFuture<Envelope> answer,
-                String description, Supplier<? extends Throwable> expired, long deadlineNanos, boolean marksDoubt) {
+                String description, Supplier<? extends Throwable> expired, long deadlineNanos, boolean marksDoubt,
+                boolean protocol) {
+            this.protocol = protocol;
             this.messageId = messageId;
             this.targetSilo = targetSilo;
             this.targetEpoch = targetEpoch;

@@ -74,6 +74,8 @@ public final class SiloRouting implements AutoCloseable {
 
     private final IncomingCalls calls;
 
+    private final CallsBeforeIdleWait callsBeforeIdleWait = new CallsBeforeIdleWait();
+
     private final OwnershipHandoff handoff;
 
     private final TransportProber prober;
@@ -120,7 +122,7 @@ public final class SiloRouting implements AutoCloseable {
                 builder.catchUpWait.toMillis());
         this.router = new ClusterRouter(this.siloId, this.views, builder.placement, messenger, this.silo,
                 builder.clock, builder.metrics, this.directory, this.executor, builder.catchUpWait, unsentCalls,
-                callbacks);
+                callbacks, this.callsBeforeIdleWait);
         this.calls = new IncomingCalls(this.siloId, this.views, builder.placement, messenger, this.silo,
                 builder.maxForwards, builder.clock, builder.metrics, this.executor, this.directory, unsentCalls);
         this.handoff = new OwnershipHandoff(this.siloId, this.views, builder.placement, messenger, this.silo,
@@ -279,13 +281,18 @@ public final class SiloRouting implements AutoCloseable {
     }
 
     /**
-     * Waits until no call this silo sent waits for its answer and no call it received waits for its turn to
-     * end; a graceful shutdown waits for this before the silo leaves. A silo that is leaving
+     * Waits until the calls this silo sent to others that were made before the wait have their outcomes, no call
+     * it received waits for its turn to end and none of its own hand-offs and directory requests waits for its
+     * answer; a graceful shutdown waits for this before the silo leaves. A silo that is leaving
      * ({@code SHUTTING_DOWN} in its view) first waits until every other silo of its view, and every cluster client
      * it holds links to, has read its leave ({@link LeaveAnnouncements}), for at most half the timeout and 3
      * seconds: from then on no silo or client sends new calls for hash-placed actors here (a call routed earlier
      * but sent after the answer is routed again by its sender, {@code ClusterRouter}), and those sent here before
-     * have arrived and are counted.
+     * have arrived and are counted. The calls the application makes through this silo once that first wait is over
+     * are not waited for ({@link CallsBeforeIdleWait}; a later wait counts those made after this one returned): an
+     * application that goes on calling through a stopping silo (an HTTP endpoint still serving) would otherwise hold
+     * it for the whole timeout; those still in flight when the silo closes fail, as handed over with an unknown
+     * outcome ({@code SiloUnavailableException}, "may or may not have run").
      * @param timeout how long to wait at most
      * @return whether the silo became idle in time
      */
@@ -305,13 +312,28 @@ public final class SiloRouting implements AutoCloseable {
                         + "time: calls they send it after it closes fail", this.siloId, unanswered.clients());
             }
         }
-        while (this.pending.size() > 0 || this.calls.inProgress() > 0) {
+        // From here on, the calls the application makes through this silo are not waited for: it may go on making them
+        // for as long as it likes (an HTTP endpoint still serving), and the wait would never end.
+        this.callsBeforeIdleWait.waitBegins();
+        try {
+            return awaitCallsBeforeTheWait(deadline, leaving, timeout);
+        }
+        finally {
+            this.callsBeforeIdleWait.waitEnds();
+        }
+    }
+
+    private boolean awaitCallsBeforeTheWait(long deadline, boolean leaving, Duration timeout) {
+        while (this.callsBeforeIdleWait.inFlight() > 0 || this.calls.inProgress() > 0
+                || this.pending.awaitsProtocolAnswers()) {
             long remaining = deadline - System.nanoTime();
             if (remaining <= 0) {
                 if (leaving) {
-                    logger.warn("Silo {} is leaving with {} calls it sent still waiting for answers and {} calls it "
-                            + "received not answered after {}", this.siloId, this.pending.size(),
-                            this.calls.inProgress(), timeout);
+                    logger.warn("Silo {} is leaving with {} calls made before its wait for idle still waiting for "
+                            + "their outcomes, {} calls it received not answered and {} of its own requests "
+                            + "(hand-offs, directory) unanswered after {}", this.siloId,
+                            this.callsBeforeIdleWait.inFlight(), this.calls.inProgress(),
+                            this.pending.protocolRequests(), timeout);
                 }
                 return false;
             }

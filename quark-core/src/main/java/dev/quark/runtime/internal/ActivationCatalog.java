@@ -130,6 +130,7 @@ public final class ActivationCatalog {
             invocation.complete(null);
             return;
         }
+        invocation.relocated = true;
         try {
             bound.sendRemote(siloId, invocation);
         }

@@ -73,6 +73,11 @@ class CallView implements ActorCall, ReroutedCall {
     }
 
     @Override
+    public boolean relocated() {
+        return this.invocation.relocated;
+    }
+
+    @Override
     public String toString() {
         return "Call " + address() + "." + this.method.name() + "()";
     }

@@ -110,6 +110,9 @@ sealed class Invocation extends CompletableFuture<Object> implements ActorContex
      */
     boolean retried;
 
+    /** Whether this call waited in a mailbox here and was then sent to the silo its activation moved to. */
+    boolean relocated;
+
     Invocation(@Nullable ActorIdentity target, @Nullable ActorAddress address, @Nullable ActorMethod method,
             @Nullable SystemTask task, Object @Nullable [] arguments, long chainId, @Nullable String requestId,
             Map<String, String> metadata, long deadlineMillis) {

@@ -22,4 +22,13 @@ public interface ReroutedCall {
     default boolean retried() {
         return false;
     }
+
+    /**
+     * Returns whether the call waited in a mailbox of this silo before it is sent to another (its activation moved
+     * there), so that a silo waiting for the calls made before its wait for idle counts it whenever it is sent.
+     * @return whether it is a relocation; {@code false} by default
+     */
+    default boolean relocated() {
+        return false;
+    }
 }

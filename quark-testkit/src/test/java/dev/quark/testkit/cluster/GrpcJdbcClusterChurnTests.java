@@ -38,4 +38,10 @@ class GrpcJdbcClusterChurnTests extends JdbcClusterChurnTests {
     void rollingRestartMovesOnlyTheLedgersWhoseRangesChangeHands() {
         super.rollingRestartMovesOnlyTheLedgersWhoseRangesChangeHands();
     }
+
+    @Test
+    @Override
+    void aRollingRestartWithCallersCallingMeanwhileFailsNoCallAndLosesNoUpdate() {
+        super.aRollingRestartWithCallersCallingMeanwhileFailsNoCallAndLosesNoUpdate();
+    }
 }
