@@ -444,32 +444,10 @@ final class PeerLink {
     private void goodbye(Observer observer) {
         LinkBrokenException leaving = new LinkBrokenException("The silo at " + this.target + " is closing: it said "
                 + "goodbye on the link from silo " + this.self + " (lane " + this.lane + ")");
-        List<Queued> unsent;
-        List<CompletableFuture<Void>> reconnects;
-        synchronized (this.lock) {
-            if (this.current != observer) {
-                return;
-            }
-            this.current = null;
-            this.failures++;
-            this.lastFailure = leaving;
-            this.retryAtNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMillis(this.failures));
-            unsent = takeQueued();
-            reconnects = takeReconnects();
-            // Under the lock, as every write of the drain: never two writes at once on the stream.
-            ClientCallStreamObserver<ClientFrame> stream = observer.stream;
-            if (stream != null) {
-                try {
-                    stream.onCompleted();
-                }
-                catch (RuntimeException ex) {
-                    // The stream ended meanwhile: its end reports nothing, this link no longer holds it.
-                }
-            }
+        if (!giveUp(observer, leaving, true)) {
+            return;
         }
         logger.debug("Silo at {} said goodbye on the link from silo {} (lane {})", this.target, this.self, this.lane);
-        unsent.forEach((queued) -> queued.sent().completeExceptionally(leaving));
-        reconnects.forEach((up) -> up.completeExceptionally(leaving));
         long grace = this.settings.goodbyeTimeout().toMillis();
         CompletableFuture.delayedExecutor(grace, TimeUnit.MILLISECONDS).execute(() -> {
             List<Long> unanswered = this.outstandingRequests.removeSentOn(observer);
@@ -484,23 +462,11 @@ final class PeerLink {
     }
 
     private void broken(Observer observer, RuntimeException failure) {
-        List<Queued> unsent;
-        List<CompletableFuture<Void>> reconnects;
-        synchronized (this.lock) {
-            if (this.current != observer) {
-                return;
-            }
-            this.current = null;
-            this.failures++;
-            this.lastFailure = failure;
-            this.retryAtNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMillis(this.failures));
-            unsent = takeQueued();
-            reconnects = takeReconnects();
+        if (!giveUp(observer, failure, false)) {
+            return;
         }
         logger.debug("Link from silo {} to {} (lane {}) broke: {}", this.self, this.target, this.lane,
                 failure.getMessage());
-        unsent.forEach((queued) -> queued.sent().completeExceptionally(failure));
-        reconnects.forEach((up) -> up.completeExceptionally(failure));
         List<Long> lost = this.outstandingRequests.removeSentOn(observer);
         if (!lost.isEmpty()) {
             RuntimeException inFlight = (failure instanceof HandshakeRefusedException) ? failure
@@ -509,6 +475,41 @@ final class PeerLink {
                             + "been handled there: " + failure.getMessage());
             lost.forEach((messageId) -> this.losses.inDoubt(messageId, inFlight));
         }
+    }
+
+    /**
+     * Gives up a stream that broke or was told goodbye, when the link still holds it: the link waits out a back-off,
+     * and what waits in its queue, and the stages of {@link #reconnect}, fail with the failure.
+     * @param halfClose whether to half-close the stream first (after a goodbye: it may still bring answers)
+     * @return whether the link held the stream (otherwise a newer one, or none, took its place, and nothing is done)
+     */
+    private boolean giveUp(Observer observer, RuntimeException failure, boolean halfClose) {
+        List<Queued> unsent;
+        List<CompletableFuture<Void>> reconnects;
+        synchronized (this.lock) {
+            if (this.current != observer) {
+                return false;
+            }
+            this.current = null;
+            this.failures++;
+            this.lastFailure = failure;
+            this.retryAtNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMillis(this.failures));
+            unsent = takeQueued();
+            reconnects = takeReconnects();
+            ClientCallStreamObserver<ClientFrame> stream = observer.stream;
+            if (halfClose && stream != null) {
+                // Under the lock, as every write of the drain: never two writes at once on the stream.
+                try {
+                    stream.onCompleted();
+                }
+                catch (RuntimeException ex) {
+                    // The stream ended meanwhile: its end reports nothing, this link no longer holds it.
+                }
+            }
+        }
+        unsent.forEach((queued) -> queued.sent().completeExceptionally(failure));
+        reconnects.forEach((up) -> up.completeExceptionally(failure));
+        return true;
     }
 
     /** How long the back-off after the last break still lasts, in milliseconds rounded up; 0 or less when over. */
