@@ -566,14 +566,10 @@ public final class GrpcTransport implements Transport {
                     + "for them", self, unended, this.settings.goodbyeTimeout());
             return;
         }
-        while (!answered.getAsBoolean()) {
-            if (System.nanoTime() - deadline >= 0 || Thread.currentThread().isInterrupted()) {
-                logger.info("Silo {} said goodbye, but did not answer every call it received within {} "
-                        + "(quark.cluster.transport.goodbye-timeout): those calls are in doubt for their callers", self,
-                        this.settings.goodbyeTimeout());
-                return;
-            }
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+        if (!awaitUntil(answered, deadline)) {
+            logger.info("Silo {} said goodbye, but did not answer every call it received within {} "
+                    + "(quark.cluster.transport.goodbye-timeout): those calls are in doubt for their callers", self,
+                    this.settings.goodbyeTimeout());
         }
     }
 
@@ -628,11 +624,22 @@ public final class GrpcTransport implements Transport {
     /** Waits until no link holds an envelope not yet written, or the deadline passes. */
     private void awaitLinksWritten(long deadlineNanos) {
         for (PeerLink link : List.copyOf(this.links.values())) {
-            while (link.queued() > 0 && System.nanoTime() - deadlineNanos < 0
-                    && !Thread.currentThread().isInterrupted()) {
-                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
-            }
+            awaitUntil(() -> link.queued() == 0, deadlineNanos);
         }
+    }
+
+    /**
+     * Waits until a condition holds, asking again every millisecond: the goodbye's waits are short and rare.
+     * @return whether it held, {@code false} when the deadline passed or the thread was interrupted first
+     */
+    private static boolean awaitUntil(BooleanSupplier condition, long deadlineNanos) {
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - deadlineNanos >= 0 || Thread.currentThread().isInterrupted()) {
+                return false;
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+        }
+        return true;
     }
 
     /**
