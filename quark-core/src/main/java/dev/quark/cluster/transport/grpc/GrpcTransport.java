@@ -120,7 +120,11 @@ public final class GrpcTransport implements Transport {
 
     private final Object lock = new Object();
 
-    /** Held while a link is added or a peer forgotten, so that no new link takes a channel being shut down. */
+    /**
+     * Held while a link is added or a peer forgotten, so that no new link takes a channel being shut down, and while
+     * the close takes the links and channels it ends, so that no link or channel is added after it that nothing
+     * closes (a send asks again under it whether the transport closed).
+     */
     private final Object peersLock = new Object();
 
     /**
@@ -387,6 +391,10 @@ public final class GrpcTransport implements Transport {
         PeerLink link = this.links.get(key);
         if (link == null) {
             synchronized (this.peersLock) {
+                if (this.closed) {
+                    return CompletableFuture.failedFuture(new LinkBrokenException("Silo " + self + " cannot send "
+                            + envelope.kind() + " to silo " + envelope.targetSiloId() + ": its transport is closed"));
+                }
                 if (envelope.kind().isAnswer() && this.departed.contains(target)) {
                     return CompletableFuture.failedFuture(new LinkBrokenException("Silo " + self + " did not send "
                             + envelope + ": the silo at " + target + " left the cluster"));
@@ -420,6 +428,10 @@ public final class GrpcTransport implements Transport {
         PeerLink link = this.links.get(key);
         if (link == null) {
             synchronized (this.peersLock) {
+                if (this.closed) {
+                    return CompletableFuture.failedFuture(new LinkBrokenException("Silo " + self + " cannot reconnect "
+                            + "to " + address + ": its transport is closed"));
+                }
                 if (this.departed.contains(address)) {
                     return CompletableFuture.failedFuture(new LinkBrokenException("Silo " + self
                             + " did not reconnect to " + address + ": it left the cluster (only a send opens a link "
@@ -529,6 +541,16 @@ public final class GrpcTransport implements Transport {
     }
 
     /**
+     * Returns how many links are not closed and channels not shut down, for tests: none once the transport closed.
+     * @return the count
+     */
+    int openConnections() {
+        int links = (int) this.links.values().stream().filter((link) -> !link.isClosed()).count();
+        int channels = (int) this.channels.values().stream().filter((channel) -> !channel.isShutdown()).count();
+        return links + channels;
+    }
+
+    /**
      * Returns how many messages sent wait for an answer, for tests and metrics.
      * @return the count
      */
@@ -604,11 +626,17 @@ public final class GrpcTransport implements Transport {
             this.service.unbind();
         }
         this.service.endAll();
-        List.copyOf(this.links.values()).forEach(PeerLink::close);
-        if (goodbye != 0) {
-            endChannels(goodbye);
+        List<PeerLink> closing;
+        List<ManagedChannel> ending;
+        synchronized (this.peersLock) {
+            closing = List.copyOf(this.links.values());
+            ending = List.copyOf(this.channels.values());
         }
-        this.channels.values().forEach(ManagedChannel::shutdownNow);
+        closing.forEach(PeerLink::close);
+        if (goodbye != 0) {
+            endChannels(ending, goodbye);
+        }
+        ending.forEach(ManagedChannel::shutdownNow);
         if (running != null) {
             running.shutdownNow();
             try {
@@ -646,8 +674,7 @@ public final class GrpcTransport implements Transport {
      * Shuts the channels down gracefully, so that the frames written before their streams' half-close reach the
      * peers, and waits for them until the deadline; {@code close} then ends what is left.
      */
-    private void endChannels(long deadlineNanos) {
-        List<ManagedChannel> open = List.copyOf(this.channels.values());
+    private static void endChannels(List<ManagedChannel> open, long deadlineNanos) {
         open.forEach(ManagedChannel::shutdown);
         try {
             for (ManagedChannel channel : open) {

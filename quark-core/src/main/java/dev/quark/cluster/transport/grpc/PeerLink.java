@@ -549,6 +549,11 @@ final class PeerLink {
                 ? " (" + cause.getClass().getSimpleName() + ": " + cause.getMessage() + ")" : "";
     }
 
+    /** Whether the link was closed, for tests. */
+    boolean isClosed() {
+        return this.closed;
+    }
+
     /**
      * Closes the stream and fails what waits: the transport closes.
      */

@@ -382,6 +382,36 @@ class GrpcTransportTests {
     }
 
     @Test
+    void sendsRacingTheCloseLeaveNoLinkOrChannelOpen() throws Exception {
+        int senders = 4;
+        int targetsEach = 100;
+        for (int round = 0; round < 10; round++) {
+            Silo a = this.silos.start("a-" + round, Silos.settings("bank"));
+            CountDownLatch sending = new CountDownLatch(senders);
+            List<Thread> threads = new ArrayList<>();
+            for (int t = 0; t < senders; t++) {
+                int first = 1 + t * targetsEach;
+                threads.add(Thread.ofPlatform().start(() -> {
+                    sending.countDown();
+                    // Each send goes to an address of its own (nothing listens there), so each adds a link and a
+                    // channel.
+                    for (int port = first; port < first + targetsEach; port++) {
+                        a.transport().send(new SiloAddress("127.0.0.1", port),
+                                this.silos.envelope(a, a, Envelope.Kind.ONE_WAY, new byte[0]));
+                    }
+                }));
+            }
+            sending.await(5, TimeUnit.SECONDS);
+            a.transport().close();
+            for (Thread thread : threads) {
+                assertThat(thread.join(Duration.ofSeconds(10))).isTrue();
+            }
+            assertThat(a.transport().openConnections()).as("links and channels open after the close, round " + round)
+                .isZero();
+        }
+    }
+
+    @Test
     void settingsOutOfRangeAreRefusedWithTheirName() {
         assertThatThrownBy(() -> GrpcTransportSettings.builder("bank").maxMessageSize(10).build())
             .hasMessageContaining("Max message size must be at least 1024 bytes, was 10");
