@@ -99,6 +99,8 @@ public final class SiloRouting implements AutoCloseable {
 
     private final ExecutorService executor;
 
+    private final UnsentCalls unsentCalls;
+
     private final Object lock = new Object();
 
     private MembershipProvider.@Nullable Watch subscription;
@@ -118,13 +120,13 @@ public final class SiloRouting implements AutoCloseable {
         this.directory = new DistributedDirectory(this.siloId, this.views, messenger, this.silo, builder.clock,
                 builder.handoffTimeout, builder.handoffWindow, this.executor, this.notices, builder.placement);
         CallbacksElsewhere callbacks = new CallbacksElsewhere();
-        UnsentCalls unsentCalls = new UnsentCalls(this.views, this.silo, builder.clock, this.executor,
+        this.unsentCalls = new UnsentCalls(this.views, this.silo, builder.clock, this.executor,
                 builder.catchUpWait.toMillis());
         this.router = new ClusterRouter(this.siloId, this.views, builder.placement, messenger, this.silo,
-                builder.clock, builder.metrics, this.directory, this.executor, builder.catchUpWait, unsentCalls,
+                builder.clock, builder.metrics, this.directory, this.executor, builder.catchUpWait, this.unsentCalls,
                 callbacks, this.callsBeforeIdleWait);
         this.calls = new IncomingCalls(this.siloId, this.views, builder.placement, messenger, this.silo,
-                builder.maxForwards, builder.clock, builder.metrics, this.executor, this.directory, unsentCalls);
+                builder.maxForwards, builder.clock, builder.metrics, this.executor, this.directory, this.unsentCalls);
         this.handoff = new OwnershipHandoff(this.siloId, this.views, builder.placement, messenger, this.silo,
                 builder.clock, builder.handoffTimeout, this.executor, this.directory, callbacks);
         this.directory.releasedBy(this.handoff::release);
@@ -410,6 +412,7 @@ public final class SiloRouting implements AutoCloseable {
         }
         this.clientLinks.close();
         this.clientLinksGauge.run();
+        this.unsentCalls.close();
         this.transport.close();
         this.pending.close("silo " + this.siloId + " closed its routing");
         this.executor.shutdown();

@@ -60,6 +60,12 @@ final class UnsentCalls {
      */
     private @Nullable SharedWait shared;
 
+    /**
+     * Set when the routing closes, before its transport: a call the closing transport could not hand over is
+     * not routed again, and is failed at once rather than after waiting for a view that no longer moves.
+     */
+    private volatile boolean closed;
+
     /** How long a call that could not be handed over waits at most for a newer view. */
     private final long catchUpMillis;
 
@@ -87,6 +93,9 @@ final class UnsentCalls {
      */
     CompletableFuture<@Nullable String> decide(long deadlineEpochMillis, NotHandedOver unsent, ClusterView sentWith,
             int reroutes, boolean oneWay) {
+        if (this.closed) {
+            return CompletableFuture.completedFuture("the routing closed");
+        }
         if (reroutes >= ClusterRouter.MAX_REROUTES) {
             return CompletableFuture.completedFuture("it was routed again " + reroutes + " times already");
         }
@@ -117,6 +126,10 @@ final class UnsentCalls {
             .orTimeout(Math.min(this.catchUpMillis, remaining), TimeUnit.MILLISECONDS)
             .whenComplete((newer, late) -> {
                 endWait(oneWay);
+                if (this.closed) {
+                    decided.complete("the routing closed");
+                    return;
+                }
                 try {
                     this.executor.execute(
                             () -> decided.complete(decideAfterWait(deadlineEpochMillis, target, sentWith)));
@@ -126,6 +139,13 @@ final class UnsentCalls {
                 }
             });
         return decided;
+    }
+
+    /**
+     * Marks the routing closed: the calls not handed over from now on are not routed again.
+     */
+    void close() {
+        this.closed = true;
     }
 
     private void endWait(boolean oneWay) {

@@ -10,9 +10,12 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
@@ -20,6 +23,7 @@ import java.util.stream.Stream;
 import dev.quark.actor.AbstractActor;
 import dev.quark.actor.Actor;
 import dev.quark.actor.QuarkActor;
+import dev.quark.cluster.SiloUnavailableException;
 import dev.quark.cluster.membership.ClusterView;
 import dev.quark.cluster.membership.MembershipSnapshot;
 import dev.quark.cluster.membership.SiloAddress;
@@ -80,6 +84,9 @@ class RerouteFailureTests {
     /** As {@link #faults}, for silo-2's transport (the silo that passes calls on in the forwarding test). */
     private final Map<SiloAddress, Function<Envelope, CompletionStage<Void>>> forwarderFaults =
             new ConcurrentHashMap<>();
+
+    /** What the caller's transport runs when its routing closes it, before it closes. */
+    private final List<Runnable> whileTheCallerCloses = new CopyOnWriteArrayList<>();
 
     @AfterEach
     void close() {
@@ -194,6 +201,43 @@ class RerouteFailureTests {
         assertThat(runs("silo-2", id)).isEqualTo(1);
     }
 
+    /**
+     * A call whose send fails while the caller's routing closes (as the gRPC transport refuses the requests sent
+     * while it writes out what its links hold after a goodbye) ran nowhere and is not routed again: it fails at once
+     * saying so, not after waiting out the catch-up wait for a view that no longer moves, nor as one that may have
+     * run.
+     */
+    @Test
+    void aCallNotHandedOverWhileTheRoutingClosesFailsAtOnceAsNotRoutedAgain() {
+        startSilos();
+        ClusterView view = view(1, SiloStatus.ACTIVE);
+        String id = idOwnedBy("silo-1", view, "silo-1", view);
+        this.faults.put(address(1), (envelope) -> CompletableFuture
+            .failedFuture(new SiloUnreachableException("silo-0's transport is closing")));
+        this.routings.forEach((routing) -> routing.follow(HeldViewSource.of(view)));
+        AtomicReference<@Nullable Throwable> failure = new AtomicReference<>();
+        AtomicLong tookNanos = new AtomicLong();
+        this.whileTheCallerCloses.add(() -> {
+            long start = System.nanoTime();
+            try {
+                this.runtimes.get(0).get(Gauge.class, id).where();
+            }
+            catch (RuntimeException ex) {
+                failure.set(ex);
+            }
+            tookNanos.set(System.nanoTime() - start);
+        });
+
+        this.routings.get(0).close();
+
+        assertThat(failure.get()).isInstanceOf(SiloUnavailableException.class)
+            .hasMessageContaining("silo-0's transport is closing; not routed again: the routing closed")
+            .hasMessageNotContaining("may or may not");
+        assertThat(Duration.ofNanos(tookNanos.get())).as("failed without the catch-up wait")
+            .isLessThan(ClusterRouter.DEFAULT_CATCH_UP_WAIT);
+        assertThat(runs("silo-1", id)).isZero();
+    }
+
     static Stream<RuntimeException> failuresOtherThanAnUnreachableTarget() {
         return Stream.of(new PeerOverloadedException("at most 1 envelopes in flight to silo-1"),
                 new EnvelopeRejectedException("the envelope is larger than max-message-size",
@@ -260,8 +304,9 @@ class RerouteFailureTests {
     private void startSilos() {
         for (int i = 0; i < 3; i++) {
             String siloId = "silo-" + i;
-            Transport transport = (i == 0) ? new FaultyTransport(this.network.transport(), this.faults)
-                    : (i == 2) ? new FaultyTransport(this.network.transport(), this.forwarderFaults)
+            Transport transport = (i == 0)
+                    ? new FaultyTransport(this.network.transport(), this.faults, this.whileTheCallerCloses)
+                    : (i == 2) ? new FaultyTransport(this.network.transport(), this.forwarderFaults, List.of())
                     : this.network.transport();
             SiloRouting routing = SiloRouting.builder(siloId, transport).build();
             ActorRuntime runtime = routing.configure(ActorRuntime.builder()
@@ -323,9 +368,19 @@ class RerouteFailureTests {
 
         private final Map<SiloAddress, Function<Envelope, CompletionStage<Void>>> faults;
 
-        FaultyTransport(Transport transport, Map<SiloAddress, Function<Envelope, CompletionStage<Void>>> faults) {
+        private final List<Runnable> beforeClose;
+
+        FaultyTransport(Transport transport, Map<SiloAddress, Function<Envelope, CompletionStage<Void>>> faults,
+                List<Runnable> beforeClose) {
             super(transport);
             this.faults = faults;
+            this.beforeClose = beforeClose;
+        }
+
+        @Override
+        public void close() {
+            this.beforeClose.forEach(Runnable::run);
+            super.close();
         }
 
         @Override

@@ -142,6 +142,12 @@ public final class GrpcTransport implements Transport {
 
     private volatile boolean closed;
 
+    /**
+     * Set when the close, after a goodbye, begins writing what its links hold: the envelopes sent from then on that
+     * wait for an answer fail as not sent, since no answer could reach this silo once it closed.
+     */
+    private volatile boolean closing;
+
     /** Guarded by lock: when the goodbye said ends, in {@link System#nanoTime()}; 0 when none was said. */
     private long goodbyeDeadline;
 
@@ -387,6 +393,11 @@ public final class GrpcTransport implements Transport {
                     + " cannot send " + envelope.kind() + " to silo " + envelope.targetSiloId() + ": its transport is "
                     + (this.closed ? "closed" : "not started")));
         }
+        if (this.closing && envelope.kind().awaitsAnswer()) {
+            return CompletableFuture.failedFuture(new LinkBrokenException("Silo " + self + " did not send "
+                    + envelope.kind() + " to silo " + envelope.targetSiloId() + ": its transport is closing (it said "
+                    + "goodbye), and no answer could reach it"));
+        }
         LinkKey key = new LinkKey(target, envelope.kind().lane());
         PeerLink link = this.links.get(key);
         if (link == null) {
@@ -540,6 +551,11 @@ public final class GrpcTransport implements Transport {
                 : NettyChannelBuilder.forAddress(address.host(), address.port()).usePlaintext();
     }
 
+    /** Whether the close began writing what its links hold after a goodbye, for tests. */
+    boolean isClosing() {
+        return this.closing;
+    }
+
     /**
      * Returns how many links are not closed and channels not shut down, for tests: none once the transport closed.
      * @return the count
@@ -600,6 +616,8 @@ public final class GrpcTransport implements Transport {
      * <p>
      * After a {@link #sayGoodbye goodbye}, first waits, within what is left of its timeout, for the links to write
      * what waits in them, then closes them and lets their channels end their streams; without one, closes at once.
+     * Meanwhile, envelopes sent that wait for an answer ({@link Envelope.Kind#awaitsAnswer()}) fail at once as not
+     * sent: their answers could not reach this silo once it closed, so written, they would only be in doubt.
      */
     @Override
     public void close() {
@@ -614,6 +632,7 @@ public final class GrpcTransport implements Transport {
             // However long the goodbye took (a peer from before it uses it all), the last writes get some time.
             long now = System.nanoTime();
             goodbye = now + Math.max(goodbye - now, this.settings.goodbyeTimeout().toNanos() / 4);
+            this.closing = true;
             awaitLinksWritten(goodbye);
         }
         Server running;

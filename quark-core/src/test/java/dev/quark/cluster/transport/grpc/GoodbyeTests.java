@@ -1,5 +1,7 @@
 package dev.quark.cluster.transport.grpc;
 
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.grpc.Silos.Silo;
 import dev.quark.cluster.transport.grpc.proto.ClientFrame;
@@ -28,6 +31,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -227,6 +231,37 @@ class GoodbyeTests {
         }
         finally {
             channel.shutdownNow();
+        }
+    }
+
+    /**
+     * While the close writes what its links hold after the goodbye, a request sent is refused as not sent (its answer
+     * could not reach the silo once it closed: written, it would be in doubt), and a one-way call still goes out.
+     */
+    @Test
+    void whileTheCloseWritesWhatItsLinksHoldARequestFailsAsNotSentAndAOneWayCallGoesOut() throws Exception {
+        Silo a = this.silos.start("a", settings(Duration.ofSeconds(2)));
+        Silo b = this.silos.start("b", settings(Duration.ofSeconds(2)));
+        // A peer that takes the connection and never answers its handshake: a's envelope to it waits in its link,
+        // and the close waits for it, up to what is left of the goodbye timeout.
+        try (ServerSocket mute = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            a.transport().send(new SiloAddress("127.0.0.1", mute.getLocalPort()),
+                    this.silos.envelope(a, b, Envelope.Kind.ONE_WAY, new byte[4]));
+            a.transport().sayGoodbye(() -> true);
+            Thread closing = Thread.ofVirtual().start(a.transport()::close);
+            await().atMost(Duration.ofSeconds(5)).until(a.transport()::isClosing);
+
+            Envelope request = this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[4]);
+            assertThatThrownBy(() -> a.transport().send(b.address(), request).toCompletableFuture().get(5,
+                    TimeUnit.SECONDS)).cause()
+                .isInstanceOf(LinkBrokenException.class)
+                .hasMessageContaining("its transport is closing");
+            Envelope oneWay = this.silos.envelope(a, b, Envelope.Kind.ONE_WAY, new byte[4]);
+            a.transport().send(b.address(), oneWay).toCompletableFuture().get(5, TimeUnit.SECONDS);
+            Envelope arrived = b.recorder().received.poll(5, TimeUnit.SECONDS);
+            assertThat(arrived).isNotNull().extracting(Envelope::messageId).isEqualTo(oneWay.messageId());
+            assertThat(closing.join(Duration.ofSeconds(5))).isTrue();
+            assertThat(b.recorder().received).as("the request never reached b").isEmpty();
         }
     }
 
