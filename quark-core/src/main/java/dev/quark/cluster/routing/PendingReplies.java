@@ -10,6 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 import dev.quark.cluster.SiloNotServingException;
@@ -43,6 +44,9 @@ final class PendingReplies extends DeadlineSweep<PendingReplies.Pending> {
 
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
 
+    /** How many of the waiting requests are {@link Pending#protocol protocol} ones: counted, not scanned for. */
+    private final AtomicLong protocolWaiting = new AtomicLong();
+
     private final String self;
 
     private final Clock clock;
@@ -66,36 +70,6 @@ final class PendingReplies extends DeadlineSweep<PendingReplies.Pending> {
      * @param deadlineMillis when to give up, in epoch milliseconds of the clock
      * @param expired what to fail the request with at its deadline
      * @param description what waits, for the message of a failure
-     * @return the stage the answer completes
-     */
-    CompletableFuture<Envelope> register(long messageId, Peer target, long deadlineMillis,
-            Supplier<? extends Throwable> expired, String description) {
-        return register(messageId, target, deadlineMillis, expired, description, false);
-    }
-
-    /**
-     * Registers a request that waits for an answer.
-     * @param messageId the request's message id, which its answer carries as correlation id
-     * @param target the silo the request goes to
-     * @param deadlineMillis when to give up, in epoch milliseconds of the clock
-     * @param expired what to fail the request with at its deadline
-     * @param description what waits, for the message of a failure
-     * @param marksDoubt whether a failure that leaves unknown whether the request was handled is an
-     * {@link OutcomeInDoubt} around the failure, so that the caller can tell it from the others
-     * @return the stage the answer completes
-     */
-    CompletableFuture<Envelope> register(long messageId, Peer target, long deadlineMillis,
-            Supplier<? extends Throwable> expired, String description, boolean marksDoubt) {
-        return register(messageId, target, deadlineMillis, expired, description, marksDoubt, !marksDoubt);
-    }
-
-    /**
-     * Registers a request that waits for an answer.
-     * @param messageId the request's message id, which its answer carries as correlation id
-     * @param target the silo the request goes to
-     * @param deadlineMillis when to give up, in epoch milliseconds of the clock
-     * @param expired what to fail the request with at its deadline
-     * @param description what waits, for the message of a failure
      * @param marksDoubt whether a failure that leaves unknown whether the request was handled is an
      * {@link OutcomeInDoubt} around the failure
      * @param protocol whether it is one of this silo's own requests that the wait for idle waits for
@@ -109,6 +83,9 @@ final class PendingReplies extends DeadlineSweep<PendingReplies.Pending> {
         long delayMillis = Math.max(0, deadlineMillis - this.clock.millis());
         Pending entry = new Pending(messageId, target.siloId(), target.epoch(), answer, description, expired,
                 System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delayMillis), marksDoubt, protocol);
+        if (protocol) {
+            this.protocolWaiting.incrementAndGet();
+        }
         this.pending.put(messageId, entry);
         boolean wake = false;
         String closedFor;
@@ -124,6 +101,7 @@ final class PendingReplies extends DeadlineSweep<PendingReplies.Pending> {
             // missed it, so it fails here rather than waiting for ever. The routing closes its transport before
             // this, so the request is never sent: it ran nowhere.
             if (this.pending.remove(messageId, entry)) {
+                removed(entry);
                 answer.completeExceptionally(new SiloNotServingException("Silo " + this.self + " is not serving: "
                         + description + " was not sent, since " + closedFor));
             }
@@ -144,6 +122,7 @@ final class PendingReplies extends DeadlineSweep<PendingReplies.Pending> {
         if (entry == null) {
             return false;
         }
+        removed(entry);
         unlink(entry);
         entry.answer.complete(answer);
         return true;
@@ -167,6 +146,7 @@ final class PendingReplies extends DeadlineSweep<PendingReplies.Pending> {
     private void fail(long messageId, Throwable failure, boolean inDoubt, boolean linkBroke) {
         Pending entry = this.pending.remove(messageId);
         if (entry != null) {
+            removed(entry);
             unlink(entry);
             Throwable completion = (inDoubt && entry.marksDoubt)
                     ? new OutcomeInDoubt(failure, linkBroke ? entry.targetEpoch : OutcomeInDoubt.NO_LINK) : failure;
@@ -332,20 +312,20 @@ final class PendingReplies extends DeadlineSweep<PendingReplies.Pending> {
 
     /**
      * Returns whether one of this silo's own requests that the wait for idle waits for still waits for its answer.
-     * Looks at every request: for the wait for idle only.
      */
     boolean awaitsProtocolAnswers() {
-        for (Pending entry : this.pending.values()) {
-            if (entry.protocol) {
-                return true;
-            }
-        }
-        return false;
+        return this.protocolWaiting.get() > 0;
     }
 
     /** Returns how many of this silo's own requests that the wait for idle waits for wait for their answers. */
     long protocolRequests() {
-        return this.pending.values().stream().filter((entry) -> entry.protocol).count();
+        return this.protocolWaiting.get();
+    }
+
+    private void removed(Pending entry) {
+        if (entry.protocol) {
+            this.protocolWaiting.decrementAndGet();
+        }
     }
 
     /** A request that waits; its links and {@link #linked} are guarded by the sweep's lock. */

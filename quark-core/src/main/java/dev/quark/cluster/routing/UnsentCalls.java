@@ -93,9 +93,6 @@ final class UnsentCalls {
      */
     CompletableFuture<@Nullable String> decide(long deadlineEpochMillis, NotHandedOver unsent, ClusterView sentWith,
             int reroutes, boolean oneWay) {
-        if (this.closed) {
-            return CompletableFuture.completedFuture("the routing closed");
-        }
         if (reroutes >= ClusterRouter.MAX_REROUTES) {
             return CompletableFuture.completedFuture("it was routed again " + reroutes + " times already");
         }
@@ -107,6 +104,10 @@ final class UnsentCalls {
         ClusterView view = this.views.current();
         if (learnt(view, target, sentWith)) {
             return CompletableFuture.completedFuture(null);
+        }
+        if (this.closed) {
+            // No view comes any more: the wait would only delay the failure.
+            return CompletableFuture.completedFuture("the routing closed");
         }
         if (oneWay && this.waitingOneWays.incrementAndGet() > MAX_WAITING_ONE_WAYS) {
             this.waitingOneWays.decrementAndGet();
@@ -142,10 +143,18 @@ final class UnsentCalls {
     }
 
     /**
-     * Marks the routing closed: the calls not handed over from now on are not routed again.
+     * Marks the routing closed: the calls not handed over from now on are not routed again unless the view tells
+     * already where else to send them, and those waiting for a newer view stop waiting.
      */
     void close() {
-        this.closed = true;
+        SharedWait waiting;
+        synchronized (this) {
+            this.closed = true;
+            waiting = this.shared;
+        }
+        if (waiting != null) {
+            waiting.newer().completeExceptionally(new IllegalStateException("the routing closed"));
+        }
     }
 
     private void endWait(boolean oneWay) {
@@ -156,7 +165,7 @@ final class UnsentCalls {
 
     /**
      * Returns the stage completed once this silo's view is newer than a version, failed after
-     * the catch-up wait: one wait, and one read of membership asked for, shared by all the calls that wait
+     * the catch-up wait or when the routing closes: one wait, and one read of membership asked for, shared by all the calls that wait
      * for the same version meanwhile. A crashed silo not yet voted dead fails every call to it, and each would
      * otherwise add a waiter of its own and ask for a read of the table; a call that joins a wait started a
      * moment ago waits for the rest of it (the read that wait asked for came after the sends that failed before).
@@ -165,6 +174,9 @@ final class UnsentCalls {
         SeenView awaited = new SeenView(view.incarnation(), view.version() + 1);
         CompletableFuture<ClusterView> newer;
         synchronized (this) {
+            if (this.closed) {
+                return CompletableFuture.failedFuture(new IllegalStateException("the routing closed"));
+            }
             SharedWait current = this.shared;
             if (current != null && current.awaited().equals(awaited) && !current.newer().isDone()) {
                 return current.newer();

@@ -192,15 +192,6 @@ public record Envelope(long messageId, long correlationId, Kind kind, String sou
         }
 
         /**
-         * Whether the sender of an envelope of this kind waits for an answer to it: a request, a hand-off, a
-         * directory request or a probe; not a one-way call, a notice or an answer.
-         * @return whether an answer is awaited
-         */
-        public boolean awaitsAnswer() {
-            return this == REQUEST || this == HANDOFF || this == DIRECTORY || this == PROBE || this == INDIRECT_PROBE;
-        }
-
-        /**
          * Returns whether the kind answers an earlier message, named by the correlation id.
          * @return {@code true} for answers
          */

@@ -66,7 +66,7 @@ class PendingRepliesTests {
         try {
             CompletableFuture<Envelope> answer = closing.register(1, new Peer("silo-1", 1, ADDRESS),
                     Instant.now().plusSeconds(30).toEpochMilli(), () -> new SiloUnavailableException("expired"),
-                    "call 1");
+                    "call 1", false, true);
             executor.shutdown();
 
             closing.fail(1, new SiloUnavailableException("the link closed"));
@@ -121,7 +121,7 @@ class PendingRepliesTests {
     void aLinkBrokenToALiveSiloFailsTheCallAtOnceMarkedAsThisSilosOwnLink() {
         CompletableFuture<Envelope> answer = this.replies.register(1, new Peer("silo-1", 1, ADDRESS),
                 System.currentTimeMillis() + 30_000, () -> new IllegalStateException("timed out"),
-                "call Tally/tally-1.add()", true);
+                "call Tally/tally-1.add()", true, false);
 
         this.replies.failLinkInDoubt(1, new RuntimeException("stream broke"), view(2, SiloStatus.ACTIVE, 1));
 
@@ -138,7 +138,7 @@ class PendingRepliesTests {
     void aSiloShownDeadMakesAnUnknownOutcomeThatIsNotALinkBreak() {
         CompletableFuture<Envelope> answer = this.replies.register(1, new Peer("silo-1", 1, ADDRESS),
                 System.currentTimeMillis() + 30_000, () -> new IllegalStateException("timed out"),
-                "call Tally/tally-1.add()", true);
+                "call Tally/tally-1.add()", true, false);
 
         this.replies.failTargetsGoneIn(view(2, SiloStatus.ACTIVE, 2));
 
@@ -178,9 +178,38 @@ class PendingRepliesTests {
             .withMessageContaining("restarted as incarnation 2");
     }
 
+    @Test
+    void theProtocolRequestsWaitingAreCountedUntilAnsweredFailedExpiredOrAbandonedAndCallsAreNot() {
+        CompletableFuture<Envelope> call = this.replies.register(1, new Peer("silo-1", 1, ADDRESS),
+                System.currentTimeMillis() + 30_000, () -> new IllegalStateException("timed out"), "call", true, false);
+        assertThat(this.replies.awaitsProtocolAnswers()).as("a call is not a protocol request").isFalse();
+
+        register(2);
+        register(3);
+        CompletableFuture<Envelope> expiring = this.replies.register(4, new Peer("silo-1", 1, ADDRESS),
+                System.currentTimeMillis() + 50, () -> new IllegalStateException("timed out"), "hand-off", false, true);
+        register(5);
+        assertThat(this.replies.protocolRequests()).isEqualTo(4);
+
+        this.replies.complete(answer(2));
+        this.replies.fail(3, new IllegalStateException("refused"));
+        assertThat(expiring).failsWithin(Duration.ofSeconds(5));
+        assertThat(this.replies.protocolRequests()).isEqualTo(1);
+        assertThat(this.replies.awaitsProtocolAnswers()).isTrue();
+        assertThat(this.replies.complete(answer(2))).as("answered twice").isFalse();
+        assertThat(this.replies.protocolRequests()).isEqualTo(1);
+
+        this.replies.close("silo silo-0 closed its routing");
+        assertThat(this.replies.awaitsProtocolAnswers()).isFalse();
+        assertThat(this.replies.protocolRequests()).isZero();
+        assertThat(call).failsWithin(Duration.ofSeconds(5));
+        register(6);
+        assertThat(this.replies.protocolRequests()).as("registered after the close: failed at once").isZero();
+    }
+
     private CompletableFuture<Envelope> register(long messageId) {
         return this.replies.register(messageId, new Peer("silo-1", 1, ADDRESS), System.currentTimeMillis() + 30_000,
-                () -> new IllegalStateException("timed out"), "call Tally/tally-1.add()");
+                () -> new IllegalStateException("timed out"), "call Tally/tally-1.add()", false, true);
     }
 
     private static Envelope answer(long correlationId) {

@@ -50,6 +50,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import tools.jackson.databind.json.JsonMapper;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * How a call routed again after a refusal or a failed send ends when something goes wrong on the way: a wait
@@ -236,6 +237,37 @@ class RerouteFailureTests {
         assertThat(Duration.ofNanos(tookNanos.get())).as("failed without the catch-up wait")
             .isLessThan(ClusterRouter.DEFAULT_CATCH_UP_WAIT);
         assertThat(runs("silo-1", id)).isZero();
+    }
+
+    /**
+     * A call not handed over before the routing closed, waiting for a newer view to tell where else to send it,
+     * stops waiting when the routing closes (no view comes any more) and fails saying so.
+     */
+    @Test
+    void aCallWaitingForANewerViewWhenTheRoutingClosesFailsAtOnce() {
+        startSilos();
+        ClusterView view = view(1, SiloStatus.ACTIVE);
+        String id = idOwnedBy("silo-1", view, "silo-1", view);
+        this.faults.put(address(1), (envelope) -> CompletableFuture
+            .failedFuture(new SiloUnreachableException("nobody listens at silo-1")));
+        HeldViewSource caller = HeldViewSource.of(view);
+        this.routings.get(0).follow(caller);
+        this.routings.get(1).follow(HeldViewSource.of(view));
+        this.routings.get(2).follow(HeldViewSource.of(view));
+        CompletableFuture<String> where = CompletableFuture
+            .supplyAsync(() -> this.runtimes.get(0).get(Gauge.class, id).where(), this.callers);
+        await().atMost(Duration.ofSeconds(5)).until(() -> caller.refreshesAskedFor.contains(2L));
+
+        long closing = System.nanoTime();
+        this.routings.get(0).close();
+
+        assertThat(where).failsWithin(Duration.ofSeconds(5))
+            .withThrowableThat()
+            .havingCause()
+            .isInstanceOf(SiloUnavailableException.class)
+            .withMessageContaining("nobody listens at silo-1; not routed again: the routing closed");
+        assertThat(Duration.ofNanos(System.nanoTime() - closing)).as("failed without waiting out the catch-up wait")
+            .isLessThan(ClusterRouter.DEFAULT_CATCH_UP_WAIT.dividedBy(2));
     }
 
     static Stream<RuntimeException> failuresOtherThanAnUnreachableTarget() {

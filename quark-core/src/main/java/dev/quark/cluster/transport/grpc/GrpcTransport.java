@@ -143,8 +143,8 @@ public final class GrpcTransport implements Transport {
     private volatile boolean closed;
 
     /**
-     * Set when the close, after a goodbye, begins writing what its links hold: the envelopes sent from then on that
-     * wait for an answer fail as not sent, since no answer could reach this silo once it closed.
+     * Set when the close, after a goodbye, begins writing what its links hold: the requests sent from then on fail as
+     * not sent, since no answer could reach this silo once it closed.
      */
     private volatile boolean closing;
 
@@ -393,7 +393,7 @@ public final class GrpcTransport implements Transport {
                     + " cannot send " + envelope.kind() + " to silo " + envelope.targetSiloId() + ": its transport is "
                     + (this.closed ? "closed" : "not started")));
         }
-        if (this.closing && envelope.kind().awaitsAnswer()) {
+        if (this.closing && envelope.kind() == Envelope.Kind.REQUEST) {
             return CompletableFuture.failedFuture(new LinkBrokenException("Silo " + self + " did not send "
                     + envelope.kind() + " to silo " + envelope.targetSiloId() + ": its transport is closing (it said "
                     + "goodbye), and no answer could reach it"));
@@ -616,8 +616,10 @@ public final class GrpcTransport implements Transport {
      * <p>
      * After a {@link #sayGoodbye goodbye}, first waits, within what is left of its timeout, for the links to write
      * what waits in them, then closes them and lets their channels end their streams; without one, closes at once.
-     * Meanwhile, envelopes sent that wait for an answer ({@link Envelope.Kind#awaitsAnswer()}) fail at once as not
-     * sent: their answers could not reach this silo once it closed, so written, they would only be in doubt.
+     * Meanwhile, requests (actor calls) sent fail at once as not sent: their answers could not reach this silo once it
+     * closed, so written, they would only be in doubt. The silo's own hand-offs, directory requests and probes still
+     * go out (they are rare by then, and a refusal would be taken for the peer's: a probe asked by another silo, a
+     * hand-off passed on), and so do one-way calls, notices and answers.
      */
     @Override
     public void close() {
@@ -668,11 +670,12 @@ public final class GrpcTransport implements Transport {
         this.deliveries.shutdown();
     }
 
-    /** Waits until no link holds an envelope not yet written, or the deadline passes. */
+    /**
+     * Waits until no link holds an envelope not yet written, or the deadline passes; looks at every link each time,
+     * so that the links opened meanwhile (an answer to a new address, a one-way call) are waited for too.
+     */
     private void awaitLinksWritten(long deadlineNanos) {
-        for (PeerLink link : List.copyOf(this.links.values())) {
-            awaitUntil(() -> link.queued() == 0, deadlineNanos);
-        }
+        awaitUntil(() -> this.links.values().stream().allMatch((link) -> link.queued() == 0), deadlineNanos);
     }
 
     /**

@@ -72,7 +72,7 @@ class MalformedFrameTests {
         Silo b = this.silos.start("b", Silos.settings("bank"));
         this.channel = NettyChannelBuilder.forAddress("127.0.0.1", b.address().port()).usePlaintext().build();
         List<ServerFrame> answers = new CopyOnWriteArrayList<>();
-        StreamObserver<ClientFrame> stream = SiloTransportGrpc.newStub(this.channel).link(collect(answers));
+        StreamObserver<ClientFrame> stream = SiloTransportGrpc.newStub(this.channel).link(Silos.collect(answers));
         stream.onNext(hello("bank", Lane.LANE_CALL, "b"));
         Envelope valid = this.silos.envelope(b, b, Envelope.Kind.REQUEST, new byte[3]);
         ClientFrame good = EnvelopeFrames.toFrame(valid);
@@ -205,7 +205,7 @@ class MalformedFrameTests {
         Silo c = this.silos.start("c", Silos.settings("bank"));
         this.channel = NettyChannelBuilder.forAddress("127.0.0.1", b.address().port()).usePlaintext().build();
         List<ServerFrame> answers = new CopyOnWriteArrayList<>();
-        StreamObserver<ClientFrame> stream = SiloTransportGrpc.newStub(this.channel).link(collect(answers));
+        StreamObserver<ClientFrame> stream = SiloTransportGrpc.newStub(this.channel).link(Silos.collect(answers));
         stream.onNext(hello("bank", Lane.LANE_CALL, "a"));
         Envelope forged = this.silos.envelope(c, b, Envelope.Kind.REQUEST, new byte[3]);
         Envelope genuine = this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[3]);
@@ -339,7 +339,7 @@ class MalformedFrameTests {
         Silo b = this.silos.start("b", Silos.settings("bank"));
         this.channel = NettyChannelBuilder.forAddress("127.0.0.1", b.address().port()).usePlaintext().build();
         List<ServerFrame> answers = new CopyOnWriteArrayList<>();
-        StreamObserver<ClientFrame> stream = SiloTransportGrpc.newStub(this.channel).link(collect(answers));
+        StreamObserver<ClientFrame> stream = SiloTransportGrpc.newStub(this.channel).link(Silos.collect(answers));
         stream.onNext(hello("bank", Lane.LANE_CALL, "b"));
         Envelope valid = this.silos.envelope(b, b, Envelope.Kind.REQUEST, new byte[3]);
         stream.onNext(EnvelopeFrames.toFrame(valid).toBuilder()
@@ -468,23 +468,6 @@ class MalformedFrameTests {
             @Override
             public void onError(Throwable t) {
                 errors.add(t);
-            }
-
-            @Override
-            public void onCompleted() {
-            }
-        };
-    }
-
-    private static StreamObserver<ServerFrame> collect(List<ServerFrame> answers) {
-        return new StreamObserver<>() {
-            @Override
-            public void onNext(ServerFrame value) {
-                answers.add(value);
-            }
-
-            @Override
-            public void onError(Throwable t) {
             }
 
             @Override

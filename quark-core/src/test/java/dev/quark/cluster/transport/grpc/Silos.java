@@ -14,6 +14,8 @@ import java.util.function.Consumer;
 import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.EnvelopeHandler;
+import dev.quark.cluster.transport.grpc.proto.ServerFrame;
+import io.grpc.stub.StreamObserver;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -61,6 +63,24 @@ final class Silos implements AutoCloseable {
     @Override
     public void close() {
         this.transports.forEach(GrpcTransport::close);
+    }
+
+    /** An observer of a raw {@code Link} stream that adds every frame the silo writes to a list. */
+    static StreamObserver<ServerFrame> collect(List<ServerFrame> frames) {
+        return new StreamObserver<>() {
+            @Override
+            public void onNext(ServerFrame value) {
+                frames.add(value);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+            }
+
+            @Override
+            public void onCompleted() {
+            }
+        };
     }
 
     record Silo(String id, SiloAddress address, GrpcTransport transport, Recorder recorder) {
