@@ -51,7 +51,8 @@ import org.springframework.grpc.server.ServerBuilderCustomizer;
  * Spring SSL bundle ({@link SiloTls}, mutual TLS by default when the bundle has a trust store): the silo's channels
  * to its peers use it, and so does the gRPC server, whose {@code spring.grpc.server.ssl.bundle} and
  * {@code client-auth} Quark sets ({@link GrpcServerSslForSilos}, {@link SiloTlsServerBundle}). When Spring Boot
- * reloads the bundle, new connections use the new material. Without a bundle the start fails unless both the
+ * reloads the bundle, new connections use the new material, and the silo moves its open links to its peers to new
+ * connections. Without a bundle the start fails unless both the
  * server's address and the advertised one are loopback addresses or {@code quark.cluster.transport.plaintext=true}.
  */
 @AutoConfiguration(before = QuarkClusterAutoConfiguration.class,

@@ -915,7 +915,8 @@ public class QuarkClusterProperties implements InitializingBean {
          * Name of the SSL bundle (spring.ssl.bundle.*) whose key silos present, as gRPC servers and as clients of
          * their peers, and whose trust store holds the authorities of the peers' certificates. A peer's
          * certificate must name the address it advertises, unless verify-hostname is false. When the bundle is
-         * reloaded, new connections use the new material.
+         * reloaded, new connections use the new material, and the silo moves its open links to its peers to new
+         * connections (the peers do the same when their bundles are reloaded).
          */
         private @Nullable String bundle;
 

@@ -17,7 +17,8 @@ import org.springframework.boot.ssl.SslBundles;
 /**
  * Makes a silo's {@link SiloTls} from the Spring SSL bundle named by {@code quark.cluster.transport.ssl.bundle},
  * and keeps it up to date when Spring Boot reloads the bundle ({@code spring.ssl.bundle.*.reload-on-update}):
- * the silo's next connections, as server and as client, use the reloaded certificate and trust store.
+ * the silo's next connections, as server and as client, use the reloaded certificate and trust store, and its
+ * transport moves its open links to new connections.
  */
 final class SiloTlsFromBundle {
 
@@ -73,7 +74,8 @@ final class SiloTlsFromBundle {
     private static void update(SiloTls tls, String name, SslBundle updated) {
         try {
             tls.update(keyManagers(updated, name), trustManagers(updated));
-            logger.info("SSL bundle '{}' was reloaded: new connections between silos use its new material", name);
+            logger.info("SSL bundle '{}' was reloaded: new connections between silos use its new material, and the "
+                    + "silo's links to its peers move to new connections", name);
         }
         catch (RuntimeException ex) {
             logger.error("SSL bundle '{}' was reloaded, but silos keep its previous material: {}", name,

@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -107,6 +108,12 @@ public final class GrpcTransport implements Transport {
 
     private final @Nullable SiloTls tls;
 
+    /** Held through a renewal of the connections: two renewals at once could leave a link on a channel shut down. */
+    private final Object renewalLock = new Object();
+
+    /** Stops the renewals of the connections when the TLS material is updated: the transport closed. */
+    private final Runnable stopRenewals;
+
     private final ExecutorService deliveries = Executors
         .newThreadPerTaskExecutor(Thread.ofVirtual().name("quark-grpc-in-", 0).factory());
 
@@ -181,6 +188,8 @@ public final class GrpcTransport implements Transport {
         this.outstanding = new OutstandingRequests(clock);
         this.service = new SiloTransportService(settings, this.deliveries, this.outstanding,
                 Objects.requireNonNull(metrics, "metrics must not be null"));
+        this.stopRenewals = (tls != null) ? tls.onUpdate(this::renewConnections) : () -> {
+        };
     }
 
     /**
@@ -516,6 +525,47 @@ public final class GrpcTransport implements Transport {
     }
 
     /**
+     * Moves every open link to a new connection, once the TLS material was updated, so that the links use the new
+     * certificate and trust too: each peer gets a new channel (a channel of its own makes a full handshake, where a
+     * new connection of the old one would resume the old TLS session, certificates and all), each link half-closes
+     * its stream and, once the peer ended it, opens the next one on the new channel, without failing what it holds
+     * ({@link PeerLink#renew}); the old channels end once their streams did. The connections peers opened to this
+     * silo are renewed by their own transports when their material is updated.
+     */
+    void renewConnections() {
+        synchronized (this.renewalLock) {
+            renewConnectionsLocked();
+        }
+    }
+
+    private void renewConnectionsLocked() {
+        List<ManagedChannel> retired = new ArrayList<>();
+        List<PeerLink> open;
+        Map<SiloAddress, ManagedChannel> renewed = new HashMap<>();
+        synchronized (this.peersLock) {
+            if (this.closed) {
+                return;
+            }
+            for (Map.Entry<SiloAddress, ManagedChannel> peer : this.channels.entrySet()) {
+                retired.add(peer.getValue());
+                renewed.put(peer.getKey(), newChannel(peer.getKey()));
+            }
+            this.channels.putAll(renewed);
+            open = List.copyOf(this.links.values());
+        }
+        logger.info("Silo {} moves its {} links to new connections: its TLS material was updated", this.siloId,
+                open.size());
+        for (PeerLink link : open) {
+            ManagedChannel next = renewed.get(link.target());
+            if (next != null) {
+                link.renew(next);
+            }
+        }
+        // Graceful: the streams still open on them go on until their peers end them.
+        retired.forEach(ManagedChannel::shutdown);
+    }
+
+    /**
      * Returns {@link TransportSecurity#TLS} when this transport was given a {@code SiloTls}, else
      * {@link TransportSecurity#PLAINTEXT}.
      */
@@ -537,11 +587,15 @@ public final class GrpcTransport implements Transport {
     }
 
     private ManagedChannel channel(SiloAddress target) {
-        return this.channels.computeIfAbsent(target, (address) -> channelBuilder(address)
+        return this.channels.computeIfAbsent(target, this::newChannel);
+    }
+
+    private ManagedChannel newChannel(SiloAddress address) {
+        return channelBuilder(address)
             .keepAliveTime(this.settings.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
             .keepAliveTimeout(this.settings.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
             .keepAliveWithoutCalls(true)
-            .build());
+            .build();
     }
 
     private NettyChannelBuilder channelBuilder(SiloAddress address) {
@@ -646,6 +700,7 @@ public final class GrpcTransport implements Transport {
             running = this.server;
             this.service.unbind();
         }
+        this.stopRenewals.run();
         this.service.endAll();
         List<PeerLink> closing;
         List<ManagedChannel> ending;

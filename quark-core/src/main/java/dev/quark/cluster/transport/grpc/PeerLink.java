@@ -66,7 +66,8 @@ final class PeerLink {
 
     private final Envelope.Lane lane;
 
-    private final ManagedChannel channel;
+    /** The channel of the link's next stream; replaced when the link is {@linkplain #renew renewed}. */
+    private volatile ManagedChannel channel;
 
     private final GrpcTransportSettings settings;
 
@@ -119,6 +120,11 @@ final class PeerLink {
         this.losses = losses;
     }
 
+    /** The address of the silo the link goes to. */
+    SiloAddress target() {
+        return this.target;
+    }
+
     AtomicInteger outstanding() {
         return this.outstanding;
     }
@@ -146,7 +152,7 @@ final class PeerLink {
                         + " cannot reconnect to " + this.target + " (lane " + this.lane + "): " + this.closedBecause));
             }
             Observer observer = this.current;
-            if (observer != null && observer.accepted) {
+            if (observer != null && observer.accepted && !observer.retiring) {
                 return CompletableFuture.completedFuture(null);
             }
             this.reconnects.add(up);
@@ -352,7 +358,7 @@ final class PeerLink {
             open();
         }
         Observer observer = this.current;
-        if (observer == null || !observer.accepted) {
+        if (observer == null || !observer.accepted || observer.retiring) {
             return;
         }
         ClientCallStreamObserver<ClientFrame> stream = observer.stream;
@@ -448,17 +454,101 @@ final class PeerLink {
             return;
         }
         logger.debug("Silo at {} said goodbye on the link from silo {} (lane {})", this.target, this.self, this.lane);
+        reportUnansweredLater(observer, "said goodbye on the link from silo " + this.self);
+    }
+
+    /**
+     * Reports in doubt, after the goodbye timeout, the requests written on a stream that ended without breaking
+     * and are still unanswered then: their answers come on the peer's own streams, so they are waited for.
+     * @param what what happened to the stream, after "The silo at ... "
+     */
+    private void reportUnansweredLater(Observer observer, String what) {
         long grace = this.settings.goodbyeTimeout().toMillis();
         CompletableFuture.delayedExecutor(grace, TimeUnit.MILLISECONDS).execute(() -> {
             List<Long> unanswered = this.outstandingRequests.removeSentOn(observer);
             if (!unanswered.isEmpty()) {
-                LinkBrokenException inDoubt = new LinkBrokenException("The silo at " + this.target + " said goodbye "
-                        + "on the link from silo " + this.self + " (lane " + this.lane + ") and gave no answer within "
-                        + grace + " ms (quark.cluster.transport.goodbye-timeout); the message may or may not have been "
+                LinkBrokenException inDoubt = new LinkBrokenException("The silo at " + this.target + " " + what
+                        + " (lane " + this.lane + ") and gave no answer within " + grace
+                        + " ms (quark.cluster.transport.goodbye-timeout); the message may or may not have been "
                         + "handled there");
                 unanswered.forEach((messageId) -> this.losses.inDoubt(messageId, inDoubt));
             }
         });
+    }
+
+    /**
+     * Moves the link to a new stream on a new channel without failing anything (the TLS material was replaced): the
+     * current stream takes no more envelopes and is half-closed; once the peer ended it, having handed everything
+     * written on it to its silo, the next stream is opened on the new channel and takes what queued meanwhile, in
+     * order. The requests written on the old stream wait for their answers, which come on the peer's own streams, as
+     * any request does. A peer that does not end the old stream within the goodbye timeout has it cancelled: the
+     * requests written on it are then in doubt (the peer may not have handled them), what queued meanwhile goes on the
+     * next stream all the same, and no back-off is waited. A link without an open stream opens its next one on the new
+     * channel; a second renewal while the first waits for the peer only changes the channel of the next stream.
+     * @param next the channel of the link's next stream
+     */
+    void renew(ManagedChannel next) {
+        Observer retiring;
+        synchronized (this.lock) {
+            this.channel = next;
+            retiring = this.current;
+            if (this.closed || retiring == null || retiring.retiring) {
+                return;
+            }
+            retiring.retiring = true;
+            ClientCallStreamObserver<ClientFrame> stream = retiring.stream;
+            if (stream != null) {
+                try {
+                    stream.onCompleted();
+                }
+                catch (RuntimeException ex) {
+                    // The stream ended meanwhile: its end reports it, as a break.
+                }
+            }
+        }
+        logger.debug("Renewing the link from silo {} to {} (lane {})", this.self, this.target, this.lane);
+        CompletableFuture.delayedExecutor(this.settings.goodbyeTimeout().toMillis(), TimeUnit.MILLISECONDS)
+            .execute(() -> retireLate(retiring));
+    }
+
+    /** A stream being renewed ended as it should: the next one opens and takes what queued meanwhile. */
+    private void retired(Observer observer) {
+        synchronized (this.lock) {
+            if (this.current != observer) {
+                return;
+            }
+            this.current = null;
+        }
+        drain();
+        openForReconnects();
+    }
+
+    /**
+     * A stream being renewed that the peer did not end within the goodbye timeout is cancelled; its requests may not
+     * have been handled, so they are in doubt, and the next stream opens for what queued meanwhile.
+     */
+    private void retireLate(Observer observer) {
+        synchronized (this.lock) {
+            if (this.current != observer) {
+                return;
+            }
+            this.current = null;
+        }
+        ClientCallStreamObserver<ClientFrame> stream = observer.stream;
+        if (stream != null) {
+            stream.cancel("the silo at " + this.target + " did not end a renewed stream within the goodbye timeout",
+                    null);
+        }
+        List<Long> unanswered = this.outstandingRequests.removeSentOn(observer);
+        if (!unanswered.isEmpty()) {
+            LinkBrokenException inDoubt = new LinkBrokenException("The silo at " + this.target + " did not end the "
+                    + "renewed link from silo " + this.self + " (lane " + this.lane + ") within "
+                    + this.settings.goodbyeTimeout().toMillis() + " ms (quark.cluster.transport.goodbye-timeout), so "
+                    + "it was cancelled; the message may or may not have been handled there");
+            unanswered.forEach((messageId) -> this.losses.inDoubt(messageId, inDoubt));
+        }
+        drain();
+        openForReconnects();
     }
 
     private void broken(Observer observer, RuntimeException failure) {
@@ -585,7 +675,13 @@ final class PeerLink {
         ClientCallStreamObserver<ClientFrame> stream = (observer != null) ? observer.stream : null;
         if (stream != null) {
             try {
-                stream.onCompleted();
+                if (observer != null && observer.retiring) {
+                    // Half-closed already by its renewal: ended here, or it would keep its old channel open.
+                    stream.cancel("Silo " + this.self + " closed its link: " + because, null);
+                }
+                else {
+                    stream.onCompleted();
+                }
             }
             catch (RuntimeException ex) {
                 // The stream ended meanwhile.
@@ -631,6 +727,9 @@ final class PeerLink {
         /** Whether the peer accepted the handshake: envelopes are written only then. */
         volatile boolean accepted;
 
+        /** Whether the link is moving to a new stream ({@link #renew}): nothing more is written on this one. */
+        volatile boolean retiring;
+
         @Override
         public void beforeStart(ClientCallStreamObserver<ClientFrame> requestStream) {
             this.stream = requestStream;
@@ -664,6 +763,10 @@ final class PeerLink {
 
         @Override
         public void onCompleted() {
+            if (this.retiring) {
+                retired(this);
+                return;
+            }
             broken(this, new LinkBrokenException("The silo at " + PeerLink.this.target + " closed the link from silo "
                     + PeerLink.this.self + " (lane " + PeerLink.this.lane + ")"));
         }

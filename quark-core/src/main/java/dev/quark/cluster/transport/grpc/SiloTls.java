@@ -1,6 +1,8 @@
 package dev.quark.cluster.transport.grpc;
 
+import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.TrustManager;
@@ -11,6 +13,8 @@ import io.grpc.TlsChannelCredentials;
 import io.grpc.TlsServerCredentials;
 import io.grpc.TlsServerCredentials.ClientAuth;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The TLS material of a silo's {@link GrpcTransport}: the certificate it presents (as a server to its peers, and
@@ -18,8 +22,9 @@ import org.jspecify.annotations.Nullable;
  * server requires a client certificate ({@link ClientAuth#REQUIRE}).
  * <p>
  * The material can be replaced while the silo runs ({@link #update}): every handshake asks the material held at
- * that moment, so new connections, reconnections of broken ones included, use the new certificate and trust;
- * connections already open keep theirs until they close. A client checks that the peer's certificate names the
+ * that moment, so new connections, reconnections of broken ones included, use the new certificate and trust, and a
+ * {@link GrpcTransport} given this material then moves its links to new connections (the connections its peers
+ * opened to it are renewed when their own material is updated). A client checks that the peer's certificate names the
  * host it connects to (the peer's advertised address), as HTTPS does, unless the material is made
  * {@linkplain #withoutHostnameCheck() without that check} (certificates issued to a service name rather than to each
  * silo's address): the chain must lead to a trusted authority either way.
@@ -31,6 +36,8 @@ import org.jspecify.annotations.Nullable;
  */
 public final class SiloTls {
 
+    private static final Logger logger = LoggerFactory.getLogger(SiloTls.class);
+
     private final ReloadableKeyManager keyManager;
 
     private final @Nullable ReloadableTrustManager trustManager;
@@ -39,12 +46,16 @@ public final class SiloTls {
 
     private final boolean hostnameChecked;
 
+    /** Told after each {@link #update}; shared with the copy {@link #withoutHostnameCheck()} makes. */
+    private final List<Runnable> updateListeners;
+
     private SiloTls(ReloadableKeyManager keyManager, @Nullable ReloadableTrustManager trustManager,
-            ClientAuth clientAuth, boolean hostnameChecked) {
+            ClientAuth clientAuth, boolean hostnameChecked, List<Runnable> updateListeners) {
         this.keyManager = keyManager;
         this.trustManager = trustManager;
         this.clientAuth = clientAuth;
         this.hostnameChecked = hostnameChecked;
+        this.updateListeners = updateListeners;
     }
 
     /**
@@ -65,7 +76,8 @@ public final class SiloTls {
                     + "authorities to check the peers' certificates with, but no trust material was given");
         }
         return new SiloTls(new ReloadableKeyManager(keyManagers),
-                (trustManagers != null) ? new ReloadableTrustManager(trustManagers) : null, clientAuth, true);
+                (trustManagers != null) ? new ReloadableTrustManager(trustManagers) : null, clientAuth, true,
+                new CopyOnWriteArrayList<>());
     }
 
     /**
@@ -82,7 +94,7 @@ public final class SiloTls {
                     + "with certificate authorities of their own to trust: without, any certificate of a public "
                     + "authority would be taken for a silo");
         }
-        return new SiloTls(this.keyManager, this.trustManager, this.clientAuth, false);
+        return new SiloTls(this.keyManager, this.trustManager, this.clientAuth, false, this.updateListeners);
     }
 
     /**
@@ -94,7 +106,8 @@ public final class SiloTls {
     }
 
     /**
-     * Replaces the material from the next handshake on.
+     * Replaces the material from the next handshake on; the transports given this material then move their open links
+     * to new connections, which use it.
      * @param keyManagers the new certificate and private key
      * @param trustManagers the new authorities to trust; {@code null} only when the material had none
      * @throws IllegalArgumentException when a manager is missing, or trust material is added or removed (it is
@@ -112,6 +125,28 @@ public final class SiloTls {
             trust.update(trustManagers);
         }
         this.keyManager.update(keyManagers);
+        for (Runnable listener : this.updateListeners) {
+            try {
+                listener.run();
+            }
+            catch (RuntimeException ex) {
+                // The material is replaced all the same: new connections use it.
+                logger.warn("The TLS material was updated, but its open connections may not all move to it: {}",
+                        ex.toString(), ex);
+            }
+        }
+    }
+
+    /**
+     * Registers what to do once the material was replaced ({@link #update}): a {@link GrpcTransport} renews its
+     * open connections, so that they use the new material too.
+     * @param listener told on the thread that updates the material, after the update
+     * @return what removes the listener
+     */
+    Runnable onUpdate(Runnable listener) {
+        Objects.requireNonNull(listener, "listener must not be null");
+        this.updateListeners.add(listener);
+        return () -> this.updateListeners.remove(listener);
     }
 
     /**

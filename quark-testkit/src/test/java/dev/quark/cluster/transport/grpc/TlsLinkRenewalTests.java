@@ -1,0 +1,287 @@
+package dev.quark.cluster.transport.grpc;
+
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.security.Principal;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.X509ExtendedKeyManager;
+
+import dev.quark.cluster.membership.SiloAddress;
+import dev.quark.cluster.transport.Envelope;
+import dev.quark.cluster.transport.EnvelopeHandler;
+import dev.quark.testkit.tls.TestCertificateAuthority;
+import io.grpc.TlsServerCredentials.ClientAuth;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Links open when a silo's TLS material is updated move to new connections, which use the new material, without
+ * failing, losing or reordering anything they carry.
+ */
+class TlsLinkRenewalTests {
+
+    private final TestCertificateAuthority cluster = TestCertificateAuthority.create("cluster-ca");
+
+    private final List<GrpcTransport> transports = new ArrayList<>();
+
+    private final AtomicLong ids = new AtomicLong(1);
+
+    @AfterEach
+    void close() {
+        this.transports.forEach(GrpcTransport::close);
+    }
+
+    /**
+     * The silo's new certificate is one its peer does not trust: the open link, renewed, is refused. Without the
+     * renewal it would go on over its old connection, with the old certificate, for as long as that lives.
+     */
+    @Test
+    void anOpenLinkMovesToTheUpdatedCertificate() throws Exception {
+        Silo strict = start("strict", mutual(this.cluster.issue("strict").keyManagers()), (envelope) -> {
+        });
+        SiloTls rotatingTls = mutual(this.cluster.issue("rotating").keyManagers());
+        Silo rotating = start("rotating", rotatingTls, (envelope) -> {
+        });
+        rotating.transport().send(strict.address(), oneWay(rotating, strict)).toCompletableFuture().get(10,
+                TimeUnit.SECONDS);
+        assertThat(strict.received().poll(10, TimeUnit.SECONDS)).isNotNull();
+
+        TestCertificateAuthority other = TestCertificateAuthority.create("other-ca");
+        rotatingTls.update(other.issue("rotating").keyManagers(), this.cluster.trustManagers());
+
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).until(() -> {
+            try {
+                rotating.transport().send(strict.address(), oneWay(rotating, strict)).toCompletableFuture().get(5,
+                        TimeUnit.SECONDS);
+                return false;
+            }
+            catch (Exception ex) {
+                return ex.getCause() instanceof TlsHandshakeException;
+            }
+        });
+    }
+
+    /**
+     * A silo sending requests, 64 in flight, while its certificate is updated: every request is answered, none is
+     * failed, lost or in doubt, they arrive in the order sent, and the peer made a new handshake for them.
+     */
+    @Test
+    void linksRenewedUnderLoadFailLoseAndReorderNothing() throws Exception {
+        AtomicInteger handshakes = new AtomicInteger();
+        KeyManager[] counted = { new CountingKeyManager(
+                (X509ExtendedKeyManager) this.cluster.issue("strict").keyManagers()[0], handshakes) };
+        List<Long> arrived = new ArrayList<>();
+        AtomicReference<@Nullable Silo> strictRef = new AtomicReference<>();
+        Set<Long> answered = ConcurrentHashMap.newKeySet();
+        Semaphore window = new Semaphore(64);
+        Map<Long, RuntimeException> failed = new ConcurrentHashMap<>();
+        SiloTls rotatingTls = mutual(this.cluster.issue("rotating").keyManagers());
+        Silo rotating = start("rotating", rotatingTls, (answer) -> {
+            answered.add(answer.correlationId());
+            window.release();
+        });
+        Silo strict = start("strict", mutual(counted), (request) -> {
+            synchronized (arrived) {
+                arrived.add(request.messageId());
+            }
+            Silo self = Objects.requireNonNull(strictRef.get());
+            self.transport().send(rotating.address(), response(self, request));
+        });
+        strictRef.set(strict);
+
+        int requests = 3_000;
+        List<Long> sent = new ArrayList<>();
+        int handshakesBefore = -1;
+        for (int i = 0; i < requests; i++) {
+            assertThat(window.tryAcquire(10, TimeUnit.SECONDS)).as("an answer within 10 s, request %d", i).isTrue();
+            if (i == requests / 3) {
+                handshakesBefore = handshakes.get();
+                rotatingTls.update(this.cluster.issue("rotating-renewed").keyManagers(), this.cluster.trustManagers());
+            }
+            Envelope request = request(rotating, strict);
+            sent.add(request.messageId());
+            rotating.transport().send(strict.address(), request).whenComplete((written, failure) -> {
+                if (failure != null) {
+                    failed.put(request.messageId(), (RuntimeException) failure);
+                    window.release();
+                }
+            });
+        }
+        await().atMost(Duration.ofSeconds(20)).until(() -> answered.size() + failed.size() >= requests);
+
+        assertThat(failed).as("requests not sent").isEmpty();
+        assertThat(answered).hasSize(requests);
+        assertThat(rotating.lost()).as("requests lost or in doubt").isEmpty();
+        synchronized (arrived) {
+            assertThat(arrived).as("the order sent").containsExactlyElementsOf(sent);
+        }
+        assertThat(handshakes.get()).as("handshakes with the peer after the update").isGreaterThan(handshakesBefore);
+    }
+
+    /**
+     * Requests written before the renewal whose answers come later than the goodbye timeout are answered, not
+     * reported in doubt: the peer ended the old stream as it should, and the answers come on its own streams.
+     */
+    @Test
+    void requestsAnsweredLongAfterTheRenewalAreNotInDoubt() throws Exception {
+        Set<Long> answered = ConcurrentHashMap.newKeySet();
+        SiloTls rotatingTls = mutual(this.cluster.issue("rotating").keyManagers());
+        Silo rotating = start("rotating", rotatingTls, Duration.ofSeconds(1),
+                (answer) -> answered.add(answer.correlationId()));
+        AtomicReference<@Nullable Silo> strictRef = new AtomicReference<>();
+        Silo strict = start("strict", mutual(this.cluster.issue("strict").keyManagers()), (request) -> {
+            Silo self = Objects.requireNonNull(strictRef.get());
+            CompletableFuture.delayedExecutor(2, TimeUnit.SECONDS)
+                .execute(() -> self.transport().send(rotating.address(), response(self, request)));
+        });
+        strictRef.set(strict);
+        List<Long> sent = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            Envelope request = request(rotating, strict);
+            sent.add(request.messageId());
+            rotating.transport().send(strict.address(), request).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> strict.received().size() == 10);
+
+        rotatingTls.update(this.cluster.issue("rotating-renewed").keyManagers(), this.cluster.trustManagers());
+
+        await().atMost(Duration.ofSeconds(15)).until(() -> answered.size() == 10);
+        assertThat(answered).containsExactlyInAnyOrderElementsOf(sent);
+        assertThat(rotating.lost()).as("requests reported lost or in doubt").isEmpty();
+    }
+
+    private SiloTls mutual(KeyManager[] keyManagers) {
+        return SiloTls.of(keyManagers, this.cluster.trustManagers(), ClientAuth.REQUIRE);
+    }
+
+    private Silo start(String siloId, SiloTls tls, Consumer<Envelope> onReceive) {
+        // A goodbye timeout far beyond the peer's end of a renewed stream, even on a loaded machine.
+        return start(siloId, tls, Duration.ofSeconds(30), onReceive);
+    }
+
+    private Silo start(String siloId, SiloTls tls, Duration goodbyeTimeout, Consumer<Envelope> onReceive) {
+        GrpcTransport transport = GrpcTransport.selfHosted(GrpcTransportSettings.builder("bank")
+            .reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(200))
+            .goodbyeTimeout(goodbyeTimeout)
+            .build(), new InetSocketAddress("127.0.0.1", 0), null, tls);
+        this.transports.add(transport);
+        BlockingQueue<Envelope> received = new LinkedBlockingQueue<>();
+        Map<Long, RuntimeException> lost = new ConcurrentHashMap<>();
+        SiloAddress address = transport.start(siloId, new EnvelopeHandler() {
+            @Override
+            public void receive(Envelope envelope) {
+                received.add(envelope);
+                onReceive.accept(envelope);
+            }
+
+            @Override
+            public void lost(long messageId, RuntimeException failure) {
+                lost.put(messageId, failure);
+            }
+        });
+        return new Silo(siloId, address, transport, received, lost);
+    }
+
+    private Envelope oneWay(Silo from, Silo to) {
+        return envelope(from, to, Envelope.Kind.ONE_WAY);
+    }
+
+    private Envelope request(Silo from, Silo to) {
+        return envelope(from, to, Envelope.Kind.REQUEST);
+    }
+
+    private Envelope envelope(Silo from, Silo to, Envelope.Kind kind) {
+        long id = this.ids.getAndIncrement();
+        return new Envelope(id, id, kind, from.id(), 1, from.address(), to.id(), 1, "account", "acc-" + id, 7,
+                new byte[] { 1, 2, 3 }, 42, "req-" + id, Map.of(), System.currentTimeMillis() + 60_000, 3, 0);
+    }
+
+    private Envelope response(Silo from, Envelope request) {
+        long id = this.ids.getAndIncrement();
+        return new Envelope(id, request.messageId(), Envelope.Kind.RESPONSE, from.id(), 1, from.address(),
+                request.sourceSiloId(), 1, null, null, 0, new byte[0], request.callChainId(), null, Map.of(),
+                request.deadlineEpochMillis(), 3, 0);
+    }
+
+    private record Silo(String id, SiloAddress address, GrpcTransport transport, BlockingQueue<Envelope> received,
+            Map<Long, RuntimeException> lost) {
+    }
+
+    /** A key manager that counts the handshakes in which it chose the server's certificate. */
+    private static final class CountingKeyManager extends X509ExtendedKeyManager {
+
+        private final X509ExtendedKeyManager delegate;
+
+        private final AtomicInteger handshakes;
+
+        CountingKeyManager(X509ExtendedKeyManager delegate, AtomicInteger handshakes) {
+            this.delegate = delegate;
+            this.handshakes = handshakes;
+        }
+
+        @Override
+        public String chooseEngineServerAlias(String keyType, Principal[] issuers, SSLEngine engine) {
+            this.handshakes.incrementAndGet();
+            return this.delegate.chooseEngineServerAlias(keyType, issuers, engine);
+        }
+
+        @Override
+        public String chooseEngineClientAlias(String[] keyType, Principal[] issuers, SSLEngine engine) {
+            return this.delegate.chooseEngineClientAlias(keyType, issuers, engine);
+        }
+
+        @Override
+        public String[] getClientAliases(String keyType, Principal[] issuers) {
+            return this.delegate.getClientAliases(keyType, issuers);
+        }
+
+        @Override
+        public String chooseClientAlias(String[] keyType, Principal[] issuers, Socket socket) {
+            return this.delegate.chooseClientAlias(keyType, issuers, socket);
+        }
+
+        @Override
+        public String[] getServerAliases(String keyType, Principal[] issuers) {
+            return this.delegate.getServerAliases(keyType, issuers);
+        }
+
+        @Override
+        public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
+            return this.delegate.chooseServerAlias(keyType, issuers, socket);
+        }
+
+        @Override
+        public X509Certificate[] getCertificateChain(String alias) {
+            return this.delegate.getCertificateChain(alias);
+        }
+
+        @Override
+        public PrivateKey getPrivateKey(String alias) {
+            return this.delegate.getPrivateKey(alias);
+        }
+    }
+}
