@@ -916,7 +916,7 @@ public class QuarkClusterProperties implements InitializingBean {
          * their peers, and whose trust store holds the authorities of the peers' certificates. A peer's
          * certificate must name the address it advertises, unless verify-hostname is false. When the bundle is
          * reloaded, new connections use the new material, and the silo moves its open links to its peers to new
-         * connections (the peers do the same when their bundles are reloaded).
+         * connections and asks its peers to move theirs to it.
          */
         private @Nullable String bundle;
 

@@ -20,6 +20,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BiPredicate;
 import java.util.function.BooleanSupplier;
 
 import dev.quark.cluster.membership.SiloAddress;
@@ -421,7 +422,7 @@ public final class GrpcTransport implements Transport {
                 }
                 this.departed.remove(target);
                 link = this.links.computeIfAbsent(key, (absent) -> new PeerLink(self, target, absent.lane(),
-                        channel(target), this.settings, this.outstanding, this.losses));
+                        channel(target), this.settings, this.outstanding, this.losses, this::renewalAsked));
             }
         }
         return link.send(envelope);
@@ -458,7 +459,7 @@ public final class GrpcTransport implements Transport {
                             + "to it again)"));
                 }
                 link = this.links.computeIfAbsent(key, (absent) -> new PeerLink(self, address, absent.lane(),
-                        channel(address), this.settings, this.outstanding, this.losses));
+                        channel(address), this.settings, this.outstanding, this.losses, this::renewalAsked));
             }
         }
         return link.reconnect();
@@ -529,32 +530,58 @@ public final class GrpcTransport implements Transport {
      * certificate and trust too: each peer gets a new channel (a channel of its own makes a full handshake, where a
      * new connection of the old one would resume the old TLS session, certificates and all), each link half-closes
      * its stream and, once the peer ended it, opens the next one on the new channel, without failing what it holds
-     * ({@link PeerLink#renew}); the old channels end once their streams did. The connections peers opened to this
-     * silo are renewed by their own transports when their material is updated.
+     * ({@link PeerLink#renew}); the old channels end once their streams did. Then it asks its peers to move the links
+     * they opened to it ({@code Renew}), so that those present its new certificate too.
      */
     void renewConnections() {
+        int moved;
         synchronized (this.renewalLock) {
-            renewConnectionsLocked();
+            moved = renewLocked((address, channel) -> true);
+        }
+        logger.info("Silo {} moved its {} links to new connections and asks its peers to do the same: its TLS "
+                + "material was updated", this.siloId, moved);
+        String self = this.siloId;
+        if (self != null && !this.closed) {
+            this.service.askRenewal(self);
         }
     }
 
-    private void renewConnectionsLocked() {
+    /**
+     * A peer asks for the links to it to move to new connections (its TLS material was updated): they do, unless a
+     * renewal replaced the channel the request came on already (the peer asks on each of its streams).
+     */
+    private void renewalAsked(SiloAddress peer, ManagedChannel seenOn) {
+        int moved;
+        synchronized (this.renewalLock) {
+            moved = renewLocked((address, channel) -> address.equals(peer) && channel == seenOn);
+        }
+        if (moved > 0) {
+            logger.debug("Silo {} moved its {} links to {} to new connections, as the peer asked", this.siloId, moved,
+                    peer);
+        }
+    }
+
+    /**
+     * Gives the peers whose channel the filter picks a new channel and moves their links to it.
+     * @return how many links moved
+     */
+    private int renewLocked(BiPredicate<SiloAddress, ManagedChannel> which) {
         List<ManagedChannel> retired = new ArrayList<>();
         List<PeerLink> open;
         Map<SiloAddress, ManagedChannel> renewed = new HashMap<>();
         synchronized (this.peersLock) {
             if (this.closed) {
-                return;
+                return 0;
             }
             for (Map.Entry<SiloAddress, ManagedChannel> peer : this.channels.entrySet()) {
-                retired.add(peer.getValue());
-                renewed.put(peer.getKey(), newChannel(peer.getKey()));
+                if (which.test(peer.getKey(), peer.getValue())) {
+                    retired.add(peer.getValue());
+                    renewed.put(peer.getKey(), newChannel(peer.getKey()));
+                }
             }
             this.channels.putAll(renewed);
-            open = List.copyOf(this.links.values());
+            open = this.links.values().stream().filter((link) -> renewed.containsKey(link.target())).toList();
         }
-        logger.info("Silo {} moves its {} links to new connections: its TLS material was updated", this.siloId,
-                open.size());
         for (PeerLink link : open) {
             ManagedChannel next = renewed.get(link.target());
             if (next != null) {
@@ -563,6 +590,7 @@ public final class GrpcTransport implements Transport {
         }
         // Graceful: the streams still open on them go on until their peers end them.
         retired.forEach(ManagedChannel::shutdown);
+        return open.size();
     }
 
     /**

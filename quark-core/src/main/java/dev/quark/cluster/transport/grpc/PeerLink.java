@@ -75,6 +75,8 @@ final class PeerLink {
 
     private final LossListener losses;
 
+    private final RenewalListener renewals;
+
 
     private final Object lock = new Object();
 
@@ -111,6 +113,14 @@ final class PeerLink {
 
     PeerLink(String self, SiloAddress target, Envelope.Lane lane, ManagedChannel channel,
             GrpcTransportSettings settings, OutstandingRequests outstandingRequests, LossListener losses) {
+        this(self, target, lane, channel, settings, outstandingRequests, losses, (peer, seenOn) -> {
+        });
+    }
+
+    PeerLink(String self, SiloAddress target, Envelope.Lane lane, ManagedChannel channel,
+            GrpcTransportSettings settings, OutstandingRequests outstandingRequests, LossListener losses,
+            RenewalListener renewals) {
+        this.renewals = renewals;
         this.self = self;
         this.target = target;
         this.lane = lane;
@@ -278,9 +288,9 @@ final class PeerLink {
         if (this.failures > 0) {
             this.channel.resetConnectBackoff();
         }
-        Observer observer = new Observer();
+        Observer observer = new Observer(this.channel);
         this.current = observer;
-        SiloTransportGrpc.newStub(this.channel).link(observer);
+        SiloTransportGrpc.newStub(observer.channel).link(observer);
         ClientCallStreamObserver<ClientFrame> stream = observer.stream;
         if (stream != null) {
             stream.onNext(ClientFrame.newBuilder()
@@ -697,6 +707,20 @@ final class PeerLink {
     }
 
     /**
+     * Told when the peer asks for the links to it to move to new connections ({@code Renew}: its TLS material was
+     * updated).
+     */
+    @FunctionalInterface
+    interface RenewalListener {
+
+        /**
+         * @param peer the silo that asked
+         * @param seenOn the channel of the stream the request came on: a renewal that replaced it already answered it
+         */
+        void renewalAsked(SiloAddress peer, ManagedChannel seenOn);
+    }
+
+    /**
      * Told of requests that will get no answer through this link.
      */
     @FunctionalInterface
@@ -722,6 +746,9 @@ final class PeerLink {
      */
     private final class Observer implements ClientResponseObserver<ClientFrame, ServerFrame> {
 
+        /** The channel the stream was opened on. */
+        final ManagedChannel channel;
+
         volatile @Nullable ClientCallStreamObserver<ClientFrame> stream;
 
         /** Whether the peer accepted the handshake: envelopes are written only then. */
@@ -729,6 +756,10 @@ final class PeerLink {
 
         /** Whether the link is moving to a new stream ({@link #renew}): nothing more is written on this one. */
         volatile boolean retiring;
+
+        Observer(ManagedChannel channel) {
+            this.channel = channel;
+        }
 
         @Override
         public void beforeStart(ClientCallStreamObserver<ClientFrame> requestStream) {
@@ -743,6 +774,9 @@ final class PeerLink {
             }
             else if (frame.hasGoodbye()) {
                 goodbye(this);
+            }
+            else if (frame.hasRenew()) {
+                PeerLink.this.renewals.renewalAsked(PeerLink.this.target, this.channel);
             }
             else if (frame.hasRejected()) {
                 long messageId = frame.getRejected().getMessageId();

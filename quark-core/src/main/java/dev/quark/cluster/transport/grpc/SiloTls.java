@@ -23,8 +23,8 @@ import org.slf4j.LoggerFactory;
  * <p>
  * The material can be replaced while the silo runs ({@link #update}): every handshake asks the material held at
  * that moment, so new connections, reconnections of broken ones included, use the new certificate and trust, and a
- * {@link GrpcTransport} given this material then moves its links to new connections (the connections its peers
- * opened to it are renewed when their own material is updated). A client checks that the peer's certificate names the
+ * {@link GrpcTransport} given this material then moves its links to new connections and asks its peers to move
+ * theirs to it. A client checks that the peer's certificate names the
  * host it connects to (the peer's advertised address), as HTTPS does, unless the material is made
  * {@linkplain #withoutHostnameCheck() without that check} (certificates issued to a service name rather than to each
  * silo's address): the chain must lead to a trusted authority either way.

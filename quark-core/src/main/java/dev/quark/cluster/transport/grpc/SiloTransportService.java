@@ -20,6 +20,7 @@ import dev.quark.cluster.transport.grpc.proto.ClientFrame;
 import dev.quark.cluster.transport.grpc.proto.Goodbye;
 import dev.quark.cluster.transport.grpc.proto.Hello;
 import dev.quark.cluster.transport.grpc.proto.Rejected;
+import dev.quark.cluster.transport.grpc.proto.Renew;
 import dev.quark.cluster.transport.grpc.proto.ServerFrame;
 import dev.quark.cluster.transport.grpc.proto.SiloTransportGrpc;
 import io.grpc.BindableService;
@@ -120,6 +121,18 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
     void endAll() {
         for (InboundStream stream : List.copyOf(this.streams)) {
             stream.finish();
+        }
+    }
+
+    /**
+     * Asks every peer whose stream was accepted to move its links to this silo to new connections ({@code Renew}):
+     * this silo's TLS material was updated, and only a new handshake presents it.
+     * @param siloId this silo, named in the frame
+     */
+    void askRenewal(String siloId) {
+        ServerFrame renew = ServerFrame.newBuilder().setRenew(Renew.newBuilder().setSiloId(siloId)).build();
+        for (InboundStream stream : List.copyOf(this.streams)) {
+            stream.tell(renew);
         }
     }
 
@@ -680,6 +693,21 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
                     // The call ended meanwhile.
                     this.done = true;
                     SiloTransportService.this.ended(this);
+                }
+            }
+        }
+
+        /** Writes a frame to the peer, when its handshake was accepted and the stream goes on. */
+        void tell(ServerFrame frame) {
+            synchronized (this) {
+                if (this.done || !this.accepted) {
+                    return;
+                }
+                try {
+                    this.responses.onNext(frame);
+                }
+                catch (RuntimeException ex) {
+                    // The call ended meanwhile: its end is reported as any end.
                 }
             }
         }

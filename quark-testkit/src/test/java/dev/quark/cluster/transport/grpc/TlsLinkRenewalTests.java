@@ -86,6 +86,37 @@ class TlsLinkRenewalTests {
     }
 
     /**
+     * The links a peer opened to a silo whose material is updated move too, as the silo asks: here its new certificate
+     * is one the peer does not trust, so the peer's renewed link is refused. Without the request the peer's link would
+     * go on over its old connection, with the old certificate.
+     */
+    @Test
+    void aPeersOpenLinkToTheSiloMovesWhenTheSiloAsks() throws Exception {
+        Silo strict = start("strict", mutual(this.cluster.issue("strict").keyManagers()), (envelope) -> {
+        });
+        SiloTls rotatingTls = mutual(this.cluster.issue("rotating").keyManagers());
+        Silo rotating = start("rotating", rotatingTls, (envelope) -> {
+        });
+        strict.transport().send(rotating.address(), oneWay(strict, rotating)).toCompletableFuture().get(10,
+                TimeUnit.SECONDS);
+        assertThat(rotating.received().poll(10, TimeUnit.SECONDS)).isNotNull();
+
+        TestCertificateAuthority other = TestCertificateAuthority.create("other-ca");
+        rotatingTls.update(other.issue("rotating").keyManagers(), this.cluster.trustManagers());
+
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).until(() -> {
+            try {
+                strict.transport().send(rotating.address(), oneWay(strict, rotating)).toCompletableFuture().get(5,
+                        TimeUnit.SECONDS);
+                return false;
+            }
+            catch (Exception ex) {
+                return ex.getCause() instanceof TlsHandshakeException;
+            }
+        });
+    }
+
+    /**
      * A silo sending requests, 64 in flight, while its certificate is updated: every request is answered, none is
      * failed, lost or in doubt, they arrive in the order sent, and the peer made a new handshake for them.
      */
