@@ -724,7 +724,8 @@ public class QuarkClusterProperties implements InitializingBean {
          * How long a silo that stops gracefully waits, after saying goodbye to its peers, for them to stop sending
          * to it and for its last answers to be written, in all; and how long a silo told goodbye waits for the
          * answers to the calls it had sent to the closing silo before it fails them as in doubt. A peer from before
-         * the goodbye never stops sending: the closing silo waits this long for it.
+         * the goodbye never stops sending: the closing silo waits this long for it. Also how long a link moving to a
+         * new connection after a TLS reload waits for the peer to end its old stream before it cancels it.
          */
         private Duration goodbyeTimeout = Duration.ofSeconds(2);
 

@@ -18,10 +18,12 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.BiPredicate;
 import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
 
 import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.membership.TransportSecurity;
@@ -111,6 +113,16 @@ public final class GrpcTransport implements Transport {
 
     /** Held through a renewal of the connections: two renewals at once could leave a link on a channel shut down. */
     private final Object renewalLock = new Object();
+
+    /**
+     * Which update of this silo's TLS material its peers are asked to renew their links for; starts anywhere, so that
+     * a silo restarted at the same address is not taken for one whose update a peer handled already.
+     */
+    private final AtomicLong tlsGeneration = new AtomicLong(
+            ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE / 2));
+
+    /** Guarded by renewalLock: the last update of each peer's material its links were renewed for. */
+    private final Map<SiloAddress, Long> renewalsHandled = new HashMap<>();
 
     /** Stops the renewals of the connections when the TLS material is updated: the transport closed. */
     private final Runnable stopRenewals;
@@ -483,6 +495,9 @@ public final class GrpcTransport implements Transport {
      */
     @Override
     public void forget(SiloAddress address) {
+        synchronized (this.renewalLock) {
+            this.renewalsHandled.remove(address);
+        }
         closeLinks(address, true, "the silo at " + address + " left the cluster");
     }
 
@@ -535,25 +550,35 @@ public final class GrpcTransport implements Transport {
      */
     void renewConnections() {
         int moved;
+        long generation;
         synchronized (this.renewalLock) {
-            moved = renewLocked((address, channel) -> true);
+            moved = renewLocked((address) -> true);
+            generation = this.tlsGeneration.incrementAndGet();
         }
-        logger.info("Silo {} moved its {} links to new connections and asks its peers to do the same: its TLS "
-                + "material was updated", this.siloId, moved);
+        boolean leaving;
+        synchronized (this.lock) {
+            leaving = this.goodbyeDeadline != 0;
+        }
+        logger.info("Silo {} moved its {} links to new connections{}: its TLS material was updated", this.siloId, moved,
+                leaving ? "" : " and asks its peers to do the same");
         String self = this.siloId;
-        if (self != null && !this.closed) {
-            this.service.askRenewal(self);
+        if (self != null && !this.closed && !leaving) {
+            this.service.askRenewal(self, generation);
         }
     }
 
     /**
-     * A peer asks for the links to it to move to new connections (its TLS material was updated): they do, unless a
-     * renewal replaced the channel the request came on already (the peer asks on each of its streams).
+     * A peer asks for the links to it to move to new connections (its TLS material was updated): they do, once per
+     * update of the peer's (it asks on each of its streams).
      */
-    private void renewalAsked(SiloAddress peer, ManagedChannel seenOn) {
+    private void renewalAsked(SiloAddress peer, long generation) {
         int moved;
         synchronized (this.renewalLock) {
-            moved = renewLocked((address, channel) -> address.equals(peer) && channel == seenOn);
+            Long handled = this.renewalsHandled.put(peer, generation);
+            if (handled != null && handled == generation) {
+                return;
+            }
+            moved = renewLocked(peer::equals);
         }
         if (moved > 0) {
             logger.debug("Silo {} moved its {} links to {} to new connections, as the peer asked", this.siloId, moved,
@@ -565,7 +590,7 @@ public final class GrpcTransport implements Transport {
      * Gives the peers whose channel the filter picks a new channel and moves their links to it.
      * @return how many links moved
      */
-    private int renewLocked(BiPredicate<SiloAddress, ManagedChannel> which) {
+    private int renewLocked(Predicate<SiloAddress> which) {
         List<ManagedChannel> retired = new ArrayList<>();
         List<PeerLink> open;
         Map<SiloAddress, ManagedChannel> renewed = new HashMap<>();
@@ -574,7 +599,7 @@ public final class GrpcTransport implements Transport {
                 return 0;
             }
             for (Map.Entry<SiloAddress, ManagedChannel> peer : this.channels.entrySet()) {
-                if (which.test(peer.getKey(), peer.getValue())) {
+                if (which.test(peer.getKey())) {
                     retired.add(peer.getValue());
                     renewed.put(peer.getKey(), newChannel(peer.getKey()));
                 }

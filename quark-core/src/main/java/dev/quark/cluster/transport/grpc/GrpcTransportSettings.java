@@ -32,7 +32,9 @@ import org.jspecify.annotations.Nullable;
  * @param invalidFramesWindow how many of a stream's last frames {@code maxInvalidFrames} counts over
  * @param goodbyeTimeout how long a silo that closes after saying goodbye ({@link GrpcTransport#sayGoodbye}) waits
  * for its peers to stop writing to it and for its last answers to be written, in all; and how long a silo told
- * goodbye waits for the answers to the requests it had written to the closing silo before it reports them in doubt
+ * goodbye waits for the answers to the requests it had written to the closing silo before it reports them in doubt;
+ * also how long a link moving to a new connection ({@link GrpcTransport} after a TLS material update) waits for the
+ * peer to end its old stream before it cancels it
  */
 public record GrpcTransportSettings(String clusterName, int maxMessageSize, int maxInFlight, int inboundWindow,
         Duration keepAliveTime, Duration keepAliveTimeout, Duration reconnectBackoffMin,

@@ -113,7 +113,7 @@ final class PeerLink {
 
     PeerLink(String self, SiloAddress target, Envelope.Lane lane, ManagedChannel channel,
             GrpcTransportSettings settings, OutstandingRequests outstandingRequests, LossListener losses) {
-        this(self, target, lane, channel, settings, outstandingRequests, losses, (peer, seenOn) -> {
+        this(self, target, lane, channel, settings, outstandingRequests, losses, (peer, generation) -> {
         });
     }
 
@@ -715,9 +715,9 @@ final class PeerLink {
 
         /**
          * @param peer the silo that asked
-         * @param seenOn the channel of the stream the request came on: a renewal that replaced it already answered it
+         * @param generation which update of the peer's material: the peer asks on each of its streams
          */
-        void renewalAsked(SiloAddress peer, ManagedChannel seenOn);
+        void renewalAsked(SiloAddress peer, long generation);
     }
 
     /**
@@ -776,7 +776,7 @@ final class PeerLink {
                 goodbye(this);
             }
             else if (frame.hasRenew()) {
-                PeerLink.this.renewals.renewalAsked(PeerLink.this.target, this.channel);
+                PeerLink.this.renewals.renewalAsked(PeerLink.this.target, frame.getRenew().getGeneration());
             }
             else if (frame.hasRejected()) {
                 long messageId = frame.getRejected().getMessageId();

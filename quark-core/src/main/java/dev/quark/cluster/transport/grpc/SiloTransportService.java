@@ -116,11 +116,12 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
 
     /**
      * Ends every stream from peers, so that a server shutting down gracefully does not wait for them; the
-     * peers see their links broken.
+     * peers see their links broken (with an error, not a normal end: a peer moving its link to a new connection
+     * must not take it for the end of a stream whose envelopes were all handled).
      */
     void endAll() {
         for (InboundStream stream : List.copyOf(this.streams)) {
-            stream.finish();
+            stream.abort();
         }
     }
 
@@ -128,9 +129,12 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
      * Asks every peer whose stream was accepted to move its links to this silo to new connections ({@code Renew}):
      * this silo's TLS material was updated, and only a new handshake presents it.
      * @param siloId this silo, named in the frame
+     * @param generation which update of the material: a peer renews once per generation
      */
-    void askRenewal(String siloId) {
-        ServerFrame renew = ServerFrame.newBuilder().setRenew(Renew.newBuilder().setSiloId(siloId)).build();
+    void askRenewal(String siloId, long generation) {
+        ServerFrame renew = ServerFrame.newBuilder()
+            .setRenew(Renew.newBuilder().setSiloId(siloId).setGeneration(generation))
+            .build();
         for (InboundStream stream : List.copyOf(this.streams)) {
             stream.tell(renew);
         }
@@ -739,17 +743,31 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
             finish();
         }
 
+        /** Ends the stream from this side with an error, once: the transport closes. */
+        void abort() {
+            end(true);
+        }
+
         /**
-         * Ends the stream from this side, once: its peer half-closed it and what it wrote before was handled, or the
-         * transport closes.
+         * Ends the stream from this side, once: its peer half-closed it and what it wrote before was handled.
          */
         void finish() {
+            end(false);
+        }
+
+        private void end(boolean closing) {
             SiloTransportService.this.ended(this);
             synchronized (this) {
                 if (!this.done) {
                     this.done = true;
                     try {
-                        this.responses.onCompleted();
+                        if (closing) {
+                            this.responses.onError(Status.UNAVAILABLE.withDescription("the silo is closing")
+                                .asRuntimeException());
+                        }
+                        else {
+                            this.responses.onCompleted();
+                        }
                     }
                     catch (RuntimeException ex) {
                         // The call ended meanwhile.

@@ -73,16 +73,7 @@ class TlsLinkRenewalTests {
         TestCertificateAuthority other = TestCertificateAuthority.create("other-ca");
         rotatingTls.update(other.issue("rotating").keyManagers(), this.cluster.trustManagers());
 
-        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).until(() -> {
-            try {
-                rotating.transport().send(strict.address(), oneWay(rotating, strict)).toCompletableFuture().get(5,
-                        TimeUnit.SECONDS);
-                return false;
-            }
-            catch (Exception ex) {
-                return ex.getCause() instanceof TlsHandshakeException;
-            }
-        });
+        awaitRefusedHandshake(rotating, strict);
     }
 
     /**
@@ -104,16 +95,7 @@ class TlsLinkRenewalTests {
         TestCertificateAuthority other = TestCertificateAuthority.create("other-ca");
         rotatingTls.update(other.issue("rotating").keyManagers(), this.cluster.trustManagers());
 
-        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).until(() -> {
-            try {
-                strict.transport().send(rotating.address(), oneWay(strict, rotating)).toCompletableFuture().get(5,
-                        TimeUnit.SECONDS);
-                return false;
-            }
-            catch (Exception ex) {
-                return ex.getCause() instanceof TlsHandshakeException;
-            }
-        });
+        awaitRefusedHandshake(strict, rotating);
     }
 
     /**
@@ -203,6 +185,19 @@ class TlsLinkRenewalTests {
         await().atMost(Duration.ofSeconds(15)).until(() -> answered.size() == 10);
         assertThat(answered).containsExactlyInAnyOrderElementsOf(sent);
         assertThat(rotating.lost()).as("requests reported lost or in doubt").isEmpty();
+    }
+
+    /** Waits until a send from one silo to the other fails for a refused TLS handshake. */
+    private void awaitRefusedHandshake(Silo from, Silo to) {
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).until(() -> {
+            try {
+                from.transport().send(to.address(), oneWay(from, to)).toCompletableFuture().get(5, TimeUnit.SECONDS);
+                return false;
+            }
+            catch (Exception ex) {
+                return ex.getCause() instanceof TlsHandshakeException;
+            }
+        });
     }
 
     private SiloTls mutual(KeyManager[] keyManagers) {
