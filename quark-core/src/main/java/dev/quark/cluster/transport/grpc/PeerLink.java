@@ -112,12 +112,6 @@ final class PeerLink {
     private final List<CompletableFuture<Void>> reconnects = new ArrayList<>();
 
     PeerLink(String self, SiloAddress target, Envelope.Lane lane, ManagedChannel channel,
-            GrpcTransportSettings settings, OutstandingRequests outstandingRequests, LossListener losses) {
-        this(self, target, lane, channel, settings, outstandingRequests, losses, (peer, generation) -> {
-        });
-    }
-
-    PeerLink(String self, SiloAddress target, Envelope.Lane lane, ManagedChannel channel,
             GrpcTransportSettings settings, OutstandingRequests outstandingRequests, LossListener losses,
             RenewalListener renewals) {
         this.renewals = renewals;
@@ -288,9 +282,9 @@ final class PeerLink {
         if (this.failures > 0) {
             this.channel.resetConnectBackoff();
         }
-        Observer observer = new Observer(this.channel);
+        Observer observer = new Observer();
         this.current = observer;
-        SiloTransportGrpc.newStub(observer.channel).link(observer);
+        SiloTransportGrpc.newStub(this.channel).link(observer);
         ClientCallStreamObserver<ClientFrame> stream = observer.stream;
         if (stream != null) {
             stream.onNext(ClientFrame.newBuilder()
@@ -746,9 +740,6 @@ final class PeerLink {
      */
     private final class Observer implements ClientResponseObserver<ClientFrame, ServerFrame> {
 
-        /** The channel the stream was opened on. */
-        final ManagedChannel channel;
-
         volatile @Nullable ClientCallStreamObserver<ClientFrame> stream;
 
         /** Whether the peer accepted the handshake: envelopes are written only then. */
@@ -756,10 +747,6 @@ final class PeerLink {
 
         /** Whether the link is moving to a new stream ({@link #renew}): nothing more is written on this one. */
         volatile boolean retiring;
-
-        Observer(ManagedChannel channel) {
-            this.channel = channel;
-        }
 
         @Override
         public void beforeStart(ClientCallStreamObserver<ClientFrame> requestStream) {

@@ -40,6 +40,10 @@ import static org.awaitility.Awaitility.await;
  */
 class PeerLinkTests {
 
+    private static final PeerLink.RenewalListener NO_RENEWALS = (peer, generation) -> {
+    };
+
+
     private final Silos silos = new Silos();
 
     private ManagedChannel channel;
@@ -78,7 +82,8 @@ class PeerLinkTests {
                 return super.removeSentOn(stream);
             }
         };
-        link[0] = new PeerLink("a", b.address(), Envelope.Lane.CALL, this.channel, settings, outstanding, lost::put);
+        link[0] = new PeerLink("a", b.address(), Envelope.Lane.CALL, this.channel, settings, outstanding, lost::put,
+                NO_RENEWALS);
         Envelope onOldStream = this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[4]);
         link[0].send(onOldStream).join();
         await().atMost(Duration.ofSeconds(5)).until(() -> !b.recorder().received.isEmpty());
@@ -121,7 +126,7 @@ class PeerLinkTests {
             .intercept(refusesTheSecondMessage)
             .build();
         PeerLink link = new PeerLink("a", b.address(), Envelope.Lane.CALL, this.channel, settings,
-                new OutstandingRequests(Clock.systemUTC()), (messageId, failure) -> { });
+                new OutstandingRequests(Clock.systemUTC()), (messageId, failure) -> { }, NO_RENEWALS);
 
         CompletableFuture<Void> refused = link.send(this.silos.envelope(a, b, Envelope.Kind.ONE_WAY, new byte[] { 1 }));
 
@@ -141,7 +146,7 @@ class PeerLinkTests {
         Silo b = this.silos.start("b", settings);
         this.channel = NettyChannelBuilder.forAddress("127.0.0.1", b.address().port()).usePlaintext().build();
         PeerLink link = new PeerLink("a", b.address(), Envelope.Lane.CALL, this.channel, settings,
-                new OutstandingRequests(Clock.systemUTC()), (messageId, failure) -> { });
+                new OutstandingRequests(Clock.systemUTC()), (messageId, failure) -> { }, NO_RENEWALS);
         List<CompletableFuture<Void>> sent = new CopyOnWriteArrayList<>();
         for (int round = 0; round < 20 && sent.stream().filter((future) -> !future.isCompletedExceptionally())
             .count() <= bound; round++) {
@@ -183,7 +188,7 @@ class PeerLinkTests {
             }
         };
         PeerLink link = new PeerLink("a", b.address(), Envelope.Lane.CALL, this.channel, settings, outstanding,
-                (messageId, failure) -> { });
+                (messageId, failure) -> { }, NO_RENEWALS);
 
         CompletableFuture<Void> untracked = link.send(this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[1]));
 
@@ -218,7 +223,7 @@ class PeerLinkTests {
             }
         };
         PeerLink link = new PeerLink("a", b.address(), Envelope.Lane.CALL, this.channel, settings, outstanding,
-                (messageId, failure) -> { });
+                (messageId, failure) -> { }, NO_RENEWALS);
         link.send(this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[1])).get(10, TimeUnit.SECONDS);
 
         CompletableFuture<Void> beyond = link.send(this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[1]));
@@ -238,7 +243,7 @@ class PeerLinkTests {
         Silo b = this.silos.start("b", settings);
         this.channel = NettyChannelBuilder.forAddress("127.0.0.1", b.address().port()).usePlaintext().build();
         PeerLink link = new PeerLink("a", b.address(), Envelope.Lane.CALL, this.channel, settings,
-                new OutstandingRequests(Clock.systemUTC()), (messageId, failure) -> { });
+                new OutstandingRequests(Clock.systemUTC()), (messageId, failure) -> { }, NO_RENEWALS);
         List<CompletableFuture<Void>> sent = new CopyOnWriteArrayList<>();
         CountDownLatch start = new CountDownLatch(1);
         try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
@@ -291,7 +296,7 @@ class PeerLinkTests {
             Silo b = new Silo("b", bAddress, bTransport, blocking);
             this.channel = NettyChannelBuilder.forAddress("127.0.0.1", bAddress.port()).usePlaintext().build();
             PeerLink link = new PeerLink("a", bAddress, Envelope.Lane.CALL, this.channel, settings,
-                    new OutstandingRequests(Clock.systemUTC()), (messageId, failure) -> { });
+                    new OutstandingRequests(Clock.systemUTC()), (messageId, failure) -> { }, NO_RENEWALS);
             List<CompletableFuture<Void>> sent = new ArrayList<>();
             // The receiver holds the first envelope: gRPC's flow control stops the stream, and the rest wait queued.
             for (int i = 0; i < 600; i++) {
