@@ -164,9 +164,9 @@ final class UnsentCalls {
     }
 
     /**
-     * Returns the stage completed once this silo's view is newer than a version, failed after
-     * the catch-up wait or when the routing closes: one wait, and one read of membership asked for, shared by all the calls that wait
-     * for the same version meanwhile. A crashed silo not yet voted dead fails every call to it, and each would
+     * Returns the stage completed once this silo's view is newer than a version, failed after the catch-up wait or
+     * when the routing closes: one wait, and one read of membership asked for, shared by all the calls that wait for
+     * the same version meanwhile. A crashed silo not yet voted dead fails every call to it, and each would
      * otherwise add a waiter of its own and ask for a read of the table; a call that joins a wait started a
      * moment ago waits for the rest of it (the read that wait asked for came after the sends that failed before).
      */
