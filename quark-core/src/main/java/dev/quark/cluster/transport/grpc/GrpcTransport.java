@@ -134,6 +134,8 @@ public final class GrpcTransport implements Transport {
 
     private final SiloTransportService service;
 
+    private final GrpcTransportMetrics metrics;
+
     private final Map<SiloAddress, ManagedChannel> channels = new ConcurrentHashMap<>();
 
     private final Map<LinkKey, PeerLink> links = new ConcurrentHashMap<>();
@@ -199,8 +201,8 @@ public final class GrpcTransport implements Transport {
         this.clock = Objects.requireNonNull(clock, "clock must not be null");
         this.tls = tls;
         this.outstanding = new OutstandingRequests(clock);
-        this.service = new SiloTransportService(settings, this.deliveries, this.outstanding,
-                Objects.requireNonNull(metrics, "metrics must not be null"));
+        this.metrics = Objects.requireNonNull(metrics, "metrics must not be null");
+        this.service = new SiloTransportService(settings, this.deliveries, this.outstanding, metrics);
         this.stopRenewals = (tls != null) ? tls.onUpdate(this::renewConnections) : () -> {
         };
     }
@@ -549,11 +551,15 @@ public final class GrpcTransport implements Transport {
      * they opened to it ({@code Renew}), so that those present its new certificate too.
      */
     void renewConnections() {
+        long updatedAt = System.currentTimeMillis();
         int moved;
         long generation;
         synchronized (this.renewalLock) {
             moved = renewLocked((address) -> true);
             generation = this.tlsGeneration.incrementAndGet();
+        }
+        if (!this.closed) {
+            this.metrics.linksRenewed(GrpcTransportMetrics.LinkRenewalCause.MATERIAL_UPDATED);
         }
         boolean leaving;
         synchronized (this.lock) {
@@ -563,7 +569,7 @@ public final class GrpcTransport implements Transport {
                 leaving ? "" : " and asks its peers to do the same");
         String self = this.siloId;
         if (self != null && !this.closed && !leaving) {
-            this.service.askRenewal(self, generation);
+            this.service.askRenewal(self, generation, updatedAt);
         }
     }
 
@@ -579,6 +585,9 @@ public final class GrpcTransport implements Transport {
                 return;
             }
             moved = renewLocked(peer::equals);
+        }
+        if (!this.closed) {
+            this.metrics.linksRenewed(GrpcTransportMetrics.LinkRenewalCause.PEER_ASKED);
         }
         if (moved > 0) {
             logger.debug("Silo {} moved its {} links to {} to new connections, as the peer asked", this.siloId, moved,

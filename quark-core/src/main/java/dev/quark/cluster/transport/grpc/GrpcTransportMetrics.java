@@ -1,7 +1,7 @@
 package dev.quark.cluster.transport.grpc;
 
 /**
- * Where a silo's {@link GrpcTransport} reports what happens to the streams of its peers; the Spring Boot integration
+ * Where a silo's {@link GrpcTransport} reports what happens to its links and the streams of its peers; the Spring Boot integration
  * binds it to Micrometer. Methods are called on the threads gRPC calls streams back on and must return quickly.
  */
 public interface GrpcTransportMetrics {
@@ -17,6 +17,27 @@ public interface GrpcTransportMetrics {
      * @param limit the limit the stream went over
      */
     default void streamEndedForInvalidFrames(InvalidFramesLimit limit) {
+    }
+
+    /**
+     * Records that this silo moved its links to new connections: to every peer once its TLS material was updated, or
+     * to one peer that asked, its own material updated ({@code Renew}). A peer asks on each of its streams; the links
+     * move once per update of its material.
+     * @param cause why they moved
+     */
+    default void linksRenewed(LinkRenewalCause cause) {
+    }
+
+    /**
+     * Why a silo moved its links to new connections.
+     */
+    enum LinkRenewalCause {
+
+        /** This silo's TLS material was updated ({@link SiloTls#update}). */
+        MATERIAL_UPDATED,
+
+        /** A peer asked, its TLS material updated. */
+        PEER_ASKED
     }
 
     /**

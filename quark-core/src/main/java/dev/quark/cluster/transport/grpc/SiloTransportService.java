@@ -13,6 +13,8 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import javax.net.ssl.SSLSession;
+
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.EnvelopeHandler;
 import dev.quark.cluster.transport.grpc.proto.Accepted;
@@ -24,6 +26,7 @@ import dev.quark.cluster.transport.grpc.proto.Renew;
 import dev.quark.cluster.transport.grpc.proto.ServerFrame;
 import dev.quark.cluster.transport.grpc.proto.SiloTransportGrpc;
 import io.grpc.BindableService;
+import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -86,6 +89,9 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
     /** Set by {@link #sayGoodbye}: handshakes are refused from then on. */
     private volatile boolean closing;
 
+    /** The last request to move links ({@link #askRenewal}), for streams accepted later on older connections. */
+    private volatile @Nullable RenewalRequest renewal;
+
     /**
      * Guarded by itself: the streams told goodbye that have not ended yet. A stream that ended is never added: both
      * happen under this lock ({@link InboundStream#over}).
@@ -127,14 +133,20 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
 
     /**
      * Asks every peer whose stream was accepted to move its links to this silo to new connections ({@code Renew}):
-     * this silo's TLS material was updated, and only a new handshake presents it.
+     * this silo's TLS material was updated, and only a new handshake presents it. A stream accepted later is asked
+     * too, right after its {@code Accepted}, when its connection's TLS session was made by then: a peer whose stream
+     * was being opened, or opened again on a connection that outlived the old one, at the update.
      * @param siloId this silo, named in the frame
      * @param generation which update of the material: a peer renews once per generation
+     * @param updatedAtMillis when the material was updated, in {@link System#currentTimeMillis()}, as TLS sessions
+     * tell their creation ({@link SSLSession#getCreationTime()})
      */
-    void askRenewal(String siloId, long generation) {
+    void askRenewal(String siloId, long generation, long updatedAtMillis) {
         ServerFrame renew = ServerFrame.newBuilder()
             .setRenew(Renew.newBuilder().setSiloId(siloId).setGeneration(generation))
             .build();
+        // Before the streams are told: a stream accepted meanwhile either is among them or reads this.
+        this.renewal = new RenewalRequest(renew, updatedAtMillis);
         for (InboundStream stream : List.copyOf(this.streams)) {
             stream.tell(renew);
         }
@@ -201,7 +213,8 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
      */
     @Override
     public ServerServiceDefinition bindService() {
-        return UnreadableFrames.tolerating(SiloTransportGrpc.bindService(this));
+        return ServerInterceptors.intercept(UnreadableFrames.tolerating(SiloTransportGrpc.bindService(this)),
+                LinkTlsSessions.INSTANCE);
     }
 
     @Override
@@ -209,7 +222,8 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
         ServerCallStreamObserver<ServerFrame> calls = (ServerCallStreamObserver<ServerFrame>) responses;
         calls.disableAutoRequest();
         calls.request(1);
-        InboundStream stream = new InboundStream(calls);
+        SSLSession session = LinkTlsSessions.current();
+        InboundStream stream = new InboundStream(calls, (session != null) ? session.getCreationTime() : Long.MAX_VALUE);
         calls.setOnReadyHandler(stream::flushRefusals);
         // Frames are written by the drain too, not only on gRPC's callbacks: once the call is cancelled, a write
         // is then dropped instead of throwing CANCELLED, and the drain stops writing.
@@ -219,6 +233,10 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
     }
 
     private record Binding(String siloId, EnvelopeHandler handler) {
+    }
+
+    /** A {@code Renew} frame and when the material it is for was updated. */
+    private record RenewalRequest(ServerFrame frame, long updatedAtMillis) {
     }
 
     /** An envelope refused on receipt, waiting for the drain to log it and tell its sender. */
@@ -281,8 +299,15 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
         /** Envelopes handled since the stream last asked for more; only the drain touches it. */
         private int handledSinceRequest;
 
-        InboundStream(ServerCallStreamObserver<ServerFrame> responses) {
+        /**
+         * When the TLS session of the stream's connection was made, in {@link System#currentTimeMillis()};
+         * {@link Long#MAX_VALUE} without TLS.
+         */
+        private final long tlsSessionMadeAt;
+
+        InboundStream(ServerCallStreamObserver<ServerFrame> responses, long tlsSessionMadeAt) {
             this.responses = responses;
+            this.tlsSessionMadeAt = tlsSessionMadeAt;
         }
 
         @Override
@@ -481,6 +506,12 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
                     .setAccepted(Accepted.newBuilder().setSiloId(bound.siloId()))
                     .build());
                 this.accepted = true;
+                RenewalRequest renewal = SiloTransportService.this.renewal;
+                // A session made in the update's millisecond may hold either material: asked, the peer moves once more.
+                if (renewal != null && this.tlsSessionMadeAt <= renewal.updatedAtMillis()
+                        && !SiloTransportService.this.closing) {
+                    this.responses.onNext(renewal.frame());
+                }
             }
             try {
                 this.responses.request(SiloTransportService.this.settings.inboundWindow());

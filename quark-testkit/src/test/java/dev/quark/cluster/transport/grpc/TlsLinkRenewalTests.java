@@ -14,6 +14,7 @@ import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -29,8 +30,18 @@ import javax.net.ssl.X509ExtendedKeyManager;
 import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.EnvelopeHandler;
+import dev.quark.cluster.transport.grpc.GrpcTransportMetrics.LinkRenewalCause;
+import dev.quark.cluster.transport.grpc.proto.ClientFrame;
+import dev.quark.cluster.transport.grpc.proto.Hello;
+import dev.quark.cluster.transport.grpc.proto.Lane;
+import dev.quark.cluster.transport.grpc.proto.ServerFrame;
+import dev.quark.cluster.transport.grpc.proto.SiloTransportGrpc;
+import dev.quark.testkit.server.TcpProxy;
 import dev.quark.testkit.tls.TestCertificateAuthority;
+import io.grpc.Grpc;
+import io.grpc.ManagedChannel;
 import io.grpc.TlsServerCredentials.ClientAuth;
+import io.grpc.stub.StreamObserver;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -96,6 +107,110 @@ class TlsLinkRenewalTests {
         rotatingTls.update(other.issue("rotating").keyManagers(), this.cluster.trustManagers());
 
         awaitRefusedHandshake(strict, rotating);
+    }
+
+    /**
+     * A peer whose connection to the silo broke before the silo's material was updated has no stream to be asked on;
+     * it reconnects on its old channel, and the new connection's handshake presents the new certificate (the silo does
+     * not resume the old session with it): here one the peer does not trust, so the reconnected link is refused.
+     */
+    @Test
+    void aPeerReconnectingAfterTheUpdateMeetsTheNewCertificate() throws Exception {
+        Silo strict = start("strict", mutual(this.cluster.issue("strict").keyManagers()), (envelope) -> {
+        });
+        SiloTls rotatingTls = mutual(this.cluster.issue("rotating").keyManagers());
+        Silo rotating = start("rotating", rotatingTls, (envelope) -> {
+        });
+        try (TcpProxy proxy = TcpProxy.start(rotating.address().host(), rotating.address().port())) {
+            SiloAddress viaProxy = new SiloAddress(proxy.host(), proxy.port());
+            strict.transport().send(viaProxy, oneWay(strict, rotating)).toCompletableFuture().get(10,
+                    TimeUnit.SECONDS);
+            assertThat(rotating.received().poll(10, TimeUnit.SECONDS)).isNotNull();
+            proxy.cut();
+
+            TestCertificateAuthority other = TestCertificateAuthority.create("other-ca");
+            rotatingTls.update(other.issue("rotating").keyManagers(), this.cluster.trustManagers());
+            proxy.restore();
+
+            awaitRefusedHandshake(strict, viaProxy, rotating);
+        }
+    }
+
+    /**
+     * A stream accepted after the silo's material was updated, on a connection made before, is asked to move right
+     * after its {@code Accepted}: its peer had no stream to be asked on at the update (being opened, or broken while
+     * the connection lived on). A stream on a connection made after the update is not asked.
+     */
+    @Test
+    void aStreamAcceptedAfterTheUpdateOnAConnectionFromBeforeIsAskedToMove() throws Exception {
+        SiloTls rotatingTls = mutual(this.cluster.issue("rotating").keyManagers());
+        Silo rotating = start("rotating", rotatingTls, (envelope) -> {
+        });
+        SiloTls peerTls = mutual(this.cluster.issue("peer").keyManagers());
+        ManagedChannel before = Grpc.newChannelBuilderForAddress("127.0.0.1", rotating.address().port(),
+                peerTls.channelCredentials()).build();
+        ManagedChannel after = null;
+        try {
+            assertThat(linkOnce(before)).singleElement().satisfies((frame) -> assertThat(frame.hasAccepted()).isTrue());
+
+            rotatingTls.update(this.cluster.issue("rotating-renewed").keyManagers(), this.cluster.trustManagers());
+
+            List<ServerFrame> onTheOldConnection = linkOnce(before);
+            assertThat(onTheOldConnection).hasSize(2);
+            assertThat(onTheOldConnection.get(0).hasAccepted()).isTrue();
+            assertThat(onTheOldConnection.get(1).getRenew().getSiloId()).isEqualTo("rotating");
+            after = Grpc.newChannelBuilderForAddress("127.0.0.1", rotating.address().port(),
+                    peerTls.channelCredentials()).build();
+            assertThat(linkOnce(after)).as("a stream on a connection made after the update")
+                .singleElement()
+                .satisfies((frame) -> assertThat(frame.hasAccepted()).isTrue());
+        }
+        finally {
+            before.shutdownNow();
+            if (after != null) {
+                after.shutdownNow();
+            }
+        }
+    }
+
+    /**
+     * A peer with several streams to the silo is asked on each, with the same generation, and moves its links once:
+     * a renewal per stream would each retire the links the one before had just opened.
+     */
+    @Test
+    void aPeerAskedOnEachOfItsStreamsMovesItsLinksOnce() throws Exception {
+        SiloTls rotatingTls = mutual(this.cluster.issue("rotating").keyManagers());
+        Silo rotating = start("rotating", rotatingTls, (envelope) -> {
+        });
+        Map<LinkRenewalCause, AtomicInteger> renewals = new ConcurrentHashMap<>();
+        Silo peer = start("peer", mutual(this.cluster.issue("peer").keyManagers()), Duration.ofSeconds(30),
+                new GrpcTransportMetrics() {
+
+                    @Override
+                    public void linksRenewed(LinkRenewalCause cause) {
+                        renewals.computeIfAbsent(cause, (c) -> new AtomicInteger()).incrementAndGet();
+                    }
+                }, (envelope) -> {
+                });
+        sendOnTheCallAndReplyLanes(peer, rotating);
+
+        rotatingTls.update(this.cluster.issue("rotating-renewed").keyManagers(), this.cluster.trustManagers());
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> renewals.containsKey(LinkRenewalCause.PEER_ASKED));
+        // Written once both links moved to new streams: each old stream ended after the Renew frame it carried.
+        sendOnTheCallAndReplyLanes(peer, rotating);
+        assertThat(renewals.get(LinkRenewalCause.PEER_ASKED)).as("renewals the peer made as asked").hasValue(1);
+        assertThat(renewals).doesNotContainKey(LinkRenewalCause.MATERIAL_UPDATED);
+    }
+
+    /** Sends a one-way call and an answer from one silo to the other, and waits until both arrived. */
+    private void sendOnTheCallAndReplyLanes(Silo from, Silo to) throws Exception {
+        from.transport().send(to.address(), oneWay(from, to)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        from.transport().send(to.address(), response(from, request(to, from))).toCompletableFuture().get(10,
+                TimeUnit.SECONDS);
+        for (int i = 0; i < 2; i++) {
+            assertThat(to.received().poll(10, TimeUnit.SECONDS)).isNotNull();
+        }
     }
 
     /**
@@ -189,15 +304,52 @@ class TlsLinkRenewalTests {
 
     /** Waits until a send from one silo to the other fails for a refused TLS handshake. */
     private void awaitRefusedHandshake(Silo from, Silo to) {
+        awaitRefusedHandshake(from, to.address(), to);
+    }
+
+    private void awaitRefusedHandshake(Silo from, SiloAddress at, Silo to) {
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).until(() -> {
             try {
-                from.transport().send(to.address(), oneWay(from, to)).toCompletableFuture().get(5, TimeUnit.SECONDS);
+                from.transport().send(at, oneWay(from, to)).toCompletableFuture().get(5, TimeUnit.SECONDS);
                 return false;
             }
             catch (Exception ex) {
                 return ex.getCause() instanceof TlsHandshakeException;
             }
         });
+    }
+
+    /**
+     * Opens a {@code Link} stream on the channel, says hello, half-closes it once accepted and returns what the silo
+     * wrote on it until it ended the stream.
+     */
+    private static List<ServerFrame> linkOnce(ManagedChannel channel) throws Exception {
+        List<ServerFrame> frames = new CopyOnWriteArrayList<>();
+        CompletableFuture<Void> ended = new CompletableFuture<>();
+        StreamObserver<ClientFrame> stream = SiloTransportGrpc.newStub(channel).link(new StreamObserver<>() {
+            @Override
+            public void onNext(ServerFrame frame) {
+                frames.add(frame);
+            }
+
+            @Override
+            public void onError(Throwable failure) {
+                ended.completeExceptionally(failure);
+            }
+
+            @Override
+            public void onCompleted() {
+                ended.complete(null);
+            }
+        });
+        stream.onNext(ClientFrame.newBuilder()
+            .setHello(Hello.newBuilder().setClusterName("bank").setProtocolVersion(GrpcTransport.PROTOCOL_VERSION)
+                .setSourceSiloId("peer").setLane(Lane.LANE_CALL))
+            .build());
+        await().atMost(Duration.ofSeconds(10)).until(() -> !frames.isEmpty());
+        stream.onCompleted();
+        ended.get(10, TimeUnit.SECONDS);
+        return frames;
     }
 
     private SiloTls mutual(KeyManager[] keyManagers) {
@@ -210,10 +362,15 @@ class TlsLinkRenewalTests {
     }
 
     private Silo start(String siloId, SiloTls tls, Duration goodbyeTimeout, Consumer<Envelope> onReceive) {
+        return start(siloId, tls, goodbyeTimeout, GrpcTransportMetrics.NONE, onReceive);
+    }
+
+    private Silo start(String siloId, SiloTls tls, Duration goodbyeTimeout, GrpcTransportMetrics metrics,
+            Consumer<Envelope> onReceive) {
         GrpcTransport transport = GrpcTransport.selfHosted(GrpcTransportSettings.builder("bank")
             .reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(200))
             .goodbyeTimeout(goodbyeTimeout)
-            .build(), new InetSocketAddress("127.0.0.1", 0), null, tls);
+            .build(), new InetSocketAddress("127.0.0.1", 0), null, tls, metrics);
         this.transports.add(transport);
         BlockingQueue<Envelope> received = new LinkedBlockingQueue<>();
         Map<Long, RuntimeException> lost = new ConcurrentHashMap<>();
