@@ -305,7 +305,8 @@ abstract class ClusterChurnTests {
 
     /**
      * A rolling restart that starts each new silo before the old one leaves moves fewer ledgers. Run by the variants
-     * that declare it a test (in memory: its bound is an average over 1,000 ledgers).
+     * that declare it a test (in memory, over 1,000 ledgers, and gRPC on PostgreSQL, over 300: the silos' ids are the
+     * same in each run, so is the ring, and with it the count the bound is checked against).
      */
     void aRollingRestartThatStartsTheNewSiloFirstMovesFewerLedgers() {
         this.cluster = cluster((builder) -> {
