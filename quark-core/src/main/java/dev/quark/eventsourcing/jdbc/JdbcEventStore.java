@@ -597,6 +597,11 @@ public class JdbcEventStore implements EventStore, EventFeed {
             long current = lockStream(stream);
             EventStoreArguments.expect(stream, expectedVersion, current, "no snapshot was saved");
             if (snapshot.version() > current) {
+                if (current == 0) {
+                    // A stream without events: the row the locks made is not kept.
+                    this.jdbc.sql("delete from " + this.streamTable + " where stream = ? and version = 0 "
+                            + "and truncated_version = 0").param(stream).update();
+                }
                 return false;
             }
             return this.jdbc.sql(this.saveSnapshot).params(stream, snapshot.version(), snapshot.payload()).update() > 0;

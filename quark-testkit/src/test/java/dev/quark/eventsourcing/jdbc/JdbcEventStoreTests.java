@@ -47,6 +47,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 import static org.awaitility.Awaitility.await;
 
 class JdbcEventStoreTests extends EventStoreContractTests {
@@ -226,6 +227,30 @@ class JdbcEventStoreTests extends EventStoreContractTests {
             .single()).isZero();
         assertThat(store.append(stream, List.of(event("Opened", "{}")), 0).version()).isEqualTo(1);
         assertThat(rowVersion(stream)).isEqualTo(1);
+    }
+
+    /**
+     * A snapshot of a stream that has no events is not kept, and leaves no row behind (the stream's locks made one);
+     * nor does a truncation or deletion of such a stream, refused or not.
+     */
+    @Test
+    void operationsOnAStreamWithoutEventsLeaveNoRow() {
+        String stream = newStream();
+        store.saveSnapshot(stream, new Snapshot(2, "{}"));
+        assertThat(store.loadSnapshot(stream)).isEmpty();
+        assertThat(streamRows(stream)).as("after the snapshot").isZero();
+        assertThatIllegalArgumentException().isThrownBy(() -> store.truncateStream(stream, 1));
+        assertThat(streamRows(stream)).as("after the truncation").isZero();
+        assertThat(store.deleteStream(stream, EventStore.ANY_VERSION)).isZero();
+        assertThat(streamRows(stream)).as("after the deletion").isZero();
+        assertThat(store.append(stream, List.of(event("Opened", "{}")), 0).version()).isEqualTo(1);
+    }
+
+    private long streamRows(String stream) {
+        return JdbcClient.create(dataSource).sql("select count(*) from quark_event_stream where stream = ?")
+            .param(stream)
+            .query(Long.class)
+            .single();
     }
 
     /**
