@@ -7,7 +7,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 /**
  * {@link GrpcTransportMetrics} on Micrometer: {@value #STREAMS_ENDED} (streams from peers this silo ended for their
  * invalid frames, by {@code reason}: {@code unreadable_in_a_row} or {@code invalid_in_window}) and
- * {@value #LINKS_RENEWED} (times this silo moved its links to new connections, by {@code cause}:
+ * {@value #LINKS_RENEWED} (times this silo renewed its connections, moving its open links, by {@code cause}:
  * {@code material_updated} or {@code peer_asked}). The counters are registered up front, so that they read 0 until
  * it happens.
  */
@@ -16,7 +16,7 @@ public class MicrometerGrpcTransportMetrics implements GrpcTransportMetrics {
     /** Name of the counter of streams ended for invalid frames. */
     public static final String STREAMS_ENDED = "quark.cluster.transport.streams.ended";
 
-    /** Name of the counter of the times links moved to new connections. */
+    /** Name of the counter of the times this silo renewed its connections, moving its open links. */
     public static final String LINKS_RENEWED = "quark.cluster.transport.links.renewed";
 
     private final Counter unreadableInARow;
@@ -40,8 +40,8 @@ public class MicrometerGrpcTransportMetrics implements GrpcTransportMetrics {
 
     private static Counter renewals(MeterRegistry registry, String cause) {
         return Counter.builder(LINKS_RENEWED)
-            .description("Times this silo moved its links to new connections: to every peer once its TLS material "
-                    + "was updated, or to one peer that asked, its own material updated")
+            .description("Times this silo renewed its connections, moving its open links: to every peer once its TLS "
+                    + "material was updated, or to one peer that asked, its own material updated")
             .tag("cause", cause)
             .register(registry);
     }

@@ -559,7 +559,7 @@ public final class GrpcTransport implements Transport {
             generation = this.tlsGeneration.incrementAndGet();
         }
         if (!this.closed) {
-            this.metrics.linksRenewed(GrpcTransportMetrics.LinkRenewalCause.MATERIAL_UPDATED);
+            countRenewal(GrpcTransportMetrics.LinkRenewalCause.MATERIAL_UPDATED);
         }
         boolean leaving;
         synchronized (this.lock) {
@@ -567,9 +567,8 @@ public final class GrpcTransport implements Transport {
         }
         logger.info("Silo {} moved its {} links to new connections{}: its TLS material was updated", this.siloId, moved,
                 leaving ? "" : " and asks its peers to do the same");
-        String self = this.siloId;
-        if (self != null && !this.closed && !leaving) {
-            this.service.askRenewal(self, generation, updatedAt);
+        if (!this.closed && !leaving) {
+            this.service.askRenewal(generation, updatedAt);
         }
     }
 
@@ -587,11 +586,21 @@ public final class GrpcTransport implements Transport {
             moved = renewLocked(peer::equals);
         }
         if (!this.closed) {
-            this.metrics.linksRenewed(GrpcTransportMetrics.LinkRenewalCause.PEER_ASKED);
+            countRenewal(GrpcTransportMetrics.LinkRenewalCause.PEER_ASKED);
         }
         if (moved > 0) {
             logger.debug("Silo {} moved its {} links to {} to new connections, as the peer asked", this.siloId, moved,
                     peer);
+        }
+    }
+
+    /** Counts a renewal; metrics that throw change nothing (the renewal went on, the peers are asked all the same). */
+    private void countRenewal(GrpcTransportMetrics.LinkRenewalCause cause) {
+        try {
+            this.metrics.linksRenewed(cause);
+        }
+        catch (RuntimeException ex) {
+            logger.debug("Could not count a renewal of silo {}'s links: {}", this.siloId, ex.toString());
         }
     }
 

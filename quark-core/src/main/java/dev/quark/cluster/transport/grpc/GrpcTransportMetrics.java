@@ -20,9 +20,9 @@ public interface GrpcTransportMetrics {
     }
 
     /**
-     * Records that this silo moved its links to new connections: to every peer once its TLS material was updated, or
-     * to one peer that asked, its own material updated ({@code Renew}). A peer asks on each of its streams; the links
-     * move once per update of its material.
+     * Records that this silo renewed its connections, moving the links open on them (if any) to new ones: to every
+     * peer once its TLS material was updated, or to one peer that asked, its own material updated ({@code Renew}). A
+     * peer asks on each of its streams; its connections are renewed once per update of its material.
      * @param cause why they moved
      */
     default void linksRenewed(LinkRenewalCause cause) {

@@ -12,6 +12,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 import javax.net.ssl.SSLSession;
 
@@ -89,8 +90,11 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
     /** Set by {@link #sayGoodbye}: handshakes are refused from then on. */
     private volatile boolean closing;
 
-    /** The last request to move links ({@link #askRenewal}), for streams accepted later on older connections. */
-    private volatile @Nullable RenewalRequest renewal;
+    /**
+     * The latest update of the material peers were asked to move their links for ({@link #askRenewal}), for streams
+     * accepted later on older connections; {@code null} before the first.
+     */
+    private final AtomicReference<@Nullable MaterialUpdate> lastUpdate = new AtomicReference<>();
 
     /**
      * Guarded by itself: the streams told goodbye that have not ended yet. A stream that ended is never added: both
@@ -134,21 +138,29 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
     /**
      * Asks every peer whose stream was accepted to move its links to this silo to new connections ({@code Renew}):
      * this silo's TLS material was updated, and only a new handshake presents it. A stream accepted later is asked
-     * too, right after its {@code Accepted}, when its connection's TLS session was made by then: a peer whose stream
-     * was being opened, or opened again on a connection that outlived the old one, at the update.
-     * @param siloId this silo, named in the frame
-     * @param generation which update of the material: a peer renews once per generation
+     * too, right after its {@code Accepted}, when its connection's TLS session was made at or before the update: a
+     * peer whose stream was being opened, or opened again on a connection that outlived the old one, at the update
+     * (also before the silo was bound). Once the silo is closing ({@link #sayGoodbye}) nobody is asked.
+     * @param generation which update of the material: a peer renews once per generation; a later update has a
+     * greater one
      * @param updatedAtMillis when the material was updated, in {@link System#currentTimeMillis()}, as TLS sessions
      * tell their creation ({@link SSLSession#getCreationTime()})
      */
-    void askRenewal(String siloId, long generation, long updatedAtMillis) {
-        ServerFrame renew = ServerFrame.newBuilder()
-            .setRenew(Renew.newBuilder().setSiloId(siloId).setGeneration(generation))
-            .build();
-        // Before the streams are told: a stream accepted meanwhile either is among them or reads this.
-        this.renewal = new RenewalRequest(renew, updatedAtMillis);
+    void askRenewal(long generation, long updatedAtMillis) {
+        MaterialUpdate update = new MaterialUpdate(generation, updatedAtMillis);
+        // Before the streams are told: a stream accepted meanwhile either is among them or reads this. Of two updates
+        // told at once the later one stays.
+        if (this.lastUpdate.accumulateAndGet(update,
+                (last, next) -> (last == null || next.generation() > last.generation()) ? next : last) != update) {
+            return;
+        }
+        Binding bound = this.binding;
+        if (bound == null) {
+            return;
+        }
+        ServerFrame renew = update.frame(bound.siloId());
         for (InboundStream stream : List.copyOf(this.streams)) {
-            stream.tell(renew);
+            stream.askToRenew(renew);
         }
     }
 
@@ -235,8 +247,14 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
     private record Binding(String siloId, EnvelopeHandler handler) {
     }
 
-    /** A {@code Renew} frame and when the material it is for was updated. */
-    private record RenewalRequest(ServerFrame frame, long updatedAtMillis) {
+    /** An update of the silo's TLS material peers are asked to move their links for. */
+    private record MaterialUpdate(long generation, long updatedAtMillis) {
+
+        ServerFrame frame(String siloId) {
+            return ServerFrame.newBuilder()
+                .setRenew(Renew.newBuilder().setSiloId(siloId).setGeneration(this.generation))
+                .build();
+        }
     }
 
     /** An envelope refused on receipt, waiting for the drain to log it and tell its sender. */
@@ -506,11 +524,11 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
                     .setAccepted(Accepted.newBuilder().setSiloId(bound.siloId()))
                     .build());
                 this.accepted = true;
-                RenewalRequest renewal = SiloTransportService.this.renewal;
+                MaterialUpdate update = SiloTransportService.this.lastUpdate.get();
                 // A session made in the update's millisecond may hold either material: asked, the peer moves once more.
-                if (renewal != null && this.tlsSessionMadeAt <= renewal.updatedAtMillis()
+                if (update != null && this.tlsSessionMadeAt <= update.updatedAtMillis()
                         && !SiloTransportService.this.closing) {
-                    this.responses.onNext(renewal.frame());
+                    this.responses.onNext(update.frame(bound.siloId()));
                 }
             }
             try {
@@ -732,10 +750,13 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
             }
         }
 
-        /** Writes a frame to the peer, when its handshake was accepted and the stream goes on. */
-        void tell(ServerFrame frame) {
+        /**
+         * Writes a {@code Renew} frame to the peer, when its handshake was accepted, the stream goes on and the silo is
+         * not closing: under the stream's monitor, as the goodbye is written, so that no {@code Renew} follows one.
+         */
+        void askToRenew(ServerFrame frame) {
             synchronized (this) {
-                if (this.done || !this.accepted) {
+                if (this.done || !this.accepted || SiloTransportService.this.closing) {
                     return;
                 }
                 try {

@@ -498,6 +498,35 @@ class InboundStreamTests {
             .until(() -> this.drainsEnded.get() + this.escaped.size() == this.drainsStarted.get());
     }
 
+    /**
+     * A silo asks the peers of its accepted streams to move their links once its TLS material was updated, but not
+     * once it said goodbye: a peer would move its links, the answers' among them, to a silo about to close.
+     */
+    @Test
+    void aSiloThatSaidGoodbyeAsksNoPeerToRenew() {
+        SiloTransportService service = new SiloTransportService(GrpcTransportSettings.builder("bank").build(),
+                this.recording, new OutstandingRequests(java.time.Clock.systemUTC()), this.metrics);
+        service.bind("b", this.handler);
+        this.calls.frames.clear();
+        StreamObserver<ClientFrame> stream = service.link(this.calls);
+        stream.onNext(ClientFrame.newBuilder()
+            .setHello(Hello.newBuilder()
+                .setClusterName("bank")
+                .setProtocolVersion(GrpcTransport.PROTOCOL_VERSION)
+                .setSourceSiloId("a")
+                .setLane(EnvelopeFrames.lane(Envelope.Lane.REPLY)))
+            .build());
+        service.askRenewal(7, System.currentTimeMillis());
+        assertThat(this.calls.frames).filteredOn(ServerFrame::hasRenew)
+            .singleElement()
+            .satisfies((frame) -> assertThat(frame.getRenew().getGeneration()).isEqualTo(7));
+
+        service.sayGoodbye("b");
+        service.askRenewal(8, System.currentTimeMillis());
+
+        assertThat(this.calls.frames).filteredOn(ServerFrame::hasRenew).hasSize(1);
+    }
+
     /** Bytes that are not a frame, as the transport's reader hands them to the stream. */
     @SuppressWarnings("unchecked")
     private static ClientFrame unreadable() {

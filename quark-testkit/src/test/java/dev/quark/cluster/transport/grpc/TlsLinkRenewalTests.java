@@ -40,7 +40,14 @@ import dev.quark.testkit.server.TcpProxy;
 import dev.quark.testkit.tls.TestCertificateAuthority;
 import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
 import io.grpc.TlsServerCredentials.ClientAuth;
+import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
@@ -174,23 +181,61 @@ class TlsLinkRenewalTests {
     }
 
     /**
+     * As above, on a transport an application's gRPC server serves, the service wrapped in the application's
+     * interceptors as Spring gRPC wraps it: the stream's TLS session still reaches the service.
+     */
+    @Test
+    void aStreamOnAServedTransportBehindTheApplicationsInterceptorsIsAskedToo() throws Exception {
+        SiloTls rotatingTls = mutual(this.cluster.issue("rotating").keyManagers());
+        GrpcTransport served = GrpcTransport.served(GrpcTransportSettings.builder("bank").build(),
+                new SiloAddress("127.0.0.1", 1), rotatingTls);
+        this.transports.add(served);
+        Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0),
+                rotatingTls.serverCredentials())
+            .addService(ServerInterceptors.interceptForward(served.bindableService(), new ServerInterceptor() {
+                @Override
+                public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+                        ServerCallHandler<Q, R> next) {
+                    return next.startCall(call, headers);
+                }
+            }))
+            .build()
+            .start();
+        ManagedChannel before = Grpc.newChannelBuilderForAddress("127.0.0.1", server.getPort(),
+                mutual(this.cluster.issue("peer").keyManagers()).channelCredentials()).build();
+        try {
+            served.start("rotating", new EnvelopeHandler() {
+                @Override
+                public void receive(Envelope envelope) {
+                }
+            });
+            assertThat(linkOnce(before)).singleElement().satisfies((frame) -> assertThat(frame.hasAccepted()).isTrue());
+
+            rotatingTls.update(this.cluster.issue("rotating-renewed").keyManagers(), this.cluster.trustManagers());
+
+            List<ServerFrame> onTheOldConnection = linkOnce(before);
+            assertThat(onTheOldConnection).hasSize(2);
+            assertThat(onTheOldConnection.get(1).getRenew().getSiloId()).isEqualTo("rotating");
+        }
+        finally {
+            before.shutdownNow();
+            server.shutdownNow();
+        }
+    }
+
+    /**
      * A peer with several streams to the silo is asked on each, with the same generation, and moves its links once:
      * a renewal per stream would each retire the links the one before had just opened.
      */
     @Test
     void aPeerAskedOnEachOfItsStreamsMovesItsLinksOnce() throws Exception {
         SiloTls rotatingTls = mutual(this.cluster.issue("rotating").keyManagers());
-        Silo rotating = start("rotating", rotatingTls, (envelope) -> {
+        Map<LinkRenewalCause, AtomicInteger> renewed = new ConcurrentHashMap<>();
+        Silo rotating = start("rotating", rotatingTls, Duration.ofSeconds(30), counting(renewed), (envelope) -> {
         });
         Map<LinkRenewalCause, AtomicInteger> renewals = new ConcurrentHashMap<>();
         Silo peer = start("peer", mutual(this.cluster.issue("peer").keyManagers()), Duration.ofSeconds(30),
-                new GrpcTransportMetrics() {
-
-                    @Override
-                    public void linksRenewed(LinkRenewalCause cause) {
-                        renewals.computeIfAbsent(cause, (c) -> new AtomicInteger()).incrementAndGet();
-                    }
-                }, (envelope) -> {
+                counting(renewals), (envelope) -> {
                 });
         sendOnTheCallAndReplyLanes(peer, rotating);
 
@@ -200,7 +245,20 @@ class TlsLinkRenewalTests {
         // Written once both links moved to new streams: each old stream ended after the Renew frame it carried.
         sendOnTheCallAndReplyLanes(peer, rotating);
         assertThat(renewals.get(LinkRenewalCause.PEER_ASKED)).as("renewals the peer made as asked").hasValue(1);
-        assertThat(renewals).doesNotContainKey(LinkRenewalCause.MATERIAL_UPDATED);
+        assertThat(renewed).as("renewals of the silo whose material was updated")
+            .containsOnlyKeys(LinkRenewalCause.MATERIAL_UPDATED);
+        assertThat(renewed.get(LinkRenewalCause.MATERIAL_UPDATED)).hasValue(1);
+    }
+
+    /** Metrics that count the renewals by cause into the map. */
+    private static GrpcTransportMetrics counting(Map<LinkRenewalCause, AtomicInteger> renewals) {
+        return new GrpcTransportMetrics() {
+
+            @Override
+            public void linksRenewed(LinkRenewalCause cause) {
+                renewals.computeIfAbsent(cause, (c) -> new AtomicInteger()).incrementAndGet();
+            }
+        };
     }
 
     /** Sends a one-way call and an answer from one silo to the other, and waits until both arrived. */
