@@ -24,17 +24,27 @@ public final class EventSerializer<E> {
 
     private final Map<String, Map<Integer, EventUpcaster>> upcasters = new HashMap<>();
 
+    /** How many upcasters there are: a chain of more upcasts than that loops. */
+    private final int upcasterCount;
+
     /**
      * Creates a serializer.
      * @param mapper the mapper
      * @param types the event classes
      * @param upcasters the upcasters; those of other types are ignored
-     * @throws IllegalArgumentException when two upcasters read the same type and version
+     * @throws IllegalArgumentException when two upcasters read the same type and version, or one keeps the type and
+     * does not raise the version
      */
     public EventSerializer(JsonMapper mapper, EventTypes<E> types, List<EventUpcaster> upcasters) {
         this.mapper = Objects.requireNonNull(mapper, "mapper must not be null");
         this.types = Objects.requireNonNull(types, "types must not be null");
         for (EventUpcaster upcaster : upcasters) {
+            if (upcaster.toEventType().equals(upcaster.eventType()) ? upcaster.toVersion() <= upcaster.fromVersion()
+                    : upcaster.toVersion() < 1) {
+                throw new IllegalArgumentException("Upcaster " + upcaster + " of event type '" + upcaster.eventType()
+                        + "' reads version " + upcaster.fromVersion() + " and writes version " + upcaster.toVersion()
+                        + " of '" + upcaster.toEventType() + "': the same type's version must rise, another's start at 1");
+            }
             EventUpcaster other = this.upcasters.computeIfAbsent(upcaster.eventType(), (key) -> new HashMap<>())
                 .putIfAbsent(upcaster.fromVersion(), upcaster);
             if (other != null) {
@@ -42,6 +52,7 @@ public final class EventSerializer<E> {
                         + " of event type '" + upcaster.eventType() + "': " + other + " and " + upcaster);
             }
         }
+        this.upcasterCount = upcasters.size();
     }
 
     /**
@@ -84,43 +95,68 @@ public final class EventSerializer<E> {
     }
 
     /**
-     * Reads a stored event, upcasting its payload to the current schema version of its type.
+     * Reads a stored event, upcasting its payload to the current schema version of its type, or of the type an
+     * upcaster renamed it to.
      * @param stored the stored event
      * @return the event
      * @throws EventDeserializationException naming stream, version and type when the type is unknown, the payload is
-     * corrupt, no upcaster covers a version, or the event was written by a newer schema version
+     * corrupt, no upcaster covers a version, the event was written by a newer schema version, or the upcasters rename
+     * in a loop
      */
     public E deserialize(StoredEvent stored) {
-        Class<? extends E> eventClass = this.types.classOf(stored.type());
-        if (eventClass == null) {
-            throw new EventDeserializationException(stored, "no event class of " + this.types.base().getName()
-                    + " has that type; the types are " + this.types.classes().keySet(), null);
-        }
-        int current = this.types.nameOf(eventClass).version();
-        if (stored.schemaVersion() > current) {
-            throw new EventDeserializationException(stored, eventClass.getName() + " is at schema version " + current
-                    + ", older than the stored event's; was it written by newer code?", null);
-        }
+        String type = stored.type();
+        int version = stored.schemaVersion();
+        JsonNode payload = null;
+        // What the payload is read as, for the message of a failure: the class, once known.
+        String reading = "'" + type + "' event";
         try {
-            if (stored.schemaVersion() == current) {
-                return this.mapper.readValue(stored.payload(), eventClass);
-            }
-            JsonNode payload = this.mapper.readTree(stored.payload());
-            for (int version = stored.schemaVersion(); version < current; version++) {
-                EventUpcaster upcaster = this.upcasters.getOrDefault(stored.type(), Map.of()).get(version);
-                if (upcaster == null) {
-                    throw new EventDeserializationException(stored, "no upcaster reads version " + version
-                            + " of the type (the class is at version " + current + ")", null);
+            for (int upcast = 0;; upcast++) {
+                Class<? extends E> eventClass = this.types.classOf(type);
+                int current = (eventClass != null) ? this.types.nameOf(eventClass).version() : 0;
+                boolean renamed = !type.equals(stored.type());
+                if (eventClass != null) {
+                    reading = eventClass.getName();
                 }
-                payload = upcaster.upcast(payload);
+                if (eventClass != null && version >= current) {
+                    if (version > current) {
+                        throw new EventDeserializationException(stored, eventClass.getName() + " is at schema version "
+                                + current + ", older than " + (renamed ? "the version " + version + " its upcasters "
+                                        + "renamed it to" : "the stored event's") + "; was it written by newer code?",
+                                null);
+                    }
+                    return (payload == null) ? this.mapper.readValue(stored.payload(), eventClass)
+                            : this.mapper.treeToValue(payload, eventClass);
+                }
+                EventUpcaster upcaster = this.upcasters.getOrDefault(type, Map.of()).get(version);
+                if (upcaster == null) {
+                    String named = renamed ? "type '" + type + "', to which its upcasters renamed it" : "that type";
+                    throw new EventDeserializationException(stored, (eventClass == null)
+                            ? "no event class of " + this.types.base().getName() + " has " + named + "; the types are "
+                                    + this.types.classes().keySet()
+                            : "no upcaster reads version " + version + " of " + (renamed ? named : "the type")
+                                    + " (the class is at version " + current + ")", null);
+                }
+                if (upcast == this.upcasterCount) {
+                    throw new EventDeserializationException(stored, "its upcasters rename it in a loop, back to '"
+                            + type + "' version " + version, null);
+                }
+                JsonNode tree = (payload == null) ? this.mapper.readTree(stored.payload()) : payload;
+                try {
+                    payload = upcaster.upcast(tree);
+                }
+                catch (RuntimeException ex) {
+                    throw new EventDeserializationException(stored, "upcaster " + upcaster + " failed on it: "
+                            + ex.getMessage(), ex);
+                }
+                type = upcaster.toEventType();
+                version = upcaster.toVersion();
             }
-            return this.mapper.treeToValue(payload, eventClass);
         }
         catch (EventDeserializationException ex) {
             throw ex;
         }
         catch (RuntimeException ex) {
-            throw new EventDeserializationException(stored, "its payload is not a valid " + eventClass.getName() + ": "
+            throw new EventDeserializationException(stored, "its payload is not a valid " + reading + ": "
                     + ex.getMessage(), ex);
         }
     }

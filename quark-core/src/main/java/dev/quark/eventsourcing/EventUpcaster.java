@@ -13,6 +13,11 @@ import tools.jackson.databind.JsonNode;
  *     return node.put("currency", "EUR");
  * });
  * }</pre>
+ * An upcaster may also rename the type ({@link #renaming}): its payload is then of another type, at the version it
+ * names, and reading goes on with that type's upcasters up to its class's version. The old name needs no class.
+ * <pre>{@code
+ * EventUpcaster depositedIsCredited = EventUpcaster.renaming("Deposited", 2, "Credited", 1, (payload) -> payload);
+ * }</pre>
  */
 public interface EventUpcaster {
 
@@ -29,11 +34,28 @@ public interface EventUpcaster {
     int fromVersion();
 
     /**
-     * Transforms a payload of {@link #fromVersion()} into one of the next version.
+     * Transforms a payload of {@link #fromVersion()} into one of {@link #toEventType()} at {@link #toVersion()}.
      * @param payload the payload; may be changed in place and returned
      * @return the payload of the next version
      */
     JsonNode upcast(JsonNode payload);
+
+    /**
+     * Returns the event type of the payloads it produces: its own ({@link #eventType()}) unless it renames the type.
+     * @return the type name
+     */
+    default String toEventType() {
+        return eventType();
+    }
+
+    /**
+     * Returns the schema version of the payloads it produces: the next one of its own type, or one of the type it
+     * renames to.
+     * @return the version; above {@link #fromVersion()} for its own type, at least 1 for another
+     */
+    default int toVersion() {
+        return fromVersion() + 1;
+    }
 
     /**
      * Creates an upcaster from a function.
@@ -43,9 +65,30 @@ public interface EventUpcaster {
      * @return the upcaster
      */
     static EventUpcaster of(String eventType, int fromVersion, java.util.function.UnaryOperator<JsonNode> upcast) {
-        if (fromVersion < 1) {
+        return renaming(eventType, fromVersion, eventType, fromVersion + 1, upcast);
+    }
+
+    /**
+     * Creates an upcaster that renames the type: payloads of {@code eventType} at {@code fromVersion} become payloads
+     * of {@code toEventType} at {@code toVersion}.
+     * @param eventType the event type it reads, which needs no class any more
+     * @param fromVersion the version it reads
+     * @param toEventType the type it produces
+     * @param toVersion the version of that type it produces
+     * @param upcast the transformation
+     * @return the upcaster
+     * @throws IllegalArgumentException when a version is below 1, or the type stays and the version does not rise
+     */
+    static EventUpcaster renaming(String eventType, int fromVersion, String toEventType, int toVersion,
+            java.util.function.UnaryOperator<JsonNode> upcast) {
+        if (fromVersion < 1 || toVersion < 1) {
             throw new IllegalArgumentException("An upcaster of event type '" + eventType + "' reads version "
-                    + fromVersion + "; schema versions start at 1");
+                    + fromVersion + " and writes version " + toVersion + " of '" + toEventType
+                    + "'; schema versions start at 1");
+        }
+        if (eventType.equals(toEventType) && toVersion <= fromVersion) {
+            throw new IllegalArgumentException("An upcaster of event type '" + eventType + "' reads version "
+                    + fromVersion + " and writes version " + toVersion + " of the same type; it must write a later one");
         }
         return new EventUpcaster() {
 
@@ -62,6 +105,21 @@ public interface EventUpcaster {
             @Override
             public JsonNode upcast(JsonNode payload) {
                 return upcast.apply(payload);
+            }
+
+            @Override
+            public String toEventType() {
+                return toEventType;
+            }
+
+            @Override
+            public int toVersion() {
+                return toVersion;
+            }
+
+            @Override
+            public String toString() {
+                return "EventUpcaster[" + eventType + " v" + fromVersion + " -> " + toEventType + " v" + toVersion + "]";
             }
         };
     }
