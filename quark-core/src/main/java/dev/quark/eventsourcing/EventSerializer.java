@@ -31,28 +31,45 @@ public final class EventSerializer<E> {
      * Creates a serializer.
      * @param mapper the mapper
      * @param types the event classes
-     * @param upcasters the upcasters; those of other types are ignored
-     * @throws IllegalArgumentException when two upcasters read the same type and version, or one keeps the type and
-     * does not raise the version
+     * @param upcasters the upcasters, checked ({@link #check}); those of types no event of these classes ever had are
+     * not used
+     * @throws IllegalArgumentException when the upcasters do not pass {@link #check}
      */
     public EventSerializer(JsonMapper mapper, EventTypes<E> types, List<EventUpcaster> upcasters) {
         this.mapper = Objects.requireNonNull(mapper, "mapper must not be null");
         this.types = Objects.requireNonNull(types, "types must not be null");
+        this.upcasters.putAll(check(upcasters));
+        this.upcasterCount = upcasters.size();
+    }
+
+    /**
+     * Checks upcasters: each names the types it reads and writes, one that keeps its type raises the version, one
+     * that renames writes a version of at least 1, and no two read the same type and version.
+     * @param upcasters the upcasters
+     * @return them by the type and version they read
+     * @throws IllegalArgumentException naming the upcaster that does not pass
+     */
+    public static Map<String, Map<Integer, EventUpcaster>> check(List<EventUpcaster> upcasters) {
+        Map<String, Map<Integer, EventUpcaster>> byType = new HashMap<>();
         for (EventUpcaster upcaster : upcasters) {
+            if (upcaster.eventType() == null || upcaster.toEventType() == null) {
+                throw new IllegalArgumentException("Upcaster " + upcaster + " must name the event type it reads ("
+                        + upcaster.eventType() + ") and the one it writes (" + upcaster.toEventType() + ")");
+            }
             if (upcaster.toEventType().equals(upcaster.eventType()) ? upcaster.toVersion() <= upcaster.fromVersion()
                     : upcaster.toVersion() < 1) {
                 throw new IllegalArgumentException("Upcaster " + upcaster + " of event type '" + upcaster.eventType()
                         + "' reads version " + upcaster.fromVersion() + " and writes version " + upcaster.toVersion()
                         + " of '" + upcaster.toEventType() + "': the same type's version must rise, another's start at 1");
             }
-            EventUpcaster other = this.upcasters.computeIfAbsent(upcaster.eventType(), (key) -> new HashMap<>())
+            EventUpcaster other = byType.computeIfAbsent(upcaster.eventType(), (key) -> new HashMap<>())
                 .putIfAbsent(upcaster.fromVersion(), upcaster);
             if (other != null) {
                 throw new IllegalArgumentException("Two upcasters read version " + upcaster.fromVersion()
                         + " of event type '" + upcaster.eventType() + "': " + other + " and " + upcaster);
             }
         }
-        this.upcasterCount = upcasters.size();
+        return byType;
     }
 
     /**
@@ -120,9 +137,9 @@ public final class EventSerializer<E> {
                 if (eventClass != null && version >= current) {
                     if (version > current) {
                         throw new EventDeserializationException(stored, eventClass.getName() + " is at schema version "
-                                + current + ", older than " + (renamed ? "the version " + version + " its upcasters "
-                                        + "renamed it to" : "the stored event's") + "; was it written by newer code?",
-                                null);
+                                + current + ", older than " + ((upcast > 0) ? "version " + version + " of '" + type
+                                        + "', which its upcasters brought it to" : "the stored event's")
+                                + "; was it written by newer code?", null);
                     }
                     return (payload == null) ? this.mapper.readValue(stored.payload(), eventClass)
                             : this.mapper.treeToValue(payload, eventClass);
@@ -147,6 +164,10 @@ public final class EventSerializer<E> {
                 catch (RuntimeException ex) {
                     throw new EventDeserializationException(stored, "upcaster " + upcaster + " failed on it: "
                             + ex.getMessage(), ex);
+                }
+                if (payload == null) {
+                    throw new EventDeserializationException(stored, "upcaster " + upcaster + " returned no payload",
+                            null);
                 }
                 type = upcaster.toEventType();
                 version = upcaster.toVersion();

@@ -48,13 +48,15 @@ public final class EventSourcingActivationHook implements ActivationHook {
      * @param mapper writes and reads events and snapshots, usually the application's
      * @param upcasters bring old event payloads up to date
      * @param snapshotEvery how many events follow a snapshot before the next one, unless an actor says otherwise
-     * @throws IllegalArgumentException when {@code snapshotEvery} is below 1
+     * @throws IllegalArgumentException when {@code snapshotEvery} is below 1, or the upcasters do not pass
+     * {@link EventSerializer#check} (so that the application does not start, rather than fail every activation)
      */
     public EventSourcingActivationHook(EventStore store, JsonMapper mapper, List<EventUpcaster> upcasters,
             int snapshotEvery) {
         this.store = Objects.requireNonNull(store, "store must not be null");
         this.mapper = Objects.requireNonNull(mapper, "mapper must not be null");
         this.upcasters = List.copyOf(upcasters);
+        EventSerializer.check(this.upcasters);
         if (snapshotEvery < 1) {
             throw new IllegalArgumentException("Snapshots every " + snapshotEvery + " events: must be at least 1");
         }

@@ -83,11 +83,26 @@ class EventSerializerTests {
     }
 
     @Test
-    void anUpcasterThatFailsIsNamed() {
+    void anUpcasterThatFailsOrReturnsNothingIsNamed() {
         EventSerializer<AccountEvent> serializer = serializer(CREDITED_IN_CENTS);
         assertThatExceptionOfType(EventDeserializationException.class)
             .isThrownBy(() -> serializer.deserialize(stored("Credited", 1, "[1]")))
             .withMessageContaining("upcaster EventUpcaster[Credited v1 -> Credited v2] failed on it");
+        EventSerializer<AccountEvent> returningNothing = serializer(DEPOSITED_IN_EUROS,
+                EventUpcaster.renaming("Deposited", 2, "Credited", 1, (payload) -> null), CREDITED_IN_CENTS);
+        assertThatExceptionOfType(EventDeserializationException.class)
+            .isThrownBy(() -> returningNothing.deserialize(stored("Deposited", 1, "{\"amount\":3}")))
+            .withMessageContaining("upcaster EventUpcaster[Deposited v2 -> Credited v1] returned no payload");
+    }
+
+    @Test
+    void anUpcasterThatSkipsPastTheClassesVersionIsNamedAsTheCause() {
+        EventSerializer<AccountEvent> serializer = serializer(
+                EventUpcaster.renaming("Credited", 1, "Credited", 3, (payload) -> payload));
+        assertThatExceptionOfType(EventDeserializationException.class)
+            .isThrownBy(() -> serializer.deserialize(stored("Credited", 1, "{}")))
+            .withMessageContaining("is at schema version 2, older than version 3 of 'Credited', which its upcasters "
+                    + "brought it to");
     }
 
     @Test
@@ -121,6 +136,11 @@ class EventSerializerTests {
             }
         };
         assertThatIllegalArgumentException().isThrownBy(() -> serializer(backwards))
+            .withMessageContaining("reads version 1 and writes version 1 of 'Credited'");
+        assertThatIllegalArgumentException()
+            .isThrownBy(() -> new EventSourcingActivationHook(new dev.quark.eventsourcing.memory.InMemoryEventStore(),
+                    JsonMapper.builder().build(), List.of(backwards), 100))
+            .as("refused as the application starts, not at each activation")
             .withMessageContaining("reads version 1 and writes version 1 of 'Credited'");
     }
 

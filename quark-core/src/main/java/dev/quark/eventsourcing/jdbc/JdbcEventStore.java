@@ -485,17 +485,41 @@ public class JdbcEventStore implements EventStore, EventFeed {
     private long lockStream(String stream) {
         // The row's lock first, as appends take it: a transaction that appended and then snapshots the stream holds
         // the row and must not wait for the advisory lock of a truncation that waits for the row (a deadlock).
-        this.template.execute((ConnectionCallback<Boolean>) (connection) -> {
-            try (PreparedStatement statement = connection.prepareStatement(this.lockStream)) {
-                statement.setString(1, stream);
-                statement.setString(2, stream);
-                return statement.execute();
+        for (int attempt = 1; !lockRow(stream); attempt++) {
+            // The row was deleted (a deletion of the stream committed) while this waited for its lock: the select
+            // found none, and without a row's lock appends would not wait for this. The next insert makes it again.
+            if (attempt == 100) {
+                throw new IllegalStateException("Could not lock the row of event stream '" + stream + "' in "
+                        + this.streamTable + ": it was deleted 100 times in a row while this waited for it");
             }
-        });
+        }
         this.jdbc.sql(this.lock).param(stream).query((row, number) -> 1).list();
         long current = version(stream);
         this.jdbc.sql(this.repair).param("version", current).param("stream", stream).update();
         return current;
+    }
+
+    /**
+     * Makes the stream's row unless it exists and locks it.
+     * @return whether the row was locked: not when it was deleted while this waited for its lock
+     */
+    private boolean lockRow(String stream) {
+        return Boolean.TRUE.equals(this.template.execute((ConnectionCallback<Boolean>) (connection) -> {
+            try (PreparedStatement statement = connection.prepareStatement(this.lockStream)) {
+                statement.setString(1, stream);
+                statement.setString(2, stream);
+                boolean resultSet = statement.execute();
+                while (!resultSet) {
+                    if (statement.getUpdateCount() == -1) {
+                        return false;
+                    }
+                    resultSet = statement.getMoreResults();
+                }
+                try (ResultSet rows = statement.getResultSet()) {
+                    return rows.next();
+                }
+            }
+        }));
     }
 
     /**
@@ -536,6 +560,10 @@ public class JdbcEventStore implements EventStore, EventFeed {
     public long truncateStream(String stream, long version, long expectedVersion) {
         EventStoreArguments.truncate(stream, version);
         EventStoreArguments.expectedVersion(stream, expectedVersion, "A truncation");
+        if (version == 0 && (expectedVersion == ANY_VERSION || isEmptyAsExpected(stream, expectedVersion))) {
+            // Truncates nothing: no row is made for the stream by taking its locks.
+            return 0L;
+        }
         return this.transactions.execute(() -> {
             long current = lockStream(stream);
             EventStoreArguments.expect(stream, expectedVersion, current, "nothing was truncated");
@@ -561,6 +589,15 @@ public class JdbcEventStore implements EventStore, EventFeed {
                 .update();
             return (long) deleted;
         });
+    }
+
+    /**
+     * Returns whether the stream has no events (nor ever had, or was deleted) and the caller expects that, read without
+     * the stream's locks: an operation that then does nothing need not take them, and so make the stream's row. A
+     * stream written meanwhile is one the operation came before.
+     */
+    private boolean isEmptyAsExpected(String stream, long expectedVersion) {
+        return (expectedVersion == ANY_VERSION || expectedVersion == 0) && version(stream) == 0;
     }
 
     @Override
@@ -593,15 +630,14 @@ public class JdbcEventStore implements EventStore, EventFeed {
     public void saveSnapshot(String stream, Snapshot snapshot, long expectedVersion) {
         EventStoreArguments.expectedVersion(stream, expectedVersion, "A snapshot");
         Objects.requireNonNull(snapshot, "snapshot must not be null");
+        if (snapshot.version() > 0 && isEmptyAsExpected(stream, expectedVersion)) {
+            // Beyond a stream without events: not kept, and no row is made for the stream by taking its locks.
+            return;
+        }
         this.transactions.execute(() -> {
             long current = lockStream(stream);
             EventStoreArguments.expect(stream, expectedVersion, current, "no snapshot was saved");
             if (snapshot.version() > current) {
-                if (current == 0) {
-                    // A stream without events: the row the locks made is not kept.
-                    this.jdbc.sql("delete from " + this.streamTable + " where stream = ? and version = 0 "
-                            + "and truncated_version = 0").param(stream).update();
-                }
                 return false;
             }
             return this.jdbc.sql(this.saveSnapshot).params(stream, snapshot.version(), snapshot.payload()).update() > 0;

@@ -14,6 +14,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 
 import javax.sql.DataSource;
 
@@ -230,8 +231,83 @@ class JdbcEventStoreTests extends EventStoreContractTests {
     }
 
     /**
-     * A snapshot of a stream that has no events is not kept, and leaves no row behind (the stream's locks made one);
-     * nor does a truncation or deletion of such a stream, refused or not.
+     * A deletion that waits for the stream's row lock while another transaction deletes the stream, its row with it,
+     * makes the row again and holds its lock: an append meanwhile waits for the deletion's transaction instead of
+     * writing beside it (the waiting select found no row, and the deletion went on holding only the advisory lock,
+     * which appends do not take).
+     */
+    @Test
+    @Timeout(60)
+    void aDeletionThatWaitedForARowDeletedMeanwhileStillHoldsTheStreamsLock() throws Exception {
+        String stream = newStream();
+        store.append(stream, List.of(event("Opened", "{}")), 0);
+        TransactionTemplate transaction = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+        ExecutorService threads = Executors.newFixedThreadPool(3);
+        CountDownLatch firstLocked = new CountDownLatch(1);
+        CountDownLatch firstMayDelete = new CountDownLatch(1);
+        CountDownLatch secondDeleted = new CountDownLatch(1);
+        CountDownLatch secondMayCommit = new CountDownLatch(1);
+        AtomicIntegerArray pids = new AtomicIntegerArray(2);
+        try {
+            CompletableFuture<Void> first = CompletableFuture.runAsync(() -> transaction.executeWithoutResult((status) -> {
+                store.saveSnapshot(stream, new Snapshot(1, "{}"), 1);
+                pids.set(0, backendPid());
+                firstLocked.countDown();
+                awaitQuietly(firstMayDelete);
+                store.deleteStream(stream, EventStore.ANY_VERSION);
+            }), threads);
+            assertThat(firstLocked.await(30, TimeUnit.SECONDS)).isTrue();
+            CompletableFuture<Void> second = CompletableFuture.runAsync(() -> transaction.executeWithoutResult((status) -> {
+                pids.set(1, backendPid());
+                store.deleteStream(stream, EventStore.ANY_VERSION);
+                secondDeleted.countDown();
+                awaitQuietly(secondMayCommit);
+            }), threads);
+            awaitBlockedBy(pids.get(0), "the second deletion waiting for the first's row lock");
+            firstMayDelete.countDown();
+            first.get(30, TimeUnit.SECONDS);
+            assertThat(secondDeleted.await(30, TimeUnit.SECONDS)).isTrue();
+            CompletableFuture<Long> append = CompletableFuture.supplyAsync(
+                    () -> store.append(stream, List.of(event("Opened", "{}")), EventStore.ANY_VERSION).version(), threads);
+            awaitBlockedBy(pids.get(1), "the append waiting for the second deletion's transaction");
+            assertThat(append).isNotDone();
+            secondMayCommit.countDown();
+            second.get(30, TimeUnit.SECONDS);
+            assertThat(append.get(30, TimeUnit.SECONDS)).isEqualTo(1);
+            assertThat(store.read(stream, 1, 10)).extracting(StoredEvent::type).containsExactly("Opened");
+        }
+        finally {
+            firstMayDelete.countDown();
+            secondMayCommit.countDown();
+            threads.shutdownNow();
+        }
+    }
+
+    private static int backendPid() {
+        return JdbcClient.create(dataSource).sql("select pg_backend_pid()").query(Integer.class).single();
+    }
+
+    private static void awaitBlockedBy(int pid, String what) {
+        await(what).atMost(Duration.ofSeconds(30))
+            .until(() -> JdbcClient.create(dataSource)
+                .sql("select count(*) from pg_stat_activity where ? = any(pg_blocking_pids(pid))")
+                .param(pid)
+                .query(Long.class)
+                .single() > 0);
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await(30, TimeUnit.SECONDS);
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * A snapshot of a stream that has no events is not kept, and leaves no row behind (the stream's locks would make
+     * one); nor does a truncation or deletion of such a stream, refused or not.
      */
     @Test
     void operationsOnAStreamWithoutEventsLeaveNoRow() {
@@ -239,8 +315,13 @@ class JdbcEventStoreTests extends EventStoreContractTests {
         store.saveSnapshot(stream, new Snapshot(2, "{}"));
         assertThat(store.loadSnapshot(stream)).isEmpty();
         assertThat(streamRows(stream)).as("after the snapshot").isZero();
+        store.saveSnapshot(stream, new Snapshot(2, "{}"), 0);
+        assertThat(streamRows(stream)).as("after the snapshot expecting version 0").isZero();
         assertThatIllegalArgumentException().isThrownBy(() -> store.truncateStream(stream, 1));
-        assertThat(streamRows(stream)).as("after the truncation").isZero();
+        assertThat(streamRows(stream)).as("after the refused truncation").isZero();
+        assertThat(store.truncateStream(stream, 0)).isZero();
+        assertThat(store.truncateStream(stream, 0, 0)).isZero();
+        assertThat(streamRows(stream)).as("after the truncations through version 0").isZero();
         assertThat(store.deleteStream(stream, EventStore.ANY_VERSION)).isZero();
         assertThat(streamRows(stream)).as("after the deletion").isZero();
         assertThat(store.append(stream, List.of(event("Opened", "{}")), 0).version()).isEqualTo(1);
