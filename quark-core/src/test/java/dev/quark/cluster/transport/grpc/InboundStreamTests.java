@@ -508,14 +508,7 @@ class InboundStreamTests {
                 this.recording, new OutstandingRequests(java.time.Clock.systemUTC()), this.metrics);
         service.bind("b", this.handler);
         this.calls.frames.clear();
-        StreamObserver<ClientFrame> stream = service.link(this.calls);
-        stream.onNext(ClientFrame.newBuilder()
-            .setHello(Hello.newBuilder()
-                .setClusterName("bank")
-                .setProtocolVersion(GrpcTransport.PROTOCOL_VERSION)
-                .setSourceSiloId("a")
-                .setLane(EnvelopeFrames.lane(Envelope.Lane.REPLY)))
-            .build());
+        service.link(this.calls).onNext(hello(Envelope.Lane.REPLY));
         service.askRenewal(7, System.currentTimeMillis());
         assertThat(this.calls.frames).filteredOn(ServerFrame::hasRenew)
             .singleElement()
@@ -559,15 +552,20 @@ class InboundStreamTests {
         this.calls.rejectedBy.clear();
         this.calls.errors.clear();
         StreamObserver<ClientFrame> stream = service.link(this.calls);
-        stream.onNext(ClientFrame.newBuilder()
+        stream.onNext(hello(lane));
+        assertThat(this.calls.frames).anyMatch(ServerFrame::hasAccepted);
+        return stream;
+    }
+
+    /** The handshake of silo a's stream for a lane. */
+    private static ClientFrame hello(Envelope.Lane lane) {
+        return ClientFrame.newBuilder()
             .setHello(Hello.newBuilder()
                 .setClusterName("bank")
                 .setProtocolVersion(GrpcTransport.PROTOCOL_VERSION)
                 .setSourceSiloId("a")
                 .setLane(EnvelopeFrames.lane(lane)))
-            .build());
-        assertThat(this.calls.frames).anyMatch(ServerFrame::hasAccepted);
-        return stream;
+            .build();
     }
 
     private static ClientFrame frame(long id, Envelope.Kind kind) {
