@@ -22,7 +22,7 @@ public final class EventSerializer<E> {
 
     private final EventTypes<E> types;
 
-    private final Map<String, Map<Integer, EventUpcaster>> upcasters = new HashMap<>();
+    private final Map<String, Map<Integer, EventUpcaster>> upcasters;
 
     /** How many upcasters there are: a chain of more upcasts than that loops. */
     private final int upcasterCount;
@@ -38,7 +38,7 @@ public final class EventSerializer<E> {
     public EventSerializer(JsonMapper mapper, EventTypes<E> types, List<EventUpcaster> upcasters) {
         this.mapper = Objects.requireNonNull(mapper, "mapper must not be null");
         this.types = Objects.requireNonNull(types, "types must not be null");
-        this.upcasters.putAll(check(upcasters));
+        this.upcasters = check(upcasters);
         this.upcasterCount = upcasters.size();
     }
 
@@ -60,7 +60,8 @@ public final class EventSerializer<E> {
                     : upcaster.toVersion() < 1) {
                 throw new IllegalArgumentException("Upcaster " + upcaster + " of event type '" + upcaster.eventType()
                         + "' reads version " + upcaster.fromVersion() + " and writes version " + upcaster.toVersion()
-                        + " of '" + upcaster.toEventType() + "': the same type's version must rise, another's start at 1");
+                        + " of '" + upcaster.toEventType()
+                        + "': the same type's version must rise, another's start at 1");
             }
             EventUpcaster other = byType.computeIfAbsent(upcaster.eventType(), (key) -> new HashMap<>())
                 .putIfAbsent(upcaster.fromVersion(), upcaster);

@@ -88,7 +88,8 @@ public interface EventUpcaster {
         }
         if (eventType.equals(toEventType) && toVersion <= fromVersion) {
             throw new IllegalArgumentException("An upcaster of event type '" + eventType + "' reads version "
-                    + fromVersion + " and writes version " + toVersion + " of the same type; it must write a later one");
+                    + fromVersion + " and writes version " + toVersion
+                    + " of the same type; it must write a later one");
         }
         return new EventUpcaster() {
 
@@ -119,7 +120,8 @@ public interface EventUpcaster {
 
             @Override
             public String toString() {
-                return "EventUpcaster[" + eventType + " v" + fromVersion + " -> " + toEventType + " v" + toVersion + "]";
+                return "EventUpcaster[" + eventType + " v" + fromVersion + " -> " + toEventType + " v" + toVersion
+                        + "]";
             }
         };
     }

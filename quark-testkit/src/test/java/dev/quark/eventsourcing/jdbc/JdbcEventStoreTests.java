@@ -249,7 +249,7 @@ class JdbcEventStoreTests extends EventStoreContractTests {
         CountDownLatch secondMayCommit = new CountDownLatch(1);
         AtomicIntegerArray pids = new AtomicIntegerArray(2);
         try {
-            CompletableFuture<Void> first = CompletableFuture.runAsync(() -> transaction.executeWithoutResult((status) -> {
+            CompletableFuture<Void> first = CompletableFuture.runAsync(() -> transaction.executeWithoutResult((s) -> {
                 store.saveSnapshot(stream, new Snapshot(1, "{}"), 1);
                 pids.set(0, backendPid());
                 firstLocked.countDown();
@@ -257,7 +257,7 @@ class JdbcEventStoreTests extends EventStoreContractTests {
                 store.deleteStream(stream, EventStore.ANY_VERSION);
             }), threads);
             assertThat(firstLocked.await(30, TimeUnit.SECONDS)).isTrue();
-            CompletableFuture<Void> second = CompletableFuture.runAsync(() -> transaction.executeWithoutResult((status) -> {
+            CompletableFuture<Void> second = CompletableFuture.runAsync(() -> transaction.executeWithoutResult((s) -> {
                 pids.set(1, backendPid());
                 store.deleteStream(stream, EventStore.ANY_VERSION);
                 secondDeleted.countDown();
@@ -268,7 +268,8 @@ class JdbcEventStoreTests extends EventStoreContractTests {
             first.get(30, TimeUnit.SECONDS);
             assertThat(secondDeleted.await(30, TimeUnit.SECONDS)).isTrue();
             CompletableFuture<Long> append = CompletableFuture.supplyAsync(
-                    () -> store.append(stream, List.of(event("Opened", "{}")), EventStore.ANY_VERSION).version(), threads);
+                    () -> store.append(stream, List.of(event("Opened", "{}")), EventStore.ANY_VERSION).version(),
+                    threads);
             awaitBlockedBy(pids.get(1), "the append waiting for the second deletion's transaction");
             assertThat(append).isNotDone();
             secondMayCommit.countDown();

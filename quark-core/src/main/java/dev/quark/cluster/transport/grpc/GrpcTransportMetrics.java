@@ -1,8 +1,9 @@
 package dev.quark.cluster.transport.grpc;
 
 /**
- * Where a silo's {@link GrpcTransport} reports what happens to its links and the streams of its peers; the Spring Boot integration
- * binds it to Micrometer. Methods are called on the threads gRPC calls streams back on and must return quickly.
+ * Where a silo's {@link GrpcTransport} reports what happens to its links and the streams of its peers; the Spring Boot
+ * integration binds it to Micrometer. Methods are called on the threads gRPC calls streams back on and must return
+ * quickly.
  */
 public interface GrpcTransportMetrics {
 
