@@ -800,11 +800,10 @@ public final class ReadyQueueScheduler implements Executor, TurnRunners, AutoClo
             if (task != null) {
                 return task;
             }
-            if (this.closed || this.idleCount.get() >= this.parallelism) {
+            if (this.closed || !countIdle()) {
                 return null;
             }
             runner.waiting = true;
-            this.idleCount.incrementAndGet();
             this.idle.push(runner);
             // Checked again once listed: work queued, or a close() that emptied the list, meanwhile.
             if ((!this.queue.isEmpty() || this.closed) && this.idle.remove(runner)) {
@@ -818,6 +817,24 @@ public final class ReadyQueueScheduler implements Executor, TurnRunners, AutoClo
                 Thread.interrupted();
             }
         }
+    }
+
+    /**
+     * Counts one more idle runner unless {@code parallelism} of them wait already, in one step: with a check and an
+     * increment apart, runners that end their turns together (a thousand blocked turns released at once) could
+     * each see room for one more and all stay, parked for good.
+     * @return whether the runner may wait; if not, it ends
+     */
+    private boolean countIdle() {
+        int count;
+        do {
+            count = this.idleCount.get();
+            if (count >= this.parallelism) {
+                return false;
+            }
+        }
+        while (!this.idleCount.compareAndSet(count, count + 1));
+        return true;
     }
 
     /**
