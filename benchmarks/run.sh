@@ -7,6 +7,8 @@
 #   benchmarks/run.sh --quick --only one-way,idle-memory
 #                                        a subset: request-response, request-response-async, one-way,
 #                                        one-way-async, idle-memory, idle-memory-async, churn, proxy-call,
+#                                        filtered-call (an uncontended call through no filter, pass-through
+#                                        filters and Quark's tracing filters, outside and inside a span),
 #                                        ring (Quark's hash ring: lookup cost, balance, keys moved),
 #                                        reminders (100,000 periodic reminders on the in-memory, Redis and
 #                                        PostgreSQL tables, one silo and three; QUARK_BENCH_REMINDERS=redis,postgres-3

@@ -28,6 +28,7 @@ import dev.quark.benchmarks.harness.Stats;
 import dev.quark.benchmarks.jobs.JobsWorkload;
 import dev.quark.benchmarks.pekko.PekkoContender;
 import dev.quark.benchmarks.quark.ChurnWorkload;
+import dev.quark.benchmarks.quark.FilteredCallBenchmark;
 import dev.quark.benchmarks.quark.ProxyCallBenchmark;
 import dev.quark.benchmarks.quark.QuarkContender;
 import dev.quark.benchmarks.reminders.ReminderWorkload;
@@ -54,15 +55,15 @@ public final class BenchmarkMain {
 
     /**
      * The workloads in the order they run: those ending in {@code -async} call Quark in the {@link
-     * CallingStyle#ASYNC asynchronous style}, the others in the blocking one; proxy-call and the ring's lookups
-     * run under JMH, the ring's balance in this JVM; churn, reminders, jobs and durable-tasks measure Quark alone (jobs
+     * CallingStyle#ASYNC asynchronous style}, the others in the blocking one; proxy-call, filtered-call and the
+     * ring's lookups run under JMH, the ring's balance in this JVM; churn, reminders, jobs and durable-tasks measure Quark alone (jobs
      * with db-scheduler as its peer, durable-tasks and outbox with a raw JDBC insert rate as their reference, outbox-delivery with a raw
      * JDBC drain, event-appends with a raw insert and a raw XADD, all in Quark's JVM); cross-silo runs both calling styles itself, Quark with a raw gRPC echo as its reference in its
      * JVM, Pekko (remote, Artery) in its own.
      */
     static final List<String> WORKLOADS = List.of("request-response", "request-response-async", "one-way",
-            "one-way-async", "idle-memory", "idle-memory-async", "churn", "proxy-call", "ring", "reminders", "jobs", "durable-tasks",
-            "outbox", "outbox-delivery", "event-appends", "cross-silo");
+            "one-way-async", "idle-memory", "idle-memory-async", "churn", "proxy-call", "filtered-call", "ring",
+            "reminders", "jobs", "durable-tasks", "outbox", "outbox-delivery", "event-appends", "cross-silo");
 
     /** The workloads that measure Quark alone. */
     private static final List<String> QUARK_ONLY = List.of("churn", "reminders", "jobs", "durable-tasks", "outbox",
@@ -102,6 +103,11 @@ public final class BenchmarkMain {
             if (workload.equals("proxy-call")) {
                 System.err.println("proxy-call, quark (JMH)");
                 figures.addAll(runJmh(ProxyCallBenchmark.class, PROXY_CALL_KEYS, mode, flags));
+                continue;
+            }
+            if (workload.equals("filtered-call")) {
+                System.err.println("filtered-call, quark (JMH)");
+                figures.addAll(runJmh(FilteredCallBenchmark.class, FILTERED_CALL_KEYS, mode, flags));
                 continue;
             }
             if (workload.equals("ring")) {
@@ -218,6 +224,11 @@ public final class BenchmarkMain {
     private static final Map<String, String> PROXY_CALL_KEYS = Map.of("directCall", "proxy.direct",
             "proxyCallFromPlatformThread", "proxy.platform", "proxyCallsFrom16PlatformThreads", "proxy.platform-16",
             "proxyCallFromVirtualThread", "proxy.virtual");
+
+    /** The figure key of each benchmark method of {@link FilteredCallBenchmark}. */
+    private static final Map<String, String> FILTERED_CALL_KEYS = Map.of("noFilter", "filtered.none",
+            "passThroughFilters", "filtered.pass-through", "tracingWithoutSpan", "filtered.tracing-no-span",
+            "tracingInSpan", "filtered.tracing-in-span");
 
     /** The figure key of each benchmark method of {@link RingLookupBenchmark}. */
     private static final Map<String, String> RING_KEYS = Map.of("hashAndLookup", "ring.hash-lookup", "lookup",

@@ -75,6 +75,14 @@ public final class ComparisonTable {
                 "ns/call", false, null));
         rows.add(new Row("proxy.virtual", "Uncontended call, virtual-thread caller", "ns/call", false, null));
         rows.add(new Row("proxy.direct", "Direct method call, for scale", "ns/call", false, null));
+        rows.add(new Row("filtered.none", "Uncontended call, virtual-thread caller, no filter", "ns/call", false, null));
+        rows.add(new Row("filtered.pass-through", "The same through a pass-through outgoing and incoming filter",
+                "ns/call", false, null));
+        rows.add(new Row("filtered.tracing-no-span", "The same through Quark's tracing filters, no span current",
+                "ns/call", false, null));
+        rows.add(new Row("filtered.tracing-in-span",
+                "The same inside a span: a CLIENT and a SERVER span per call (sampled, not exported)", "ns/call", false,
+                null));
         rows.add(new Row("ring.hash-lookup", "Hash ring, owner of an actor address (100 silos × 150 points)", "ns/op",
                 false, null));
         rows.add(new Row("ring.lookup", "  lookup of a hash alone", "ns/op", false, null));
