@@ -6,7 +6,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -323,6 +325,57 @@ class CallFilterTests {
             assertThat(first.get(2, TimeUnit.SECONDS)).isEqualTo("first+1");
             assertThat(second.get(2, TimeUnit.SECONDS)).isEqualTo("second+1");
         }
+    }
+
+    @Test
+    void outgoingFilterContinuationRunsOnTheTurnsThreadWhenTheActorHasNothingMoreToRun() throws Exception {
+        Map<String, Thread> turnThreads = new ConcurrentHashMap<>();
+        CompletableFuture<Thread> continuationThread = new CompletableFuture<>();
+        CountDownLatch continued = new CountDownLatch(1);
+        OutgoingCallFilter recordsContinuation = (call) -> {
+            CompletionStage<@Nullable Object> stage = call.proceed()
+                .whenComplete((result, failure) -> continuationThread.complete(Thread.currentThread()));
+            continued.countDown();
+            return stage;
+        };
+        try (ActorRuntime runtime = builder().outgoingFilter(recordsContinuation)
+            .incomingFilter(recordingTurnThreads(turnThreads))
+            .build()) {
+            Probe probe = runtime.get(Probe.class, "continued");
+            CompletableFuture<String> held = CompletableFuture.supplyAsync(() -> probe.block("gate"));
+            assertThat(continued.await(5, TimeUnit.SECONDS)).isTrue();
+
+            this.environment.open("gate");
+
+            assertThat(held.get(5, TimeUnit.SECONDS)).isEqualTo("gate");
+            // No other thread woken for it: the caller's wait ends on the turn's thread, without a hand-over.
+            assertThat(continuationThread.get(5, TimeUnit.SECONDS)).isSameAs(turnThreads.get("block"));
+        }
+    }
+
+    @Test
+    void asynchronousCallersCallbackRunsOnTheTurnsThreadWhenTheActorHasNothingMoreToRun() throws Exception {
+        Map<String, Thread> turnThreads = new ConcurrentHashMap<>();
+        try (ActorRuntime runtime = builder().incomingFilter(recordingTurnThreads(turnThreads)).build()) {
+            Probe probe = runtime.get(Probe.class, "dependents");
+            CompletableFuture<String> held = CompletableFuture.supplyAsync(() -> probe.block("gate"));
+            await().atMost(Duration.ofSeconds(5)).until(() -> turnThreads.containsKey("block"));
+            CompletableFuture<Thread> callbackThread = probe.failAsync("expected by the test")
+                .handle((result, failure) -> Thread.currentThread());
+            await().atMost(Duration.ofSeconds(5)).until(() -> runtime.queuedMessages(Probe.class, "dependents") == 1);
+
+            this.environment.open("gate");
+
+            assertThat(held.get(5, TimeUnit.SECONDS)).isEqualTo("gate");
+            assertThat(callbackThread.get(5, TimeUnit.SECONDS)).isSameAs(turnThreads.get("failAsync"));
+        }
+    }
+
+    private static IncomingCallFilter recordingTurnThreads(Map<String, Thread> turnThreads) {
+        return (call) -> {
+            turnThreads.put(call.method().name(), Thread.currentThread());
+            return call.proceed();
+        };
     }
 
     @Test

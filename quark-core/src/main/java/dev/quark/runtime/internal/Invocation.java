@@ -284,22 +284,30 @@ sealed class Invocation extends CompletableFuture<Object> implements ActorContex
     /**
      * Completes the call with the turn's outcome. The activation calls it once the turn has released it,
      * so a caller that wakes up finds the activation free and its activity recorded.
+     * <p>
+     * Code that depends on the outcome other than a blocked caller (an outgoing filter's continuation, a
+     * transport's reply callback, an asynchronous caller's callbacks) runs on a task of {@code elsewhere} when
+     * one is given: the calling thread has more to do, such as the actor's next turn, which that code must not
+     * hold up (it may even call the actor). Without one it runs on the calling thread, which saves the caller the
+     * wake-up of another thread: for a thread with nothing else to run.
+     * @param elsewhere where the outcome's dependents run, or {@code null} for this thread
      */
-    void finish(@Nullable Object result, @Nullable Throwable failure, Executor executor) {
+    void finish(@Nullable Object result, @Nullable Throwable failure, @Nullable Executor elsewhere) {
         ActorCallExpiredException late = this.expired;
         if (late != null) {
-            finishWith(null, late, executor);
+            finishWith(null, late, elsewhere);
         }
         else {
-            finishWith(result, failure, executor);
+            finishWith(result, failure, elsewhere);
         }
     }
 
-    private void finishWith(@Nullable Object result, @Nullable Throwable failure, Executor executor) {
+    private void finishWith(@Nullable Object result, @Nullable Throwable failure, @Nullable Executor elsewhere) {
         callCompleted();
-        if (this.method != null && (this.completesOffTurn || this.method.returnKind() == ReturnKind.ASYNCHRONOUS)
+        if (elsewhere != null && this.method != null
+                && (this.completesOffTurn || this.method.returnKind() == ReturnKind.ASYNCHRONOUS)
                 && getNumberOfDependents() > 0) {
-            executor.execute(() -> settle(result, failure));
+            elsewhere.execute(() -> settle(result, failure));
         }
         else {
             settle(result, failure);

@@ -180,7 +180,8 @@ final class TurnRunner {
             activation.catalog().supervision().turnFailed(activation, failure);
         }
         Object next = activation.endTurn(invocation);
-        complete(activation, invocation, result, failure);
+        // With nothing more to run, this thread may run what depends on the call's outcome (Invocation.finish).
+        complete(activation, invocation, result, failure, next != null);
         if (next instanceof Invocation granted && granted.resumeSignal != null) {
             wake(granted);
             return null;
@@ -208,7 +209,7 @@ final class TurnRunner {
         if (invocation.isOneWay()) {
             Activation.logger.warn("One-way call {}.{}() failed", activation.identity, invocation.name(), failure);
         }
-        complete(activation, invocation, null, failure);
+        complete(activation, invocation, null, failure, true);
     }
 
     /**
@@ -216,10 +217,13 @@ final class TurnRunner {
      * was logged ({@link #run}, {@link #fail}) and is the runtime's, not its sender's (a silo that delivered it for another would otherwise
      * report it as not delivered). One that expired in the mailbox still fails ({@link Invocation#finish}): nothing
      * else reports it.
+     * @param threadBusy whether this thread runs more afterwards (the actor's next turn), so that what depends on
+     * the outcome must run elsewhere
      */
     private static void complete(Activation activation, Invocation invocation, @Nullable Object result,
-            @Nullable Throwable failure) {
-        invocation.finish(result, invocation.isOneWay() ? null : failure, activation.catalog().settings().turnExecutor());
+            @Nullable Throwable failure, boolean threadBusy) {
+        invocation.finish(result, invocation.isOneWay() ? null : failure,
+                threadBusy ? activation.catalog().settings().turnExecutor() : null);
     }
 
     static void failAll(Activation activation, @Nullable Invocation first, Throwable failure) {
