@@ -371,6 +371,35 @@ class CallFilterTests {
         }
     }
 
+    @Test
+    void outgoingFilterContinuationNeverInheritsAnInterruptTheTurnLeftOnItsThread() throws Exception {
+        CompletableFuture<Boolean> continuationInterrupted = new CompletableFuture<>();
+        CountDownLatch continued = new CountDownLatch(1);
+        OutgoingCallFilter recordsInterrupt = (call) -> {
+            CompletionStage<@Nullable Object> stage = call.proceed().whenComplete((result, failure) ->
+                    continuationInterrupted.complete(Thread.currentThread().isInterrupted()));
+            continued.countDown();
+            return stage;
+        };
+        IncomingCallFilter leavesInterrupt = (call) -> {
+            Object result = call.proceed();
+            Thread.currentThread().interrupt();
+            return result;
+        };
+        try (ActorRuntime runtime = builder().outgoingFilter(recordsInterrupt)
+            .incomingFilter(leavesInterrupt)
+            .build()) {
+            Probe probe = runtime.get(Probe.class, "interrupted");
+            CompletableFuture<String> held = CompletableFuture.supplyAsync(() -> probe.block("gate"));
+            assertThat(continued.await(5, TimeUnit.SECONDS)).isTrue();
+
+            this.environment.open("gate");
+
+            assertThat(held.get(5, TimeUnit.SECONDS)).isEqualTo("gate");
+            assertThat(continuationInterrupted.get(5, TimeUnit.SECONDS)).isFalse();
+        }
+    }
+
     private static IncomingCallFilter recordingTurnThreads(Map<String, Thread> turnThreads) {
         return (call) -> {
             turnThreads.put(call.method().name(), Thread.currentThread());

@@ -157,8 +157,9 @@ final class Activation implements ActorHost {
         return Mailbox.awaitRoom(signal, nanos);
     }
 
+    /** Runs what the activation was granted for: the whole task of a turn-executor thread. */
     void drain(Object first) {
-        TurnRunner.drain(this, first);
+        TurnRunner.drain(this, first, true);
     }
 
     /**

@@ -275,7 +275,7 @@ final class InstanceLifecycle {
         }
         Object next = releaseFromLifecycle(activation);
         if (next != null) {
-            TurnRunner.drain(activation, next);
+            TurnRunner.drain(activation, next, false);
         }
     }
 

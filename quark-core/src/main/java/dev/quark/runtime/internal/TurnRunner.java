@@ -26,11 +26,15 @@ final class TurnRunner {
     /**
      * Runs what the activation was granted for, starting with the given message, until nothing more may
      * run. Called on a fresh thread that owns the activation.
+     * @param endsTask whether the calling thread's task ends when this returns (a task of the turn executor), so
+     * that the last turn's dependents may run on it ({@link #finish}); on the ready-queue scheduler they never do,
+     * since work this thread handed its runner's slot would wait behind them
      */
-    static void drain(Activation activation, Object first) {
+    static void drain(Activation activation, Object first, boolean endsTask) {
         Object next = first;
         Executor executor = activation.catalog().settings().turnExecutor();
         ReadyQueueScheduler scheduler = (executor instanceof ReadyQueueScheduler ready) ? ready : null;
+        boolean dependentsHere = endsTask && scheduler == null;
         int bound = (scheduler != null) ? scheduler.turnsPerScheduling() : Integer.MAX_VALUE;
         boolean sliced = scheduler != null && scheduler.timeSliceNanos() != Long.MAX_VALUE;
         long sliceStart = sliced ? System.nanoTime() : 0;
@@ -65,7 +69,7 @@ final class TurnRunner {
                     }
                 }
                 run(activation, invocation, instance);
-                next = finish(activation, invocation);
+                next = finish(activation, invocation, dependentsHere);
             }
         }
     }
@@ -166,9 +170,11 @@ final class TurnRunner {
      * Ends a turn: records activity, lets supervision decide about a failure, frees the activation, takes
      * what runs next, and only then completes the call ({@link #complete}), so that its caller sees all of that
      * done.
+     * @param dependentsHere whether what depends on the call's outcome may run on this thread once the actor has
+     * nothing more for it
      * @return what this thread runs next, or {@code null} when it is done
      */
-    private static @Nullable Object finish(Activation activation, Invocation invocation) {
+    private static @Nullable Object finish(Activation activation, Invocation invocation, boolean dependentsHere) {
         if (invocation.keepsActivationAlive()) {
             activation.touch();
         }
@@ -180,8 +186,10 @@ final class TurnRunner {
             activation.catalog().supervision().turnFailed(activation, failure);
         }
         Object next = activation.endTurn(invocation);
-        // With nothing more to run, this thread may run what depends on the call's outcome (Invocation.finish).
-        complete(activation, invocation, result, failure, next != null);
+        // With nothing more to run, this thread may run what depends on the call's outcome (Invocation.finish),
+        // unless the turn left it interrupted, which that code must not inherit.
+        complete(activation, invocation, result, failure,
+                next != null || !dependentsHere || Thread.currentThread().isInterrupted());
         if (next instanceof Invocation granted && granted.resumeSignal != null) {
             wake(granted);
             return null;
