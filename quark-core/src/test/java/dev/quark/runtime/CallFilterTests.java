@@ -13,6 +13,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 
 import dev.quark.actor.ActorCallTimeoutException;
 import dev.quark.actor.RequestContext;
@@ -330,27 +331,11 @@ class CallFilterTests {
     @Test
     void outgoingFilterContinuationRunsOnTheTurnsThreadWhenTheActorHasNothingMoreToRun() throws Exception {
         Map<String, Thread> turnThreads = new ConcurrentHashMap<>();
-        CompletableFuture<Thread> continuationThread = new CompletableFuture<>();
-        CountDownLatch continued = new CountDownLatch(1);
-        OutgoingCallFilter recordsContinuation = (call) -> {
-            CompletionStage<@Nullable Object> stage = call.proceed()
-                .whenComplete((result, failure) -> continuationThread.complete(Thread.currentThread()));
-            continued.countDown();
-            return stage;
-        };
-        try (ActorRuntime runtime = builder().outgoingFilter(recordsContinuation)
-            .incomingFilter(recordingTurnThreads(turnThreads))
-            .build()) {
-            Probe probe = runtime.get(Probe.class, "continued");
-            CompletableFuture<String> held = CompletableFuture.supplyAsync(() -> probe.block("gate"));
-            assertThat(continued.await(5, TimeUnit.SECONDS)).isTrue();
 
-            this.environment.open("gate");
+        Thread continuationThread = seenByContinuation(recordingTurnThreads(turnThreads), Thread::currentThread);
 
-            assertThat(held.get(5, TimeUnit.SECONDS)).isEqualTo("gate");
-            // No other thread woken for it: the caller's wait ends on the turn's thread, without a hand-over.
-            assertThat(continuationThread.get(5, TimeUnit.SECONDS)).isSameAs(turnThreads.get("block"));
-        }
+        // No other thread woken for it: the caller's wait ends on the turn's thread, without a hand-over.
+        assertThat(continuationThread).isSameAs(turnThreads.get("block"));
     }
 
     @Test
@@ -373,30 +358,37 @@ class CallFilterTests {
 
     @Test
     void outgoingFilterContinuationNeverInheritsAnInterruptTheTurnLeftOnItsThread() throws Exception {
-        CompletableFuture<Boolean> continuationInterrupted = new CompletableFuture<>();
-        CountDownLatch continued = new CountDownLatch(1);
-        OutgoingCallFilter recordsInterrupt = (call) -> {
-            CompletionStage<@Nullable Object> stage = call.proceed().whenComplete((result, failure) ->
-                    continuationInterrupted.complete(Thread.currentThread().isInterrupted()));
-            continued.countDown();
-            return stage;
-        };
         IncomingCallFilter leavesInterrupt = (call) -> {
             Object result = call.proceed();
             Thread.currentThread().interrupt();
             return result;
         };
-        try (ActorRuntime runtime = builder().outgoingFilter(recordsInterrupt)
-            .incomingFilter(leavesInterrupt)
-            .build()) {
-            Probe probe = runtime.get(Probe.class, "interrupted");
+
+        assertThat(seenByContinuation(leavesInterrupt, () -> Thread.currentThread().isInterrupted())).isFalse();
+    }
+
+    /**
+     * Calls {@code block("gate")} through an outgoing filter whose continuation records what {@code seen} tells on
+     * its thread; the turn is held until the continuation is attached, so that the turn completes the call.
+     */
+    private <T> T seenByContinuation(IncomingCallFilter incoming, Supplier<T> seen) throws Exception {
+        CompletableFuture<T> seenThere = new CompletableFuture<>();
+        CountDownLatch continued = new CountDownLatch(1);
+        OutgoingCallFilter records = (call) -> {
+            CompletionStage<@Nullable Object> stage = call.proceed()
+                .whenComplete((result, failure) -> seenThere.complete(seen.get()));
+            continued.countDown();
+            return stage;
+        };
+        try (ActorRuntime runtime = builder().outgoingFilter(records).incomingFilter(incoming).build()) {
+            Probe probe = runtime.get(Probe.class, "continued");
             CompletableFuture<String> held = CompletableFuture.supplyAsync(() -> probe.block("gate"));
             assertThat(continued.await(5, TimeUnit.SECONDS)).isTrue();
 
             this.environment.open("gate");
 
             assertThat(held.get(5, TimeUnit.SECONDS)).isEqualTo("gate");
-            assertThat(continuationInterrupted.get(5, TimeUnit.SECONDS)).isFalse();
+            return seenThere.get(5, TimeUnit.SECONDS);
         }
     }
 
