@@ -225,13 +225,13 @@ final class TurnRunner {
      * was logged ({@link #run}, {@link #fail}) and is the runtime's, not its sender's (a silo that delivered it for another would otherwise
      * report it as not delivered). One that expired in the mailbox still fails ({@link Invocation#finish}): nothing
      * else reports it.
-     * @param threadBusy whether this thread runs more afterwards (the actor's next turn), so that what depends on
-     * the outcome must run elsewhere
+     * @param dependentsElsewhere whether what depends on the outcome must run on a task of the turn executor, not on
+     * this thread ({@link Invocation#finish}): this thread runs more afterwards, or may not run them ({@link #finish})
      */
     private static void complete(Activation activation, Invocation invocation, @Nullable Object result,
-            @Nullable Throwable failure, boolean threadBusy) {
+            @Nullable Throwable failure, boolean dependentsElsewhere) {
         invocation.finish(result, invocation.isOneWay() ? null : failure,
-                threadBusy ? activation.catalog().settings().turnExecutor() : null);
+                dependentsElsewhere ? activation.catalog().settings().turnExecutor() : null);
     }
 
     static void failAll(Activation activation, @Nullable Invocation first, Throwable failure) {
