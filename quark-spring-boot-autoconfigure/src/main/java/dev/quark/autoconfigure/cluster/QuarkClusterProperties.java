@@ -923,8 +923,10 @@ public class QuarkClusterProperties implements InitializingBean {
 
         /**
          * Whether a silo checks that a peer's certificate names the address the peer advertises (as HTTPS checks
-         * a server's). Set false for certificates issued to a service name rather than to each silo's address: the
-         * peer's certificate chain must still lead to an authority of the bundle's trust store.
+         * a server's), both when it connects to the peer and when the peer connects to it with a client certificate
+         * (the address the peer's messages come from). Set false for certificates issued to a service name rather
+         * than to each silo's address: the peer's certificate chain must still lead to an authority of the bundle's
+         * trust store.
          */
         private boolean verifyHostname = true;
 

@@ -10,7 +10,9 @@ import java.security.PublicKey;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Date;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -103,6 +105,21 @@ public final class TestCertificateAuthority {
         return issue(commonName, new GeneralName[] { new GeneralName(GeneralName.dNSName, hostName) });
     }
 
+    /**
+     * Issues a certificate, valid for a day as server and client, that names exactly the given host names and IP
+     * addresses; with neither, it has no subject alternative names, and only its common name names it.
+     * @param commonName the certificate's common name
+     * @param dnsNames its DNS subject alternative names ({@code *.shop.internal} included)
+     * @param ipAddresses its IP address subject alternative names, as literals
+     * @return the certificate with its private key
+     */
+    public TestCertificate issueNaming(String commonName, List<String> dnsNames, List<String> ipAddresses) {
+        List<GeneralName> names = new ArrayList<>();
+        dnsNames.forEach((name) -> names.add(new GeneralName(GeneralName.dNSName, name)));
+        ipAddresses.forEach((address) -> names.add(new GeneralName(GeneralName.iPAddress, address)));
+        return issue(commonName, names.toArray(GeneralName[]::new));
+    }
+
     private TestCertificate issue(String commonName, GeneralName[] names) {
         Objects.requireNonNull(commonName, "commonName must not be null");
         KeyPair siloKeys = newKeys();
@@ -113,7 +130,9 @@ public final class TestCertificateAuthority {
             builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
             builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(
                     new KeyPurposeId[] { KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth }));
-            builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names));
+            if (names.length > 0) {
+                builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names));
+            }
             return new TestCertificate(siloKeys.getPrivate(), sign(builder, this.keys.getPrivate()), this.certificate);
         }
         catch (CertIOException ex) {

@@ -24,6 +24,7 @@ import dev.quark.cluster.transport.EnvelopeHandler;
 import dev.quark.cluster.transport.LinkRefusal;
 import dev.quark.cluster.transport.grpc.GrpcTransport;
 import dev.quark.cluster.transport.grpc.GrpcTransportSettings;
+import dev.quark.cluster.transport.grpc.HandshakeRefusedException;
 import dev.quark.cluster.transport.grpc.LinkBrokenException;
 import dev.quark.cluster.transport.grpc.SiloTls;
 import dev.quark.cluster.transport.grpc.TlsHandshakeException;
@@ -274,6 +275,39 @@ class GrpcTransportTlsTests {
             .isInstanceOf(TlsHandshakeException.class)
             .hasMessageContaining("PKIX");
         assertThat(foreign.received().poll(200, TimeUnit.MILLISECONDS)).isNull();
+    }
+
+    @Test
+    void aSiloWhoseCertificateDoesNotNameTheAddressItAdvertisesIsRefusedByThePeersItConnectsTo() throws Exception {
+        Silo checking = start("checking", mutual(this.cluster.issue("checking")));
+        Silo misnamed = start("misnamed", mutual(this.cluster.issueNaming("misnamed", "silos.shop.internal")));
+        // The handshake goes through (misnamed finds checking's certificate naming 127.0.0.1, and its own chain is
+        // the cluster's); its first envelope, which comes from 127.0.0.1, is refused.
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(catchThrowable(() -> misnamed.transport()
+            .send(checking.address(), envelope(misnamed, checking))
+            .toCompletableFuture()
+            .get(10, TimeUnit.SECONDS)))
+            .cause()
+            .isInstanceOf(HandshakeRefusedException.class)
+            .isInstanceOf(LinkRefusal.class)
+            .hasMessageContaining("Silo checking refuses silo misnamed")
+            .hasMessageContaining("names [DNS:silos.shop.internal]")
+            .hasMessageContaining("does not name 127.0.0.1"));
+        assertThat(checking.received().poll(200, TimeUnit.MILLISECONDS)).isNull();
+
+        Silo relaxed = start("relaxed", mutual(this.cluster.issue("relaxed")).withoutHostnameCheck());
+        Envelope sent = envelope(misnamed, relaxed);
+        misnamed.transport().send(relaxed.address(), sent).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        assertThat(relaxed.received().poll(10, TimeUnit.SECONDS)).as("without the check on the receiving silo")
+            .extracting(Envelope::messageId)
+            .isEqualTo(sent.messageId());
+
+        Envelope answer = envelope(checking, misnamed);
+        assertThatThrownBy(() -> checking.transport().send(misnamed.address(), answer).toCompletableFuture()
+            .get(10, TimeUnit.SECONDS))
+            .as("and, as before, the silos it is refused by cannot connect to it")
+            .cause()
+            .isInstanceOf(TlsHandshakeException.class);
     }
 
     @Test

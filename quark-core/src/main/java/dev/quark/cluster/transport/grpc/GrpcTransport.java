@@ -202,7 +202,8 @@ public final class GrpcTransport implements Transport {
         this.tls = tls;
         this.outstanding = new OutstandingRequests(clock);
         this.metrics = Objects.requireNonNull(metrics, "metrics must not be null");
-        this.service = new SiloTransportService(settings, this.deliveries, this.outstanding, metrics);
+        this.service = new SiloTransportService(settings, this.deliveries, this.outstanding, metrics,
+                tls != null && tls.checksHostname());
         this.stopRenewals = (tls != null) ? tls.onUpdate(this::renewConnections) : () -> {
         };
     }

@@ -5,7 +5,8 @@ import dev.quark.cluster.transport.SiloUnreachableException;
 
 /**
  * A silo refused the link another silo opened to it: the two belong to clusters of different names, or speak
- * different protocol versions. The message names the values of both sides. Nothing was delivered.
+ * different protocol versions, or the other silo's TLS certificate does not name the address it advertises. The
+ * message names the values of both sides. The envelope that met the refusal, and those after it, were not delivered.
  */
 public class HandshakeRefusedException extends SiloUnreachableException implements LinkRefusal {
 

@@ -25,7 +25,9 @@ import org.slf4j.LoggerFactory;
  * that moment, so new connections, reconnections of broken ones included, use the new certificate and trust, and a
  * {@link GrpcTransport} given this material then moves its links to new connections and asks its peers to move
  * theirs to it. A client checks that the peer's certificate names the
- * host it connects to (the peer's advertised address), as HTTPS does, unless the material is made
+ * host it connects to (the peer's advertised address), as HTTPS does, and the silo's server that the certificate a
+ * peer presents names the host its envelopes come from (the address that peer advertises, where answers go), so that
+ * a certificate vouches for one address, unless the material is made
  * {@linkplain #withoutHostnameCheck() without that check} (certificates issued to a service name rather than to each
  * silo's address): the chain must lead to a trusted authority either way.
  * <pre>{@code
@@ -81,9 +83,9 @@ public final class SiloTls {
     }
 
     /**
-     * Returns this material without the host name check of the peers' certificates: a silo connecting to a peer
-     * still checks that its certificate chain leads to a trusted authority, but not that it names the peer's
-     * advertised address. Updates of either reach both.
+     * Returns this material without the host name check of the peers' certificates: a silo still checks that a
+     * peer's certificate chain leads to a trusted authority, but not that it names the peer's advertised address
+     * (neither when it connects to the peer nor when the peer connects to it). Updates of either reach both.
      * @return the material without the check
      * @throws IllegalStateException when the material has no trust material of its own: without the check, the JDK's
      * default authorities would vouch for any certificate a public authority issued, to any name, as any silo
@@ -98,7 +100,8 @@ public final class SiloTls {
     }
 
     /**
-     * Returns whether a silo checks that a peer's certificate names the address it connects to.
+     * Returns whether a silo checks that a peer's certificate names the address it connects to, and that the
+     * certificate a peer presents when it connects names the address the peer's envelopes come from.
      * @return whether the host name is checked
      */
     public boolean checksHostname() {

@@ -1,5 +1,7 @@
 package dev.quark.cluster.transport.grpc;
 
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
 import java.util.ArrayDeque;
 import java.util.HashSet;
 import java.util.List;
@@ -14,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
+import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 
 import dev.quark.cluster.transport.Envelope;
@@ -104,16 +107,26 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
 
     private final GrpcTransportMetrics metrics;
 
+    /** Whether a peer's client certificate must name the host its envelopes say they come from. */
+    private final boolean peerNamesChecked;
+
     SiloTransportService(GrpcTransportSettings settings, Executor deliveries, OutstandingRequests outstanding) {
-        this(settings, deliveries, outstanding, GrpcTransportMetrics.NONE);
+        this(settings, deliveries, outstanding, GrpcTransportMetrics.NONE, false);
     }
 
+    /**
+     * Creates the service.
+     * @param peerNamesChecked whether a peer that presents a certificate must be named by it: the host its envelopes
+     * say they come from (the address it advertises, where this silo sends its answers) must be one of the
+     * certificate's names, as its own channels check the certificates of the silos they connect to
+     */
     SiloTransportService(GrpcTransportSettings settings, Executor deliveries, OutstandingRequests outstanding,
-            GrpcTransportMetrics metrics) {
+            GrpcTransportMetrics metrics, boolean peerNamesChecked) {
         this.settings = settings;
         this.deliveries = deliveries;
         this.outstanding = outstanding;
         this.metrics = metrics;
+        this.peerNamesChecked = peerNamesChecked;
     }
 
     void bind(String siloId, EnvelopeHandler handler) {
@@ -229,13 +242,25 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
                 LinkTlsSessions.INSTANCE);
     }
 
+    /** The first certificate of the peer's chain, {@code null} when it presented none. */
+    private static @Nullable X509Certificate peerCertificate(SSLSession session) {
+        try {
+            Certificate[] chain = session.getPeerCertificates();
+            return (chain.length > 0 && chain[0] instanceof X509Certificate first) ? first : null;
+        }
+        catch (SSLPeerUnverifiedException ex) {
+            return null;
+        }
+    }
+
     @Override
     public StreamObserver<ClientFrame> link(StreamObserver<ServerFrame> responses) {
         ServerCallStreamObserver<ServerFrame> calls = (ServerCallStreamObserver<ServerFrame>) responses;
         calls.disableAutoRequest();
         calls.request(1);
         SSLSession session = LinkTlsSessions.current();
-        InboundStream stream = new InboundStream(calls, (session != null) ? session.getCreationTime() : Long.MAX_VALUE);
+        InboundStream stream = new InboundStream(calls, (session != null) ? session.getCreationTime() : Long.MAX_VALUE,
+                (session != null && this.peerNamesChecked) ? peerCertificate(session) : null);
         calls.setOnReadyHandler(stream::flushRefusals);
         // Frames are written by the drain too, not only on gRPC's callbacks: once the call is cancelled, a write
         // is then dropped instead of throwing CANCELLED, and the drain stops writing.
@@ -323,9 +348,21 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
          */
         private final long tlsSessionMadeAt;
 
-        InboundStream(ServerCallStreamObserver<ServerFrame> responses, long tlsSessionMadeAt) {
+        /**
+         * The certificate the peer presented, when it must name the host the stream's envelopes come from;
+         * {@code null} without TLS, without the check, or when the peer presented none (client authentication
+         * {@code none} or {@code optional}).
+         */
+        private final @Nullable X509Certificate peerCertificate;
+
+        /** The last source host the peer's certificate was found to name; only gRPC's callback thread touches it. */
+        private @Nullable String namedHost;
+
+        InboundStream(ServerCallStreamObserver<ServerFrame> responses, long tlsSessionMadeAt,
+                @Nullable X509Certificate peerCertificate) {
             this.responses = responses;
             this.tlsSessionMadeAt = tlsSessionMadeAt;
+            this.peerCertificate = peerCertificate;
         }
 
         @Override
@@ -382,6 +419,9 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
                         + ", but its stream's handshake named silo " + this.peer);
                 return;
             }
+            if (!namesItsSource(envelope)) {
+                return;
+            }
             this.invalidFrames.valid();
             if (bound == null || !bound.siloId().equals(envelope.targetSiloId())) {
                 later(envelope.messageId(), envelope + " is for silo " + envelope.targetSiloId() + ", not for "
@@ -396,6 +436,31 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
             // which must not hold gRPC's callback thread (Netty's event loop, which in served mode the application's
             // own connections share).
             enqueue(envelope);
+        }
+
+        /**
+         * Checks that the peer's certificate names the host the envelope says it comes from (once per host: a silo's
+         * envelopes all carry its advertised address), and otherwise ends the stream with {@code FAILED_PRECONDITION},
+         * which its sender takes for a refusal ({@link HandshakeRefusedException}), as a certificate of another
+         * authority: the silo's certificate, not the network, must change.
+         * @return whether the envelope may go on
+         */
+        private boolean namesItsSource(Envelope envelope) {
+            X509Certificate certificate = this.peerCertificate;
+            String host = envelope.sourceAddress().host();
+            if (certificate == null || host.equals(this.namedHost)) {
+                return true;
+            }
+            if (PeerCertificateNames.names(certificate, host)) {
+                this.namedHost = host;
+                return true;
+            }
+            close(Status.FAILED_PRECONDITION.withDescription("Silo " + here() + " refuses silo "
+                    + PeerText.safe(this.peer) + ": its certificate (" + PeerText.safe(PeerCertificateNames
+                        .describe(certificate)) + ") does not name " + PeerText.safe(host) + ", the host its "
+                    + "envelopes come from (the address it advertises). Each silo's certificate must name the address "
+                    + "it advertises; quark.cluster.transport.ssl.verify-hostname=false turns the check off"));
+            return false;
         }
 
         /**

@@ -505,7 +505,7 @@ class InboundStreamTests {
     @Test
     void aSiloThatSaidGoodbyeAsksNoPeerToRenew() {
         SiloTransportService service = new SiloTransportService(GrpcTransportSettings.builder("bank").build(),
-                this.recording, new OutstandingRequests(java.time.Clock.systemUTC()), this.metrics);
+                this.recording, new OutstandingRequests(java.time.Clock.systemUTC()), this.metrics, false);
         service.bind("b", this.handler);
         this.calls.frames.clear();
         service.link(this.calls).onNext(hello(Envelope.Lane.REPLY));
@@ -545,7 +545,7 @@ class InboundStreamTests {
 
     private StreamObserver<ClientFrame> open(GrpcTransportSettings settings, Envelope.Lane lane) {
         SiloTransportService service = new SiloTransportService(settings, this.recording,
-                new OutstandingRequests(java.time.Clock.systemUTC()), this.metrics);
+                new OutstandingRequests(java.time.Clock.systemUTC()), this.metrics, false);
         service.bind("b", this.handler);
         this.calls.requests.clear();
         this.calls.frames.clear();
