@@ -168,7 +168,10 @@ public final class TestCluster implements AutoCloseable {
 
     private TestSilo startSilo(int index, String siloId, Consumer<ActorRuntime.Builder> runtime) {
         Builder settings = this.settings;
-        SiloRouting.Builder routingBuilder = SiloRouting.builder(siloId, settings.transportOf(siloId, this.network))
+        Transport transport = settings.transportOf(siloId, this.network);
+        // A transport of the test's own is paused by holding its envelopes; the in-JVM network isolates instead.
+        PausableTransport pausable = (settings.transports != null) ? new PausableTransport(transport) : null;
+        SiloRouting.Builder routingBuilder = SiloRouting.builder(siloId, (pausable != null) ? pausable : transport)
             .clock(settings.clock);
         settings.routing.accept(routingBuilder);
         SiloRouting routing = routingBuilder.build();
@@ -189,7 +192,7 @@ public final class TestCluster implements AutoCloseable {
             membership = settings.membershipOf(siloId, address, types, routing, silo, this.epochs.incrementAndGet());
             routing.follow(membership.views());
             membership.join(settings.stopTimeout);
-            TestSilo started = new TestSilo(index, siloId, silo, routing, membership, address);
+            TestSilo started = new TestSilo(index, siloId, silo, routing, membership, address, pausable);
             if (reminders != null && registry != null) {
                 started.reminders(reminders.start(siloId, silo, registry, membership.views(), routing));
             }
@@ -235,7 +238,7 @@ public final class TestCluster implements AutoCloseable {
             reminders.close();
         }
         // A paused silo resumes before it leaves: its network now, its membership agent as the leave starts.
-        this.network.reconnect(silo.siloId());
+        resumeNetwork(silo);
         silo.membership().leave(() -> silo.runtime()
             .deactivateWhere((address) -> true, DeactivationReason.HANDOFF)
             .thenRunAsync(() -> {
@@ -280,34 +283,55 @@ public final class TestCluster implements AutoCloseable {
 
     /**
      * Pauses a silo as a long stop-the-world pause would (a garbage collection, a frozen VM): it stops answering and
-     * sending on the network ({@link InJvmNetwork#isolate(String)}), and its membership agent's rounds and table
-     * reads are held, so that its peers vote it dead while it still holds its activations and believes itself a
-     * member. Unlike a real pause, turns already running go on (they meet the cut network), and so does the agent's job
-     * that runs at that moment, with the jobs queued behind it (one at a time, a table read or write); a test that
-     * wants the turns held as well holds what they wait for, such as their state store.
+     * sending, and its membership agent's rounds and table reads are held, so that its peers vote it dead while it
+     * still holds its activations and believes itself a member. On the in-JVM network the silo is isolated
+     * ({@link InJvmNetwork#isolate(String)}: its peers' sends to it fail at once, as to a host that refuses
+     * connections, and what was in flight is lost); on a {@link Builder#transport(Function) transport} of the test's
+     * own (gRPC, say) its envelopes are held instead, both ways: its peers' probes and calls wait for answers that do
+     * not come, and what it received or sent meanwhile is handed over and sent late when it resumes, as a real pause
+     * leaves it in the sockets' buffers. Unlike a real pause, turns already running go on (they meet the cut network,
+     * or their sends are held), and so does the agent's job that runs at that moment, with the jobs queued behind it
+     * (one at a time, a table read or write); a test that wants the turns held as well holds what they wait for, such
+     * as their state store.
      * @param index the silo
      * @throws IllegalStateException when the cluster was built without
-     * {@link Builder#failureDetection() failure detection} (there are no rounds to pause) or with a
-     * {@link Builder#transport(Function) transport} of its own (the silo cannot be isolated), or the silo does not run
+     * {@link Builder#failureDetection() failure detection} (there are no rounds to pause), or the silo does not run
      */
     public void pauseSilo(int index) {
         TestSilo silo = pausable(index);
         // The agent first: a probe round between the two would count its healthy peers' links as failed.
         silo.membership().pause();
-        this.network.isolate(silo.siloId());
+        PausableTransport transport = silo.pausableTransport();
+        if (transport != null) {
+            transport.pause();
+        }
+        else {
+            this.network.isolate(silo.siloId());
+        }
     }
 
     /**
-     * Ends a silo's {@link #pauseSilo(int) pause}: its network links are up again and what its membership agent
-     * held runs late, as after a real pause. If its peers voted it dead meanwhile, it learns so, drops its
+     * Ends a silo's {@link #pauseSilo(int) pause}: its network links are up again (on a transport of the test's own,
+     * what it held is handed over and sent, on the calling thread) and what its membership agent held runs late, as
+     * after a real pause. If its peers voted it dead meanwhile, it learns so, drops its
      * activations without saving (as the starter's silos do) and rejoins with a new epoch.
      * @param index the silo
      * @throws IllegalStateException as {@link #pauseSilo(int)}
      */
     public void resumeSilo(int index) {
         TestSilo silo = pausable(index);
-        this.network.reconnect(silo.siloId());
+        resumeNetwork(silo);
         silo.membership().resume();
+    }
+
+    private void resumeNetwork(TestSilo silo) {
+        PausableTransport transport = silo.pausableTransport();
+        if (transport != null) {
+            transport.resume();
+        }
+        else {
+            this.network.reconnect(silo.siloId());
+        }
     }
 
     private TestSilo pausable(int index) {
@@ -319,10 +343,6 @@ public final class TestCluster implements AutoCloseable {
         if (this.settings.failureDetection == null) {
             throw new IllegalStateException("Silo " + silo.siloId() + " has no membership agent whose rounds could be "
                     + "paused: build the test cluster with failureDetection() to pause silos");
-        }
-        if (this.settings.transports != null) {
-            throw new IllegalStateException("Silo " + silo.siloId() + " runs on a transport of the test's own, which "
-                    + "the test cluster cannot isolate: pause silos on the in-JVM network");
         }
         return silo;
     }

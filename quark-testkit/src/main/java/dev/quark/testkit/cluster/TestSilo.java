@@ -27,13 +27,16 @@ public final class TestSilo implements ActorRefFactory {
 
     private final SiloAddress address;
 
+    private final @Nullable PausableTransport pausableTransport;
+
     private volatile boolean running = true;
 
     private volatile @Nullable ReminderTickManager reminders;
 
     TestSilo(int index, String siloId, ActorRuntime runtime, SiloRouting routing, SiloMembershipRole membership,
-            SiloAddress address) {
+            SiloAddress address, @Nullable PausableTransport pausableTransport) {
         this.index = index;
+        this.pausableTransport = pausableTransport;
         this.siloId = siloId;
         this.runtime = runtime;
         this.routing = routing;
@@ -164,5 +167,10 @@ public final class TestSilo implements ActorRefFactory {
     @Override
     public String toString() {
         return "TestSilo[" + this.siloId + (this.running ? "" : ", stopped") + "]";
+    }
+
+    /** The silo's transport as the cluster pauses it, {@code null} on the in-JVM network (isolated instead). */
+    @Nullable PausableTransport pausableTransport() {
+        return this.pausableTransport;
     }
 }

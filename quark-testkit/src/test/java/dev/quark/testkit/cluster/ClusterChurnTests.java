@@ -217,9 +217,11 @@ abstract class ClusterChurnTests {
      * while paused, and comes back after its ledgers moved: its activations count as ended at the pause, it activates
      * nothing from when it stopped serving until it has rejoined with a new epoch, its late saves are refused by the
      * store's version check or land before the new owner's first save (whose call then fails with
-     * {@code ConcurrencyException}, nothing written), and no acknowledged update is lost. The isolated silo's
-     * network fails sends at once (as a host that refuses connections), so its peers may vote it dead before its own
-     * pause limit. Run by the in-memory variant: only the in-JVM network can isolate a silo.
+     * {@code ConcurrencyException}, nothing written), and no acknowledged update is lost. On the in-JVM network the
+     * paused silo is isolated: sends to it fail at once (as to a host that refuses connections), so its peers may vote
+     * it dead before its own pause limit. Over gRPC its envelopes are held both ways: its peers' probes time out, and
+     * what it received and sent during the pause is handed over and sent late as it resumes (calls it no longer
+     * serves). Run by the in-memory variant and the gRPC one on Redis.
      */
     void aSiloPausedPastItsEvictionActivatesNothingUntilItRejoinsAndLosesNoAcknowledgedUpdate() {
         this.cluster = clusterDetectingFailuresFast();
@@ -503,6 +505,13 @@ abstract class ClusterChurnTests {
         long epoch = silo.epoch();
         store.resume();
         this.cluster.resumeSilo(index);
+        PausableTransport transport = silo.pausableTransport();
+        if (transport != null) {
+            // Silence rather than refusals: its peers' probes, at least, waited for the resume.
+            assertThat(transport.receivedLate()).as("envelopes handed over late").isPositive();
+            System.out.printf("%s, pause: %d envelopes received and %d sent late%n", getClass().getSimpleName(),
+                    transport.receivedLate(), transport.sentLate());
+        }
         LedgerCallers.awaitAtMost(TIMEOUT).until(() -> silo.epoch() > epoch && this.cluster.membership()
             .read()
             .silo(silo.siloId())
