@@ -1,5 +1,6 @@
 package dev.quark.eventsourcing;
 
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
@@ -92,6 +93,29 @@ public interface EventFeed {
     default Optional<FencingToken> checkpointStamp(String subscription) {
         throw new UnsupportedOperationException(getClass().getName() + " cannot read the lease token stamped on a "
                 + "checkpoint: implement EventFeed.checkpointStamp");
+    }
+
+    /**
+     * Reads when the lease store's fencing tokens were last raised above a subscription's checkpoint stamp, by any
+     * node: a node whose claim is refused again within {@code 10 × (lease duration + poll interval)} of it takes the
+     * second incident for two live lease stores on one checkpoint table and is fenced out instead of raising again.
+     * Kept beside the checkpoint, so that a node restarted since, and a node on the other of two lease stores,
+     * remember it too.
+     * @param subscription the subscription's name
+     * @return the latest raise {@link #recordTokensRaised recorded}, empty when none was, or by default (a feed that
+     * keeps none: each node then remembers only its own raises, until it restarts)
+     */
+    default Optional<Instant> tokensRaisedAt(String subscription) {
+        return Optional.empty();
+    }
+
+    /**
+     * Records that a node raised the lease store's fencing tokens above a subscription's checkpoint stamp; a raise
+     * recorded earlier than the one kept leaves it as it is. Does nothing by default.
+     * @param subscription the subscription's name
+     * @param raisedAt when, on the node's clock
+     */
+    default void recordTokensRaised(String subscription, Instant raisedAt) {
     }
 
     /**

@@ -5,6 +5,9 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -47,7 +50,8 @@ import org.springframework.util.Assert;
  * {prefix}event_snapshot    stream primary key, version, payload, truncated_version
  * {prefix}event_stream      stream primary key, truncated_version (of truncated streams), version (the stream's)
  * {prefix}event_checkpoint  subscription primary key, txid, position (null when claimed before any was saved),
- *                           lease_token (of the newest lease that claimed or wrote it)
+ *                           lease_token (of the newest lease that claimed or wrote it), tokens_raised_at (when a
+ *                           node last raised the lease store's tokens above the stamp)
  * </pre>
  * An append runs in one transaction, the caller's when it has a Spring-managed one on the same data source
  * (so events can commit atomically with the caller's other writes; under a savepoint, so that a failed append leaves
@@ -143,6 +147,11 @@ public class JdbcEventStore implements EventStore, EventFeed {
     /** Reads the lease token a checkpoint's row is stamped with. */
     private final String loadCheckpointStamp;
 
+    private final String loadTokensRaisedAt;
+
+    /** Keeps the later of the raise recorded and the one given, making the row if there is none. */
+    private final String recordTokensRaised;
+
     /** Stamps a checkpoint's row with a lease's token unless a newer one stamped it, and returns its position. */
     private final String claimCheckpoint;
 
@@ -213,6 +222,10 @@ public class JdbcEventStore implements EventStore, EventFeed {
                 + "on conflict (subscription) do update set txid = excluded.txid, position = excluded.position, "
                 + "updated_at = now()";
         this.loadCheckpointStamp = "select lease_token from " + checkpoints + " where subscription = ?";
+        this.loadTokensRaisedAt = "select tokens_raised_at from " + checkpoints + " where subscription = ?";
+        this.recordTokensRaised = "insert into " + checkpoints + " as c (subscription, tokens_raised_at) values (?, ?) "
+                + "on conflict (subscription) do update set tokens_raised_at = greatest(c.tokens_raised_at, "
+                + "excluded.tokens_raised_at)";
         String fence = " where c.lease_token is null or c.lease_token <= excluded.lease_token";
         this.claimCheckpoint = "insert into " + checkpoints + " as c (subscription, lease_token) values (?, ?) "
                 + "on conflict (subscription) do update set lease_token = excluded.lease_token" + fence
@@ -701,6 +714,26 @@ public class JdbcEventStore implements EventStore, EventFeed {
             })
             .optional()
             .flatMap((stamp) -> stamp);
+    }
+
+    @Override
+    public Optional<Instant> tokensRaisedAt(String subscription) {
+        Objects.requireNonNull(subscription, "subscription must not be null");
+        return this.jdbc.sql(this.loadTokensRaisedAt)
+            .param(subscription)
+            .query((row, number) -> Optional.ofNullable(row.getObject(1, OffsetDateTime.class))
+                .map(OffsetDateTime::toInstant))
+            .optional()
+            .flatMap((raisedAt) -> raisedAt);
+    }
+
+    @Override
+    public void recordTokensRaised(String subscription, Instant raisedAt) {
+        Objects.requireNonNull(subscription, "subscription must not be null");
+        Objects.requireNonNull(raisedAt, "raisedAt must not be null");
+        this.jdbc.sql(this.recordTokensRaised)
+            .params(subscription, OffsetDateTime.ofInstant(raisedAt, ZoneOffset.UTC))
+            .update();
     }
 
     @Override

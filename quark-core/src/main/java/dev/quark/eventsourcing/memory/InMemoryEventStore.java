@@ -1,6 +1,7 @@
 package dev.quark.eventsourcing.memory;
 
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -49,6 +50,9 @@ public final class InMemoryEventStore implements EventStore, EventFeed {
 
     /** Each subscription's checkpoint with the token that stamped it; changed atomically per name by compute. */
     private final Map<String, Checkpoint> checkpoints = new ConcurrentHashMap<>();
+
+    /** When each subscription's lease tokens were last raised above its stamp; the later raise wins. */
+    private final Map<String, Instant> tokensRaised = new ConcurrentHashMap<>();
 
     private final Clock clock;
 
@@ -335,6 +339,19 @@ public final class InMemoryEventStore implements EventStore, EventFeed {
         Objects.requireNonNull(subscription, "subscription must not be null");
         @Nullable Checkpoint checkpoint = this.checkpoints.get(subscription);
         return Optional.ofNullable((checkpoint != null) ? checkpoint.token() : null);
+    }
+
+    @Override
+    public Optional<Instant> tokensRaisedAt(String subscription) {
+        return Optional.ofNullable(this.tokensRaised.get(Objects.requireNonNull(subscription,
+                "subscription must not be null")));
+    }
+
+    @Override
+    public void recordTokensRaised(String subscription, Instant raisedAt) {
+        Objects.requireNonNull(subscription, "subscription must not be null");
+        Objects.requireNonNull(raisedAt, "raisedAt must not be null");
+        this.tokensRaised.merge(subscription, raisedAt, (kept, given) -> given.isAfter(kept) ? given : kept);
     }
 
     @Override

@@ -82,7 +82,8 @@ final class SubscriptionFollower {
 
     /**
      * When this node last raised the lease store's tokens for this subscription. An accepted claim does not reset it:
-     * two lease stores raised in turn get every other claim accepted.
+     * two lease stores raised in turn get every other claim accepted. The feed keeps the latest raise of any node beside
+     * the checkpoint too ({@link #lastRaise()}), which outlives this node.
      */
     private @Nullable Instant raisedAt;
 
@@ -273,9 +274,10 @@ final class SubscriptionFollower {
     private boolean tokensWentBack(Lease lease) {
         Instant now = this.clock.instant();
         @Nullable String holdBack = null;
-        if (this.raisedAgain || (this.raisedAt != null
-                && now.isBefore(this.raisedAt.plus(fenceWindow().multipliedBy(RAISES_APART))))) {
-            holdBack = "they were raised above this checkpoint's stamp at " + this.raisedAt + ", less than "
+        @Nullable Instant lastRaise = lastRaise();
+        if (this.raisedAgain || (lastRaise != null
+                && now.isBefore(lastRaise.plus(fenceWindow().multipliedBy(RAISES_APART))))) {
+            holdBack = "they were raised above this checkpoint's stamp at " + lastRaise + ", less than "
                     + RAISES_APART + " fence windows (" + fenceWindow().multipliedBy(RAISES_APART) + ") ago, and went "
                     + "back again: two lease stores on one checkpoint table? (quark.leases.backend switched node by node, "
                     + "or two deployments sharing the checkpoint table); not raising them again, which would have the "
@@ -287,6 +289,7 @@ final class SubscriptionFollower {
                 && (this.raisedAbove == null || stamp.isNewerThan(this.raisedAbove))) {
             this.raisedAbove = stamp;
             this.raisedAt = now;
+            recordRaise(now);
             return true;
         }
         if (recovery.outcome() == LostFencingTokens.Outcome.HELD_BACK) {
@@ -304,6 +307,39 @@ final class SubscriptionFollower {
                     + ": " + recovery.failure();
         };
         return false;
+    }
+
+    /**
+     * The later of this node's last raise and the one the feed keeps beside the checkpoint (this node's before a
+     * restart, or another node's: on the other of two lease stores, say); only this node's when the feed cannot tell.
+     */
+    private @Nullable Instant lastRaise() {
+        @Nullable Instant own = this.raisedAt;
+        @Nullable Instant kept;
+        try {
+            kept = this.feed.tokensRaisedAt(name()).orElse(null);
+        }
+        catch (RuntimeException ex) {
+            logger.warn("Event subscription '{}' could not read when the lease store's tokens were last raised above "
+                    + "its checkpoint's stamp; going by this node's own raises: {}", name(), ex.toString());
+            kept = null;
+        }
+        if (own == null || (kept != null && kept.isAfter(own))) {
+            return kept;
+        }
+        return own;
+    }
+
+    /** Keeps the raise beside the checkpoint; the raise took, so a failure to record it is only logged. */
+    private void recordRaise(Instant raisedAt) {
+        try {
+            this.feed.recordTokensRaised(name(), raisedAt);
+        }
+        catch (RuntimeException ex) {
+            logger.warn("Event subscription '{}' raised the lease store's tokens above its checkpoint's stamp but could "
+                    + "not record when beside the checkpoint: a node restarted within {} would raise them again "
+                    + "rather than be fenced out: {}", name(), fenceWindow().multipliedBy(RAISES_APART), ex.toString());
+        }
     }
 
     /**

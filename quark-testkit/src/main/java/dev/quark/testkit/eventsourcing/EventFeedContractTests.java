@@ -190,6 +190,30 @@ public abstract class EventFeedContractTests {
         assertThat(feed().checkpointStamp(name + "-other")).isEmpty();
     }
 
+    /**
+     * When the lease store's tokens were last raised above a checkpoint's stamp, kept beside it for every node (a
+     * node restarted since, a node on another lease store): the latest raise recorded, an earlier one leaving it as
+     * it is, whether or not the checkpoint exists, and the checkpoint itself untouched.
+     */
+    @Test
+    public void theLatestRaiseOfTheLeaseTokensIsKeptBesideTheCheckpoint() {
+        String name = "raised-" + this.run;
+        Instant first = Instant.parse("2026-12-07T10:15:30.123456Z");
+        assertThat(feed().tokensRaisedAt(name)).as("never raised").isEmpty();
+        feed().recordTokensRaised(name, first);
+        assertThat(feed().tokensRaisedAt(name)).as("without a checkpoint").contains(first);
+        assertThat(feed().checkpoint(name)).as("no checkpoint made").isEmpty();
+        feed().claimCheckpoint(name, lease(name, 3));
+        feed().saveCheckpoint(name, new FeedPosition(2, 2), lease(name, 3));
+        feed().recordTokensRaised(name, first.minusSeconds(60));
+        assertThat(feed().tokensRaisedAt(name)).as("an earlier raise").contains(first);
+        feed().recordTokensRaised(name, first.plusSeconds(60));
+        assertThat(feed().tokensRaisedAt(name)).contains(first.plusSeconds(60));
+        assertThat(feed().checkpoint(name)).contains(new FeedPosition(2, 2));
+        assertThat(feed().checkpointStamp(name)).contains(new FencingToken(3));
+        assertThat(feed().tokensRaisedAt(name + "-other")).isEmpty();
+    }
+
     @Test
     public void aNewerLeaseWritesWithoutAClaimAndFencesOffTheOlderOnes() {
         String name = "unclaimed-" + this.run;

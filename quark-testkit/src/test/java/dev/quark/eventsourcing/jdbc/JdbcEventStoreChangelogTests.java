@@ -38,7 +38,8 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
  * The event store's changelog across versions: changeset {@code event-3} fills {@code quark_event_stream} from the
  * snapshots of streams truncated before it ran, is marked ran when the table is already there, and rolls back;
  * {@code event-4} adds each stream's version to its row, filled from the events and truncations already there;
- * {@code event-5} adds the checkpoints' lease token. The rollbacks count changesets from the last one.
+ * {@code event-5} adds the checkpoints' lease token, {@code event-6} when their lease store's tokens were last raised.
+ * The rollbacks count changesets from the last one.
  */
 class JdbcEventStoreChangelogTests {
 
@@ -108,7 +109,7 @@ class JdbcEventStoreChangelogTests {
         store.saveSnapshot("Tally/t", new Snapshot(3, "{}"), 4);
         assertThat(store.truncateStream("Tally/t", 3, 4)).isEqualTo(3);
 
-        onLiquibase((liquibase) -> liquibase.rollback(3, (String) null));   // event-5, event-4, event-3
+        onLiquibase((liquibase) -> liquibase.rollback(4, (String) null));   // event-6, event-5, event-4, event-3
         assertThat(tableExists("quark_event_stream")).as("after the rollback").isFalse();
         assertThat(tableExists("quark_event_snapshot")).isTrue();
 
@@ -176,7 +177,7 @@ class JdbcEventStoreChangelogTests {
         for (long version = 0; version < 3; version++) {
             store.append("Tally/t", List.of(new NewEvent(UUID.randomUUID(), "Added", 1, "{}")), version);
         }
-        onLiquibase((liquibase) -> liquibase.rollback(2, (String) null));   // event-5, event-4
+        onLiquibase((liquibase) -> liquibase.rollback(3, (String) null));   // event-6, event-5, event-4
         assertThat(columnExists("quark_event_stream", "version")).as("after the rollback").isFalse();
         event("Tally/t", 4);
 
@@ -203,7 +204,7 @@ class JdbcEventStoreChangelogTests {
         assertThat(store.claimCheckpoint("audit", lease("audit", 4))).as("a row without a position yet").isEmpty();
         assertThat(store.checkpoint("audit")).isEmpty();
 
-        onLiquibase((liquibase) -> liquibase.rollback(1, (String) null));
+        onLiquibase((liquibase) -> liquibase.rollback(2, (String) null));   // event-6, event-5
         assertThat(columnExists("quark_event_checkpoint", "lease_token")).as("after the rollback").isFalse();
         assertThat(this.jdbc.sql("select subscription || ' ' || txid || '/' || position from quark_event_checkpoint")
             .query(String.class)
@@ -211,6 +212,25 @@ class JdbcEventStoreChangelogTests {
 
         JdbcEventStore.migration(PREFIX).apply(this.dataSource);
         assertThat(store.claimCheckpoint("balances", lease("balances", 1))).contains(new FeedPosition(12, 34));
+    }
+
+    @Test
+    void event6KeepsTheLastRaiseBesideTheCheckpointAndRollsBackKeepingTheCheckpoint() throws Exception {
+        JdbcEventStore.migration(PREFIX).apply(this.dataSource);
+        JdbcEventStore store = new JdbcEventStore(this.dataSource, PREFIX);
+        store.claimCheckpoint("balances", lease("balances", 3));
+        store.saveCheckpoint("balances", new FeedPosition(12, 34), lease("balances", 3));
+        Instant raisedAt = Instant.parse("2026-12-07T10:15:30.123456Z");
+        store.recordTokensRaised("balances", raisedAt);
+        assertThat(store.tokensRaisedAt("balances")).contains(raisedAt);
+
+        onLiquibase((liquibase) -> liquibase.rollback(1, (String) null));   // event-6
+        assertThat(columnExists("quark_event_checkpoint", "tokens_raised_at")).as("after the rollback").isFalse();
+        assertThat(store.checkpoint("balances")).contains(new FeedPosition(12, 34));
+        assertThat(store.checkpointStamp("balances")).contains(new FencingToken(3));
+
+        JdbcEventStore.migration(PREFIX).apply(this.dataSource);
+        assertThat(store.tokensRaisedAt("balances")).as("applied again: no raise kept").isEmpty();
     }
 
     private static Lease lease(String subscription, long token) {

@@ -105,6 +105,7 @@ class JdbcEventStoreTests extends EventStoreContractTests {
                 "quark_event_checkpoint.subscription character varying", "quark_event_checkpoint.txid bigint",
                 "quark_event_checkpoint.position bigint", "quark_event_checkpoint.updated_at timestamp with time zone",
                 "quark_event_checkpoint.lease_token bigint",
+                "quark_event_checkpoint.tokens_raised_at timestamp with time zone",
                 "quark_event_snapshot.stream text", "quark_event_snapshot.version bigint",
                 "quark_event_snapshot.payload text", "quark_event_snapshot.updated_at timestamp with time zone",
                 "quark_event_snapshot.truncated_version bigint", "quark_event_stream.stream text",

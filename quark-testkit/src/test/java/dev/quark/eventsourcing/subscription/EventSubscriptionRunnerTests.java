@@ -461,61 +461,100 @@ class EventSubscriptionRunnerTests {
     /**
      * Two live lease stores on one checkpoint table (a node-by-node switch of {@code quark.leases.backend}, two
      * deployments sharing it): each node's lease is current in its own store, so a claim refused by the other store's
-     * stamp looks like lost tokens. Each node raises its store once; the node whose store's tokens go back again within
-     * {@link SubscriptionFollower#RAISES_APART} fence windows of its raise is fenced out, naming the likely cause,
-     * rather than raise again, and the other follows alone.
+     * stamp looks like lost tokens. The first node refused raises its store; the other, refused in turn within
+     * {@link SubscriptionFollower#RAISES_APART} fence windows of that raise (kept beside the checkpoint), is fenced out,
+     * naming the likely cause, rather than raise its own, and the first follows alone.
      */
     @Test
-    void twoLeaseStoresOnOneCheckpointTableRaiseOnceEachThenTheSecondIncidentFencesOutInsteadOfAlternating() {
+    void twoLeaseStoresOnOneCheckpointTableRaiseOnceThenTheOtherStoresNodeIsFencedOutInsteadOfAlternating() {
         InMemoryLeaseStore storeA = new InMemoryLeaseStore(this.clock);
         InMemoryLeaseStore storeB = new InMemoryLeaseStore(this.clock);
         storeB.raiseTokensAbove(EventSubscriptionRunner.RESOURCE + "projection", new FencingToken(1_000));
         append("a", 2);
         List<String> handled = new ArrayList<>();
         CountingMetrics metricsA = new CountingMetrics();
+        CountingMetrics metricsB = new CountingMetrics();
         EventSubscriptionRunner nodeA = runner("node-a", metricsA, storeA, this.clock,
                 EventSubscriptionDefinition.of("projection", (event) -> handled.add("node-a " + id(event))));
-        EventSubscriptionRunner nodeB = runner("node-b", EventSubscriptionMetrics.NONE, storeB, this.clock,
+        EventSubscriptionRunner nodeB = runner("node-b", metricsB, storeB, this.clock,
                 EventSubscriptionDefinition.of("projection", (event) -> handled.add("node-b " + id(event))));
         nodeB.followOnce("projection");
         assertThat(handled).containsExactly("node-b a#1", "node-b a#2");
         assertThat(nodeA.followOnce("projection")).as("node-a raises store A and claims again at once").isZero();
-        // Store A's counter ahead of store B's once raised: B's next token is below A's stamp, not equal to it.
-        burn(storeA, 3);
+        assertThat(this.store.tokensRaisedAt("projection")).contains(this.clock.instant());
+        // Store A's counter well ahead of store B's once raised: B's tokens, one more at each of node-b's tries, stay
+        // below A's stamp through the test (counters that meet by themselves are not detected, docs/event-sourcing.md).
+        burn(storeA, 20);
         nodeA.followOnce("projection");
         assertThat(nodeA.status("projection").state()).isEqualTo(SubscriptionState.FOLLOWING);
         append("a", 1);
+        nodeA.followOnce("projection");
         nodeB.followOnce("projection");
         assertThat(nodeB.status("projection").state()).as("taken over by node-a").isEqualTo(SubscriptionState.STANDBY);
-        assertThat(nodeB.followOnce("projection")).as("node-b raises store B and claims again at once").isZero();
-        burn(storeB, 20);
         nodeB.followOnce("projection");
-        assertThat(nodeB.status("projection").state()).isEqualTo(SubscriptionState.FOLLOWING);
-        nodeA.followOnce("projection");
-        nodeA.followOnce("projection");
-        SubscriptionStatus fenced = nodeA.status("projection");
-        assertThat(fenced.state()).as("the second incident on store A").isEqualTo(SubscriptionState.FENCED_OUT);
+        SubscriptionStatus fenced = nodeB.status("projection");
+        assertThat(fenced.state()).as("node-b's first incident, within the window of node-a's raise")
+            .isEqualTo(SubscriptionState.FENCED_OUT);
         assertThat(fenced.lastError()).contains("two lease stores on one checkpoint table?",
                 "put every node on one lease store");
-        assertThat(metricsA.failed).containsExactly("projection");
+        assertThat(metricsB.failed).containsExactly("projection");
+        assertThat(metricsB.tokensLost).containsExactly("projection");
+        assertThat(metricsA.failed).isEmpty();
         int before = handled.size();
         for (int i = 0; i < 5; i++) {
             append("b", 1);
             this.clock.advance(POLL);
             nodeA.followOnce("projection");
             nodeB.followOnce("projection");
-            assertThat(nodeA.status("projection").state()).isEqualTo(SubscriptionState.FENCED_OUT);
-            assertThat(nodeB.status("projection").state()).isEqualTo(SubscriptionState.FOLLOWING);
+            assertThat(nodeA.status("projection").state()).isEqualTo(SubscriptionState.FOLLOWING);
+            assertThat(nodeB.status("projection").state()).isEqualTo(SubscriptionState.FENCED_OUT);
         }
-        assertThat(handled.subList(before, handled.size())).as("node-b alone handles what comes next")
-            .containsExactly("node-b b#1", "node-b b#2", "node-b b#3", "node-b b#4", "node-b b#5");
+        assertThat(handled.subList(before, handled.size())).as("node-a alone handles what comes next")
+            .containsExactly("node-a b#1", "node-a b#2", "node-a b#3", "node-a b#4", "node-a b#5");
         FencingToken stamp = this.store.checkpointStamp("projection").orElseThrow();
         this.clock.advance(LEASE.plus(POLL).multipliedBy(SubscriptionFollower.RAISES_APART + 1));
-        nodeA.followOnce("projection");
-        assertThat(nodeA.status("projection").state()).as("past the window, still not raising")
+        nodeB.followOnce("projection");
+        assertThat(nodeB.status("projection").state()).as("past the window, still not raising")
             .isEqualTo(SubscriptionState.FENCED_OUT);
-        assertThat(storeA.tryAcquire("probe-a", "test", LEASE).orElseThrow().token()).as("store A not raised")
+        assertThat(storeB.tryAcquire("probe-b", "test", LEASE).orElseThrow().token()).as("store B not raised")
             .isLessThan(stamp);
+    }
+
+    /**
+     * A node restarted after it raised the lease store's tokens remembers the raise, kept beside the checkpoint: when
+     * the store's tokens go back again within {@link SubscriptionFollower#RAISES_APART} fence windows, the restarted
+     * node is fenced out instead of raising them again (before, a restart forgot it and raised once more).
+     */
+    @Test
+    void aNodeRestartedAfterARaiseIsFencedOutWhenTheTokensGoBackAgainWithinTheWindow() {
+        InMemoryLeaseStore lost = new InMemoryLeaseStore(this.clock);
+        this.store.claimCheckpoint("projection", new Lease(EventSubscriptionRunner.RESOURCE + "projection", "old-store",
+                new FencingToken(500), this.clock.instant().plus(LEASE)));
+        append("a", 1);
+        List<String> handled = new ArrayList<>();
+        EventSubscriptionRunner before = runner("node-1", EventSubscriptionMetrics.NONE, lost, this.clock,
+                EventSubscriptionDefinition.of("projection", (event) -> handled.add(id(event))));
+        assertThat(before.followOnce("projection")).as("raises the store and claims again at once").isZero();
+        before.followOnce("projection");
+        assertThat(before.status("projection").state()).isEqualTo(SubscriptionState.FOLLOWING);
+        assertThat(handled).containsExactly("a#1");
+        before.close();
+
+        this.clock.advance(LEASE.plus(POLL).multipliedBy(SubscriptionFollower.RAISES_APART - 1));
+        InMemoryLeaseStore lostAgain = new InMemoryLeaseStore(this.clock);
+        CountingMetrics metrics = new CountingMetrics();
+        EventSubscriptionRunner after = runner("node-1", metrics, lostAgain, this.clock,
+                EventSubscriptionDefinition.of("projection", (event) -> handled.add(id(event))));
+        append("a", 1);
+        after.followOnce("projection");
+        SubscriptionStatus fenced = after.status("projection");
+        assertThat(fenced.state()).isEqualTo(SubscriptionState.FENCED_OUT);
+        assertThat(fenced.lastError()).contains("less than " + SubscriptionFollower.RAISES_APART + " fence windows",
+                "two lease stores on one checkpoint table?");
+        assertThat(metrics.failed).containsExactly("projection");
+        assertThat(handled).as("nothing handled on a refused claim").containsExactly("a#1");
+        assertThat(lostAgain.tryAcquire("probe", "test", LEASE).orElseThrow().token()).as("not raised again")
+            .isLessThan(new FencingToken(500));
     }
 
     /**
