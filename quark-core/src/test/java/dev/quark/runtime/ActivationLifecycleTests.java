@@ -1,5 +1,6 @@
 package dev.quark.runtime;
 
+import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -158,14 +159,44 @@ class ActivationLifecycleTests {
 
     @Test
     void closingDeactivatesEveryActorAndRejectsLaterCalls() {
-        this.runtime.get(Probe.class, "a").overlap();
+        Probe kept = this.runtime.get(Probe.class, "a");
+        kept.overlap();
         this.runtime.get(Probe.class, "b").overlap();
         this.runtime.close();
+        assertThatExceptionOfType(ActorRuntimeClosedException.class).as("through a reference that called before")
+            .isThrownBy(kept::overlap);
         assertThat(this.runtime.activationCount()).isZero();
         assertThat(this.environment.log()).contains("a:deactivate:SHUTDOWN", "b:deactivate:SHUTDOWN");
         assertThatExceptionOfType(ActorRuntimeClosedException.class)
             .isThrownBy(() -> this.runtime.get(Probe.class, "a").overlap());
         assertThat(this.runtime.isRunning()).isFalse();
+    }
+
+    /**
+     * A reference keeps the activation it last called, to skip the catalog's look-up on its next call: once that
+     * activation has ended (its instance let go as it deactivates), the reference must not keep its actor (and the
+     * actor's state) reachable.
+     */
+    @Test
+    void aReferenceThatOutlivesItsActivationDoesNotKeepTheActor() {
+        List<WeakReference<ProbeActor>> created = new CopyOnWriteArrayList<>();
+        try (ActorRuntime own = runtimeBuilder().actor(ProbeActor.class, () -> {
+            ProbeActor actor = new ProbeActor(this.environment);
+            created.add(new WeakReference<>(actor));
+            return actor;
+        }).build()) {
+            Probe probe = own.get(Probe.class, "kept");
+            assertThat(probe.overlap()).isEqualTo(1);
+            assertThat(created).hasSize(1);
+            own.deactivate(Probe.class, "kept");
+            await().atMost(Duration.ofSeconds(5)).until(() -> !own.isActive(Probe.class, "kept"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                System.gc();
+                return created.get(0).get() == null;
+            });
+            assertThat(probe.events()).as("the next call activates a new instance").containsExactly("activate");
+            assertThat(created).hasSize(2);
+        }
     }
 
     /** Starts the builder of every runtime these tests make; a subclass runs them on another turn scheduler. */

@@ -25,6 +25,13 @@ final class ActorReference implements InvocationHandler {
     /** Where the router last found this actor, with the locator's stamp of that answer; any thread may replace it. */
     CallRouter.@Nullable StampedLocation location;
 
+    /**
+     * The activation the router last delivered a call through this reference to, so that the next call skips the
+     * catalog's look-up; any thread may replace it. One that ended refuses the next call ({@link Delivery#GONE}), which
+     * is then looked up again.
+     */
+    @Nullable Activation activation;
+
     ActorReference(ContractType contract, ActorAddress address, @Nullable ActorIdentity identity,
             CallDispatcher dispatcher) {
         this.contract = contract;

@@ -96,7 +96,7 @@ public final class CallRouter {
                     + "known to host it (register an implementation here, or run in a cluster with a silo that does)");
         }
         if (waitElsewhere == null) {
-            deliverLocal(invocation);
+            deliverLocal(invocation, reference);
         }
         else if (!offerLocal(invocation)) {
             waitElsewhere.execute(() -> {
@@ -172,20 +172,40 @@ public final class CallRouter {
      * @throws MailboxFullException when the mailbox stayed full for the mailbox-full timeout
      */
     void deliverLocal(Invocation invocation) {
+        deliverLocal(invocation, null);
+    }
+
+    /**
+     * Delivers as {@link #deliverLocal(Invocation)}, to the activation the reference kept when it is still the
+     * target's, and keeps the one delivered to in the reference.
+     */
+    private void deliverLocal(Invocation invocation, @Nullable ActorReference reference) {
         ActorIdentity target = invocation.target();
         if (target.type().maxLocalWorkers() > 1) {
             target = this.catalog.offerToIdleWorker(target, invocation);
             if (target == null) {
                 return;
             }
+            reference = null;
         }
         long started = 0;
         boolean waited = false;
+        Activation kept = (reference != null) ? reference.activation : null;
         while (true) {
-            Activation activation = this.catalog.activationFor(target);
+            Activation activation;
+            if (kept != null && kept.identity == target && !this.catalog.isClosed()) {
+                activation = kept;
+                kept = null;
+            }
+            else {
+                activation = this.catalog.activationFor(target);
+            }
             Delivery outcome = activation.offer(invocation, false);
             if (outcome == Delivery.ACCEPTED) {
                 this.catalog.delivered(activation);
+                if (reference != null && reference.activation != activation) {
+                    reference.activation = activation;
+                }
                 return;
             }
             if (outcome == Delivery.FULL) {
