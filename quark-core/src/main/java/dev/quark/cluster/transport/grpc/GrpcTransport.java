@@ -107,6 +107,9 @@ public final class GrpcTransport implements Transport {
 
     private final @Nullable SiloAddress advertised;
 
+    /** The host this silo advertises, once started: its links say it in their handshakes. */
+    private volatile String selfHost = "";
+
     private final Clock clock;
 
     private final @Nullable SiloTls tls;
@@ -327,7 +330,9 @@ public final class GrpcTransport implements Transport {
             this.service.bind(siloId, handler);
             InetSocketAddress bind = this.bindAddress;
             if (bind == null) {
-                return Objects.requireNonNull(this.advertised);
+                SiloAddress served = Objects.requireNonNull(this.advertised);
+                this.selfHost = served.host();
+                return served;
             }
             try {
                 SiloTls serverTls = this.tls;
@@ -345,8 +350,10 @@ public final class GrpcTransport implements Transport {
                     .start();
                 this.server = started;
                 SiloAddress advertisedAddress = this.advertised;
-                return (advertisedAddress != null) ? advertisedAddress
+                SiloAddress listening = (advertisedAddress != null) ? advertisedAddress
                         : new SiloAddress(bind.getHostString(), started.getPort());
+                this.selfHost = listening.host();
+                return listening;
             }
             catch (IOException ex) {
                 this.service.unbind();
@@ -436,7 +443,7 @@ public final class GrpcTransport implements Transport {
                             + envelope + ": the silo at " + target + " left the cluster"));
                 }
                 this.departed.remove(target);
-                link = this.links.computeIfAbsent(key, (absent) -> new PeerLink(self, target, absent.lane(),
+                link = this.links.computeIfAbsent(key, (absent) -> new PeerLink(self, this.selfHost, target, absent.lane(),
                         channel(target), this.settings, this.outstanding, this.losses, this::renewalAsked));
             }
         }
@@ -473,7 +480,7 @@ public final class GrpcTransport implements Transport {
                             + " did not reconnect to " + address + ": it left the cluster (only a send opens a link "
                             + "to it again)"));
                 }
-                link = this.links.computeIfAbsent(key, (absent) -> new PeerLink(self, address, absent.lane(),
+                link = this.links.computeIfAbsent(key, (absent) -> new PeerLink(self, this.selfHost, address, absent.lane(),
                         channel(address), this.settings, this.outstanding, this.losses, this::renewalAsked));
             }
         }

@@ -1,37 +1,38 @@
 package dev.quark.cluster.transport.grpc;
 
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
-import java.util.regex.Pattern;
 
 import javax.naming.InvalidNameException;
 import javax.naming.ldap.LdapName;
 import javax.naming.ldap.Rdn;
 
+import io.netty.util.NetUtil;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Whether a peer's certificate names the host it says it sends from, by the rules an HTTPS client checks a server's
- * certificate with (RFC 2818, RFC 6125), the same that a silo's channels apply to the silos they connect to: an IP
- * address must be one of the certificate's IP address subject alternative names; a host name one of its DNS names
- * (case-insensitive, a trailing dot ignored, a {@code *} only in the leftmost label and matching one label, never
- * right under a top-level label such as {@code *.com}), or, when it has no DNS names, its subject's most specific
- * common name. The JDK has this check only inside its trust managers, bound to a handshake's engine, not for a name
- * that arrives after the handshake, in an envelope.
+ * Whether a peer's certificate names the host it says it sends from, by the rules the JDK's trust manager checks a
+ * server's certificate with for HTTPS (its {@code HostnameChecker} for TLS), the same that a silo's channels apply
+ * to the silos they connect to, so that a certificate one silo accepts as a server the others accept as a client: an
+ * IP address must be one of the certificate's IP address subject alternative names; a host name one of its DNS names
+ * (case-insensitive, with as many labels, each label matched with {@code *} standing for any run of characters in
+ * it, a name that is {@code *} alone or has no dot after its last {@code *} never matching), or, when it has no DNS
+ * names, its subject's most specific common name. The JDK's further refusal of a wildcard right under a public
+ * suffix applies only to chains of public authorities, which a cluster's own authority is not; internationalized
+ * names are compared as given. The JDK has this check only inside its trust managers, bound to a handshake's engine,
+ * not for a name that arrives after the handshake, in an envelope. An IP address is told from a host name by
+ * Netty's literal parser, never by a look-up.
  */
 final class PeerCertificateNames {
 
     private static final int DNS_NAME = 2;
 
     private static final int IP_ADDRESS = 7;
-
-    private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
 
     private PeerCertificateNames() {
     }
@@ -43,28 +44,29 @@ final class PeerCertificateNames {
      * @return whether it names it
      */
     static boolean names(X509Certificate certificate, String host) {
-        boolean ip = isIpLiteral(host);
+        byte[] address = NetUtil.createByteArrayFromIpAddressString(host);
         List<String> dnsNames = new ArrayList<>();
         for (List<?> name : alternativeNames(certificate)) {
             if (name.size() < 2 || !(name.get(0) instanceof Integer type) || !(name.get(1) instanceof String value)) {
                 continue;
             }
-            if (ip && type == IP_ADDRESS && sameAddress(host, value)) {
+            if (address != null && type == IP_ADDRESS
+                    && Arrays.equals(address, NetUtil.createByteArrayFromIpAddressString(value))) {
                 return true;
             }
             if (type == DNS_NAME) {
                 dnsNames.add(value);
             }
         }
-        if (ip) {
+        if (address != null) {
             return false;
         }
-        String wanted = normalized(host);
+        String wanted = host.toLowerCase(Locale.ROOT);
         if (dnsNames.isEmpty()) {
             String commonName = commonName(certificate);
-            return commonName != null && matches(wanted, normalized(commonName));
+            return commonName != null && matches(wanted, commonName.toLowerCase(Locale.ROOT));
         }
-        return dnsNames.stream().anyMatch((name) -> matches(wanted, normalized(name)));
+        return dnsNames.stream().anyMatch((name) -> matches(wanted, name.toLowerCase(Locale.ROOT)));
     }
 
     /**
@@ -97,56 +99,57 @@ final class PeerCertificateNames {
         }
     }
 
-    private static boolean isIpLiteral(String host) {
-        return host.indexOf(':') >= 0 || IPV4.matcher(host).matches();
-    }
-
-    /** Compares two IP address literals ({@link InetAddress#getByName} parses a literal without a look-up). */
-    private static boolean sameAddress(String host, String name) {
-        if (!isIpLiteral(name)) {
-            return false;
-        }
-        try {
-            return InetAddress.getByName(unbracketed(host)).equals(InetAddress.getByName(unbracketed(name)));
-        }
-        catch (UnknownHostException ex) {
-            return false;
-        }
-    }
-
-    private static String unbracketed(String address) {
-        return (address.startsWith("[") && address.endsWith("]")) ? address.substring(1, address.length() - 1)
-                : address;
-    }
-
-    private static String normalized(String name) {
-        String lower = name.toLowerCase(Locale.ROOT);
-        return lower.endsWith(".") ? lower.substring(0, lower.length() - 1) : lower;
-    }
-
+    /** As the JDK's {@code HostnameChecker.matchAllWildcards}: as many labels, each matched with its wildcards. */
     private static boolean matches(String host, String template) {
-        if (template.isEmpty()) {
+        if (hasIllegalWildcard(template)) {
             return false;
         }
-        int wildcard = template.indexOf('*');
-        if (wildcard < 0) {
-            return host.equals(template);
-        }
-        int firstDot = template.indexOf('.');
-        // A * only in the leftmost label, with at least two labels after it (not *.com).
-        if (firstDot < 0 || wildcard > firstDot || template.indexOf('*', wildcard + 1) >= 0
-                || template.indexOf('.', firstDot + 1) < 0) {
+        String[] hostLabels = host.split("\\.", -1);
+        String[] templateLabels = template.split("\\.", -1);
+        if (hostLabels.length != templateLabels.length) {
             return false;
         }
-        int hostDot = host.indexOf('.');
-        if (hostDot <= 0 || !host.substring(hostDot).equals(template.substring(firstDot))) {
-            return false;
+        for (int i = 0; i < hostLabels.length; i++) {
+            if (!matchesLabel(hostLabels[i], templateLabels[i])) {
+                return false;
+            }
         }
-        String label = host.substring(0, hostDot);
-        String prefix = template.substring(0, wildcard);
-        String suffix = template.substring(wildcard + 1, firstDot);
-        return label.length() >= prefix.length() + suffix.length() && label.startsWith(prefix)
-                && label.endsWith(suffix);
+        return true;
+    }
+
+    /** A name that is a wildcard alone, or without a dot after its last wildcard ({@code *com}). */
+    private static boolean hasIllegalWildcard(String template) {
+        if (template.equals("*") || template.equals("*.")) {
+            return true;
+        }
+        int lastWildcard = template.lastIndexOf('*');
+        return lastWildcard >= 0 && template.indexOf('.', lastWildcard) < 0;
+    }
+
+    /**
+     * One label against one label of a name, each {@code *} standing for any run of characters; as the JDK's
+     * {@code matchWildCards}, each piece between wildcards is matched at its first occurrence, without backtracking.
+     */
+    private static boolean matchesLabel(String label, String template) {
+        int star = template.indexOf('*');
+        if (star < 0) {
+            return label.equals(template);
+        }
+        String rest = label;
+        String pattern = template;
+        boolean first = true;
+        while (star >= 0) {
+            String piece = pattern.substring(0, star);
+            pattern = pattern.substring(star + 1);
+            int at = rest.indexOf(piece);
+            if (at < 0 || (first && at != 0)) {
+                return false;
+            }
+            first = false;
+            rest = rest.substring(at + piece.length());
+            star = pattern.indexOf('*');
+        }
+        return rest.endsWith(pattern);
     }
 
     private static @Nullable String commonName(X509Certificate certificate) {

@@ -62,6 +62,9 @@ final class PeerLink {
 
     private final String self;
 
+    /** The host this silo advertises, said in the handshake: the certificate it presents must name it. */
+    private final String selfHost;
+
     private final SiloAddress target;
 
     private final Envelope.Lane lane;
@@ -111,11 +114,12 @@ final class PeerLink {
     /** Guarded by lock: the stages of {@link #reconnect}, completed when a stream is accepted, failed when it breaks. */
     private final List<CompletableFuture<Void>> reconnects = new ArrayList<>();
 
-    PeerLink(String self, SiloAddress target, Envelope.Lane lane, ManagedChannel channel,
+    PeerLink(String self, String selfHost, SiloAddress target, Envelope.Lane lane, ManagedChannel channel,
             GrpcTransportSettings settings, OutstandingRequests outstandingRequests, LossListener losses,
             RenewalListener renewals) {
         this.renewals = renewals;
         this.self = self;
+        this.selfHost = selfHost;
         this.target = target;
         this.lane = lane;
         this.channel = channel;
@@ -292,6 +296,7 @@ final class PeerLink {
                     .setClusterName(this.settings.clusterName())
                     .setProtocolVersion(GrpcTransport.PROTOCOL_VERSION)
                     .setSourceSiloId(this.self)
+                    .setSourceHost(this.selfHost)
                     .setLane(EnvelopeFrames.lane(this.lane)))
                 .build());
         }

@@ -13,6 +13,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -109,6 +110,9 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
 
     /** Whether a peer's client certificate must name the host its envelopes say they come from. */
     private final boolean peerNamesChecked;
+
+    /** Whether a stream without a TLS session, whose peer's certificate goes unchecked, was logged. */
+    private final AtomicBoolean noSessionWarned = new AtomicBoolean();
 
     SiloTransportService(GrpcTransportSettings settings, Executor deliveries, OutstandingRequests outstanding) {
         this(settings, deliveries, outstanding, GrpcTransportMetrics.NONE, false);
@@ -259,6 +263,11 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
         calls.disableAutoRequest();
         calls.request(1);
         SSLSession session = LinkTlsSessions.current();
+        if (session == null && this.peerNamesChecked && this.noSessionWarned.compareAndSet(false, true)) {
+            logger.warn("A Link stream came without a TLS session this silo could read (TLS ended in front of it, by a "
+                    + "sidecar or a proxy?): the certificates of peers connecting to it are not checked to name their "
+                    + "addresses; logged once");
+        }
         InboundStream stream = new InboundStream(calls, (session != null) ? session.getCreationTime() : Long.MAX_VALUE,
                 (session != null && this.peerNamesChecked) ? peerCertificate(session) : null);
         calls.setOnReadyHandler(stream::flushRefusals);
@@ -446,8 +455,15 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
          * @return whether the envelope may go on
          */
         private boolean namesItsSource(Envelope envelope) {
+            return namesItsHost(envelope.sourceAddress().host());
+        }
+
+        /**
+         * Checks that the peer's certificate names a host it says it sends from: the one its handshake names (a peer
+         * from before that field names none) and the one each envelope carries, once per host.
+         */
+        private boolean namesItsHost(String host) {
             X509Certificate certificate = this.peerCertificate;
-            String host = envelope.sourceAddress().host();
             if (certificate == null || host.equals(this.namedHost)) {
                 return true;
             }
@@ -457,9 +473,10 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
             }
             close(Status.FAILED_PRECONDITION.withDescription("Silo " + here() + " refuses silo "
                     + PeerText.safe(this.peer) + ": its certificate (" + PeerText.safe(PeerCertificateNames
-                        .describe(certificate)) + ") does not name " + PeerText.safe(host) + ", the host its "
-                    + "envelopes come from (the address it advertises). Each silo's certificate must name the address "
-                    + "it advertises; quark.cluster.transport.ssl.verify-hostname=false turns the check off"));
+                        .describe(certificate)) + ") does not name " + PeerText.safe(host) + ", the host it sends "
+                    + "from (the address it advertises). The sending silo needs a certificate that names the address "
+                    + "it advertises, or the receiving silo must skip the host name check "
+                    + "(quark.cluster.transport.ssl.verify-hostname=false, SiloTls.withoutHostnameCheck())"));
             return false;
         }
 
@@ -573,6 +590,9 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
                 return;
             }
             this.peer = hello.getSourceSiloId();
+            if (!hello.getSourceHost().isEmpty() && !namesItsHost(hello.getSourceHost())) {
+                return;
+            }
             this.handler = bound.handler();
             synchronized (this) {
                 // With endAll's finish and sayGoodbye on a thread that closes the transport: never two writes at once

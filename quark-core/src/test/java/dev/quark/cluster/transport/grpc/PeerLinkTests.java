@@ -82,8 +82,8 @@ class PeerLinkTests {
                 return super.removeSentOn(stream);
             }
         };
-        link[0] = new PeerLink("a", b.address(), Envelope.Lane.CALL, this.channel, settings, outstanding, lost::put,
-                NO_RENEWALS);
+        link[0] = new PeerLink("a", "127.0.0.1", b.address(), Envelope.Lane.CALL, this.channel, settings, outstanding,
+                lost::put, NO_RENEWALS);
         Envelope onOldStream = this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[4]);
         link[0].send(onOldStream).join();
         await().atMost(Duration.ofSeconds(5)).until(() -> !b.recorder().received.isEmpty());
@@ -125,7 +125,7 @@ class PeerLinkTests {
             .usePlaintext()
             .intercept(refusesTheSecondMessage)
             .build();
-        PeerLink link = new PeerLink("a", b.address(), Envelope.Lane.CALL, this.channel, settings,
+        PeerLink link = new PeerLink("a", "127.0.0.1", b.address(), Envelope.Lane.CALL, this.channel, settings,
                 new OutstandingRequests(Clock.systemUTC()), (messageId, failure) -> { }, NO_RENEWALS);
 
         CompletableFuture<Void> refused = link.send(this.silos.envelope(a, b, Envelope.Kind.ONE_WAY, new byte[] { 1 }));
@@ -145,7 +145,7 @@ class PeerLinkTests {
         Silo a = this.silos.start("a", settings);
         Silo b = this.silos.start("b", settings);
         this.channel = NettyChannelBuilder.forAddress("127.0.0.1", b.address().port()).usePlaintext().build();
-        PeerLink link = new PeerLink("a", b.address(), Envelope.Lane.CALL, this.channel, settings,
+        PeerLink link = new PeerLink("a", "127.0.0.1", b.address(), Envelope.Lane.CALL, this.channel, settings,
                 new OutstandingRequests(Clock.systemUTC()), (messageId, failure) -> { }, NO_RENEWALS);
         List<CompletableFuture<Void>> sent = new CopyOnWriteArrayList<>();
         for (int round = 0; round < 20 && sent.stream().filter((future) -> !future.isCompletedExceptionally())
@@ -187,8 +187,8 @@ class PeerLinkTests {
                 super.add(messageId, link, stream, deadlineEpochMillis);
             }
         };
-        PeerLink link = new PeerLink("a", b.address(), Envelope.Lane.CALL, this.channel, settings, outstanding,
-                (messageId, failure) -> { }, NO_RENEWALS);
+        PeerLink link = new PeerLink("a", "127.0.0.1", b.address(), Envelope.Lane.CALL, this.channel, settings,
+                outstanding, (messageId, failure) -> { }, NO_RENEWALS);
 
         CompletableFuture<Void> untracked = link.send(this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[1]));
 
@@ -222,8 +222,8 @@ class PeerLinkTests {
                 super.sweep();
             }
         };
-        PeerLink link = new PeerLink("a", b.address(), Envelope.Lane.CALL, this.channel, settings, outstanding,
-                (messageId, failure) -> { }, NO_RENEWALS);
+        PeerLink link = new PeerLink("a", "127.0.0.1", b.address(), Envelope.Lane.CALL, this.channel, settings,
+                outstanding, (messageId, failure) -> { }, NO_RENEWALS);
         link.send(this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[1])).get(10, TimeUnit.SECONDS);
 
         CompletableFuture<Void> beyond = link.send(this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[1]));
@@ -242,7 +242,7 @@ class PeerLinkTests {
         Silo a = this.silos.start("a", settings);
         Silo b = this.silos.start("b", settings);
         this.channel = NettyChannelBuilder.forAddress("127.0.0.1", b.address().port()).usePlaintext().build();
-        PeerLink link = new PeerLink("a", b.address(), Envelope.Lane.CALL, this.channel, settings,
+        PeerLink link = new PeerLink("a", "127.0.0.1", b.address(), Envelope.Lane.CALL, this.channel, settings,
                 new OutstandingRequests(Clock.systemUTC()), (messageId, failure) -> { }, NO_RENEWALS);
         List<CompletableFuture<Void>> sent = new CopyOnWriteArrayList<>();
         CountDownLatch start = new CountDownLatch(1);
@@ -295,7 +295,7 @@ class PeerLinkTests {
             SiloAddress bAddress = bTransport.start("b", blocking);
             Silo b = new Silo("b", bAddress, bTransport, blocking);
             this.channel = NettyChannelBuilder.forAddress("127.0.0.1", bAddress.port()).usePlaintext().build();
-            PeerLink link = new PeerLink("a", bAddress, Envelope.Lane.CALL, this.channel, settings,
+            PeerLink link = new PeerLink("a", "127.0.0.1", bAddress, Envelope.Lane.CALL, this.channel, settings,
                     new OutstandingRequests(Clock.systemUTC()), (messageId, failure) -> { }, NO_RENEWALS);
             List<CompletableFuture<Void>> sent = new ArrayList<>();
             // The receiver holds the first envelope: gRPC's flow control stops the stream, and the rest wait queued.

@@ -27,26 +27,36 @@ class PeerCertificateNamesTests {
     }
 
     @Test
-    void aHostNameMustBeADnsNameIgnoringCaseAndATrailingDot() {
+    void aHostNameMustBeADnsNameIgnoringCase() {
         X509Certificate certificate = certificate("other", List.of("Silo-1.Shop.Internal"), List.of("10.0.0.5"));
         assertThat(PeerCertificateNames.names(certificate, "silo-1.shop.internal")).isTrue();
-        assertThat(PeerCertificateNames.names(certificate, "silo-1.shop.internal.")).isTrue();
+        assertThat(PeerCertificateNames.names(certificate, "SILO-1.shop.internal")).isTrue();
         assertThat(PeerCertificateNames.names(certificate, "silo-2.shop.internal")).isFalse();
         assertThat(PeerCertificateNames.names(certificate, "other")).as("not the common name beside DNS names")
             .isFalse();
+        assertThat(PeerCertificateNames.names(certificate, "300.1.1.1")).as("no IP literal: a name, not looked up")
+            .isFalse();
     }
 
+    /**
+     * As the JDK's HTTPS check for a chain of a private authority: as many labels, a {@code *} for any run of
+     * characters within a label, in any label, never alone nor without a dot after the last one.
+     */
     @Test
-    void aWildcardMatchesOneLeftmostLabelAndNeverRightUnderATopLevelLabel() {
+    void wildcardsMatchWithinTheirLabelAsTheJdksHttpsCheckDoes() {
         X509Certificate shop = certificate("shop", List.of("*.shop.internal", "s*-a.zone.internal"), List.of());
         assertThat(PeerCertificateNames.names(shop, "silo-1.shop.internal")).isTrue();
-        assertThat(PeerCertificateNames.names(shop, "a.silo-1.shop.internal")).isFalse();
+        assertThat(PeerCertificateNames.names(shop, "a.silo-1.shop.internal")).as("one label only").isFalse();
         assertThat(PeerCertificateNames.names(shop, "shop.internal")).isFalse();
         assertThat(PeerCertificateNames.names(shop, "silo-a.zone.internal")).isTrue();
         assertThat(PeerCertificateNames.names(shop, "silo-b.zone.internal")).isFalse();
-        X509Certificate tld = certificate("tld", List.of("*.internal", "*"), List.of());
-        assertThat(PeerCertificateNames.names(tld, "shop.internal")).isFalse();
-        assertThat(PeerCertificateNames.names(tld, "shop")).isFalse();
+        X509Certificate internal = certificate("internal", List.of("*.internal", "silo-*.*.svc"), List.of());
+        assertThat(PeerCertificateNames.names(internal, "shop.internal")).as("a private authority's").isTrue();
+        assertThat(PeerCertificateNames.names(internal, "silo-3.bank.svc")).isTrue();
+        assertThat(PeerCertificateNames.names(internal, "web-3.bank.svc")).isFalse();
+        X509Certificate illegal = certificate("illegal", List.of("*", "shop.*"), List.of());
+        assertThat(PeerCertificateNames.names(illegal, "shop")).isFalse();
+        assertThat(PeerCertificateNames.names(illegal, "shop.internal")).isFalse();
     }
 
     @Test
