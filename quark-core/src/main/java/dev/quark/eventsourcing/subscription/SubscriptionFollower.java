@@ -83,7 +83,7 @@ final class SubscriptionFollower {
     /**
      * When this node last raised the lease store's tokens for this subscription. An accepted claim does not reset it:
      * two lease stores raised in turn get every other claim accepted. The feed keeps the latest raise of any node beside
-     * the checkpoint too ({@link #lastRaise()}), which outlives this node.
+     * the checkpoint too ({@link #lastRaise(Instant)}), which outlives this node.
      */
     private @Nullable Instant raisedAt;
 
@@ -273,17 +273,8 @@ final class SubscriptionFollower {
      */
     private boolean tokensWentBack(Lease lease) {
         Instant now = this.clock.instant();
-        @Nullable String holdBack = null;
-        @Nullable Instant lastRaise = lastRaise();
-        if (this.raisedAgain || (lastRaise != null
-                && now.isBefore(lastRaise.plus(fenceWindow().multipliedBy(RAISES_APART))))) {
-            holdBack = "they were raised above this checkpoint's stamp at " + lastRaise + ", less than "
-                    + RAISES_APART + " fence windows (" + fenceWindow().multipliedBy(RAISES_APART) + ") ago, and went "
-                    + "back again: two lease stores on one checkpoint table? (quark.leases.backend switched node by node, "
-                    + "or two deployments sharing the checkpoint table); not raising them again, which would have the "
-                    + "nodes on each store take the subscription from each other: put every node on one lease store";
-        }
-        LostFencingTokens.Recovery recovery = this.lostTokens.recover(List.of(lease), holdBack);
+        // Judged only once lost tokens are found: a plain take-over reads nothing more.
+        LostFencingTokens.Recovery recovery = this.lostTokens.recover(List.of(lease), (highest) -> holdBack(now));
         FencingToken stamp = recovery.stamp();
         if (recovery.outcome() == LostFencingTokens.Outcome.RAISED && stamp != null
                 && (this.raisedAbove == null || stamp.isNewerThan(this.raisedAbove))) {
@@ -310,10 +301,30 @@ final class SubscriptionFollower {
     }
 
     /**
+     * Why the lease store's tokens, found gone back, are not raised again: they were raised less than
+     * {@link #RAISES_APART} fence windows ago (by this node or, as the feed keeps it, by any), or this node was fenced
+     * out for that already; {@code null} to raise them.
+     */
+    private @Nullable String holdBack(Instant now) {
+        @Nullable Instant lastRaise = lastRaise(now);
+        Duration window = fenceWindow().multipliedBy(RAISES_APART);
+        if (!this.raisedAgain && (lastRaise == null || !now.isBefore(lastRaise.plus(window)))) {
+            return null;
+        }
+        return "they were raised above this checkpoint's stamp " + ((lastRaise != null) ? "at " + lastRaise
+                + ", less than " + RAISES_APART + " fence windows (" + window + ") ago," : "before") + " and went "
+                + "back again: two lease stores on one checkpoint table? (quark.leases.backend switched node by node, "
+                + "or two deployments sharing the checkpoint table); not raising them again, which would have the "
+                + "nodes on each store take the subscription from each other: put every node on one lease store";
+    }
+
+    /**
      * The later of this node's last raise and the one the feed keeps beside the checkpoint (this node's before a
      * restart, or another node's: on the other of two lease stores, say); only this node's when the feed cannot tell.
+     * A kept raise later than now, by a node whose clock runs ahead, counts as now when within a fence window of it,
+     * and not at all beyond (logged): a clock far ahead must not hold the raise back until it is reached.
      */
-    private @Nullable Instant lastRaise() {
+    private @Nullable Instant lastRaise(Instant now) {
         @Nullable Instant own = this.raisedAt;
         @Nullable Instant kept;
         try {
@@ -323,6 +334,17 @@ final class SubscriptionFollower {
             logger.warn("Event subscription '{}' could not read when the lease store's tokens were last raised above "
                     + "its checkpoint's stamp; going by this node's own raises: {}", name(), ex.toString());
             kept = null;
+        }
+        if (kept != null && kept.isAfter(now)) {
+            if (kept.isAfter(now.plus(fenceWindow()))) {
+                logger.warn("Event subscription '{}' ignores the raise of the lease store's tokens kept beside its "
+                        + "checkpoint at {}, later than this node's clock ({}) by more than a fence window: is a node's "
+                        + "clock ahead?", name(), kept, now);
+                kept = null;
+            }
+            else {
+                kept = now;
+            }
         }
         if (own == null || (kept != null && kept.isAfter(own))) {
             return kept;

@@ -558,6 +558,26 @@ class EventSubscriptionRunnerTests {
     }
 
     /**
+     * A raise kept beside the checkpoint far ahead of this node's clock (recorded by a node whose clock runs ahead) is
+     * ignored: it must not keep every node from raising the lease store's tokens until that time comes.
+     */
+    @Test
+    void aRaiseKeptFarAheadOfTheNodesClockDoesNotHoldTheRaiseBack() {
+        this.store.claimCheckpoint("projection", new Lease(EventSubscriptionRunner.RESOURCE + "projection", "old-store",
+                new FencingToken(500), this.clock.instant().plus(LEASE)));
+        this.store.recordTokensRaised("projection", this.clock.instant().plus(Duration.ofDays(1)));
+        append("a", 1);
+        List<String> handled = new ArrayList<>();
+        EventSubscriptionRunner node = runner("node-1", EventSubscriptionMetrics.NONE,
+                new InMemoryLeaseStore(this.clock), this.clock,
+                EventSubscriptionDefinition.of("projection", (event) -> handled.add(id(event))));
+        assertThat(node.followOnce("projection")).as("raises the store and claims again at once").isZero();
+        node.followOnce("projection");
+        assertThat(node.status("projection").state()).isEqualTo(SubscriptionState.FOLLOWING);
+        assertThat(handled).containsExactly("a#1");
+    }
+
+    /**
      * A fenced-out node stays so while its claims are refused, also between two of them while another node holds the
      * lease for a moment, and follows again by itself once the lease store's tokens pass the checkpoint's stamp.
      */
