@@ -145,6 +145,14 @@ class ActivationLifecycleTests {
 
         CompletableFuture<Void> closed = CompletableFuture.runAsync(closing::close);
         await().atMost(Duration.ofSeconds(5)).until(() -> !closing.isRunning());
+        // On a thread of its own: the common pool's workers may all be taken by the calls above.
+        CompletableFuture<Integer> afterClose = CompletableFuture.supplyAsync(probe::overlap,
+                (task) -> Thread.ofVirtual().start(task));
+        assertThat(afterClose).as("through a reference that delivered to the activation still running")
+            .failsWithin(Duration.ofSeconds(2))
+            .withThrowableOfType(ExecutionException.class)
+            .havingCause()
+            .isInstanceOf(ActorRuntimeClosedException.class);
         this.environment.open("closing");
 
         assertThat(running).succeedsWithin(Duration.ofSeconds(5)).isEqualTo("closing");

@@ -193,7 +193,8 @@ public final class CallRouter {
         Activation kept = (reference != null) ? reference.activation : null;
         while (true) {
             Activation activation;
-            if (kept != null && kept.identity == target && !this.catalog.isClosed()) {
+            if (kept != null && (kept.identity == target || kept.identity.equals(target))
+                    && !this.catalog.isClosed()) {
                 activation = kept;
                 kept = null;
             }
