@@ -19,8 +19,10 @@ import dev.quark.cluster.transport.Transport;
  * answers that do not come (as when a host stops answering but keeps its connections). {@link #resume()} hands over
  * and sends what was held, in the order it came, as a silo does with what its sockets buffered during a pause.
  * <p>
- * Unlike a real pause, the transport's own threads go on (connections stay up, gRPC answers keep-alive pings), and
- * what was already being handed to the silo when the pause began is not held.
+ * Unlike a real pause, the transport's own threads go on (connections stay up, gRPC answers keep-alive pings), what
+ * was already being handed to the silo when the pause began is not held, and what arrives is taken at once, so the
+ * peers' sends feel no back-pressure (a paused process's window fills) and what is held is bounded only by the pause's
+ * length: pause for seconds, not minutes.
  */
 final class PausableTransport extends ForwardingTransport {
 
