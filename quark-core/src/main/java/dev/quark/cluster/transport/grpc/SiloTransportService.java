@@ -428,7 +428,7 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
                         + ", but its stream's handshake named silo " + this.peer);
                 return;
             }
-            if (!namesItsSource(envelope)) {
+            if (!namesItsHost(envelope.sourceAddress().host())) {
                 return;
             }
             this.invalidFrames.valid();
@@ -448,19 +448,12 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
         }
 
         /**
-         * Checks that the peer's certificate names the host the envelope says it comes from (once per host: a silo's
-         * envelopes all carry its advertised address), and otherwise ends the stream with {@code FAILED_PRECONDITION},
-         * which its sender takes for a refusal ({@link HandshakeRefusedException}), as a certificate of another
-         * authority: the silo's certificate, not the network, must change.
-         * @return whether the envelope may go on
-         */
-        private boolean namesItsSource(Envelope envelope) {
-            return namesItsHost(envelope.sourceAddress().host());
-        }
-
-        /**
          * Checks that the peer's certificate names a host it says it sends from: the one its handshake names (a peer
-         * from before that field names none) and the one each envelope carries, once per host.
+         * from before that field names none) and the one each envelope carries, once per host (a silo's envelopes all
+         * carry its advertised address). Otherwise ends the stream with {@code FAILED_PRECONDITION}, which its sender
+         * takes for a refusal ({@link HandshakeRefusedException}), as a certificate of another authority: the silo's
+         * certificate, not the network, must change.
+         * @return whether the stream may go on
          */
         private boolean namesItsHost(String host) {
             X509Certificate certificate = this.peerCertificate;
