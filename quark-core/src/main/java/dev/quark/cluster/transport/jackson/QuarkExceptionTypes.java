@@ -16,7 +16,6 @@ import dev.quark.actor.ReminderTurnException;
 import dev.quark.cluster.CallForwardingException;
 import dev.quark.cluster.NoActiveSiloException;
 import dev.quark.cluster.SiloNotServingException;
-import dev.quark.cluster.SiloIdentityRefusedException;
 import dev.quark.cluster.SiloUnavailableException;
 import dev.quark.cluster.membership.MembershipConflictException;
 import dev.quark.cluster.membership.UnreachablePeersException;
@@ -112,8 +111,6 @@ final class QuarkExceptionTypes {
         table.addMessageOnly(SiloUnavailableException.class, (message, cause) -> new SiloUnavailableException(message, cause));
         table.addMessageOnly(NoActiveSiloException.class, (message, cause) -> new NoActiveSiloException(message));
         table.addMessageOnly(SiloNotServingException.class, (message, cause) -> new SiloNotServingException(message));
-        table.addMessageOnly(SiloIdentityRefusedException.class,
-                (message, cause) -> new SiloIdentityRefusedException(message));
         table.addMessageOnly(SiloUnreachableException.class, (message, cause) -> new SiloUnreachableException(message));
         table.addMessageOnly(LinkBrokenException.class, (message, cause) -> new LinkBrokenException(message));
         table.addMessageOnly(PeerOverloadedException.class, (message, cause) -> new PeerOverloadedException(message));
