@@ -22,6 +22,8 @@ import dev.quark.cluster.transport.Envelope;
 import dev.quark.runtime.routing.DeadlineSweep;
 
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The correlation table: the requests this silo sent that wait for an answer, by message id. An answer
@@ -38,6 +40,8 @@ import org.jspecify.annotations.Nullable;
  * scheduled task per request.
  */
 final class PendingReplies extends DeadlineSweep<PendingReplies.Pending> {
+
+    private static final Logger logger = LoggerFactory.getLogger(PendingReplies.class);
 
     /** How long a request to a silo just shown dead still waits for an answer that may be on its way. */
     static final Duration DEPARTURE_GRACE = Duration.ofMillis(500);
@@ -114,12 +118,21 @@ final class PendingReplies extends DeadlineSweep<PendingReplies.Pending> {
     }
 
     /**
-     * Completes the request an answer belongs to.
+     * Completes the request an answer belongs to, when the answer comes from the silo the request went to: every
+     * silo answers what it was sent under its own id (one that passes a call on answers it itself), and message ids
+     * are a counter, so that an answer from any other silo is a forgery (or a mistake) that must not complete a call.
      * @return whether a request waited for it
      */
     boolean complete(Envelope answer) {
-        Pending entry = this.pending.remove(answer.correlationId());
-        if (entry == null) {
+        Pending entry = this.pending.get(answer.correlationId());
+        if (entry == null || !entry.targetSilo.equals(answer.sourceSiloId())) {
+            if (entry != null) {
+                logger.debug("Silo {} dropped {}: it answers a request that went to silo {}", this.self, answer,
+                        entry.targetSilo);
+            }
+            return false;
+        }
+        if (!this.pending.remove(answer.correlationId(), entry)) {
             return false;
         }
         removed(entry);

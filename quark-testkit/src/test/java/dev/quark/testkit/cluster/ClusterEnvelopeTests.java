@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.Test;
 import tools.jackson.databind.json.JsonMapper;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * What a silo does with envelopes it cannot serve as asked, sent by an outsider on the cluster's network: it
@@ -132,6 +134,31 @@ class ClusterEnvelopeTests {
                 request.payload(), 0, null, Map.of(), request.deadlineEpochMillis(), 0, 0);
         assertThat(callFailure(0, stale)).isInstanceOf(SiloUnavailableException.class)
             .hasMessageContaining("incarnation");
+    }
+
+    @Test
+    void answersFromAnotherSiloThanTheOneAskedCompleteNoCall() throws Exception {
+        String id = this.cluster.idOwnedBy("silo-1");
+        CompletableFuture<String> held = CompletableFuture.supplyAsync(
+                () -> this.cluster.silo(0).get(Tally.class, id).hold("forged-answers"),
+                (task) -> Thread.ofVirtual().start(task));
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.environment.reached("forged-answers"));
+        // Silo 0's message ids are a counter: its answer to this call is numbered after its waiting call to silo 1.
+        long latest = send(0, request(0, "Tally", this.cluster.idOwnedBy("silo-0"), methodId("where()"), "[]", 0))
+            .messageId();
+        SiloEntry asker = entry(0);
+        byte[] forged = "\"forged\"".getBytes(StandardCharsets.UTF_8);
+        for (long correlation = Math.max(1, latest - 5_000); correlation < latest; correlation++) {
+            long messageId = this.nextId++;
+            this.outsider.send(asker.address(), new Envelope(messageId, correlation, Envelope.Kind.RESPONSE,
+                    "outsider", 1, this.outsiderAddress, asker.siloId(), asker.epoch(), "Tally", id, 0, forged, 0, null,
+                    Map.of(), System.currentTimeMillis() + 10_000, 0, 0));
+        }
+        // Answered after the forged answers were handled: one sender's envelopes arrive in order.
+        send(0, request(0, "Tally", this.cluster.idOwnedBy("silo-0"), methodId("where()"), "[]", 0));
+        assertThat(held).as("still waiting for silo 1's answer").isNotDone();
+        this.environment.open("forged-answers");
+        assertThat(held.get(10, TimeUnit.SECONDS)).isEqualTo("silo-1");
     }
 
     @Test
