@@ -30,8 +30,8 @@ class OutstandingRequests {
         this.clock = clock;
     }
 
-    void add(long messageId, PeerLink link, Object stream, long deadlineEpochMillis) {
-        if (this.entries.put(messageId, new Entry(link, stream, deadlineEpochMillis)) == null) {
+    void add(long messageId, String targetSiloId, PeerLink link, Object stream, long deadlineEpochMillis) {
+        if (this.entries.put(messageId, new Entry(targetSiloId, link, stream, deadlineEpochMillis)) == null) {
             link.outstanding().incrementAndGet();
         }
         if (this.additions.incrementAndGet() % SWEEP_EVERY == 0) {
@@ -39,10 +39,29 @@ class OutstandingRequests {
         }
     }
 
-    void answered(long correlationId) {
-        Entry entry = this.entries.remove(correlationId);
-        if (entry != null) {
+    /**
+     * Removes the message an answer belongs to, when the answer comes from the silo the message went to: an answer
+     * of another silo (forged, or a mistake), which the routing drops too, must not keep the message from failing as
+     * in doubt when its stream breaks.
+     * @param correlationId the answer's correlation id
+     * @param sourceSiloId the silo the answer comes from
+     */
+    void answered(long correlationId, String sourceSiloId) {
+        Entry entry = this.entries.get(correlationId);
+        if (entry != null && entry.targetSiloId().equals(sourceSiloId) && this.entries.remove(correlationId, entry)) {
             entry.link().outstanding().decrementAndGet();
+        }
+    }
+
+    /**
+     * Removes a message that a link did not write, or that its peer refused on that link.
+     * @param messageId the message's id
+     * @param link the link that took it
+     */
+    void forget(long messageId, PeerLink link) {
+        Entry entry = this.entries.get(messageId);
+        if (entry != null && entry.link() == link && this.entries.remove(messageId, entry)) {
+            link.outstanding().decrementAndGet();
         }
     }
 
@@ -93,6 +112,6 @@ class OutstandingRequests {
         });
     }
 
-    private record Entry(PeerLink link, Object stream, long deadlineEpochMillis) {
+    private record Entry(String targetSiloId, PeerLink link, Object stream, long deadlineEpochMillis) {
     }
 }

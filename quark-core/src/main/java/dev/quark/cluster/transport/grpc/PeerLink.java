@@ -381,14 +381,14 @@ final class PeerLink {
             }
             try {
                 if (awaitsAnswer(next.envelope().kind())) {
-                    this.outstandingRequests.add(next.envelope().messageId(), this, observer,
-                            next.envelope().deadlineEpochMillis());
+                    this.outstandingRequests.add(next.envelope().messageId(), next.envelope().targetSiloId(), this,
+                            observer, next.envelope().deadlineEpochMillis());
                 }
             }
             catch (RuntimeException | Error ex) {
                 // Not written, so not outstanding either; the queued count is restored below all the same, or the
                 // link would count it in flight for ever and end up refusing every send as overloaded.
-                this.outstandingRequests.answered(next.envelope().messageId());
+                this.outstandingRequests.forget(next.envelope().messageId(), this);
                 failed.add(new Failed(next, new LinkBrokenException("Silo " + this.self + " could not send "
                         + next.envelope() + " to " + this.target + " (lane " + this.lane + "): " + ex)));
                 if (ex instanceof Error error) {
@@ -775,7 +775,7 @@ final class PeerLink {
                 String reason = frame.getRejected().getReason();
                 logger.warn("Silo at {} refused message #{} of silo {}: {}", PeerLink.this.target, messageId,
                         PeerLink.this.self, reason);
-                PeerLink.this.outstandingRequests.answered(messageId);
+                PeerLink.this.outstandingRequests.forget(messageId, PeerLink.this);
                 PeerLink.this.losses.lost(messageId, new EnvelopeRejectedException("The silo at "
                         + PeerLink.this.target + " refused message #" + messageId + ": " + reason,
                         EnvelopeFrames.reason(frame.getRejected().getCause())));

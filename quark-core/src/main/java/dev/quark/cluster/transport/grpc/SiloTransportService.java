@@ -438,7 +438,7 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
                 return;
             }
             if (envelope.kind().isAnswer()) {
-                SiloTransportService.this.outstanding.answered(envelope.correlationId());
+                SiloTransportService.this.outstanding.answered(envelope.correlationId(), envelope.sourceSiloId());
             }
             // Answers too are handed off: completing a caller's future decodes its result or failure (the
             // application's types and deserializers) and can run dependents, relays and sends of other silos' answers,

@@ -99,6 +99,35 @@ class PeerLinkTests {
     }
 
     @Test
+    void anAnswerFromAnotherSiloThanTheOneAskedLeavesTheRequestToFailWhenItsStreamBreaks() {
+        GrpcTransportSettings settings = GrpcTransportSettings.builder("bank")
+            .reconnectBackoff(Duration.ofMillis(1), Duration.ofMillis(1))
+            .build();
+        Silo a = this.silos.start("a", settings);
+        Silo b = this.silos.start("b", settings);
+        this.channel = NettyChannelBuilder.forAddress("127.0.0.1", b.address().port()).usePlaintext().build();
+        Map<Long, RuntimeException> lost = new ConcurrentHashMap<>();
+        OutstandingRequests outstanding = new OutstandingRequests(Clock.systemUTC());
+        PeerLink link = new PeerLink("a", "127.0.0.1", b.address(), Envelope.Lane.CALL, this.channel, settings,
+                outstanding, lost::put, NO_RENEWALS);
+        Envelope answered = this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[4]);
+        Envelope waiting = this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[4]);
+        link.send(answered).join();
+        link.send(waiting).join();
+        await().atMost(Duration.ofSeconds(5)).until(() -> b.recorder().received.size() == 2);
+
+        outstanding.answered(answered.messageId(), "b");
+        outstanding.answered(waiting.messageId(), "c");
+        assertThat(outstanding.size()).as("only the answer of the silo asked counts").isEqualTo(1);
+        ((SiloTransportService) b.transport().bindableService()).endAll();
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> lost.containsKey(waiting.messageId()));
+        assertThat(lost.get(waiting.messageId())).isInstanceOf(LinkBrokenException.class);
+        assertThat(lost).doesNotContainKey(answered.messageId());
+        link.close();
+    }
+
+    @Test
     void aWriteTheStreamRefusesFailsItsEnvelopeAndLaterSendsGoThroughAgain() throws Exception {
         GrpcTransportSettings settings = GrpcTransportSettings.builder("bank").build();
         Silo a = this.silos.start("a", settings);
@@ -180,11 +209,11 @@ class PeerLinkTests {
         AtomicBoolean thrown = new AtomicBoolean();
         OutstandingRequests outstanding = new OutstandingRequests(Clock.systemUTC()) {
             @Override
-            void add(long messageId, PeerLink link, Object stream, long deadlineEpochMillis) {
+            void add(long messageId, String targetSiloId, PeerLink link, Object stream, long deadlineEpochMillis) {
                 if (thrown.compareAndSet(false, true)) {
                     throw new IllegalStateException("no room to track it");
                 }
-                super.add(messageId, link, stream, deadlineEpochMillis);
+                super.add(messageId, targetSiloId, link, stream, deadlineEpochMillis);
             }
         };
         PeerLink link = new PeerLink("a", "127.0.0.1", b.address(), Envelope.Lane.CALL, this.channel, settings,
