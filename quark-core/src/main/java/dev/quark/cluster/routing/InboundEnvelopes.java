@@ -68,11 +68,7 @@ final class InboundEnvelopes implements EnvelopeHandler {
             case NOTICE -> this.notices.received(envelope);
             case PROBE -> this.prober.probed(envelope);
             case INDIRECT_PROBE -> this.prober.probeFor(envelope);
-            case RESPONSE, ERROR, HANDOFF_ACK, PROBE_REPLY, PROBE_FAILED -> {
-                if (!this.pending.complete(envelope)) {
-                    logger.debug("Silo {} dropped {}: nobody waits for it any more", this.self, envelope);
-                }
-            }
+            case RESPONSE, ERROR, HANDOFF_ACK, PROBE_REPLY, PROBE_FAILED -> this.pending.complete(envelope);
         }
     }
 

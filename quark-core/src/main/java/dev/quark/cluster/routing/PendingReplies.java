@@ -121,18 +121,18 @@ final class PendingReplies extends DeadlineSweep<PendingReplies.Pending> {
      * Completes the request an answer belongs to, when the answer comes from the silo the request went to: every
      * silo answers what it was sent under its own id (one that passes a call on answers it itself), and message ids
      * are a counter, so that an answer from any other silo is a forgery (or a mistake) that must not complete a call.
+     * An answer that completes nothing is dropped, logged at DEBUG with the reason.
      * @return whether a request waited for it
      */
     boolean complete(Envelope answer) {
         Pending entry = this.pending.get(answer.correlationId());
-        if (entry == null || !entry.targetSilo.equals(answer.sourceSiloId())) {
-            if (entry != null) {
-                logger.debug("Silo {} dropped {}: it answers a request that went to silo {}", this.self, answer,
-                        entry.targetSilo);
-            }
+        if (entry != null && !entry.targetSilo.equals(answer.sourceSiloId())) {
+            logger.debug("Silo {} dropped {}: it answers a request that went to silo {}", this.self, answer,
+                    entry.targetSilo);
             return false;
         }
-        if (!this.pending.remove(answer.correlationId(), entry)) {
+        if (entry == null || !this.pending.remove(answer.correlationId(), entry)) {
+            logger.debug("Silo {} dropped {}: nobody waits for it any more", this.self, answer);
             return false;
         }
         removed(entry);
