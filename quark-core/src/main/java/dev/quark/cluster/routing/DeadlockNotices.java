@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * {@link DeadlockVictim}), each payload a small binary frame that starts with its format version. A silo that
  * does not know the topics (an older one) drops such notices, as it drops any notice without a handler, and
  * cross-silo cycles through it end with the call timeout as before. Both are hints: a notice that cannot be sent
- * or read is dropped.
+ * or read is dropped. A probe or victim naming a call this silo passed on to the actor's owner (its view and the
+ * caller's disagreed) goes on to that silo as it came: the call waits there, not here ({@link ForwardedCalls}).
  */
 final class DeadlockNotices implements RemoteWaits {
 
@@ -45,10 +46,13 @@ final class DeadlockNotices implements RemoteWaits {
 
     private final SiloBinding silo;
 
-    DeadlockNotices(String self, SiloNotices notices, SiloBinding silo) {
+    private final ForwardedCalls forwarded;
+
+    DeadlockNotices(String self, SiloNotices notices, SiloBinding silo, ForwardedCalls forwarded) {
         this.self = self;
         this.notices = notices;
         this.silo = silo;
+        this.forwarded = forwarded;
         notices.handle(PROBE_TOPIC, this::probeReceived);
         notices.handle(VICTIM_TOPIC, this::victimReceived);
     }
@@ -86,6 +90,12 @@ final class DeadlockNotices implements RemoteWaits {
             logger.debug("Silo {} dropped a deadlock probe it cannot read: {}", this.self, ex.toString());
             return;
         }
+        String passedTo = this.forwarded.passedTo(probe.address(), probe.callChainId(),
+                probe.path().getLast().method());
+        if (passedTo != null) {
+            send(passedTo, PROBE_TOPIC, payload);
+            return;
+        }
         this.silo.runtime().inbound().probe(probe);
     }
 
@@ -96,6 +106,11 @@ final class DeadlockNotices implements RemoteWaits {
         }
         catch (IOException | RuntimeException ex) {
             logger.debug("Silo {} dropped a deadlock victim it cannot read: {}", this.self, ex.toString());
+            return;
+        }
+        String passedTo = this.forwarded.passedTo(victim.address(), victim.callChainId(), victim.method());
+        if (passedTo != null) {
+            send(passedTo, VICTIM_TOPIC, payload);
             return;
         }
         this.silo.runtime().inbound().breakDeadlock(victim);

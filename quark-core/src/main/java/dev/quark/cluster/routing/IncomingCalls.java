@@ -111,6 +111,8 @@ final class IncomingCalls {
 
     private final Executor executor;
 
+    private final ForwardedCalls forwarded = new ForwardedCalls(this::methodName);
+
     private final DroppedOneWayLog droppedOneWays = new DroppedOneWayLog(logger,
             "this silo could not pass on to their actor's owner");
 
@@ -479,6 +481,8 @@ final class IncomingCalls {
         countRoutedAgain(reroutes);
         this.inProgress.incrementAndGet();
         this.metrics.forwarded(owner);
+        ForwardedCalls.Forwarded passedOn = (request.kind() == Envelope.Kind.ONE_WAY) ? null
+                : this.forwarded.passedOn(request, address, owner);
         this.messenger.relay(request, Peer.of(target),
                 () -> new SiloUnavailableException("Silo " + owner + " did not answer " + describe(request)
                         + " passed on by silo " + this.self + " before its deadline"),
@@ -528,9 +532,19 @@ final class IncomingCalls {
                     }
                 }
                 finally {
+                    if (passedOn != null) {
+                        this.forwarded.answered(passedOn);
+                    }
                     this.inProgress.decrementAndGet();
                 }
             });
+    }
+
+    /**
+     * Returns the requests this silo passed on and whose answers it still relays.
+     */
+    ForwardedCalls forwarded() {
+        return this.forwarded;
     }
 
     /**

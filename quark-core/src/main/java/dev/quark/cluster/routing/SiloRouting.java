@@ -131,7 +131,7 @@ public final class SiloRouting implements AutoCloseable {
                 builder.clock, builder.handoffTimeout, this.executor, this.directory, callbacks);
         this.directory.releasedBy(this.handoff::release);
         this.prober = new TransportProber(messenger, builder.clock);
-        this.deadlocks = new DeadlockNotices(this.siloId, this.notices, this.silo);
+        this.deadlocks = new DeadlockNotices(this.siloId, this.notices, this.silo, this.calls.forwarded());
         this.leaveSeenWait = builder.leaveSeenWait.toNanos();
         this.views.onNewView(this.pending::failTargetsGoneIn);
         this.departedPeers = new DepartedPeers(this.siloId, this.transport);

@@ -464,7 +464,7 @@ public final class ActivationCatalog {
      * Returns the activations of an actor on this silo: its one activation, or every worker of a stateless
      * worker's pool.
      */
-    private List<Activation> activationsOf(ActorIdentity identity) {
+    List<Activation> activationsOf(ActorIdentity identity) {
         int workers = identity.type().maxLocalWorkers();
         if (workers <= 1) {
             Activation activation = this.activations.get(identity);

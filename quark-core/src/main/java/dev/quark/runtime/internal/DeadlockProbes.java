@@ -150,20 +150,26 @@ public final class DeadlockProbes {
                 return;
             }
         }
-        Activation target = activation(probe.address());
-        if (target == null) {
-            return;
-        }
         List<DeadlockDetector.Frontier> frontier = new ArrayList<>();
-        DeadlockDetector.Continuation found = DeadlockDetector.continueAt((origin != null) ? origin.turn : null,
-                target, probe.callChainId(), probe.path().getLast().method(), frontier);
+        boolean blocked = false;
+        List<DeadlockDetector.Wait> cycle = null;
+        // A stateless worker's call runs or waits on any activation of its pool: the probe goes on from each.
+        for (Activation target : activations(probe.address())) {
+            DeadlockDetector.Continuation found = DeadlockDetector.continueAt((origin != null) ? origin.turn : null,
+                    target, probe.callChainId(), probe.path().getLast().method(), frontier);
+            blocked |= found.blocked();
+            if (found.cycle() != null) {
+                blocked = found.blocked();
+                cycle = found.cycle();
+                break;
+            }
+        }
         List<WaitStep> path = probe.path();
-        if (found.blocked()) {
+        if (blocked) {
             List<WaitStep> marked = new ArrayList<>(path);
             marked.set(marked.size() - 1, path.getLast().asBlocked());
             path = marked;
         }
-        List<DeadlockDetector.Wait> cycle = found.cycle();
         if (cycle != null) {
             if (origin != null) {
                 List<WaitStep> closed = extend(path, cycle);
@@ -188,10 +194,12 @@ public final class DeadlockProbes {
      * {@link dev.quark.runtime.routing.InboundCalls#breakDeadlock}).
      */
     void breakDeadlock(DeadlockVictim victim) {
-        Activation target = activation(victim.address());
-        Invocation call = (target != null) ? target.waitingOf(victim.callChainId(), victim.method()) : null;
-        if (call != null) {
-            call.completeExceptionally(new DeadlockException(victim.actors(), victim.description()));
+        for (Activation target : activations(victim.address())) {
+            Invocation call = target.waitingOf(victim.callChainId(), victim.method());
+            if (call != null) {
+                call.completeExceptionally(new DeadlockException(victim.actors(), victim.description()));
+                return;
+            }
         }
     }
 
@@ -224,9 +232,10 @@ public final class DeadlockProbes {
         }
     }
 
-    private @Nullable Activation activation(ActorAddress address) {
+    /** The actor's activation on this silo, or every activation of a stateless worker's pool here. */
+    private List<Activation> activations(ActorAddress address) {
         ActorType type = this.registry.type(address.typeName());
-        return (type != null) ? this.catalog.find(new ActorIdentity(type, address.id())) : null;
+        return (type != null) ? this.catalog.activationsOf(new ActorIdentity(type, address.id())) : List.of();
     }
 
     private List<WaitStep> extend(List<WaitStep> path, List<DeadlockDetector.Wait> waits) {

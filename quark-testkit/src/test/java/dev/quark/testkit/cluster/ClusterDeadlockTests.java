@@ -1,21 +1,41 @@
 package dev.quark.testkit.cluster;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
 
 import dev.quark.actor.DeadlockException;
+import dev.quark.cluster.membership.SiloAddress;
+import dev.quark.cluster.membership.SiloEntry;
+import dev.quark.cluster.ring.HashRing;
+import dev.quark.cluster.transport.Envelope;
+import dev.quark.cluster.transport.ForwardingTransport;
+import dev.quark.cluster.transport.injvm.InJvmNetwork;
+import dev.quark.cluster.transport.injvm.InJvmTransport;
+import dev.quark.cluster.transport.jackson.JacksonPayloadCodec;
+import dev.quark.runtime.ActorAddress;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
+import tools.jackson.databind.json.JsonMapper;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Deadlocks of call chains across silos: a cycle whose actors live on different silos is found by probes that
- * follow the waits from silo to silo, and broken like a cycle in one silo, well before the call timeout; waits
+ * Deadlocks of call chains across silos: a cycle whose actors live on different silos (also through several
+ * activations of a stateless worker's pool) is found by probes that follow the waits from silo to silo, and broken
+ * like a cycle in one silo, well before the call timeout; waits
  * that are no cycle (a chain back into its own actor, a long wait) are left alone.
  */
 class ClusterDeadlockTests {
@@ -57,6 +77,147 @@ class ClusterDeadlockTests {
     }
 
     @Test
+    void cycleThroughTwoWorkersOfAStatelessWorkersPoolOnAnotherSiloIsBroken() {
+        // Only silo-1 hosts the workers, so both chains' calls to worker "w" go there, to a pool of two.
+        this.cluster = new TallyCluster(this.environment, TestCluster.builder().silos(2).runtime((siloId, runtime) -> {
+            runtime.actor(TallyActor.class, () -> new TallyActor(this.environment, siloId));
+            if (siloId.equals("silo-1")) {
+                runtime.actor(WorkerActor.class, () -> new WorkerActor(this.environment, siloId));
+            }
+            runtime.callTimeout(CALL_TIMEOUT);
+        }));
+        String a = this.cluster.idOwnedBy("silo-0");
+        String b = TallyCluster.idWhere((id) -> !id.equals(a) && this.cluster.ownerOf(id).equals("silo-0"));
+        // Chain 1 holds A and waits for one worker, chain 2 holds B and waits for the other; once both workers run,
+        // the first calls B and the second A: each waits behind the other chain's turn.
+        List<CompletableFuture<String>> chains = List.of(
+                CompletableFuture.supplyAsync(() -> this.cluster.silo(0).get(Tally.class, a)
+                    .callThroughWorker("w", b, "workers", 2)),
+                CompletableFuture.supplyAsync(() -> this.cluster.silo(0).get(Tally.class, b)
+                    .callThroughWorker("w", a, "workers", 2)));
+        assertThat(brokenOnce(chains, System.nanoTime()).getActors())
+            .containsExactlyInAnyOrder("Tally/" + a, "Tally/" + b, "Worker/w", "Worker/w#1");
+        CompletableFuture<String> completed = chains.stream().filter((chain) -> !chain.isCompletedExceptionally())
+            .findFirst().orElseThrow();
+        String holder = (completed == chains.getFirst()) ? a : b;
+        String other = holder.equals(a) ? b : a;
+        assertThat(completed.join()).isEqualTo(holder + " -> w@silo-1 -> " + other + "@silo-0");
+    }
+
+    @Test
+    void cycleThroughACallPassedOnToTheActorsNewOwnerIsBroken() {
+        this.cluster = cluster(2);
+        TestSilo stale = this.cluster.silo(0);
+        TestSilo passer = this.cluster.silo(1);
+        // X stays on silo-0 and W on silo-1 when silo-2 joins; Y moves from silo-1 to silo-2.
+        String x = TallyCluster.idWhere((id) -> owner(id, 2).equals("silo-0") && owner(id, 3).equals("silo-0"));
+        String w = TallyCluster.idWhere((id) -> owner(id, 2).equals("silo-1") && owner(id, 3).equals("silo-1"));
+        String y = TallyCluster.idWhere((id) -> owner(id, 2).equals("silo-1") && owner(id, 3).equals("silo-2"));
+        // Chain 2 holds W on silo-1 at a gate. Silo-2 joins while silo-0 keeps its old view. Chain 1 holds X on silo-0
+        // and calls Y where that view says Y lives, silo-1, which passes the call on to silo-2, where Y calls W: it
+        // waits behind chain 2. Then chain 2 calls X. Probes that reach silo-1 for the call to Y must go on to silo-2.
+        CompletableFuture<String> second = CompletableFuture
+            .supplyAsync(() -> passer.get(Tally.class, w).callBackAfter(x, "back"));
+        await().atMost(TallyEnvironment.timeout()).until(() -> this.environment.reached("back"));
+        stale.holdViews();
+        TestSilo joined = this.cluster.addSilo();
+        assertThat(this.cluster.ownerOf(y, joined)).isEqualTo("silo-2");
+        assertThat(stale.routing().view().version()).as("silo-0 still routes with its old view")
+            .isLessThan(joined.routing().view().version());
+        CompletableFuture<String> first = CompletableFuture
+            .supplyAsync(() -> stale.get(Tally.class, x).callThroughTo(y, w));
+        await().atMost(TallyEnvironment.timeout())
+            .until(() -> passer.runtime().queuedMessages(Tally.class, w) == 1);
+        long started = System.nanoTime();
+        this.environment.open("back");
+        assertThat(brokenOnce(List.of(first, second), started).getActors())
+            .containsExactlyInAnyOrder("Tally/" + x, "Tally/" + y, "Tally/" + w);
+        if (first.isCompletedExceptionally()) {
+            assertThat(second.join()).isEqualTo(w + "@silo-1 -> " + x + "@silo-0");
+        }
+        else {
+            assertThat(first.join()).isEqualTo(x + " -> " + y + "@silo-2 -> " + w + "@silo-1");
+        }
+        stale.releaseViews();
+    }
+
+    /**
+     * The victim of a cycle is the call of the highest chain among those waiting in a mailbox: a call passed on to
+     * the actor's new owner, failed at the silo it was first sent to, must be failed where it waits. The chain that
+     * makes that call comes from outside with the highest chain id, so that it is the victim.
+     */
+    @Test
+    void cycleWhoseVictimIsACallPassedOnToTheActorsNewOwnerIsBrokenWhereTheCallWaits() throws Exception {
+        String x = TallyCluster.idWhere((id) -> owner(id, 2).equals("silo-0") && owner(id, 3).equals("silo-0"));
+        String y = TallyCluster.idWhere((id) -> owner(id, 2).equals("silo-1") && owner(id, 3).equals("silo-2"));
+        InJvmNetwork network = new InJvmNetwork();
+        CompletableFuture<Void> released = new CompletableFuture<>();
+        AtomicInteger held = new AtomicInteger();
+        // silo-1 passes the call for Y on to silo-2 only once the test lets it, after Y is busy there.
+        this.cluster = new TallyCluster(this.environment, TallyCluster.builder(this.environment, 2,
+                (runtime) -> runtime.callTimeout(CALL_TIMEOUT))
+            .transport((siloId) -> !siloId.equals("silo-1") ? network.transport()
+                    : new ForwardingTransport(network.transport()) {
+
+                        @Override
+                        public CompletionStage<Void> send(SiloAddress target, Envelope envelope) {
+                            if (envelope.forwardCount() == 0 || !y.equals(envelope.actorId())) {
+                                return super.send(target, envelope);
+                            }
+                            held.incrementAndGet();
+                            return released.thenCompose((ignored) -> super.send(target, envelope));
+                        }
+                    }));
+        TestSilo stale = this.cluster.silo(0);
+        stale.holdViews();
+        TestSilo joined = this.cluster.addSilo();
+        InJvmTransport outsider = network.transport();
+        BlockingQueue<Envelope> answers = new LinkedBlockingQueue<>();
+        SiloAddress outsiderAddress = outsider.start("outsider", answers::add);
+        try {
+            this.environment.open("held");
+            SiloEntry silo0 = stale.routing().view().silo("silo-0").orElseThrow();
+            Envelope call = new Envelope(1, 1, Envelope.Kind.REQUEST, "outsider", 1, outsiderAddress, "silo-0",
+                    silo0.epoch(), "Tally", x,
+                    ClusterEnvelopeTests.methodId("holdThrough(java.lang.String,java.lang.String)"),
+                    ("[\"" + y + "\",\"held\"]").getBytes(StandardCharsets.UTF_8), Long.MAX_VALUE, null, Map.of(),
+                    System.currentTimeMillis() + CALL_TIMEOUT.toMillis(), 0, 0);
+            // Chain 1 holds X on silo-0 and calls Y where silo-0's old view says Y lives: silo-1 passes it on.
+            outsider.send(silo0.address(), call);
+            await().atMost(TallyEnvironment.timeout()).until(() -> held.get() == 1);
+            // Chain 2 holds Y on silo-2 at a gate; then the call passed on arrives and waits behind it.
+            CompletableFuture<String> second = CompletableFuture
+                .supplyAsync(() -> joined.get(Tally.class, y).callBackAfter(x, "back"));
+            await().atMost(TallyEnvironment.timeout()).until(() -> this.environment.reached("back"));
+            released.complete(null);
+            await().atMost(TallyEnvironment.timeout())
+                .until(() -> joined.runtime().queuedMessages(Tally.class, y) == 1);
+            long started = System.nanoTime();
+            this.environment.open("back");
+
+            Envelope answer = answers.poll(CALL_TIMEOUT.toMillis() + 5_000, TimeUnit.MILLISECONDS);
+            Duration took = Duration.ofNanos(System.nanoTime() - started);
+            assertThat(answer).as("chain 1's answer").isNotNull();
+            assertThat(answer.kind()).isEqualTo(Envelope.Kind.ERROR);
+            Throwable failure = new JacksonPayloadCodec(JsonMapper.builder().build(), stale.runtime(), List.of())
+                .decodeFailure(answer.payload());
+            assertThat(failure).isInstanceOfSatisfying(DeadlockException.class, (deadlock) -> {
+                assertThat(deadlock.getActors()).containsExactlyInAnyOrder("Tally/" + x, "Tally/" + y);
+                assertThat(deadlock).hasMessageEndingWith("Failing the call to Tally/" + y
+                        + ".hold() of chain " + Long.toHexString(Long.MAX_VALUE));
+            });
+            assertThat(second).succeedsWithin(TallyEnvironment.timeout()).isEqualTo(y + "@silo-2 -> " + x + "@silo-0");
+            assertThat(took).as("broken well before the call timeout").isLessThan(BROKEN_WITHIN);
+        }
+        finally {
+            released.complete(null);
+            outsider.close();
+            this.cluster.close();
+            network.close();
+        }
+    }
+
+    @Test
     void chainBackIntoItsFirstActorAcrossSilosIsNoDeadlockHoweverLongItWaits() {
         this.cluster = cluster(2);
         String first = this.cluster.idOwnedBy("silo-0");
@@ -88,6 +249,31 @@ class ClusterDeadlockTests {
         this.environment.open("long");
         assertThat(holding).succeedsWithin(TallyEnvironment.timeout()).isEqualTo(x + " -> silo-1");
         assertThat(behind).succeedsWithin(TallyEnvironment.timeout()).isEqualTo(w + "@silo-1 -> " + x + "@silo-0");
+    }
+
+    /** The owner of a tally in a cluster of the first {@code silos} silos, silo-0, silo-1, ... */
+    private static String owner(String id, int silos) {
+        return Objects.requireNonNull(HashRing.of(IntStream.range(0, silos).mapToObj((i) -> "silo-" + i).toList(), 150)
+            .ownerOf(new ActorAddress("Tally", id)));
+    }
+
+    /**
+     * Waits for every chain to end, then checks that exactly one failed, with a {@link DeadlockException}, well before
+     * the call timeout.
+     * @return that exception
+     */
+    private static DeadlockException brokenOnce(List<CompletableFuture<String>> chains, long started) {
+        CompletableFuture.allOf(chains.stream().map((chain) -> chain.exceptionally((failure) -> null))
+            .toArray(CompletableFuture[]::new)).join();
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).as("broken well before the call timeout")
+            .isLessThan(BROKEN_WITHIN);
+        List<Throwable> failures = chains.stream().filter(CompletableFuture::isCompletedExceptionally)
+            .map((chain) -> chain.handle((result, failure) -> (failure instanceof CompletionException)
+                    ? failure.getCause() : failure).join())
+            .toList();
+        assertThat(failures).hasSize(1);
+        assertThat(failures.getFirst()).isInstanceOf(DeadlockException.class);
+        return (DeadlockException) failures.getFirst();
     }
 
     private TallyCluster cluster(int silos) {

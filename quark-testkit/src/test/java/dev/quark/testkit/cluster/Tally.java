@@ -46,6 +46,12 @@ public interface Tally extends Actor {
      */
     String meetThenCall(String otherId, String meeting, int parties);
 
+    /** Calls {@code callBack(toId)} on the tally {@code viaId}, which calls {@code where()} on {@code toId}. */
+    String callThroughTo(String viaId, String toId);
+
+    /** Calls {@link Worker#meetThenCall} on a stateless worker, which calls the other tally back. */
+    String callThroughWorker(String workerId, String otherId, String meeting, int parties);
+
     /** Calls {@code holdFor} on another tally, which calls this one back and waits at a gate there. */
     String callThroughHolding(String otherId, String gate);
 

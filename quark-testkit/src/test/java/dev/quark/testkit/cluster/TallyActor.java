@@ -99,6 +99,17 @@ public class TallyActor extends AbstractActor implements Tally {
     }
 
     @Override
+    public String callThroughTo(String viaId, String toId) {
+        return actorId() + " -> " + this.environment.actors(this.siloId).get(Tally.class, viaId).callBack(toId);
+    }
+
+    @Override
+    public String callThroughWorker(String workerId, String otherId, String meeting, int parties) {
+        return actorId() + " -> " + this.environment.actors(this.siloId).get(Worker.class, workerId)
+            .meetThenCall(otherId, meeting, parties);
+    }
+
+    @Override
     public String callThroughHolding(String otherId, String gate) {
         return actorId() + "@" + this.siloId + " -> "
                 + this.environment.actors(this.siloId).get(Tally.class, otherId).callBackHolding(actorId(), gate);

@@ -46,4 +46,11 @@ public class WorkerActor extends AbstractActor implements Worker {
         this.environment.await(gate);
         return this.siloId;
     }
+
+    @Override
+    public String meetThenCall(String tallyId, String meeting, int parties) {
+        this.environment.meet(meeting, parties);
+        return actorId() + "@" + this.siloId + " -> " + tallyId + "@"
+                + this.environment.actors(this.siloId).get(Tally.class, tallyId).where();
+    }
 }
