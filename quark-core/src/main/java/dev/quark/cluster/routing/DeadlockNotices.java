@@ -24,8 +24,9 @@ import org.slf4j.LoggerFactory;
  * {@link DeadlockVictim}), each payload a small binary frame that starts with its format version. A silo that
  * does not know the topics (an older one) drops such notices, as it drops any notice without a handler, and
  * cross-silo cycles through it end with the call timeout as before. Both are hints: a notice that cannot be sent
- * or read is dropped. A probe or victim naming a call this silo passed on to the actor's owner (its view and the
- * caller's disagreed) goes on to that silo as it came: the call waits there, not here ({@link ForwardedCalls}).
+ * or read is dropped. A probe or victim naming a call that this silo's runtime neither runs nor holds, and that this
+ * silo passed on to the actor's owner (its view and the caller's disagreed), goes on to that silo as it came
+ * ({@link #passOn(WaitProbe)}, {@link ForwardedCalls}).
  */
 final class DeadlockNotices implements RemoteWaits {
 
@@ -72,6 +73,28 @@ final class DeadlockNotices implements RemoteWaits {
         send(siloId, VICTIM_TOPIC, encode(victim));
     }
 
+    @Override
+    public void passOn(WaitProbe probe) {
+        ProbeRelay relay = new ProbeRelay(probe.initiatorSilo(), probe.initiatorId(), probe.look());
+        String passedTo = this.forwarded.passOnTo(probe.address(), probe.callChainId(),
+                probe.path().getLast().method(), relay);
+        if (passedTo != null) {
+            send(passedTo, PROBE_TOPIC, encode(probe));
+        }
+    }
+
+    @Override
+    public void passOn(DeadlockVictim victim) {
+        String passedTo = this.forwarded.passOnTo(victim.address(), victim.callChainId(), victim.method(), victim);
+        if (passedTo != null) {
+            send(passedTo, VICTIM_TOPIC, encode(victim));
+        }
+    }
+
+    /** What tells a probe apart when a forward passes it on: its look of its initiator's waiting turn. */
+    private record ProbeRelay(String initiatorSilo, long initiatorId, long look) {
+    }
+
     private void send(String siloId, String topic, byte[] payload) {
         this.notices.send(siloId, topic, payload).whenComplete((sent, failure) -> {
             if (failure != null) {
@@ -90,12 +113,6 @@ final class DeadlockNotices implements RemoteWaits {
             logger.debug("Silo {} dropped a deadlock probe it cannot read: {}", this.self, ex.toString());
             return;
         }
-        String passedTo = this.forwarded.passedTo(probe.address(), probe.callChainId(),
-                probe.path().getLast().method());
-        if (passedTo != null) {
-            send(passedTo, PROBE_TOPIC, payload);
-            return;
-        }
         this.silo.runtime().inbound().probe(probe);
     }
 
@@ -106,11 +123,6 @@ final class DeadlockNotices implements RemoteWaits {
         }
         catch (IOException | RuntimeException ex) {
             logger.debug("Silo {} dropped a deadlock victim it cannot read: {}", this.self, ex.toString());
-            return;
-        }
-        String passedTo = this.forwarded.passedTo(victim.address(), victim.callChainId(), victim.method());
-        if (passedTo != null) {
-            send(passedTo, VICTIM_TOPIC, payload);
             return;
         }
         this.silo.runtime().inbound().breakDeadlock(victim);

@@ -111,7 +111,7 @@ final class IncomingCalls {
 
     private final Executor executor;
 
-    private final ForwardedCalls forwarded = new ForwardedCalls(this::methodName);
+    private final ForwardedCalls forwarded = new ForwardedCalls(this::knownMethodName);
 
     private final DroppedOneWayLog droppedOneWays = new DroppedOneWayLog(logger,
             "this silo could not pass on to their actor's owner");
@@ -483,10 +483,21 @@ final class IncomingCalls {
         this.metrics.forwarded(owner);
         ForwardedCalls.Forwarded passedOn = (request.kind() == Envelope.Kind.ONE_WAY) ? null
                 : this.forwarded.passedOn(request, address, owner);
-        this.messenger.relay(request, Peer.of(target),
-                () -> new SiloUnavailableException("Silo " + owner + " did not answer " + describe(request)
-                        + " passed on by silo " + this.self + " before its deadline"),
-                describe(request) + " passed on to silo " + owner)
+        CompletableFuture<@Nullable Envelope> relayed;
+        try {
+            relayed = this.messenger.relay(request, Peer.of(target),
+                    () -> new SiloUnavailableException("Silo " + owner + " did not answer " + describe(request)
+                            + " passed on by silo " + this.self + " before its deadline"),
+                    describe(request) + " passed on to silo " + owner);
+        }
+        catch (RuntimeException ex) {
+            if (passedOn != null) {
+                this.forwarded.answered(passedOn);
+            }
+            this.inProgress.decrementAndGet();
+            throw ex;
+        }
+        relayed
             .whenComplete((answer, failure) -> {
                 try {
                     if (failure != null) {
@@ -665,11 +676,17 @@ final class IncomingCalls {
      * actor's type or the method (a silo that only passes calls on need not host it).
      */
     private String methodName(Envelope request, ActorAddress address) {
+        String name = knownMethodName(request, address);
+        return (name != null) ? name : "0x" + Integer.toHexString(request.methodId());
+    }
+
+    /** The name of a request's method, or {@code null} when this silo does not know its type or its method. */
+    private @Nullable String knownMethodName(Envelope request, ActorAddress address) {
         try {
             return this.silo.runtime().inbound().method(address.typeName(), request.methodId()).name();
         }
         catch (RuntimeException ex) {
-            return "0x" + Integer.toHexString(request.methodId());
+            return null;
         }
     }
 

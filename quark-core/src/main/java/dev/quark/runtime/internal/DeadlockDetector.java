@@ -75,27 +75,27 @@ final class DeadlockDetector {
         Set<Invocation> visited = new HashSet<>();
         boolean running = false;
         for (Invocation turn : target.turnsInProgress()) {
-            if (turn != start && turn.callChainId() == chainId && !turn.isOneWay() && turn.name().equals(method)) {
+            if (turn.callChainId() == chainId && !turn.isOneWay() && turn.name().equals(method)) {
                 running = true;
-                if (search(start, turn, waits, visited, 0, frontier)) {
-                    return new Continuation(false, List.copyOf(waits));
+                if (turn != start && search(start, turn, waits, visited, 0, frontier)) {
+                    return new Continuation(true, false, List.copyOf(waits));
                 }
             }
         }
         if (running) {
-            return new Continuation(false, null);
+            return new Continuation(true, false, null);
         }
         Invocation waiting = target.waitingOf(chainId, method);
         if (waiting != null) {
             for (Invocation blocker : target.turnsInProgress()) {
                 if (blocks(target, blocker, waiting)
                         && (blocker == start || search(start, blocker, waits, visited, 0, frontier))) {
-                    return new Continuation(true, List.copyOf(waits));
+                    return new Continuation(true, true, List.copyOf(waits));
                 }
             }
-            return new Continuation(true, null);
+            return new Continuation(true, true, null);
         }
-        return new Continuation(false, null);
+        return NOT_HERE;
     }
 
     private static boolean search(@Nullable Invocation start, Invocation turn, List<Wait> waits,
@@ -179,12 +179,16 @@ final class DeadlockDetector {
     /**
      * What a search from a call another silo sent here found.
      *
+     * @param found whether the call runs or waits in its actor's activation
      * @param blocked whether the call waits in its actor's mailbox
      * @param cycle the waits back to the turn that began the search, when they close a cycle; {@code null}
      * otherwise
      */
-    record Continuation(boolean blocked, @Nullable List<Wait> cycle) {
+    record Continuation(boolean found, boolean blocked, @Nullable List<Wait> cycle) {
     }
+
+    /** The continuation from an activation that neither runs nor holds the call. */
+    private static final Continuation NOT_HERE = new Continuation(false, false, null);
 
     static String held(Invocation turn) {
         Activation holder = turn.servedBy;

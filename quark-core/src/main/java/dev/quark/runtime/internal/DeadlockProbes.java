@@ -139,7 +139,8 @@ public final class DeadlockProbes {
     }
 
     /**
-     * Goes on with a probe from the call it names (see {@link dev.quark.runtime.routing.InboundCalls#probe}).
+     * Goes on with a probe from the call it names (see {@link dev.quark.runtime.routing.InboundCalls#probe}); when
+     * no activation here runs or holds that call, hands the probe to {@link RemoteWaits#passOn(WaitProbe)}.
      */
     void probed(WaitProbe probe) {
         String self = this.remote.siloId();
@@ -151,18 +152,24 @@ public final class DeadlockProbes {
             }
         }
         List<DeadlockDetector.Frontier> frontier = new ArrayList<>();
+        boolean here = false;
         boolean blocked = false;
         List<DeadlockDetector.Wait> cycle = null;
         // A stateless worker's call runs or waits on any activation of its pool: the probe goes on from each.
         for (Activation target : activations(probe.address())) {
             DeadlockDetector.Continuation found = DeadlockDetector.continueAt((origin != null) ? origin.turn : null,
                     target, probe.callChainId(), probe.path().getLast().method(), frontier);
+            here |= found.found();
             blocked |= found.blocked();
             if (found.cycle() != null) {
                 blocked = found.blocked();
                 cycle = found.cycle();
                 break;
             }
+        }
+        if (!here) {
+            passOn(probe);
+            return;
         }
         List<WaitStep> path = probe.path();
         if (blocked) {
@@ -191,7 +198,8 @@ public final class DeadlockProbes {
 
     /**
      * Fails a deadlock's victim if it still waits here (see
-     * {@link dev.quark.runtime.routing.InboundCalls#breakDeadlock}).
+     * {@link dev.quark.runtime.routing.InboundCalls#breakDeadlock}); when no activation here runs or holds that call,
+     * hands the victim to {@link RemoteWaits#passOn(DeadlockVictim)}.
      */
     void breakDeadlock(DeadlockVictim victim) {
         for (Activation target : activations(victim.address())) {
@@ -200,6 +208,35 @@ public final class DeadlockProbes {
                 call.completeExceptionally(new DeadlockException(victim.actors(), victim.description()));
                 return;
             }
+            if (runs(target, victim)) {
+                return;
+            }
+        }
+        try {
+            this.remote.passOn(victim);
+        }
+        catch (RuntimeException ex) {
+            dropped("a deadlock victim notice passed on", ex);
+        }
+    }
+
+    /** Whether a turn of the victim's chain and method runs on an activation: it started, and is no victim now. */
+    private static boolean runs(Activation target, DeadlockVictim victim) {
+        for (Invocation turn : target.turnsInProgress()) {
+            if (turn.callChainId() == victim.callChainId() && turn.name().equals(victim.method())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Passes a probe on for a call this silo neither runs nor holds; one that cannot be sent is dropped. */
+    private void passOn(WaitProbe probe) {
+        try {
+            this.remote.passOn(probe);
+        }
+        catch (RuntimeException ex) {
+            dropped("a deadlock probe passed on", ex);
         }
     }
 

@@ -44,4 +44,21 @@ public interface RemoteWaits {
      * @param victim the call
      */
     void breakDeadlock(String siloId, DeadlockVictim victim);
+
+    /**
+     * Passes a probe on for a call that came to this silo and that its runtime neither runs nor holds: to the
+     * silo this one passed the call on to, if it did (their views of the actor's owner disagreed). Does nothing by
+     * default.
+     * @param probe the probe, as it came
+     */
+    default void passOn(WaitProbe probe) {
+    }
+
+    /**
+     * Passes a cycle's victim on, as {@link #passOn(WaitProbe)} does a probe, when this silo's runtime does not
+     * hold the call. Does nothing by default.
+     * @param victim the call to fail
+     */
+    default void passOn(DeadlockVictim victim) {
+    }
 }

@@ -106,7 +106,9 @@ class ClusterDeadlockTests {
 
     @Test
     void cycleThroughACallPassedOnToTheActorsNewOwnerIsBroken() {
-        this.cluster = cluster(2);
+        RecordedRoutingMetrics metrics = new RecordedRoutingMetrics();
+        this.cluster = new TallyCluster(this.environment, 2, (runtime) -> runtime.callTimeout(CALL_TIMEOUT),
+                (routing) -> routing.metrics(metrics));
         TestSilo stale = this.cluster.silo(0);
         TestSilo passer = this.cluster.silo(1);
         // X stays on silo-0 and W on silo-1 when silo-2 joins; Y moves from silo-1 to silo-2.
@@ -128,6 +130,7 @@ class ClusterDeadlockTests {
             .supplyAsync(() -> stale.get(Tally.class, x).callThroughTo(y, w));
         await().atMost(TallyEnvironment.timeout())
             .until(() -> passer.runtime().queuedMessages(Tally.class, w) == 1);
+        assertThat(metrics.forwarded()).as("the call to Y passed on by silo-1").containsExactly("silo-2");
         long started = System.nanoTime();
         this.environment.open("back");
         assertThat(brokenOnce(List.of(first, second), started).getActors())

@@ -6,14 +6,22 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import dev.quark.cluster.routing.RoutingMetrics;
 
 /**
- * Routing metrics that record the calls routed again and the calls failed for membership reasons, for tests that
- * check what a silo did with a call it could not hand over. Safe to read while the silos' threads record.
+ * Routing metrics that record the calls routed again, the calls passed on to their actor's owner and the calls failed
+ * for membership reasons, for tests that check what a silo did with a call it could not hand over or did not own.
+ * Safe to read while the silos' threads record.
  */
 final class RecordedRoutingMetrics implements RoutingMetrics {
 
     private final List<String> rerouted = new CopyOnWriteArrayList<>();
 
     private final List<Throwable> failed = new CopyOnWriteArrayList<>();
+
+    private final List<String> forwarded = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void forwarded(String ownerSiloId) {
+        this.forwarded.add(ownerSiloId);
+    }
 
     @Override
     public void rerouted(String refusingSiloId) {
@@ -31,6 +39,14 @@ final class RecordedRoutingMetrics implements RoutingMetrics {
      */
     List<String> rerouted() {
         return this.rerouted;
+    }
+
+    /**
+     * Returns the silos calls were passed on to, once for every call passed on.
+     * @return the live list
+     */
+    List<String> forwarded() {
+        return this.forwarded;
     }
 
     /**
