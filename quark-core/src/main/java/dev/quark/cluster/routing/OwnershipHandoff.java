@@ -213,6 +213,13 @@ final class OwnershipHandoff implements ActivationGate {
                 return owner;
             }
         }
+        if (!this.silo.isServing()) {
+            // It fenced itself, or paused, while it waited for the previous owners: answers that arrive after such a
+            // pause must not start an activation beside the actor's new owner.
+            throw new SiloNotServingException("Silo " + this.self + " stopped serving while it waited for the "
+                    + "previous owners of " + address + ": it does not activate it (membership version "
+                    + this.views.current().version() + ")");
+        }
         return this.silo.placedWithParent(address.typeName()) ? this.directory.claim(address, previousOwners) : owner;
     }
 
