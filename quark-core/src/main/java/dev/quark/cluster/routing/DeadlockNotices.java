@@ -75,9 +75,8 @@ final class DeadlockNotices implements RemoteWaits {
 
     @Override
     public void passOn(WaitProbe probe) {
-        ProbeRelay relay = new ProbeRelay(probe.initiatorSilo(), probe.initiatorId(), probe.look());
         String passedTo = this.forwarded.passOnTo(probe.address(), probe.callChainId(),
-                probe.path().getLast().method(), relay);
+                probe.path().getLast().method(), probe);
         if (passedTo != null) {
             send(passedTo, PROBE_TOPIC, encode(probe));
         }
@@ -89,10 +88,6 @@ final class DeadlockNotices implements RemoteWaits {
         if (passedTo != null) {
             send(passedTo, VICTIM_TOPIC, encode(victim));
         }
-    }
-
-    /** What tells a probe apart when a forward passes it on: its look of its initiator's waiting turn. */
-    private record ProbeRelay(String initiatorSilo, long initiatorId, long look) {
     }
 
     private void send(String siloId, String topic, byte[] payload) {

@@ -1,9 +1,10 @@
 package dev.quark.cluster.routing;
 
-import java.util.HashSet;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.BiFunction;
+import java.util.concurrent.TimeUnit;
 
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.runtime.ActorAddress;
@@ -14,24 +15,27 @@ import org.jspecify.annotations.Nullable;
  * detection follows a wait through a silo that does not hold the call: a probe or a victim that names such a call,
  * and that this silo's runtime neither runs nor holds, goes on to the silo it was passed to ({@link DeadlockNotices}).
  * Forwards are rare (views that disagree), and a look-up only happens when a probe arrives, so this is a plain set
- * scanned on look-up.
+ * scanned on look-up, and a forward's method is named only then.
  * <p>
- * Each forward passes a given probe or victim on once at most: a call passed back and forth between two silos
- * (each holding a forward of it to the other) would otherwise bounce probes between them, since passing one on does
- * not lengthen its path.
+ * A forward passes the same probe or victim on once within {@link #REPEAT_AFTER_NANOS}: a call passed back and forth
+ * between two silos (each holding a forward of it to the other) would otherwise bounce probes between them, since
+ * passing one on does not lengthen its path. A victim sent again later (its cycle confirmed again after a notice was
+ * lost) goes through.
  */
 final class ForwardedCalls {
 
+    /** How long a forward refuses to pass the same probe or victim on again: less than a deadlock look's interval. */
+    static final long REPEAT_AFTER_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
     private final Set<Forwarded> calls = ConcurrentHashMap.newKeySet();
 
-    private final BiFunction<Envelope, ActorAddress, @Nullable String> methodNames;
+    private final MethodNames methodNames;
 
     /**
      * Creates the record of a silo's forwarded requests.
-     * @param methodNames the name of a request's method, from its envelope and actor; {@code null} when this silo
-     * does not know it (a type it does not host, a method of a newer release)
+     * @param methodNames names a forwarded request's method when a probe asks
      */
-    ForwardedCalls(BiFunction<Envelope, ActorAddress, @Nullable String> methodNames) {
+    ForwardedCalls(MethodNames methodNames) {
         this.methodNames = methodNames;
     }
 
@@ -41,7 +45,7 @@ final class ForwardedCalls {
      */
     Forwarded passedOn(Envelope request, ActorAddress address, String owner) {
         Forwarded forwarded = new Forwarded(request.callChainId(), request.forwardCount(), address,
-                this.methodNames.apply(request, address), owner);
+                request.methodId(), owner);
         this.calls.add(forwarded);
         return forwarded;
     }
@@ -53,26 +57,48 @@ final class ForwardedCalls {
 
     /**
      * Returns the silo to pass a probe or victim on to: the one this silo passed the call on to (found by actor,
-     * chain and method, as probes name calls; by actor and chain alone when this silo could not name the forwarded
-     * call's method), the latest such forward when the call came by more than once; {@code null} when no forward
-     * in flight is such a call, or when that forward already passed this probe or victim on.
-     * @param relay what tells the probe or victim apart from others: each forward passes it on once
+     * chain and method, as probes name calls; by actor and chain alone when this silo cannot name the forwarded
+     * call's method), the latest such forward when the call came by more than once (one whose method matches by
+     * name before one that cannot be named); {@code null} when no forward in flight is such a call, or when that
+     * forward passed the same probe or victim on within {@link #REPEAT_AFTER_NANOS}.
+     * @param relay the probe or victim, told apart from others by its equality
      */
     @Nullable String passOnTo(ActorAddress address, long chainId, String method, Object relay) {
         Forwarded latest = null;
+        boolean latestNamed = false;
         for (Forwarded forwarded : this.calls) {
-            if (forwarded.chainId == chainId && forwarded.address.equals(address)
-                    && (forwarded.method == null || forwarded.method.equals(method))
-                    && (latest == null || forwarded.forwardCount > latest.forwardCount)) {
+            if (forwarded.chainId != chainId || !forwarded.address.equals(address)) {
+                continue;
+            }
+            String name = this.methodNames.nameOf(address.typeName(), forwarded.methodId);
+            if (name != null && !name.equals(method)) {
+                continue;
+            }
+            boolean named = name != null;
+            if (latest == null || forwarded.forwardCount > latest.forwardCount
+                    || (forwarded.forwardCount == latest.forwardCount && named && !latestNamed)) {
                 latest = forwarded;
+                latestNamed = named;
             }
         }
-        return (latest != null && latest.firstRelayOf(relay)) ? latest.owner : null;
+        return (latest != null && latest.firstRelayOf(relay, System.nanoTime())) ? latest.owner : null;
     }
 
     /** How many forwarded requests wait for their answer, for tests. */
     int size() {
         return this.calls.size();
+    }
+
+    /** Names a method of an actor type, if this silo knows both. */
+    @FunctionalInterface
+    interface MethodNames {
+
+        /**
+         * Returns a method's name.
+         * @return the name, or {@code null} when this silo does not know the type or the method (a type it does not
+         * host, a method of a newer release)
+         */
+        @Nullable String nameOf(String typeName, int methodId);
     }
 
     /** A request passed on; identity is what tells two of them apart (the same call may be passed on twice). */
@@ -84,23 +110,24 @@ final class ForwardedCalls {
 
         private final ActorAddress address;
 
-        private final @Nullable String method;
+        private final int methodId;
 
         private final String owner;
 
-        private final Set<Object> relayed = new HashSet<>();
+        /** The probes and victims passed on, with when; those older than the repeat interval are let go. */
+        private final Map<Object, Long> relayed = new HashMap<>();
 
-        private Forwarded(long chainId, int forwardCount, ActorAddress address, @Nullable String method,
-                String owner) {
+        private Forwarded(long chainId, int forwardCount, ActorAddress address, int methodId, String owner) {
             this.chainId = chainId;
             this.forwardCount = forwardCount;
             this.address = address;
-            this.method = method;
+            this.methodId = methodId;
             this.owner = owner;
         }
 
-        private synchronized boolean firstRelayOf(Object relay) {
-            return this.relayed.add(relay);
+        private synchronized boolean firstRelayOf(Object relay, long nowNanos) {
+            this.relayed.values().removeIf((at) -> nowNanos - at >= REPEAT_AFTER_NANOS);
+            return this.relayed.putIfAbsent(relay, nowNanos) == null;
         }
     }
 }

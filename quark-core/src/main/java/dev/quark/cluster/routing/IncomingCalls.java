@@ -676,14 +676,14 @@ final class IncomingCalls {
      * actor's type or the method (a silo that only passes calls on need not host it).
      */
     private String methodName(Envelope request, ActorAddress address) {
-        String name = knownMethodName(request, address);
+        String name = knownMethodName(address.typeName(), request.methodId());
         return (name != null) ? name : "0x" + Integer.toHexString(request.methodId());
     }
 
-    /** The name of a request's method, or {@code null} when this silo does not know its type or its method. */
-    private @Nullable String knownMethodName(Envelope request, ActorAddress address) {
+    /** The name of a method, or {@code null} when this silo does not know the actor's type or the method. */
+    private @Nullable String knownMethodName(String typeName, int methodId) {
         try {
-            return this.silo.runtime().inbound().method(address.typeName(), request.methodId()).name();
+            return this.silo.runtime().inbound().method(typeName, methodId).name();
         }
         catch (RuntimeException ex) {
             return null;

@@ -67,7 +67,8 @@ final class DeadlockDetector {
      * @param chainId the call's chain
      * @param method the call's method
      * @param frontier where to add the calls to other silos the search reached
-     * @return whether the call waits in the mailbox, and the waits back to {@code start} when they close a cycle
+     * @return whether the call runs or waits here at all, whether it waits in the mailbox, and the waits back to
+     * {@code start} when they close a cycle
      */
     static Continuation continueAt(@Nullable Invocation start, Activation target, long chainId, String method,
             List<Frontier> frontier) {

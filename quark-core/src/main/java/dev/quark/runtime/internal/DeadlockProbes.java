@@ -202,12 +202,15 @@ public final class DeadlockProbes {
      * hands the victim to {@link RemoteWaits#passOn(DeadlockVictim)}.
      */
     void breakDeadlock(DeadlockVictim victim) {
-        for (Activation target : activations(victim.address())) {
+        List<Activation> targets = activations(victim.address());
+        for (Activation target : targets) {
             Invocation call = target.waitingOf(victim.callChainId(), victim.method());
             if (call != null) {
                 call.completeExceptionally(new DeadlockException(victim.actors(), victim.description()));
                 return;
             }
+        }
+        for (Activation target : targets) {
             if (runs(target, victim)) {
                 return;
             }
@@ -223,7 +226,7 @@ public final class DeadlockProbes {
     /** Whether a turn of the victim's chain and method runs on an activation: it started, and is no victim now. */
     private static boolean runs(Activation target, DeadlockVictim victim) {
         for (Invocation turn : target.turnsInProgress()) {
-            if (turn.callChainId() == victim.callChainId() && turn.name().equals(victim.method())) {
+            if (turn.callChainId() == victim.callChainId() && !turn.isOneWay() && turn.name().equals(victim.method())) {
                 return true;
             }
         }

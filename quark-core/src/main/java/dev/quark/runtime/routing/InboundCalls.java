@@ -57,8 +57,9 @@ public interface InboundCalls {
 
     /**
      * Goes on with a deadlock probe from the call it names, through this silo's wait-for graph: closes the cycle
-     * when the path comes back to its initiator here, passes it on when it reaches a call to another silo, and
-     * drops it otherwise. Returns at once; by default it drops every probe.
+     * when the path comes back to its initiator here, passes it on when it reaches a call to another silo, hands it
+     * to {@link RemoteWaits#passOn(WaitProbe)} when no activation here runs or holds the call it names, and drops it
+     * otherwise. Returns at once; by default it drops every probe.
      * @param probe the probe
      */
     default void probe(WaitProbe probe) {
@@ -66,7 +67,8 @@ public interface InboundCalls {
 
     /**
      * Fails the call of a deadlock's victim, if it still waits in its actor's mailbox here, with a
-     * {@link dev.quark.actor.DeadlockException}. By default it does nothing.
+     * {@link dev.quark.actor.DeadlockException}; hands it to {@link RemoteWaits#passOn(DeadlockVictim)} when no
+     * activation here runs or holds that call. By default it does nothing.
      * @param victim the call
      */
     default void breakDeadlock(DeadlockVictim victim) {

@@ -20,8 +20,7 @@ class ForwardedCallsTests {
 
     private static final int PING = 7;
 
-    private final ForwardedCalls forwarded = new ForwardedCalls(
-            (request, address) -> (request.methodId() == PING) ? "ping" : null);
+    private final ForwardedCalls forwarded = new ForwardedCalls((type, methodId) -> (methodId == PING) ? "ping" : null);
 
     @Test
     void aProbeForAForwardedCallGoesToTheSiloItWasPassedToOnce() {
@@ -45,6 +44,14 @@ class ForwardedCallsTests {
     }
 
     @Test
+    void ofTwoForwardsOfOneChainAtTheSameHopTheOneWhoseMethodMatchesByNameIsTaken() {
+        this.forwarded.passedOn(request(99, 42, 1), NODE, "silo-1");
+        this.forwarded.passedOn(request(PING, 42, 1), NODE, "silo-3");
+
+        assertThat(this.forwarded.passOnTo(NODE, 42, "ping", "look-1")).isEqualTo("silo-3");
+    }
+
+    @Test
     void aCallWhoseMethodThisSiloCannotNameIsFoundByActorAndChain() {
         this.forwarded.passedOn(request(99, 42, 0), NODE, "silo-2");
 
@@ -63,8 +70,8 @@ class ForwardedCallsTests {
     @Test
     void twoSilosPassingACallBackAndForthPassEachProbeOnOnceEach() {
         // Silo A passed the call to B, and B passed it back to A: each holds a forward to the other.
-        ForwardedCalls a = new ForwardedCalls((request, address) -> "ping");
-        ForwardedCalls b = new ForwardedCalls((request, address) -> "ping");
+        ForwardedCalls a = new ForwardedCalls((type, methodId) -> "ping");
+        ForwardedCalls b = new ForwardedCalls((type, methodId) -> "ping");
         a.passedOn(request(PING, 42, 0), NODE, "B");
         b.passedOn(request(PING, 42, 1), NODE, "A");
         int relays = 0;

@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.Map;
 
 import dev.quark.runtime.ActorAddress;
+import dev.quark.runtime.ActorMetrics;
+import dev.quark.runtime.routing.ActorTypeNames;
 import dev.quark.runtime.routing.DeadlockVictim;
 import dev.quark.runtime.routing.RemoteWaits;
 import dev.quark.runtime.routing.WaitProbe;
@@ -19,13 +21,16 @@ import static org.assertj.core.api.Assertions.assertThatNoException;
 
 /**
  * The probes a waiting turn's look sends to other silos: what cannot be built or sent is dropped, never thrown
- * into the waiting call, and leaves nothing registered.
+ * into the waiting call, and leaves nothing registered; probes and victims for calls no activation here holds are
+ * handed on.
  */
 class DeadlockProbesTests {
 
     private static final ActorAddress CALLED = new ActorAddress("Node", "y");
 
     private final List<WaitProbe> sent = new ArrayList<>();
+
+    private final List<Object> passedOn = new ArrayList<>();
 
     @Test
     void probeThatCannotBeWrittenIsDroppedWithoutFailingTheWaitingTurn() {
@@ -68,6 +73,20 @@ class DeadlockProbesTests {
         assertThat(this.sent.getLast().look()).isEqualTo(2);
         probes.forget(origin);
         assertThat(probes.origins()).isZero();
+    }
+
+    @Test
+    void probeAndVictimForACallNoActivationHereHoldsAreHandedOnToWhereThisSiloPassedCallsOn() {
+        DeadlockProbes probes = new DeadlockProbes(remote(false), null,
+                ActorRegistry.of(Map.of(), List.of(), ActorMetrics.NONE, ActorTypeNames.WIRE_NAME));
+        WaitProbe probe = new WaitProbe("silo-1", 1, 1, CALLED, 2,
+                List.of(new WaitStep(2, "Node/x", "silo-0", CALLED, "ping", false)));
+        DeadlockVictim victim = new DeadlockVictim(CALLED, 2, "ping", List.of("Node/x", "Node/y"), "a cycle");
+
+        probes.probed(probe);
+        probes.breakDeadlock(victim);
+
+        assertThat(this.passedOn).containsExactly(probe, victim);
     }
 
     @Test
@@ -114,6 +133,16 @@ class DeadlockProbesTests {
 
             @Override
             public void breakDeadlock(String siloId, DeadlockVictim victim) {
+            }
+
+            @Override
+            public void passOn(WaitProbe probe) {
+                DeadlockProbesTests.this.passedOn.add(probe);
+            }
+
+            @Override
+            public void passOn(DeadlockVictim victim) {
+                DeadlockProbesTests.this.passedOn.add(victim);
             }
         };
     }
