@@ -76,7 +76,7 @@ final class DeadlockDetector {
         Set<Invocation> visited = new HashSet<>();
         boolean running = false;
         for (Invocation turn : target.turnsInProgress()) {
-            if (turn.callChainId() == chainId && !turn.isOneWay() && turn.name().equals(method)) {
+            if (runsCall(turn, chainId, method)) {
                 running = true;
                 if (turn != start && search(start, turn, waits, visited, 0, frontier)) {
                     return new Continuation(true, false, List.copyOf(waits));
@@ -97,6 +97,14 @@ final class DeadlockDetector {
             return new Continuation(true, true, null);
         }
         return NOT_HERE;
+    }
+
+    /**
+     * Whether a turn is the one of a call that a probe or victim names by chain and method (a call, never a one-way
+     * message).
+     */
+    static boolean runsCall(Invocation turn, long chainId, String method) {
+        return turn.callChainId() == chainId && !turn.isOneWay() && turn.name().equals(method);
     }
 
     private static boolean search(@Nullable Invocation start, Invocation turn, List<Wait> waits,

@@ -226,7 +226,7 @@ public final class DeadlockProbes {
     /** Whether a turn of the victim's chain and method runs on an activation: it started, and is no victim now. */
     private static boolean runs(Activation target, DeadlockVictim victim) {
         for (Invocation turn : target.turnsInProgress()) {
-            if (turn.callChainId() == victim.callChainId() && !turn.isOneWay() && turn.name().equals(victim.method())) {
+            if (DeadlockDetector.runsCall(turn, victim.callChainId(), victim.method())) {
                 return true;
             }
         }
