@@ -1,13 +1,11 @@
 package dev.quark.cluster.routing;
 
-import java.util.HashMap;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.runtime.ActorAddress;
+import dev.quark.runtime.routing.RecentRelays;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -17,15 +15,10 @@ import org.jspecify.annotations.Nullable;
  * Forwards are rare (views that disagree), and a look-up only happens when a probe arrives, so this is a plain set
  * scanned on look-up, and a forward's method is named only then.
  * <p>
- * A forward passes the same probe or victim on once within {@link #REPEAT_AFTER_NANOS}: a call passed back and forth
- * between two silos (each holding a forward of it to the other) would otherwise bounce probes between them, since
- * passing one on does not lengthen its path. A victim sent again later (its cycle confirmed again after a notice was
- * lost) goes through.
+ * A forward passes the same probe or victim on once within {@link RecentRelays#REPEAT_AFTER_NANOS}: a call passed
+ * back and forth between two silos would otherwise bounce probes between them.
  */
 final class ForwardedCalls {
-
-    /** How long a forward refuses to pass the same probe or victim on again: less than a deadlock look's interval. */
-    static final long REPEAT_AFTER_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private final Set<Forwarded> calls = ConcurrentHashMap.newKeySet();
 
@@ -60,7 +53,7 @@ final class ForwardedCalls {
      * chain and method, as probes name calls; by actor and chain alone when this silo cannot name the forwarded
      * call's method), the latest such forward when the call came by more than once (one whose method matches by
      * name before one that cannot be named); {@code null} when no forward in flight is such a call, or when that
-     * forward passed the same probe or victim on within {@link #REPEAT_AFTER_NANOS}.
+     * forward passed the same probe or victim on within {@link RecentRelays#REPEAT_AFTER_NANOS}.
      * @param relay the probe or victim, told apart from others by its equality
      */
     @Nullable String passOnTo(ActorAddress address, long chainId, String method, Object relay) {
@@ -81,7 +74,7 @@ final class ForwardedCalls {
                 latestNamed = named;
             }
         }
-        return (latest != null && latest.firstRelayOf(relay, System.nanoTime())) ? latest.owner : null;
+        return (latest != null && latest.relays.first(relay, System.nanoTime())) ? latest.owner : null;
     }
 
     /** How many forwarded requests wait for their answer, for tests. */
@@ -114,8 +107,7 @@ final class ForwardedCalls {
 
         private final String owner;
 
-        /** The probes and victims passed on, with when; those older than the repeat interval are let go. */
-        private final Map<Object, Long> relayed = new HashMap<>();
+        private final RecentRelays relays = new RecentRelays();
 
         private Forwarded(long chainId, int forwardCount, ActorAddress address, int methodId, String owner) {
             this.chainId = chainId;
@@ -123,11 +115,6 @@ final class ForwardedCalls {
             this.address = address;
             this.methodId = methodId;
             this.owner = owner;
-        }
-
-        private synchronized boolean firstRelayOf(Object relay, long nowNanos) {
-            this.relayed.values().removeIf((at) -> nowNanos - at >= REPEAT_AFTER_NANOS);
-            return this.relayed.putIfAbsent(relay, nowNanos) == null;
         }
     }
 }

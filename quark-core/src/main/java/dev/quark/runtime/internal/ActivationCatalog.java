@@ -54,6 +54,8 @@ public final class ActivationCatalog {
 
     private final GateWaits gateWaits = new GateWaits();
 
+    private final RelocatedCalls relocatedCalls = new RelocatedCalls();
+
     private final Object closeMonitor = new Object();
 
     private volatile boolean closed;
@@ -131,12 +133,20 @@ public final class ActivationCatalog {
             return;
         }
         invocation.relocated = true;
+        if (!invocation.isOneWay()) {
+            this.relocatedCalls.sending(siloId, invocation);
+        }
         try {
             bound.sendRemote(siloId, invocation);
         }
         catch (RuntimeException ex) {
             invocation.finish(null, ex, this.settings.turnExecutor());
         }
+    }
+
+    /** The calls {@link #relocate} sent to another silo and whose outcome has not come back, for deadlock probes. */
+    RelocatedCalls relocatedCalls() {
+        return this.relocatedCalls;
     }
 
     /** The activations whose activation gate is deciding, for the calls that wait behind their starting call. */

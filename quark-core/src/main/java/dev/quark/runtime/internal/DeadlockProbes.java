@@ -41,6 +41,8 @@ public final class DeadlockProbes {
 
     private final ActorRegistry registry;
 
+    private final RelocatedCalls relocated;
+
     private final AtomicLong nextOrigin = new AtomicLong(1);
 
     private final Map<Long, Origin> origins = new ConcurrentHashMap<>();
@@ -54,9 +56,14 @@ public final class DeadlockProbes {
      * @param registry the runtime's actor types
      */
     public DeadlockProbes(RemoteWaits remote, ActivationCatalog catalog, ActorRegistry registry) {
+        this(remote, catalog, registry, catalog.relocatedCalls());
+    }
+
+    DeadlockProbes(RemoteWaits remote, ActivationCatalog catalog, ActorRegistry registry, RelocatedCalls relocated) {
         this.remote = remote;
         this.catalog = catalog;
         this.registry = registry;
+        this.relocated = relocated;
     }
 
     /**
@@ -140,7 +147,8 @@ public final class DeadlockProbes {
 
     /**
      * Goes on with a probe from the call it names (see {@link dev.quark.runtime.routing.InboundCalls#probe}); when
-     * no activation here runs or holds that call, hands the probe to {@link RemoteWaits#passOn(WaitProbe)}.
+     * no activation here runs or holds that call, sends the probe as it came to the silo the activation gate relocated
+     * the call to ({@link RelocatedCalls}), or hands it to {@link RemoteWaits#passOn(WaitProbe)}.
      */
     void probed(WaitProbe probe) {
         String self = this.remote.siloId();
@@ -199,7 +207,8 @@ public final class DeadlockProbes {
     /**
      * Fails a deadlock's victim if it still waits here (see
      * {@link dev.quark.runtime.routing.InboundCalls#breakDeadlock}); when no activation here runs or holds that call,
-     * hands the victim to {@link RemoteWaits#passOn(DeadlockVictim)}.
+     * sends the victim on to the silo the activation gate relocated the call to, or hands it to
+     * {@link RemoteWaits#passOn(DeadlockVictim)}.
      */
     void breakDeadlock(DeadlockVictim victim) {
         List<Activation> targets = activations(victim.address());
@@ -215,8 +224,15 @@ public final class DeadlockProbes {
                 return;
             }
         }
+        RelocatedCalls.Relocated relocatedCall = this.relocated.find(victim.address(), victim.callChainId(),
+                victim.method());
         try {
-            this.remote.passOn(victim);
+            if (relocatedCall == null) {
+                this.remote.passOn(victim);
+            }
+            else if (relocatedCall.firstRelayOf(victim)) {
+                this.remote.breakDeadlock(relocatedCall.siloId(), victim);
+            }
         }
         catch (RuntimeException ex) {
             dropped("a deadlock victim notice passed on", ex);
@@ -233,8 +249,19 @@ public final class DeadlockProbes {
         return false;
     }
 
-    /** Passes a probe on for a call this silo neither runs nor holds; one that cannot be sent is dropped. */
+    /**
+     * Passes a probe on for a call this silo neither runs nor holds: to the silo this one relocated the call to, or to
+     * {@link RemoteWaits#passOn(WaitProbe)}; one that cannot be sent is dropped.
+     */
     private void passOn(WaitProbe probe) {
+        RelocatedCalls.Relocated relocatedCall = this.relocated.find(probe.address(), probe.callChainId(),
+                probe.path().getLast().method());
+        if (relocatedCall != null) {
+            if (relocatedCall.firstRelayOf(probe)) {
+                send(relocatedCall.siloId(), probe);
+            }
+            return;
+        }
         try {
             this.remote.passOn(probe);
         }

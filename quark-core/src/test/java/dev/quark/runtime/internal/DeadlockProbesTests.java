@@ -9,6 +9,7 @@ import java.util.Map;
 
 import dev.quark.runtime.ActorAddress;
 import dev.quark.runtime.ActorMetrics;
+import dev.quark.runtime.fixtures.Counter;
 import dev.quark.runtime.routing.ActorTypeNames;
 import dev.quark.runtime.routing.DeadlockVictim;
 import dev.quark.runtime.routing.RemoteWaits;
@@ -28,13 +29,19 @@ class DeadlockProbesTests {
 
     private static final ActorAddress CALLED = new ActorAddress("Node", "y");
 
+    private static final ActorAddress COUNTER = new ActorAddress("Counter", "c");
+
     private final List<WaitProbe> sent = new ArrayList<>();
 
     private final List<Object> passedOn = new ArrayList<>();
 
+    private final List<String> sentTo = new ArrayList<>();
+
+    private final List<DeadlockVictim> victims = new ArrayList<>();
+
     @Test
     void probeThatCannotBeWrittenIsDroppedWithoutFailingTheWaitingTurn() {
-        DeadlockProbes probes = new DeadlockProbes(remote(true), null, null);
+        DeadlockProbes probes = new DeadlockProbes(remote(true), null, null, new RelocatedCalls());
         Invocation turn = invocation(1);
         List<DeadlockDetector.Frontier> frontier = List.of(frontier(List.of(wait(turn, invocation(2)))));
         DeadlockProbes.Origin[] origin = new DeadlockProbes.Origin[1];
@@ -45,7 +52,7 @@ class DeadlockProbesTests {
 
     @Test
     void pathLongerThanAProbeCarriesSendsNoProbeAndRegistersNothing() {
-        DeadlockProbes probes = new DeadlockProbes(remote(false), null, null);
+        DeadlockProbes probes = new DeadlockProbes(remote(false), null, null, new RelocatedCalls());
         Invocation turn = invocation(1);
         DeadlockDetector.Wait edge = wait(turn, invocation(2));
         List<DeadlockDetector.Frontier> frontier = List
@@ -59,7 +66,7 @@ class DeadlockProbesTests {
 
     @Test
     void pathOfAtMostMaxPathEdgesIsSent() {
-        DeadlockProbes probes = new DeadlockProbes(remote(false), null, null);
+        DeadlockProbes probes = new DeadlockProbes(remote(false), null, null, new RelocatedCalls());
         Invocation turn = invocation(1);
         DeadlockDetector.Wait edge = wait(turn, invocation(2));
         DeadlockProbes.Origin origin = probes.look(null, turn,
@@ -77,8 +84,7 @@ class DeadlockProbesTests {
 
     @Test
     void probeAndVictimForACallNoActivationHereHoldsAreHandedOnToWhereThisSiloPassedCallsOn() {
-        DeadlockProbes probes = new DeadlockProbes(remote(false), null,
-                ActorRegistry.of(Map.of(), List.of(), ActorMetrics.NONE, ActorTypeNames.WIRE_NAME));
+        DeadlockProbes probes = new DeadlockProbes(remote(false), null, registry(), new RelocatedCalls());
         WaitProbe probe = new WaitProbe("silo-1", 1, 1, CALLED, 2,
                 List.of(new WaitStep(2, "Node/x", "silo-0", CALLED, "ping", false)));
         DeadlockVictim victim = new DeadlockVictim(CALLED, 2, "ping", List.of("Node/x", "Node/y"), "a cycle");
@@ -87,6 +93,42 @@ class DeadlockProbesTests {
         probes.breakDeadlock(victim);
 
         assertThat(this.passedOn).containsExactly(probe, victim);
+    }
+
+    @Test
+    void probeAndVictimForACallThisSiloRelocatedGoOnToWhereItWentUntilItsOutcomeComesBack() {
+        RelocatedCalls relocated = new RelocatedCalls();
+        DeadlockProbes probes = new DeadlockProbes(remote(false), null, registry(), relocated);
+        Invocation call = new Invocation(null, COUNTER, counterMethod("increment"), null, new Object[0], 2, null,
+                Map.of(), 0);
+        relocated.sending("silo-2", call);
+        WaitProbe probe = new WaitProbe("silo-1", 1, 1, COUNTER, 2,
+                List.of(new WaitStep(2, "Node/x", "silo-0", COUNTER, "increment", false)));
+        DeadlockVictim victim = new DeadlockVictim(COUNTER, 2, "increment", List.of("Node/x", "Counter/c"),
+                "a cycle");
+
+        probes.probed(probe);
+        probes.breakDeadlock(victim);
+        probes.probed(probe);
+        assertThat(this.sentTo).as("the same probe relayed once within the repeat interval")
+            .containsExactly("silo-2", "silo-2");
+        assertThat(this.sent).containsExactly(probe);
+        assertThat(this.victims).containsExactly(victim);
+        assertThat(this.passedOn).isEmpty();
+
+        WaitProbe otherChain = new WaitProbe("silo-1", 1, 1, COUNTER, 3,
+                List.of(new WaitStep(3, "Node/x", "silo-0", COUNTER, "increment", false)));
+        WaitProbe otherMethod = new WaitProbe("silo-1", 1, 1, COUNTER, 2,
+                List.of(new WaitStep(2, "Node/x", "silo-0", COUNTER, "get", false)));
+        probes.probed(otherChain);
+        probes.probed(otherMethod);
+        assertThat(this.passedOn).containsExactly(otherChain, otherMethod);
+
+        call.complete(null);
+        assertThat(relocated.size()).isZero();
+        WaitProbe later = new WaitProbe("silo-1", 1, 2, COUNTER, 2, probe.path());
+        probes.probed(later);
+        assertThat(this.passedOn).containsExactly(otherChain, otherMethod, later);
     }
 
     @Test
@@ -99,6 +141,15 @@ class DeadlockProbesTests {
         assertThat(origin.cycleSeen(2, cycle)).as("another probe of the same look").isNull();
         assertThat(origin.cycleSeen(3, cycle)).as("the look right after the break").isNull();
         assertThat(origin.cycleSeen(4, cycle)).isEqualTo(cycle.get(1));
+    }
+
+    private static ActorRegistry registry() {
+        return ActorRegistry.of(Map.of(), List.of(), ActorMetrics.NONE, ActorTypeNames.WIRE_NAME);
+    }
+
+    private static ActorMethod counterMethod(String name) {
+        return ContractIntrospector.methodsOf(Counter.class, ActorMetrics.NONE).values().stream()
+            .filter((method) -> method.name().equals(name)).findFirst().orElseThrow();
     }
 
     private static DeadlockDetector.Frontier frontier(List<DeadlockDetector.Wait> waits) {
@@ -129,10 +180,13 @@ class DeadlockProbesTests {
                     throw new UncheckedIOException(new UTFDataFormatException("encoded string too long"));
                 }
                 DeadlockProbesTests.this.sent.add(probe);
+                DeadlockProbesTests.this.sentTo.add(siloId);
             }
 
             @Override
             public void breakDeadlock(String siloId, DeadlockVictim victim) {
+                DeadlockProbesTests.this.sentTo.add(siloId);
+                DeadlockProbesTests.this.victims.add(victim);
             }
 
             @Override

@@ -198,22 +198,76 @@ class ClusterDeadlockTests {
             long started = System.nanoTime();
             this.environment.open("back");
 
-            Envelope answer = answers.poll(CALL_TIMEOUT.toMillis() + 5_000, TimeUnit.MILLISECONDS);
-            Duration took = Duration.ofNanos(System.nanoTime() - started);
-            assertThat(answer).as("chain 1's answer").isNotNull();
-            assertThat(answer.kind()).isEqualTo(Envelope.Kind.ERROR);
-            Throwable failure = new JacksonPayloadCodec(JsonMapper.builder().build(), stale.runtime(), List.of())
-                .decodeFailure(answer.payload());
-            assertThat(failure).isInstanceOfSatisfying(DeadlockException.class, (deadlock) -> {
-                assertThat(deadlock.getActors()).containsExactlyInAnyOrder("Tally/" + x, "Tally/" + y);
-                assertThat(deadlock).hasMessageEndingWith("Failing the call to Tally/" + y
-                        + ".hold() of chain " + Long.toHexString(Long.MAX_VALUE));
-            });
+            DeadlockException deadlock = outsidersChainBroken(answers, stale, started);
+            assertThat(deadlock.getActors()).containsExactlyInAnyOrder("Tally/" + x, "Tally/" + y);
+            assertThat(deadlock).hasMessageEndingWith("Failing the call to Tally/" + y
+                    + ".hold() of chain " + Long.toHexString(Long.MAX_VALUE));
             assertThat(second).succeedsWithin(TallyEnvironment.timeout()).isEqualTo(y + "@silo-2 -> " + x + "@silo-0");
-            assertThat(took).as("broken well before the call timeout").isLessThan(BROKEN_WITHIN);
         }
         finally {
             released.complete(null);
+            outsider.close();
+            this.cluster.close();
+            network.close();
+        }
+    }
+
+    /**
+     * A call that reaches a silo where its directory-placed actor no longer lives (the caller's silo remembers an
+     * older activation) is sent on by that silo's activation gate to where the actor lives: probes and the victim
+     * notice that reach the first silo must follow it. The chain that makes that call comes from outside with the
+     * highest chain id, so that it is the victim.
+     */
+    @Test
+    void cycleThroughACallTheActivationGateSentOnIsBrokenWhereTheCallWaits() throws Exception {
+        InJvmNetwork network = new InJvmNetwork();
+        RecordedRoutingMetrics metrics = new RecordedRoutingMetrics();
+        this.cluster = new TallyCluster(this.environment, TestCluster.builder().silos(3).runtime((siloId, runtime) -> {
+            runtime.actor(TallyActor.class, () -> new TallyActor(this.environment, siloId));
+            runtime.actor(HomebodyActor.class, () -> new HomebodyActor(this.environment, siloId));
+            runtime.callTimeout(CALL_TIMEOUT);
+        })
+            .routing((routing) -> routing.metrics(metrics))
+            .transport((siloId) -> network.transport()));
+        TestSilo oldHost = this.cluster.silo(0);
+        TestSilo newHost = this.cluster.silo(1);
+        TestSilo caller = this.cluster.silo(2);
+        String x = this.cluster.idOwnedBy("silo-2");
+        // Homebody H lives on silo-0, and silo-2 remembers it there; then it lives on silo-1.
+        assertThat(oldHost.get(Homebody.class, "h").where()).isEqualTo("silo-0");
+        assertThat(caller.get(Homebody.class, "h").where()).isEqualTo("silo-0");
+        assertThat(oldHost.runtime().deactivate(Homebody.class, "h")).isTrue();
+        await().atMost(TallyEnvironment.timeout()).until(() -> this.cluster.cluster().silos().stream()
+            .mapToInt((silo) -> silo.routing().directoryEntries()).sum() == 0);
+        InJvmTransport outsider = network.transport();
+        BlockingQueue<Envelope> answers = new LinkedBlockingQueue<>();
+        SiloAddress outsiderAddress = outsider.start("outsider", answers::add);
+        try {
+            // Chain 2 holds H on silo-1 at a gate.
+            CompletableFuture<String> second = CompletableFuture
+                .supplyAsync(() -> newHost.get(Homebody.class, "h").holdThenAskBack("back", x));
+            await().atMost(TallyEnvironment.timeout()).until(() -> this.environment.reached("back"));
+            // Chain 1 holds X on silo-2 and calls H where silo-2 remembers it, on silo-0, whose activation gate
+            // finds H on silo-1 and sends the call there: it waits behind chain 2. Then chain 2 calls X.
+            SiloEntry silo2 = caller.routing().view().silo("silo-2").orElseThrow();
+            outsider.send(silo2.address(), new Envelope(1, 1, Envelope.Kind.REQUEST, "outsider", 1, outsiderAddress,
+                    "silo-2", silo2.epoch(), "Tally", x,
+                    ClusterEnvelopeTests.methodId("homebodyWhere(java.lang.String)"),
+                    "[\"h\"]".getBytes(StandardCharsets.UTF_8), Long.MAX_VALUE, null, Map.of(),
+                    System.currentTimeMillis() + CALL_TIMEOUT.toMillis(), 0, 0));
+            await().atMost(TallyEnvironment.timeout())
+                .until(() -> newHost.runtime().queuedMessages(Homebody.class, "h") == 1);
+            assertThat(metrics.forwarded()).as("no routing passed the call on: the activation gate did").isEmpty();
+            long started = System.nanoTime();
+            this.environment.open("back");
+
+            DeadlockException deadlock = outsidersChainBroken(answers, caller, started);
+            assertThat(deadlock.getActors()).containsExactlyInAnyOrder("Tally/" + x, "Homebody/h");
+            assertThat(deadlock).hasMessageEndingWith("Failing the call to Homebody/h.where() of chain "
+                    + Long.toHexString(Long.MAX_VALUE));
+            assertThat(second).succeedsWithin(TallyEnvironment.timeout()).isEqualTo("silo-1");
+        }
+        finally {
             outsider.close();
             this.cluster.close();
             network.close();
@@ -277,6 +331,24 @@ class ClusterDeadlockTests {
         assertThat(failures).hasSize(1);
         assertThat(failures.getFirst()).isInstanceOf(DeadlockException.class);
         return (DeadlockException) failures.getFirst();
+    }
+
+    /**
+     * Waits for the answer to an outsider's call whose chain was a cycle's victim, and checks that it came well before
+     * the call timeout.
+     * @return the {@link DeadlockException} it carries
+     */
+    private static DeadlockException outsidersChainBroken(BlockingQueue<Envelope> answers, TestSilo silo, long started)
+            throws InterruptedException {
+        Envelope answer = answers.poll(CALL_TIMEOUT.toMillis() + 5_000, TimeUnit.MILLISECONDS);
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).as("broken well before the call timeout")
+            .isLessThan(BROKEN_WITHIN);
+        assertThat(answer).as("the outsider's answer").isNotNull();
+        assertThat(answer.kind()).isEqualTo(Envelope.Kind.ERROR);
+        Throwable failure = new JacksonPayloadCodec(JsonMapper.builder().build(), silo.runtime(), List.of())
+            .decodeFailure(answer.payload());
+        assertThat(failure).isInstanceOf(DeadlockException.class);
+        return (DeadlockException) failure;
     }
 
     private TallyCluster cluster(int silos) {
