@@ -20,9 +20,13 @@ import dev.quark.runtime.fixtures.ProbeActor;
 import dev.quark.runtime.fixtures.ProbeEnvironment;
 import dev.quark.runtime.routing.ActivationGate;
 import dev.quark.runtime.routing.ActorLocation;
+import dev.quark.runtime.routing.DeadlockVictim;
 import dev.quark.runtime.routing.InboundCall;
 import dev.quark.runtime.routing.RemoteCallSender;
+import dev.quark.runtime.routing.RemoteWaits;
 import dev.quark.runtime.routing.ReroutedCall;
+import dev.quark.runtime.routing.WaitProbe;
+import dev.quark.runtime.routing.WaitStep;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -96,6 +100,77 @@ class ActivationGateTests {
         assertThat(this.runtime.inbound().deliver(routedBack)).succeedsWithin(Duration.ofSeconds(5)).isEqualTo(42L);
         assertThat(this.sent).containsExactly("silo-9:Counter/moved.increment[]");
         assertThat(this.reroutes).as("re-routes the sent call carries").containsExactly(2);
+    }
+
+    /**
+     * Deadlock probes and victim notices that reach this silo for a call its gate sent to another silo go on there
+     * until the call's outcome comes back; then they are handed to the cluster's pass-on like any call not here.
+     */
+    @Test
+    void deadlockProbesForACallTheGateSentElsewhereFollowItUntilItsOutcomeComesBack() throws Exception {
+        ActorAddress moved = new ActorAddress("Counter", "moved");
+        CompletableFuture<Object> outcome = new CompletableFuture<>();
+        List<String> relayed = new CopyOnWriteArrayList<>();
+        List<Object> passedOn = new CopyOnWriteArrayList<>();
+        try (ActorRuntime sending = ActorRuntime.builder()
+            .actor(CounterActor.class)
+            .activationGate((address) -> ActorLocation.remote("silo-9"))
+            .remoteCallSender((siloId, call) -> {
+                relayed.add("call to " + siloId);
+                return outcome;
+            })
+            .remoteWaits(recordingWaits(relayed, passedOn))
+            .build()) {
+            CompletableFuture<Object> answer = sending.inbound().deliver(new InboundCall(moved,
+                    ContractRegistryTests.idOf("increment()"), new Object[0], 7, null, Map.of(),
+                    sending.clock().millis() + 10_000, 0, false));
+            await().atMost(Duration.ofSeconds(5)).until(() -> relayed.contains("call to silo-9"));
+            WaitProbe probe = new WaitProbe("silo-1", 1, 1, moved, 7,
+                    List.of(new WaitStep(7, "Node/x", "silo-0", moved, "increment", false)));
+            DeadlockVictim victim = new DeadlockVictim(moved, 7, "increment", List.of("Node/x", "Counter/moved"),
+                    "a cycle");
+
+            sending.inbound().probe(probe);
+            sending.inbound().breakDeadlock(victim);
+            assertThat(relayed).containsExactly("call to silo-9", "probe to silo-9", "victim to silo-9");
+            assertThat(passedOn).isEmpty();
+
+            outcome.complete(42L);
+            assertThat(answer).succeedsWithin(Duration.ofSeconds(5)).isEqualTo(42L);
+            WaitProbe later = new WaitProbe("silo-1", 1, 2, moved, 7, probe.path());
+            sending.inbound().probe(later);
+            assertThat(passedOn).containsExactly(later);
+        }
+    }
+
+    private static RemoteWaits recordingWaits(List<String> relayed, List<Object> passedOn) {
+        return new RemoteWaits() {
+
+            @Override
+            public String siloId() {
+                return "silo-0";
+            }
+
+            @Override
+            public void probe(String siloId, WaitProbe probe) {
+                relayed.add("probe to " + siloId);
+            }
+
+            @Override
+            public void breakDeadlock(String siloId, DeadlockVictim victim) {
+                relayed.add("victim to " + siloId);
+            }
+
+            @Override
+            public void passOn(WaitProbe probe) {
+                passedOn.add(probe);
+            }
+
+            @Override
+            public void passOn(DeadlockVictim victim) {
+                passedOn.add(victim);
+            }
+        };
     }
 
     @Test

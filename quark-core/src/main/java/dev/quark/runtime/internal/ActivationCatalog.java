@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
@@ -120,27 +121,35 @@ public final class ActivationCatalog {
     }
 
     /**
-     * Sends a call that waited for an activation the gate placed on another silo to that silo. Timer ticks and
-     * other system turns cannot travel: they are dropped.
+     * Sends the calls that waited for an activation the gate placed on another silo to that silo, in order. Timer
+     * ticks and other system turns cannot travel: they are dropped. Every call is recorded for deadlock probes
+     * ({@link RelocatedCalls}) before the first is sent, so that a probe arriving meanwhile finds each of them.
+     * @param invocations the calls, taken out of the mailbox
      */
-    void relocate(String siloId, Invocation invocation) {
-        invocation.deliveredTo = null;
-        invocation.servedBy = null;
+    void relocate(String siloId, List<Invocation> invocations) {
         CallRouter bound = this.router;
-        if (invocation.method() == null || bound == null) {
-            logger.debug("Dropped {}: its actor lives on silo {} now", invocation, siloId);
-            invocation.complete(null);
-            return;
+        List<Invocation> sending = new ArrayList<>(invocations.size());
+        for (Invocation invocation : invocations) {
+            invocation.deliveredTo = null;
+            invocation.servedBy = null;
+            if (invocation.method() == null || bound == null) {
+                logger.debug("Dropped {}: its actor lives on silo {} now", invocation, siloId);
+                invocation.complete(null);
+                continue;
+            }
+            invocation.relocated = true;
+            if (!invocation.isOneWay()) {
+                this.relocatedCalls.sending(siloId, invocation);
+            }
+            sending.add(invocation);
         }
-        invocation.relocated = true;
-        if (!invocation.isOneWay()) {
-            this.relocatedCalls.sending(siloId, invocation);
-        }
-        try {
-            bound.sendRemote(siloId, invocation);
-        }
-        catch (RuntimeException ex) {
-            invocation.finish(null, ex, this.settings.turnExecutor());
+        for (Invocation invocation : sending) {
+            try {
+                Objects.requireNonNull(bound).sendRemote(siloId, invocation);
+            }
+            catch (RuntimeException ex) {
+                invocation.finish(null, ex, this.settings.turnExecutor());
+            }
         }
     }
 

@@ -230,7 +230,7 @@ public final class DeadlockProbes {
             if (relocatedCall == null) {
                 this.remote.passOn(victim);
             }
-            else if (relocatedCall.firstRelayOf(victim)) {
+            else if (this.relocated.firstRelayOf(relocatedCall, victim)) {
                 this.remote.breakDeadlock(relocatedCall.siloId(), victim);
             }
         }
@@ -257,7 +257,7 @@ public final class DeadlockProbes {
         RelocatedCalls.Relocated relocatedCall = this.relocated.find(probe.address(), probe.callChainId(),
                 probe.path().getLast().method());
         if (relocatedCall != null) {
-            if (relocatedCall.firstRelayOf(probe)) {
+            if (this.relocated.firstRelayOf(relocatedCall, probe)) {
                 send(relocatedCall.siloId(), probe);
             }
             return;

@@ -1,6 +1,8 @@
 package dev.quark.runtime.internal;
 
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -106,11 +108,13 @@ final class GateWaits {
             logger.debug("Calls of chain {} for {} go to silo {}, where a turn of that chain runs",
                     Long.toHexString(chain), activation.identity, silo);
         }
+        List<Invocation> relocated = new ArrayList<>();
         for (Invocation invocation = taken; invocation != null; ) {
             @Nullable Invocation next = InvocationQueue.unlink(invocation);
-            activation.catalog().relocate(silo, invocation);
+            relocated.add(invocation);
             invocation = next;
         }
+        activation.catalog().relocate(silo, relocated);
     }
 
     /** What the gate was asked and answered while it decides on one activation. */

@@ -1,6 +1,7 @@
 package dev.quark.runtime.internal;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -89,12 +90,14 @@ final class InstanceLifecycle {
         Activation.logger.debug((location != null && location.callChainOnly())
                 ? "A turn of {} on silo {} serves the call chain of the calls back into it: they go there"
                 : "{} lives on silo {}: its calls go there", activation.identity, silo);
-        activation.catalog().relocate(silo, trigger);
+        List<Invocation> relocated = new ArrayList<>();
+        relocated.add(trigger);
         for (Invocation invocation = waiting; invocation != null; ) {
             Invocation next = InvocationQueue.unlink(invocation);
-            activation.catalog().relocate(silo, invocation);
+            relocated.add(invocation);
             invocation = next;
         }
+        activation.catalog().relocate(silo, relocated);
         return false;
     }
 

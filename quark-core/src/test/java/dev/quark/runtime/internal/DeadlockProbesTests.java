@@ -12,6 +12,7 @@ import dev.quark.runtime.ActorMetrics;
 import dev.quark.runtime.fixtures.Counter;
 import dev.quark.runtime.routing.ActorTypeNames;
 import dev.quark.runtime.routing.DeadlockVictim;
+import dev.quark.runtime.routing.RecentRelays;
 import dev.quark.runtime.routing.RemoteWaits;
 import dev.quark.runtime.routing.WaitProbe;
 import dev.quark.runtime.routing.WaitStep;
@@ -36,6 +37,8 @@ class DeadlockProbesTests {
     private final List<Object> passedOn = new ArrayList<>();
 
     private final List<String> sentTo = new ArrayList<>();
+
+    private long nanoTime;
 
     private final List<DeadlockVictim> victims = new ArrayList<>();
 
@@ -97,10 +100,9 @@ class DeadlockProbesTests {
 
     @Test
     void probeAndVictimForACallThisSiloRelocatedGoOnToWhereItWentUntilItsOutcomeComesBack() {
-        RelocatedCalls relocated = new RelocatedCalls();
+        RelocatedCalls relocated = new RelocatedCalls(() -> this.nanoTime);
         DeadlockProbes probes = new DeadlockProbes(remote(false), null, registry(), relocated);
-        Invocation call = new Invocation(null, COUNTER, counterMethod("increment"), null, new Object[0], 2, null,
-                Map.of(), 0);
+        Invocation call = counterCall(2);
         relocated.sending("silo-2", call);
         WaitProbe probe = new WaitProbe("silo-1", 1, 1, COUNTER, 2,
                 List.of(new WaitStep(2, "Node/x", "silo-0", COUNTER, "increment", false)));
@@ -124,11 +126,33 @@ class DeadlockProbesTests {
         probes.probed(otherMethod);
         assertThat(this.passedOn).containsExactly(otherChain, otherMethod);
 
+        this.nanoTime += RecentRelays.REPEAT_AFTER_NANOS;
+        probes.breakDeadlock(victim);
+        assertThat(this.victims).as("a victim sent again after the repeat interval").containsExactly(victim, victim);
+
         call.complete(null);
         assertThat(relocated.size()).isZero();
         WaitProbe later = new WaitProbe("silo-1", 1, 2, COUNTER, 2, probe.path());
         probes.probed(later);
         assertThat(this.passedOn).containsExactly(otherChain, otherMethod, later);
+    }
+
+    /**
+     * A call sent on, back here (a new invocation of the same chain and method) and on again elsewhere: a probe
+     * follows the latest, where the call is.
+     */
+    @Test
+    void probeForACallThisSiloRelocatedTwiceGoesWhereItWentLast() {
+        RelocatedCalls relocated = new RelocatedCalls(() -> this.nanoTime);
+        DeadlockProbes probes = new DeadlockProbes(remote(false), null, registry(), relocated);
+        relocated.sending("silo-2", counterCall(2));
+        relocated.sending("silo-3", counterCall(2));
+        WaitProbe probe = new WaitProbe("silo-1", 1, 1, COUNTER, 2,
+                List.of(new WaitStep(2, "Node/x", "silo-0", COUNTER, "increment", false)));
+
+        probes.probed(probe);
+
+        assertThat(this.sentTo).containsExactly("silo-3");
     }
 
     @Test
@@ -147,9 +171,10 @@ class DeadlockProbesTests {
         return ActorRegistry.of(Map.of(), List.of(), ActorMetrics.NONE, ActorTypeNames.WIRE_NAME);
     }
 
-    private static ActorMethod counterMethod(String name) {
-        return ContractIntrospector.methodsOf(Counter.class, ActorMetrics.NONE).values().stream()
-            .filter((method) -> method.name().equals(name)).findFirst().orElseThrow();
+    private static Invocation counterCall(long chainId) {
+        ActorMethod increment = ContractIntrospector.methodsOf(Counter.class, ActorMetrics.NONE).values().stream()
+            .filter((method) -> method.name().equals("increment")).findFirst().orElseThrow();
+        return new Invocation(null, COUNTER, increment, null, new Object[0], chainId, null, Map.of(), 0);
     }
 
     private static DeadlockDetector.Frontier frontier(List<DeadlockDetector.Wait> waits) {
