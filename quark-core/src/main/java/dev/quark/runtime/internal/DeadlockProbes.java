@@ -1,8 +1,10 @@
 package dev.quark.runtime.internal;
 
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -43,6 +45,10 @@ public final class DeadlockProbes {
 
     private final RelocatedCalls relocated;
 
+    private final ProbeBudget budget;
+
+    private final AtomicBoolean warnedOverBudget = new AtomicBoolean();
+
     private final AtomicLong nextOrigin = new AtomicLong(1);
 
     private final Map<Long, Origin> origins = new ConcurrentHashMap<>();
@@ -60,10 +66,16 @@ public final class DeadlockProbes {
     }
 
     DeadlockProbes(RemoteWaits remote, ActivationCatalog catalog, ActorRegistry registry, RelocatedCalls relocated) {
+        this(remote, catalog, registry, relocated, new ProbeBudget());
+    }
+
+    DeadlockProbes(RemoteWaits remote, ActivationCatalog catalog, ActorRegistry registry, RelocatedCalls relocated,
+            ProbeBudget budget) {
         this.remote = remote;
         this.catalog = catalog;
         this.registry = registry;
         this.relocated = relocated;
+        this.budget = budget;
     }
 
     /**
@@ -88,7 +100,8 @@ public final class DeadlockProbes {
         long id = (origin != null) ? origin.id : this.nextOrigin.getAndIncrement();
         long look = (origin != null) ? origin.looks() + 1 : 1;
         String self = this.remote.siloId();
-        List<Sending> probes = new ArrayList<>(frontier.size());
+        // A set: two frontier entries may be the same call reached the same way (through two workers of a pool).
+        Set<Sending> probes = new LinkedHashSet<>();
         for (DeadlockDetector.Frontier reached : frontier) {
             List<WaitStep> path = extend(List.of(), reached.waits());
             if (!path.isEmpty() && path.size() <= WaitProbe.MAX_PATH) {
@@ -108,8 +121,22 @@ public final class DeadlockProbes {
         return registered;
     }
 
-    /** Sends a probe; one that cannot be sent is dropped and never fails the waiting call. */
+    /**
+     * Sends a probe; one over this silo's {@link ProbeBudget} or that cannot be sent is dropped and never fails the
+     * waiting call.
+     */
     private void send(String silo, WaitProbe probe) {
+        if (!this.budget.spend()) {
+            if (this.warnedOverBudget.compareAndSet(false, true)) {
+                logger.warn("Dropped deadlock probes over this silo's budget of {} per look interval (many calls wait "
+                        + "on other silos at once); cycles are found by later looks, or their calls end with the call "
+                        + "timeout. Later drops are logged at debug", this.budget.limit());
+            }
+            else {
+                logger.debug("Dropped a deadlock probe to silo {} over the budget", silo);
+            }
+            return;
+        }
         try {
             this.remote.probe(silo, probe);
         }
@@ -195,12 +222,16 @@ public final class DeadlockProbes {
             }
             return;
         }
+        Set<Sending> onwards = new LinkedHashSet<>();
         for (DeadlockDetector.Frontier reached : frontier) {
             List<WaitStep> extended = extend(path, reached.waits());
             if (extended.size() <= WaitProbe.MAX_PATH && !repeats(extended, path.size())) {
-                send(reached.silo(), new WaitProbe(probe.initiatorSilo(), probe.initiatorId(), probe.look(),
-                        reached.address(), reached.chainId(), extended));
+                onwards.add(new Sending(reached.silo(), new WaitProbe(probe.initiatorSilo(), probe.initiatorId(),
+                        probe.look(), reached.address(), reached.chainId(), extended)));
             }
+        }
+        for (Sending sending : onwards) {
+            send(sending.silo(), sending.probe());
         }
     }
 

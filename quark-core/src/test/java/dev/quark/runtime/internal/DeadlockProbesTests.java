@@ -156,6 +156,32 @@ class DeadlockProbesTests {
     }
 
     @Test
+    void theSameCallReachedTwiceTheSameWayIsProbedOnce() {
+        DeadlockProbes probes = new DeadlockProbes(remote(false), null, null, new RelocatedCalls());
+        Invocation turn = invocation(1);
+        DeadlockDetector.Wait edge = wait(turn, invocation(2));
+        probes.look(null, turn, List.of(frontier(List.of(edge)), frontier(List.of(edge))));
+        assertThat(this.sent).hasSize(1);
+    }
+
+    @Test
+    void probesOverTheBudgetOfALookIntervalAreDroppedUntilTheNextInterval() {
+        ProbeBudget budget = new ProbeBudget(2, 100, () -> this.nanoTime);
+        DeadlockProbes probes = new DeadlockProbes(remote(false), null, null, new RelocatedCalls(), budget);
+        Invocation first = invocation(1);
+        Invocation second = invocation(3);
+        DeadlockProbes.Origin origin = probes.look(null, first, List.of(frontier(List.of(wait(first, invocation(2))))));
+        probes.look(null, second, List.of(frontier(List.of(wait(second, invocation(4))))));
+        probes.look(origin, first, List.of(frontier(List.of(wait(first, invocation(2))))));
+        assertThat(this.sent).as("two of three in one interval").hasSize(2);
+
+        this.nanoTime += 100;
+        probes.look(origin, first, List.of(frontier(List.of(wait(first, invocation(2))))));
+        assertThat(this.sent).hasSize(3);
+        assertThat(this.sent.getLast().look()).isEqualTo(3);
+    }
+
+    @Test
     void brokenCycleIsNotBrokenAgainOnTheNextLookButAfterTwoMoreSightings() {
         DeadlockProbes.Origin origin = new DeadlockProbes.Origin(1, invocation(1));
         List<WaitStep> cycle = List.of(new WaitStep(1, "Node/x", "silo-1", CALLED, "ping", true),
