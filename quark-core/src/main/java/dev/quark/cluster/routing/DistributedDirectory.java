@@ -25,6 +25,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 import dev.quark.actor.DeactivationReason;
+import dev.quark.cluster.SiloNotServingException;
 import dev.quark.cluster.SiloUnavailableException;
 import dev.quark.cluster.directory.DirectoryEntry;
 import dev.quark.cluster.directory.DirectoryPartition;
@@ -321,9 +322,13 @@ final class DistributedDirectory implements ActivationHook {
     // ------------------------------------------------------------------ activations on this silo
 
     /**
-     * Registers a new activation of an actor on this silo, on the activation's thread, before it starts.
+     * Registers a new activation of an actor on this silo, on the activation's thread, before it starts. A silo that
+     * stopped serving while it waited for the answer (it fenced itself, or paused, and the answer came late) does not
+     * activate the actor beside where it may live by now: it takes the entry it won out again, as for an activation
+     * that failed, and refuses.
      * @return {@link ActorLocation#LOCAL} when it is the one, otherwise the silo of the one registered
      * @throws SiloUnavailableException when the directory cannot be reached in time
+     * @throws SiloNotServingException when this silo won the registration after it stopped serving
      */
     ActorLocation register(ActorAddress address) {
         DirectoryEntry candidate = new DirectoryEntry(this.self, this.views.ownEpoch(), this.tokens.incrementAndGet());
@@ -334,6 +339,13 @@ final class DistributedDirectory implements ActivationHook {
             DirectoryEntry winner = answer.entry();
             if (winner == null || winner.sameSilo(candidate)) {
                 this.hosted.put(address, candidate);
+                if (!this.silo.isServing()) {
+                    // Before any registration again could start from the entry.
+                    activationEnded(address);
+                    throw new SiloNotServingException("Silo " + this.self + " stopped serving while it registered "
+                            + address + " in the directory: it does not activate it, and removes its entry (membership "
+                            + "version " + this.views.current().version() + ")");
+                }
                 remember(address, this.self);
                 registeredAgain = registerAgainIfMoved(address, candidate, answer.owner());
                 return ActorLocation.LOCAL;

@@ -176,7 +176,8 @@ final class OwnershipHandoff implements ActivationGate {
                 // this silo leaves, until its parent's end releases it), under that registration.
                 return ActorLocation.LOCAL;
             }
-            return this.leaving.isLeaving() ? this.leaving.elsewhere(address, strategy) : register(address);
+            return this.leaving.isLeaving() ? this.leaving.elsewhere(address, strategy)
+                    : this.directory.register(address);
         }
         if (this.directory.hostsChild(address)) {
             if (!this.silo.isServing()) {
@@ -219,7 +220,17 @@ final class OwnershipHandoff implements ActivationGate {
                     + "previous owners of " + address + ": it does not activate it (membership version "
                     + this.views.current().version() + ")");
         }
-        return this.silo.placedWithParent(address.typeName()) ? this.directory.claim(address, previousOwners) : owner;
+        if (!this.silo.placedWithParent(address.typeName())) {
+            return owner;
+        }
+        ActorLocation claimed = this.directory.claim(address, previousOwners);
+        if (claimed.isLocal() && !this.silo.isServing()) {
+            // The claim may wait for previous owners and re-registrations as well.
+            this.directory.claimEnded(address);
+            throw new SiloNotServingException("Silo " + this.self + " stopped serving while it claimed " + address
+                    + ": it does not activate it (membership version " + this.views.current().version() + ")");
+        }
+        return claimed;
     }
 
     /**
@@ -470,22 +481,6 @@ final class OwnershipHandoff implements ActivationGate {
         else if (this.silo.placedWithParent(address.typeName())) {
             this.directory.claimEnded(address);
         }
-    }
-
-    /**
-     * Registers a directory-placed actor's activation here. A silo that stopped serving while it waited for the
-     * directory (it fenced itself, or paused, and the answer came late) does not activate it beside where the actor may
-     * live by now: it removes the entry it won, as for an activation that failed, and refuses.
-     */
-    private ActorLocation register(ActorAddress address) {
-        ActorLocation location = this.directory.register(address);
-        if (location.isLocal() && !this.silo.isServing()) {
-            this.directory.activationEnded(address);
-            throw new SiloNotServingException("Silo " + this.self + " stopped serving while it registered " + address
-                    + " in the directory: it does not activate it, and removes its entry (membership version "
-                    + this.views.current().version() + ")");
-        }
-        return location;
     }
 
     private ActorLocation ownerNow(ActorAddress address) {

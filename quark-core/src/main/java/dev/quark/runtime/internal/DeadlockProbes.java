@@ -122,21 +122,26 @@ public final class DeadlockProbes {
     }
 
     /**
-     * Sends a probe; one over this silo's {@link ProbeBudget} or that cannot be sent is dropped and never fails the
-     * waiting call.
+     * Sends a probe this silo starts; one over this silo's {@link ProbeBudget} or that cannot be sent is dropped and
+     * never fails the waiting call.
      */
     private void send(String silo, WaitProbe probe) {
         if (!this.budget.spend()) {
             if (this.warnedOverBudget.compareAndSet(false, true)) {
                 logger.warn("Dropped deadlock probes over this silo's budget of {} per look interval (many calls wait "
-                        + "on other silos at once); cycles are found by later looks, or their calls end with the call "
-                        + "timeout. Later drops are logged at debug", this.budget.limit());
+                        + "on other silos at once): probes are admitted at random meanwhile, so cycles take longer to "
+                        + "find, some only by the call timeout. Later drops are logged at debug", this.budget.limit());
             }
             else {
                 logger.debug("Dropped a deadlock probe to silo {} over the budget", silo);
             }
             return;
         }
+        relay(silo, probe);
+    }
+
+    /** Sends a probe, outside the budget: one relayed as it came; one that cannot be sent is dropped. */
+    private void relay(String silo, WaitProbe probe) {
         try {
             this.remote.probe(silo, probe);
         }
@@ -289,7 +294,7 @@ public final class DeadlockProbes {
                 probe.path().getLast().method());
         if (relocatedCall != null) {
             if (this.relocated.firstRelayOf(relocatedCall, probe)) {
-                send(relocatedCall.siloId(), probe);
+                relay(relocatedCall.siloId(), probe);
             }
             return;
         }

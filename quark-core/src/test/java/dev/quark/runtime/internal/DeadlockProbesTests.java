@@ -166,7 +166,7 @@ class DeadlockProbesTests {
 
     @Test
     void probesOverTheBudgetOfALookIntervalAreDroppedUntilTheNextInterval() {
-        ProbeBudget budget = new ProbeBudget(2, 100, () -> this.nanoTime);
+        ProbeBudget budget = new ProbeBudget(2, 100, () -> this.nanoTime, () -> 0.0);
         DeadlockProbes probes = new DeadlockProbes(remote(false), null, null, new RelocatedCalls(), budget);
         Invocation first = invocation(1);
         Invocation second = invocation(3);
@@ -179,6 +179,45 @@ class DeadlockProbesTests {
         probes.look(origin, first, List.of(frontier(List.of(wait(first, invocation(2))))));
         assertThat(this.sent).hasSize(3);
         assertThat(this.sent.getLast().look()).isEqualTo(3);
+    }
+
+    /**
+     * After an interval that asked for more than the limit, probes are admitted at random in the share the limit is of
+     * that demand, not first come first served: looks repeat at a steady cadence, so the same turns' probes would be
+     * dropped every interval.
+     */
+    @Test
+    void afterAnIntervalOverTheBudgetProbesAreAdmittedAtRandomInTheShareItAllows() {
+        double[] draw = {0.0};
+        ProbeBudget budget = new ProbeBudget(2, 100, () -> this.nanoTime, () -> draw[0]);
+        for (int i = 0; i < 8; i++) {
+            budget.spend();
+        }
+        this.nanoTime += 100;
+        draw[0] = 0.3;
+        assertThat(budget.spend()).as("a draw above the share of 2 in 8").isFalse();
+        draw[0] = 0.2;
+        assertThat(budget.spend()).as("a draw below it, the first probe of the interval or not").isTrue();
+        assertThat(budget.spend()).isTrue();
+        assertThat(budget.spend()).as("never more than the limit").isFalse();
+
+        this.nanoTime += 250;
+        draw[0] = 0.99;
+        assertThat(budget.spend()).as("after a quiet interval, every probe again").isTrue();
+    }
+
+    @Test
+    void aProbeRelayedForARelocatedCallDoesNotCountAgainstTheBudget() {
+        RelocatedCalls relocated = new RelocatedCalls(() -> this.nanoTime);
+        ProbeBudget budget = new ProbeBudget(1, 100, () -> this.nanoTime, () -> 0.0);
+        DeadlockProbes probes = new DeadlockProbes(remote(false), null, registry(), relocated, budget);
+        relocated.sending("silo-2", counterCall(2));
+        budget.spend();
+
+        probes.probed(new WaitProbe("silo-1", 1, 1, COUNTER, 2,
+                List.of(new WaitStep(2, "Node/x", "silo-0", COUNTER, "increment", false))));
+
+        assertThat(this.sentTo).containsExactly("silo-2");
     }
 
     @Test
