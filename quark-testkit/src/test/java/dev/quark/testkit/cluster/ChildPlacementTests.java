@@ -2,19 +2,13 @@ package dev.quark.testkit.cluster;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 
 import dev.quark.cluster.SiloNotServingException;
-import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.membership.SiloEntry;
 import dev.quark.cluster.ring.HashRing;
 import dev.quark.cluster.ring.RingHash;
 import dev.quark.cluster.transport.Envelope;
-import dev.quark.cluster.transport.ForwardingTransport;
 import dev.quark.cluster.transport.injvm.InJvmNetwork;
 import dev.quark.runtime.ActorAddress;
 import org.junit.jupiter.api.AutoClose;
@@ -202,37 +196,24 @@ class ChildPlacementTests {
     @Test
     void aNewOwnerThatStopsServingWhileItClaimsAChildActivatesNothing() {
         InJvmNetwork network = new InJvmNetwork();
-        AtomicReference<String> heldId = new AtomicReference<>();
-        CompletableFuture<Void> released = new CompletableFuture<>();
-        AtomicInteger held = new AtomicInteger();
-        // silo-2's question to the previous owner for the child's entry waits until released.
+        FirstEnvelopeHeld heldTransport = new FirstEnvelopeHeld(network.transport());
         this.cluster = new TallyCluster(this.environment, TestCluster.builder().silos(2).runtime((siloId, runtime) -> {
             runtime.actor(NestActor.class, () -> new NestActor(siloId));
             runtime.actor(ChickActor.class, () -> new ChickActor(this.environment, siloId));
-        }).transport((siloId) -> !siloId.equals("silo-2") ? network.transport()
-                : new ForwardingTransport(network.transport()) {
-
-                    @Override
-                    public CompletionStage<Void> send(SiloAddress target, Envelope envelope) {
-                        if (envelope.kind() != Envelope.Kind.DIRECTORY
-                                || !Objects.equals(heldId.get(), envelope.actorId())
-                                || held.getAndIncrement() > 0) {
-                            return super.send(target, envelope);
-                        }
-                        return released.thenCompose((ignored) -> super.send(target, envelope));
-                    }
-                }));
+        }).transport((siloId) -> siloId.equals("silo-2") ? heldTransport : network.transport()));
         try {
             String child = TallyCluster.idWhere((candidate) -> "silo-1".equals(ownerIn("Chick", candidate,
                     ring("silo-0", "silo-1"))) && "silo-2".equals(ownerIn("Chick", candidate,
                     ring("silo-0", "silo-1", "silo-2"))));
-            heldId.set(child);
+            // silo-2's question to the previous owner for the child's entry waits until released.
+            heldTransport.hold((envelope) -> envelope.kind() == Envelope.Kind.DIRECTORY
+                    && child.equals(envelope.actorId()));
             TestSilo owner = this.cluster.addSilo();
             awaitRingOf(3);
             CompletableFuture<String> call = CompletableFuture.supplyAsync(() -> owner.get(Chick.class, child).where());
-            await().atMost(TallyEnvironment.timeout()).until(() -> held.get() == 1);
+            await().atMost(TallyEnvironment.timeout()).until(heldTransport::holds);
             owner.membership().halt();
-            released.complete(null);
+            heldTransport.release();
 
             assertThat(call).failsWithin(TallyEnvironment.timeout()).withThrowableThat()
                 .havingRootCause().isInstanceOf(SiloNotServingException.class)
@@ -240,7 +221,7 @@ class ChildPlacementTests {
             assertThat(this.environment.activations("Chick:" + child)).isZero();
         }
         finally {
-            released.complete(null);
+            heldTransport.release();
             this.cluster.close();
             network.close();
         }

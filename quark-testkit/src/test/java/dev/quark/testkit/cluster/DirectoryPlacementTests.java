@@ -4,17 +4,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiFunction;
 import java.util.stream.IntStream;
 
@@ -24,12 +20,10 @@ import dev.quark.actor.ActivationException;
 import dev.quark.actor.Actor;
 import dev.quark.cluster.SiloNotServingException;
 import dev.quark.cluster.directory.DirectoryRequest;
-import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.placement.HashPlacementDirector;
 import dev.quark.cluster.ring.HashRing;
 import dev.quark.cluster.ring.RingHash;
 import dev.quark.cluster.transport.Envelope;
-import dev.quark.cluster.transport.ForwardingTransport;
 import dev.quark.cluster.transport.injvm.InJvmNetwork;
 import dev.quark.runtime.ActorAddress;
 import org.junit.jupiter.api.AutoClose;
@@ -270,43 +264,28 @@ class DirectoryPlacementTests {
      */
     @Test
     void aSiloThatStopsServingWhileItRegistersAnActorActivatesNothingAndLeavesNoEntry() {
-        AtomicReference<String> heldId = new AtomicReference<>();
         InJvmNetwork network = new InJvmNetwork();
-        CompletableFuture<Void> released = new CompletableFuture<>();
-        AtomicInteger held = new AtomicInteger();
-        // silo-1's request to register the homebody at silo-0, which keeps that part of the directory, waits.
+        FirstEnvelopeHeld heldTransport = new FirstEnvelopeHeld(network.transport());
         this.cluster = new TallyCluster(this.environment, TestCluster.builder().silos(2).runtime((siloId, runtime) -> {
             runtime.actor(TallyActor.class, () -> new TallyActor(this.environment, siloId));
             runtime.actor(HomebodyActor.class, () -> new HomebodyActor(this.environment, siloId));
-        }).transport((siloId) -> !siloId.equals("silo-1") ? network.transport()
-                : new ForwardingTransport(network.transport()) {
-
-                    @Override
-                    public CompletionStage<Void> send(SiloAddress target, Envelope envelope) {
-                        if (envelope.kind() != Envelope.Kind.DIRECTORY
-                                || !Objects.equals(heldId.get(), envelope.actorId())
-                                || DirectoryRequest.decode(envelope.payload()).operation()
-                                        != DirectoryRequest.Operation.REGISTER
-                                || held.getAndIncrement() > 0) {
-                            return super.send(target, envelope);
-                        }
-                        return released.thenCompose((ignored) -> super.send(target, envelope));
-                    }
-                }));
+        }).transport((siloId) -> siloId.equals("silo-1") ? heldTransport : network.transport()));
         try {
             HashRing ring = this.cluster.silo(0).routing().view().ring();
             String id = IntStream.range(0, 10_000).mapToObj((i) -> "fenced-" + i)
                 .filter((candidate) -> "silo-0".equals(
                         ring.ownerOf(RingHash.of(new ActorAddress("Homebody", candidate)))))
                 .findFirst().orElseThrow();
-            heldId.set(id);
+            // silo-1's request to register the homebody at silo-0, which keeps that part of the directory, waits.
+            heldTransport.hold((envelope) -> envelope.kind() == Envelope.Kind.DIRECTORY && id.equals(envelope.actorId())
+                    && DirectoryRequest.decode(envelope.payload()).operation() == DirectoryRequest.Operation.REGISTER);
             TestSilo fenced = this.cluster.silo(1);
             CompletableFuture<String> call = CompletableFuture
                 .supplyAsync(() -> fenced.get(Homebody.class, id).where());
-            await().atMost(TallyEnvironment.timeout()).until(() -> held.get() == 1);
+            await().atMost(TallyEnvironment.timeout()).until(heldTransport::holds);
             fenced.membership().halt();
             assertThat(fenced.views().isServing()).isFalse();
-            released.complete(null);
+            heldTransport.release();
 
             assertThat(call).failsWithin(TallyEnvironment.timeout()).withThrowableThat()
                 .havingRootCause().isInstanceOf(SiloNotServingException.class)
@@ -316,7 +295,7 @@ class DirectoryPlacementTests {
             assertThat(this.cluster.silo(0).get(Homebody.class, id).where()).isEqualTo("silo-0");
         }
         finally {
-            released.complete(null);
+            heldTransport.release();
             this.cluster.close();
             network.close();
         }
