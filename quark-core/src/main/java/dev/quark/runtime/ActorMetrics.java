@@ -65,6 +65,21 @@ public interface ActorMetrics {
     }
 
     /**
+     * Records a cycle of call chains broken by failing its victim with a {@link dev.quark.actor.DeadlockException}.
+     * @param acrossSilos whether the cycle spanned silos (found by deadlock probes, counted on the silo where the
+     * victim waited) rather than one silo's activations
+     */
+    default void deadlockBroken(boolean acrossSilos) {
+    }
+
+    /**
+     * Records a deadlock probe this silo did not send because it was over its budget of probes per look interval:
+     * many calls waiting on other silos at once.
+     */
+    default void deadlockProbeDropped() {
+    }
+
+    /**
      * Called once when the runtime starts with a turn executor that tells its runners ({@link TurnRunners}: the
      * {@link TurnScheduler#READY_QUEUE ready-queue} scheduler, its own or one given as its turn executor), so that
      * gauges can observe them. Not called for other turn executors. One runtime per registry is assumed: a second

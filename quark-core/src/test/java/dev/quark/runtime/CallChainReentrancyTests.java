@@ -4,7 +4,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
 
+import dev.quark.actor.Actor;
 import dev.quark.actor.DeadlockException;
 import dev.quark.runtime.fixtures.Node;
 import dev.quark.runtime.fixtures.NodeActor;
@@ -20,6 +22,9 @@ class CallChainReentrancyTests {
 
     private final NodeEnvironment environment = new NodeEnvironment();
 
+    /** The deadlocks the runtime reported broken, {@code true} for those across silos. */
+    private final List<Boolean> deadlocksBroken = new CopyOnWriteArrayList<>();
+
     private ActorRuntime runtime = runtime(false);
 
     @AfterEach
@@ -29,7 +34,19 @@ class CallChainReentrancyTests {
     }
 
     private ActorRuntime runtime(boolean reentrant) {
-        ActorRuntime.Builder builder = runtimeBuilder().callTimeout(Duration.ofSeconds(20));
+        ActorRuntime.Builder builder = runtimeBuilder().callTimeout(Duration.ofSeconds(20))
+            .metrics(new ActorMetrics() {
+
+                @Override
+                public CallMetrics forMethod(Class<? extends Actor> contract, String method) {
+                    return CallMetrics.NONE;
+                }
+
+                @Override
+                public void deadlockBroken(boolean acrossSilos) {
+                    CallChainReentrancyTests.this.deadlocksBroken.add(acrossSilos);
+                }
+            });
         if (reentrant) {
             builder.actor(ReentrantNodeActor.class, () -> new ReentrantNodeActor(this.environment));
         }
@@ -123,6 +140,7 @@ class CallChainReentrancyTests {
         assertThat(calls).filteredOn((call) -> !call.isCompletedExceptionally()).singleElement()
             .satisfies((succeeded) -> assertThat(succeeded.join()).isIn("X", "Y"));
         assertThat(elapsed).isLessThan(Duration.ofSeconds(1));
+        assertThat(this.deadlocksBroken).as("counted once, as a cycle within the silo").containsExactly(false);
         assertThat(node("X").ping()).isEqualTo("X");
         assertThat(node("Y").ping()).isEqualTo("Y");
     }

@@ -231,7 +231,9 @@ public final class CallDispatcher {
                         }
                     }
                     else if (deadlock.victim() == suspect) {
-                        deadlock.resolve();
+                        if (deadlock.resolve()) {
+                            this.settings.metrics().deadlockBroken(false);
+                        }
                     }
                     else {
                         suspect = deadlock.victim();

@@ -226,8 +226,9 @@ final class DeadlockDetector {
 
         /**
          * Fails the victim's call, which frees the cycle.
+         * @return whether this failed it: {@code false} when it had completed meanwhile
          */
-        void resolve() {
+        boolean resolve() {
             List<String> actors = new ArrayList<>();
             StringBuilder description = new StringBuilder();
             for (Wait wait : this.waits) {
@@ -245,7 +246,7 @@ final class DeadlockDetector {
             Invocation victim = victim();
             description.append(". Failing the call to ").append(victim.address()).append('.').append(victim.name())
                 .append("() of chain ").append(Long.toHexString(victim.callChainId()));
-            victim.completeExceptionally(new DeadlockException(actors, description.toString()));
+            return victim.completeExceptionally(new DeadlockException(actors, description.toString()));
         }
     }
 }

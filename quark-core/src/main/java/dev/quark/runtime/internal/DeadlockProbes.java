@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import dev.quark.actor.DeadlockException;
 import dev.quark.runtime.ActorAddress;
+import dev.quark.runtime.ActorMetrics;
 import dev.quark.runtime.routing.DeadlockVictim;
 import dev.quark.runtime.routing.RemoteWaits;
 import dev.quark.runtime.routing.WaitProbe;
@@ -47,6 +48,8 @@ public final class DeadlockProbes {
 
     private final ProbeBudget budget;
 
+    private final ActorMetrics metrics;
+
     private final AtomicBoolean warnedOverBudget = new AtomicBoolean();
 
     private final AtomicLong nextOrigin = new AtomicLong(1);
@@ -62,20 +65,21 @@ public final class DeadlockProbes {
      * @param registry the runtime's actor types
      */
     public DeadlockProbes(RemoteWaits remote, ActivationCatalog catalog, ActorRegistry registry) {
-        this(remote, catalog, registry, catalog.relocatedCalls());
+        this(remote, catalog, registry, catalog.relocatedCalls(), new ProbeBudget(), catalog.settings().metrics());
     }
 
     DeadlockProbes(RemoteWaits remote, ActivationCatalog catalog, ActorRegistry registry, RelocatedCalls relocated) {
-        this(remote, catalog, registry, relocated, new ProbeBudget());
+        this(remote, catalog, registry, relocated, new ProbeBudget(), ActorMetrics.NONE);
     }
 
     DeadlockProbes(RemoteWaits remote, ActivationCatalog catalog, ActorRegistry registry, RelocatedCalls relocated,
-            ProbeBudget budget) {
+            ProbeBudget budget, ActorMetrics metrics) {
         this.remote = remote;
         this.catalog = catalog;
         this.registry = registry;
         this.relocated = relocated;
         this.budget = budget;
+        this.metrics = metrics;
     }
 
     /**
@@ -127,6 +131,7 @@ public final class DeadlockProbes {
      */
     private void send(String silo, WaitProbe probe) {
         if (!this.budget.spend()) {
+            this.metrics.deadlockProbeDropped();
             if (this.warnedOverBudget.compareAndSet(false, true)) {
                 logger.warn("Dropped deadlock probes over this silo's budget of {} per look interval (many calls wait "
                         + "on other silos at once): probes are admitted at random meanwhile, so cycles take longer to "
@@ -251,7 +256,9 @@ public final class DeadlockProbes {
         for (Activation target : targets) {
             Invocation call = target.waitingOf(victim.callChainId(), victim.method());
             if (call != null) {
-                call.completeExceptionally(new DeadlockException(victim.actors(), victim.description()));
+                if (call.completeExceptionally(new DeadlockException(victim.actors(), victim.description()))) {
+                    this.metrics.deadlockBroken(true);
+                }
                 return;
             }
         }

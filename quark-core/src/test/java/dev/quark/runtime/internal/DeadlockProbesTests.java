@@ -167,7 +167,7 @@ class DeadlockProbesTests {
     @Test
     void probesOverTheBudgetOfALookIntervalAreDroppedUntilTheNextInterval() {
         ProbeBudget budget = new ProbeBudget(2, 100, () -> this.nanoTime, () -> 0.0);
-        DeadlockProbes probes = new DeadlockProbes(remote(false), null, null, new RelocatedCalls(), budget);
+        DeadlockProbes probes = new DeadlockProbes(remote(false), null, null, new RelocatedCalls(), budget, ActorMetrics.NONE);
         Invocation first = invocation(1);
         Invocation second = invocation(3);
         DeadlockProbes.Origin origin = probes.look(null, first, List.of(frontier(List.of(wait(first, invocation(2))))));
@@ -210,7 +210,7 @@ class DeadlockProbesTests {
     void aProbeRelayedForARelocatedCallDoesNotCountAgainstTheBudget() {
         RelocatedCalls relocated = new RelocatedCalls(() -> this.nanoTime);
         ProbeBudget budget = new ProbeBudget(1, 100, () -> this.nanoTime, () -> 0.0);
-        DeadlockProbes probes = new DeadlockProbes(remote(false), null, registry(), relocated, budget);
+        DeadlockProbes probes = new DeadlockProbes(remote(false), null, registry(), relocated, budget, ActorMetrics.NONE);
         relocated.sending("silo-2", counterCall(2));
         budget.spend();
 

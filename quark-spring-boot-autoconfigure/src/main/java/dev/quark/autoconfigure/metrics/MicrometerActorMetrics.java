@@ -58,6 +58,12 @@ public class MicrometerActorMetrics implements ActorMetrics {
     /** Name of the counter of runner threads the ready-queue turn scheduler could not start. */
     public static final String TURN_RUNNER_START_FAILURES = "quark.actor.turn.runner.start.failures";
 
+    /** Name of the counter of cycles of call chains broken by failing a call with a DeadlockException. */
+    public static final String DEADLOCKS_BROKEN = "quark.actor.deadlocks.broken";
+
+    /** Name of the counter of deadlock probes a silo did not send, over its budget per look interval. */
+    public static final String DEADLOCK_PROBES_DROPPED = "quark.actor.deadlock.probes.dropped";
+
     /** Name of the gauge of the ready-queue turn scheduler's runner threads. */
     public static final String TURN_RUNNERS = "quark.actor.turn.runners";
 
@@ -70,6 +76,12 @@ public class MicrometerActorMetrics implements ActorMetrics {
 
     private final Counter runnerStartFailures;
 
+    private final Counter deadlocksInSilo;
+
+    private final Counter deadlocksAcrossSilos;
+
+    private final Counter probesDropped;
+
     public MicrometerActorMetrics(MeterRegistry registry) {
         this.registry = registry;
         this.runnersExhausted = Counter.builder(TURN_RUNNERS_EXHAUSTED)
@@ -79,6 +91,19 @@ public class MicrometerActorMetrics implements ActorMetrics {
         this.runnerStartFailures = Counter.builder(TURN_RUNNER_START_FAILURES)
             .description("Runner threads the ready-queue turn scheduler could not make or start (one per attempt, "
                     + "attempts backing off from 1 ms to 1 s)")
+            .register(registry);
+        this.deadlocksInSilo = deadlocks(registry, "silo");
+        this.deadlocksAcrossSilos = deadlocks(registry, "cluster");
+        this.probesDropped = Counter.builder(DEADLOCK_PROBES_DROPPED)
+            .description("Deadlock probes not sent, over the silo's budget per look interval (many calls waiting on "
+                    + "other silos at once)")
+            .register(registry);
+    }
+
+    private static Counter deadlocks(MeterRegistry registry, String scope) {
+        return Counter.builder(DEADLOCKS_BROKEN)
+            .description("Cycles of call chains broken by failing one call with a DeadlockException")
+            .tag("scope", scope)
             .register(registry);
     }
 
@@ -128,6 +153,16 @@ public class MicrometerActorMetrics implements ActorMetrics {
     @Override
     public void turnRunnerStartFailed() {
         this.runnerStartFailures.increment();
+    }
+
+    @Override
+    public void deadlockBroken(boolean acrossSilos) {
+        (acrossSilos ? this.deadlocksAcrossSilos : this.deadlocksInSilo).increment();
+    }
+
+    @Override
+    public void deadlockProbeDropped() {
+        this.probesDropped.increment();
     }
 
     @Override

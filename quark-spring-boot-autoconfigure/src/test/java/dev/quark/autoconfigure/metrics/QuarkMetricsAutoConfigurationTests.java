@@ -117,6 +117,23 @@ class QuarkMetricsAutoConfigurationTests {
     }
 
     @Test
+    void deadlocksBrokenAndProbesDroppedAreCounted() {
+        this.contextRunner.run((context) -> {
+            ActorMetrics metrics = context.getBean(ActorMetrics.class);
+            metrics.deadlockBroken(false);
+            metrics.deadlockBroken(true);
+            metrics.deadlockBroken(true);
+            metrics.deadlockProbeDropped();
+            MeterRegistry registry = context.getBean(MeterRegistry.class);
+            assertThat(registry.get(MicrometerActorMetrics.DEADLOCKS_BROKEN).tags("scope", "silo").counter().count())
+                .isEqualTo(1);
+            assertThat(registry.get(MicrometerActorMetrics.DEADLOCKS_BROKEN).tags("scope", "cluster").counter()
+                .count()).isEqualTo(2);
+            assertThat(registry.get(MicrometerActorMetrics.DEADLOCK_PROBES_DROPPED).counter().count()).isEqualTo(1);
+        });
+    }
+
+    @Test
     void readyQueueRunnersAreGaugedOnlyWithTheReadyQueueScheduler() {
         this.contextRunner.withPropertyValues("quark.actors.turn-scheduler=ready-queue").run((context) -> {
             context.getBean(ActorRefFactory.class).get(Greeter.class, "r").greet("a");

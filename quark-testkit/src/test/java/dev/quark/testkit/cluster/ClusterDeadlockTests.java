@@ -10,11 +10,13 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 
+import dev.quark.actor.Actor;
 import dev.quark.actor.DeadlockException;
 import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.membership.SiloEntry;
@@ -25,6 +27,8 @@ import dev.quark.cluster.transport.injvm.InJvmNetwork;
 import dev.quark.cluster.transport.injvm.InJvmTransport;
 import dev.quark.cluster.transport.jackson.JacksonPayloadCodec;
 import dev.quark.runtime.ActorAddress;
+import dev.quark.runtime.ActorMetrics;
+import dev.quark.runtime.CallMetrics;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.json.JsonMapper;
@@ -47,6 +51,9 @@ class ClusterDeadlockTests {
     private static final Duration BROKEN_WITHIN = Duration.ofSeconds(3);
 
     private final TallyEnvironment environment = new TallyEnvironment();
+
+    /** The deadlocks the silos of {@link #cluster(int)} reported broken, {@code true} for those across silos. */
+    private final List<Boolean> deadlocksBroken = new CopyOnWriteArrayList<>();
 
     @AutoClose
     private TallyCluster cluster;
@@ -352,9 +359,20 @@ class ClusterDeadlockTests {
     }
 
     private TallyCluster cluster(int silos) {
-        return new TallyCluster(this.environment, silos, (runtime) -> runtime.callTimeout(CALL_TIMEOUT),
-                (routing) -> {
-                });
+        return new TallyCluster(this.environment, silos, (runtime) -> runtime.callTimeout(CALL_TIMEOUT)
+            .metrics(new ActorMetrics() {
+
+                @Override
+                public CallMetrics forMethod(Class<? extends Actor> contract, String method) {
+                    return CallMetrics.NONE;
+                }
+
+                @Override
+                public void deadlockBroken(boolean acrossSilos) {
+                    ClusterDeadlockTests.this.deadlocksBroken.add(acrossSilos);
+                }
+            }), (routing) -> {
+            });
     }
 
     /** Starts one chain per tally of the ring, each from the silo after its tally's; each calls the next. */
@@ -395,5 +413,6 @@ class ClusterDeadlockTests {
             assertThat(deadlock.getMessage()).contains("holds Tally/" + id + " and waits for");
         }
         assertThat(took).as("broken well before the call timeout").isLessThan(BROKEN_WITHIN);
+        assertThat(this.deadlocksBroken).as("counted once, where the victim waited").containsExactly(true);
     }
 }
