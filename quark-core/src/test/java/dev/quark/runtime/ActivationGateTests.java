@@ -23,7 +23,7 @@ import dev.quark.runtime.routing.ActorLocation;
 import dev.quark.runtime.routing.DeadlockVictim;
 import dev.quark.runtime.routing.InboundCall;
 import dev.quark.runtime.routing.RemoteCallSender;
-import dev.quark.runtime.routing.RemoteWaits;
+import dev.quark.runtime.routing.RecordingRemoteWaits;
 import dev.quark.runtime.routing.ReroutedCall;
 import dev.quark.runtime.routing.WaitProbe;
 import dev.quark.runtime.routing.WaitStep;
@@ -110,21 +110,20 @@ class ActivationGateTests {
     void deadlockProbesForACallTheGateSentElsewhereFollowItUntilItsOutcomeComesBack() throws Exception {
         ActorAddress moved = new ActorAddress("Counter", "moved");
         CompletableFuture<Object> outcome = new CompletableFuture<>();
-        List<String> relayed = new CopyOnWriteArrayList<>();
-        List<Object> passedOn = new CopyOnWriteArrayList<>();
+        RecordingRemoteWaits waits = new RecordingRemoteWaits(false);
         try (ActorRuntime sending = ActorRuntime.builder()
             .actor(CounterActor.class)
             .activationGate((address) -> ActorLocation.remote("silo-9"))
             .remoteCallSender((siloId, call) -> {
-                relayed.add("call to " + siloId);
+                this.sent.add(siloId + ":" + call.address() + "." + call.method().name());
                 return outcome;
             })
-            .remoteWaits(recordingWaits(relayed, passedOn))
+            .remoteWaits(waits)
             .build()) {
             CompletableFuture<Object> answer = sending.inbound().deliver(new InboundCall(moved,
                     ContractRegistryTests.idOf("increment()"), new Object[0], 7, null, Map.of(),
                     sending.clock().millis() + 10_000, 0, false));
-            await().atMost(Duration.ofSeconds(5)).until(() -> relayed.contains("call to silo-9"));
+            await().atMost(Duration.ofSeconds(5)).until(() -> this.sent.contains("silo-9:Counter/moved.increment"));
             WaitProbe probe = new WaitProbe("silo-1", 1, 1, moved, 7,
                     List.of(new WaitStep(7, "Node/x", "silo-0", moved, "increment", false)));
             DeadlockVictim victim = new DeadlockVictim(moved, 7, "increment", List.of("Node/x", "Counter/moved"),
@@ -132,45 +131,15 @@ class ActivationGateTests {
 
             sending.inbound().probe(probe);
             sending.inbound().breakDeadlock(victim);
-            assertThat(relayed).containsExactly("call to silo-9", "probe to silo-9", "victim to silo-9");
-            assertThat(passedOn).isEmpty();
+            assertThat(waits.sent()).containsExactly("probe to silo-9", "victim to silo-9");
+            assertThat(waits.passedOn()).isEmpty();
 
             outcome.complete(42L);
             assertThat(answer).succeedsWithin(Duration.ofSeconds(5)).isEqualTo(42L);
             WaitProbe later = new WaitProbe("silo-1", 1, 2, moved, 7, probe.path());
             sending.inbound().probe(later);
-            assertThat(passedOn).containsExactly(later);
+            assertThat(waits.passedOn()).containsExactly(later);
         }
-    }
-
-    private static RemoteWaits recordingWaits(List<String> relayed, List<Object> passedOn) {
-        return new RemoteWaits() {
-
-            @Override
-            public String siloId() {
-                return "silo-0";
-            }
-
-            @Override
-            public void probe(String siloId, WaitProbe probe) {
-                relayed.add("probe to " + siloId);
-            }
-
-            @Override
-            public void breakDeadlock(String siloId, DeadlockVictim victim) {
-                relayed.add("victim to " + siloId);
-            }
-
-            @Override
-            public void passOn(WaitProbe probe) {
-                passedOn.add(probe);
-            }
-
-            @Override
-            public void passOn(DeadlockVictim victim) {
-                passedOn.add(victim);
-            }
-        };
     }
 
     @Test

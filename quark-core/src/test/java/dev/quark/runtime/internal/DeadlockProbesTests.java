@@ -1,8 +1,5 @@
 package dev.quark.runtime.internal;
 
-import java.io.UncheckedIOException;
-import java.io.UTFDataFormatException;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -13,7 +10,7 @@ import dev.quark.runtime.fixtures.Counter;
 import dev.quark.runtime.routing.ActorTypeNames;
 import dev.quark.runtime.routing.DeadlockVictim;
 import dev.quark.runtime.routing.RecentRelays;
-import dev.quark.runtime.routing.RemoteWaits;
+import dev.quark.runtime.routing.RecordingRemoteWaits;
 import dev.quark.runtime.routing.WaitProbe;
 import dev.quark.runtime.routing.WaitStep;
 import org.junit.jupiter.api.Test;
@@ -32,19 +29,13 @@ class DeadlockProbesTests {
 
     private static final ActorAddress COUNTER = new ActorAddress("Counter", "c");
 
-    private final List<WaitProbe> sent = new ArrayList<>();
-
-    private final List<Object> passedOn = new ArrayList<>();
-
-    private final List<String> sentTo = new ArrayList<>();
+    private final RecordingRemoteWaits remote = new RecordingRemoteWaits(false);
 
     private long nanoTime;
 
-    private final List<DeadlockVictim> victims = new ArrayList<>();
-
     @Test
     void probeThatCannotBeWrittenIsDroppedWithoutFailingTheWaitingTurn() {
-        DeadlockProbes probes = new DeadlockProbes(remote(true), null, null, new RelocatedCalls());
+        DeadlockProbes probes = new DeadlockProbes(new RecordingRemoteWaits(true), null, null, new RelocatedCalls());
         Invocation turn = invocation(1);
         List<DeadlockDetector.Frontier> frontier = List.of(frontier(List.of(wait(turn, invocation(2)))));
         DeadlockProbes.Origin[] origin = new DeadlockProbes.Origin[1];
@@ -55,39 +46,39 @@ class DeadlockProbesTests {
 
     @Test
     void pathLongerThanAProbeCarriesSendsNoProbeAndRegistersNothing() {
-        DeadlockProbes probes = new DeadlockProbes(remote(false), null, null, new RelocatedCalls());
+        DeadlockProbes probes = new DeadlockProbes(this.remote, null, null, new RelocatedCalls());
         Invocation turn = invocation(1);
         DeadlockDetector.Wait edge = wait(turn, invocation(2));
         List<DeadlockDetector.Frontier> frontier = List
             .of(frontier(Collections.nCopies(WaitProbe.MAX_PATH + 1, edge)));
         DeadlockProbes.Origin[] origin = new DeadlockProbes.Origin[1];
         assertThatNoException().isThrownBy(() -> origin[0] = probes.look(null, turn, frontier));
-        assertThat(this.sent).isEmpty();
+        assertThat(this.remote.probes()).isEmpty();
         probes.forget(origin[0]);
         assertThat(probes.origins()).isZero();
     }
 
     @Test
     void pathOfAtMostMaxPathEdgesIsSent() {
-        DeadlockProbes probes = new DeadlockProbes(remote(false), null, null, new RelocatedCalls());
+        DeadlockProbes probes = new DeadlockProbes(this.remote, null, null, new RelocatedCalls());
         Invocation turn = invocation(1);
         DeadlockDetector.Wait edge = wait(turn, invocation(2));
         DeadlockProbes.Origin origin = probes.look(null, turn,
                 List.of(frontier(Collections.nCopies(WaitProbe.MAX_PATH, edge))));
-        assertThat(this.sent).singleElement().satisfies((probe) -> {
+        assertThat(this.remote.probes()).singleElement().satisfies((probe) -> {
             assertThat(probe.path()).hasSize(WaitProbe.MAX_PATH);
             assertThat(probe.look()).isEqualTo(1);
         });
         assertThat(probes.origins()).isOne();
         probes.look(origin, turn, List.of(frontier(List.of(edge))));
-        assertThat(this.sent.getLast().look()).isEqualTo(2);
+        assertThat(this.remote.probes().getLast().look()).isEqualTo(2);
         probes.forget(origin);
         assertThat(probes.origins()).isZero();
     }
 
     @Test
     void probeAndVictimForACallNoActivationHereHoldsAreHandedOnToWhereThisSiloPassedCallsOn() {
-        DeadlockProbes probes = new DeadlockProbes(remote(false), null, registry(), new RelocatedCalls());
+        DeadlockProbes probes = new DeadlockProbes(this.remote, null, registry(), new RelocatedCalls());
         WaitProbe probe = new WaitProbe("silo-1", 1, 1, CALLED, 2,
                 List.of(new WaitStep(2, "Node/x", "silo-0", CALLED, "ping", false)));
         DeadlockVictim victim = new DeadlockVictim(CALLED, 2, "ping", List.of("Node/x", "Node/y"), "a cycle");
@@ -95,13 +86,13 @@ class DeadlockProbesTests {
         probes.probed(probe);
         probes.breakDeadlock(victim);
 
-        assertThat(this.passedOn).containsExactly(probe, victim);
+        assertThat(this.remote.passedOn()).containsExactly(probe, victim);
     }
 
     @Test
     void probeAndVictimForACallThisSiloRelocatedGoOnToWhereItWentUntilItsOutcomeComesBack() {
         RelocatedCalls relocated = new RelocatedCalls(() -> this.nanoTime);
-        DeadlockProbes probes = new DeadlockProbes(remote(false), null, registry(), relocated);
+        DeadlockProbes probes = new DeadlockProbes(this.remote, null, registry(), relocated);
         Invocation call = counterCall(2);
         relocated.sending("silo-2", call);
         WaitProbe probe = new WaitProbe("silo-1", 1, 1, COUNTER, 2,
@@ -112,11 +103,11 @@ class DeadlockProbesTests {
         probes.probed(probe);
         probes.breakDeadlock(victim);
         probes.probed(probe);
-        assertThat(this.sentTo).as("the same probe relayed once within the repeat interval")
-            .containsExactly("silo-2", "silo-2");
-        assertThat(this.sent).containsExactly(probe);
-        assertThat(this.victims).containsExactly(victim);
-        assertThat(this.passedOn).isEmpty();
+        assertThat(this.remote.sent()).as("the same probe relayed once within the repeat interval")
+            .containsExactly("probe to silo-2", "victim to silo-2");
+        assertThat(this.remote.probes()).containsExactly(probe);
+        assertThat(this.remote.victims()).containsExactly(victim);
+        assertThat(this.remote.passedOn()).isEmpty();
 
         WaitProbe otherChain = new WaitProbe("silo-1", 1, 1, COUNTER, 3,
                 List.of(new WaitStep(3, "Node/x", "silo-0", COUNTER, "increment", false)));
@@ -124,17 +115,18 @@ class DeadlockProbesTests {
                 List.of(new WaitStep(2, "Node/x", "silo-0", COUNTER, "get", false)));
         probes.probed(otherChain);
         probes.probed(otherMethod);
-        assertThat(this.passedOn).containsExactly(otherChain, otherMethod);
+        assertThat(this.remote.passedOn()).containsExactly(otherChain, otherMethod);
 
         this.nanoTime += RecentRelays.REPEAT_AFTER_NANOS;
         probes.breakDeadlock(victim);
-        assertThat(this.victims).as("a victim sent again after the repeat interval").containsExactly(victim, victim);
+        assertThat(this.remote.victims()).as("a victim sent again after the repeat interval")
+            .containsExactly(victim, victim);
 
         call.complete(null);
         assertThat(relocated.size()).isZero();
         WaitProbe later = new WaitProbe("silo-1", 1, 2, COUNTER, 2, probe.path());
         probes.probed(later);
-        assertThat(this.passedOn).containsExactly(otherChain, otherMethod, later);
+        assertThat(this.remote.passedOn()).containsExactly(otherChain, otherMethod, later);
     }
 
     /**
@@ -144,7 +136,7 @@ class DeadlockProbesTests {
     @Test
     void probeForACallThisSiloRelocatedTwiceGoesWhereItWentLast() {
         RelocatedCalls relocated = new RelocatedCalls(() -> this.nanoTime);
-        DeadlockProbes probes = new DeadlockProbes(remote(false), null, registry(), relocated);
+        DeadlockProbes probes = new DeadlockProbes(this.remote, null, registry(), relocated);
         relocated.sending("silo-2", counterCall(2));
         relocated.sending("silo-3", counterCall(2));
         WaitProbe probe = new WaitProbe("silo-1", 1, 1, COUNTER, 2,
@@ -152,33 +144,34 @@ class DeadlockProbesTests {
 
         probes.probed(probe);
 
-        assertThat(this.sentTo).containsExactly("silo-3");
+        assertThat(this.remote.sent()).containsExactly("probe to silo-3");
     }
 
     @Test
     void theSameCallReachedTwiceTheSameWayIsProbedOnce() {
-        DeadlockProbes probes = new DeadlockProbes(remote(false), null, null, new RelocatedCalls());
+        DeadlockProbes probes = new DeadlockProbes(this.remote, null, null, new RelocatedCalls());
         Invocation turn = invocation(1);
         DeadlockDetector.Wait edge = wait(turn, invocation(2));
         probes.look(null, turn, List.of(frontier(List.of(edge)), frontier(List.of(edge))));
-        assertThat(this.sent).hasSize(1);
+        assertThat(this.remote.probes()).hasSize(1);
     }
 
     @Test
     void probesOverTheBudgetOfALookIntervalAreDroppedUntilTheNextInterval() {
         ProbeBudget budget = new ProbeBudget(2, 100, () -> this.nanoTime, () -> 0.0);
-        DeadlockProbes probes = new DeadlockProbes(remote(false), null, null, new RelocatedCalls(), budget, ActorMetrics.NONE);
+        DeadlockProbes probes = new DeadlockProbes(this.remote, null, null, new RelocatedCalls(), budget,
+                ActorMetrics.NONE);
         Invocation first = invocation(1);
         Invocation second = invocation(3);
         DeadlockProbes.Origin origin = probes.look(null, first, List.of(frontier(List.of(wait(first, invocation(2))))));
         probes.look(null, second, List.of(frontier(List.of(wait(second, invocation(4))))));
         probes.look(origin, first, List.of(frontier(List.of(wait(first, invocation(2))))));
-        assertThat(this.sent).as("two of three in one interval").hasSize(2);
+        assertThat(this.remote.probes()).as("two of three in one interval").hasSize(2);
 
         this.nanoTime += 100;
         probes.look(origin, first, List.of(frontier(List.of(wait(first, invocation(2))))));
-        assertThat(this.sent).hasSize(3);
-        assertThat(this.sent.getLast().look()).isEqualTo(3);
+        assertThat(this.remote.probes()).hasSize(3);
+        assertThat(this.remote.probes().getLast().look()).isEqualTo(3);
     }
 
     /**
@@ -210,14 +203,15 @@ class DeadlockProbesTests {
     void aProbeRelayedForARelocatedCallDoesNotCountAgainstTheBudget() {
         RelocatedCalls relocated = new RelocatedCalls(() -> this.nanoTime);
         ProbeBudget budget = new ProbeBudget(1, 100, () -> this.nanoTime, () -> 0.0);
-        DeadlockProbes probes = new DeadlockProbes(remote(false), null, registry(), relocated, budget, ActorMetrics.NONE);
+        DeadlockProbes probes = new DeadlockProbes(this.remote, null, registry(), relocated, budget,
+                ActorMetrics.NONE);
         relocated.sending("silo-2", counterCall(2));
         budget.spend();
 
         probes.probed(new WaitProbe("silo-1", 1, 1, COUNTER, 2,
                 List.of(new WaitStep(2, "Node/x", "silo-0", COUNTER, "increment", false))));
 
-        assertThat(this.sentTo).containsExactly("silo-2");
+        assertThat(this.remote.sent()).containsExactly("probe to silo-2");
     }
 
     @Test
@@ -253,41 +247,5 @@ class DeadlockProbesTests {
 
     private static Invocation invocation(long chainId) {
         return new Invocation(null, CALLED, null, null, null, chainId, null, Map.of(), 0);
-    }
-
-    private RemoteWaits remote(boolean failing) {
-        return new RemoteWaits() {
-
-            @Override
-            public String siloId() {
-                return "silo-0";
-            }
-
-            @Override
-            public void probe(String siloId, WaitProbe probe) {
-                if (failing) {
-                    // As DataOutputStream.writeUTF refuses an actor id of more than 65,535 bytes.
-                    throw new UncheckedIOException(new UTFDataFormatException("encoded string too long"));
-                }
-                DeadlockProbesTests.this.sent.add(probe);
-                DeadlockProbesTests.this.sentTo.add(siloId);
-            }
-
-            @Override
-            public void breakDeadlock(String siloId, DeadlockVictim victim) {
-                DeadlockProbesTests.this.sentTo.add(siloId);
-                DeadlockProbesTests.this.victims.add(victim);
-            }
-
-            @Override
-            public void passOn(WaitProbe probe) {
-                DeadlockProbesTests.this.passedOn.add(probe);
-            }
-
-            @Override
-            public void passOn(DeadlockVictim victim) {
-                DeadlockProbesTests.this.passedOn.add(victim);
-            }
-        };
     }
 }
