@@ -142,6 +142,54 @@ class ActivationGateTests {
         }
     }
 
+    /**
+     * Calls that waited together for an activation the gate placed elsewhere are all recorded for deadlock probes
+     * before the first is sent: a probe for a later one that arrives while the first is being sent follows it too.
+     */
+    @Test
+    void aProbeForACallStillWaitingToBeSentOnFollowsItThere() throws Exception {
+        ActorAddress moved = new ActorAddress("Counter", "together");
+        CountDownLatch asked = new CountDownLatch(1);
+        CountDownLatch decide = new CountDownLatch(1);
+        RecordingRemoteWaits waits = new RecordingRemoteWaits(false);
+        WaitProbe probe = new WaitProbe("silo-1", 1, 1, moved, 8,
+                List.of(new WaitStep(8, "Node/x", "silo-0", moved, "increment", false)));
+        AtomicReference<ActorRuntime> runtime = new AtomicReference<>();
+        try (ActorRuntime sending = ActorRuntime.builder()
+            .actor(CounterActor.class)
+            .activationGate((address) -> {
+                asked.countDown();
+                awaitLatch(decide);
+                return ActorLocation.remote("silo-9");
+            })
+            .remoteCallSender((siloId, call) -> {
+                if (call.callChainId() == 7) {
+                    // The first call is being sent: the second waits to be sent after it.
+                    runtime.get().inbound().probe(probe);
+                }
+                return CompletableFuture.completedFuture(42L);
+            })
+            .remoteWaits(waits)
+            .build()) {
+            runtime.set(sending);
+            CompletableFuture<Object> first = sending.inbound().deliver(inbound(sending, moved, 7));
+            awaitLatch(asked);
+            CompletableFuture<Object> second = sending.inbound().deliver(inbound(sending, moved, 8));
+            await().atMost(Duration.ofSeconds(5)).until(() -> sending.queuedMessages(Counter.class, "together") == 1);
+            decide.countDown();
+
+            assertThat(first).succeedsWithin(Duration.ofSeconds(5)).isEqualTo(42L);
+            assertThat(second).succeedsWithin(Duration.ofSeconds(5)).isEqualTo(42L);
+            assertThat(waits.sent()).containsExactly("probe to silo-9");
+            assertThat(waits.passedOn()).isEmpty();
+        }
+    }
+
+    private static InboundCall inbound(ActorRuntime runtime, ActorAddress address, long chainId) throws Exception {
+        return new InboundCall(address, ContractRegistryTests.idOf("increment()"), new Object[0], chainId, null,
+                Map.of(), runtime.clock().millis() + 10_000, 0, false);
+    }
+
     @Test
     void aCallMadeHereHasNotBeenRoutedAgain() {
         this.gate.set((address) -> ActorLocation.remote("silo-9"));

@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * failed by the silo it waits on with a {@link DeadlockException} naming the actors of the cycle. Nothing of this
  * runs on the call path: probes leave only from a look, after a nested call waited, one per call to another silo
  * it reached (at most {@link DeadlockDetector#MAX_FRONTIER} per look, and as many onwards from each silo a probe
- * passes).
+ * passes), within a silo's {@link ProbeBudget} per look interval.
  */
 public final class DeadlockProbes {
 
