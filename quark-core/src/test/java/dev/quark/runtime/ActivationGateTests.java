@@ -330,6 +330,35 @@ class ActivationGateTests {
             .withMessage("Only another silo's location can be limited to a call chain");
     }
 
+    /**
+     * A call from another silo that the gate's refusal failed ran nowhere, and the cluster may send it elsewhere; one
+     * whose own turn failed ran.
+     */
+    @Test
+    void anInboundCallTheGateRefusedIsToldApartFromOneWhoseTurnFailed() throws Exception {
+        this.gate.set((address) -> {
+            if (address.id().equals("refused")) {
+                throw new ActorUnreachableException("not here: " + address);
+            }
+            return ActorLocation.LOCAL;
+        });
+        CompletableFuture<Object> refused = this.runtime.inbound().deliver(failing("refused"));
+        CompletableFuture<Object> failed = this.runtime.inbound().deliver(failing("failing"));
+
+        assertThat(refused).failsWithin(Duration.ofSeconds(5));
+        assertThat(failed).failsWithin(Duration.ofSeconds(5)).withThrowableThat().havingRootCause()
+            .isInstanceOf(IllegalStateException.class).withMessage("the turn failed");
+        assertThat(this.runtime.inbound().refusedByGate(refused)).isTrue();
+        assertThat(this.runtime.inbound().refusedByGate(failed)).isFalse();
+    }
+
+    private InboundCall failing(String probeId) throws Exception {
+        return new InboundCall(new ActorAddress("Probe", probeId),
+                ContractRegistryTests.idOf("fail(java.lang.RuntimeException)"),
+                new Object[] { new IllegalStateException("the turn failed") }, 0, null, Map.of(),
+                this.runtime.clock().millis() + 10_000, 0, false);
+    }
+
     @Test
     void refusalFailsTheCallsWithTheGatesOwnException() {
         this.gate.set((address) -> {

@@ -23,6 +23,7 @@ import dev.quark.cluster.transport.PayloadCodec;
 import dev.quark.runtime.ActorAddress;
 import dev.quark.runtime.MethodDescriptor;
 import dev.quark.runtime.routing.InboundCall;
+import dev.quark.runtime.routing.InboundCalls;
 
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -52,7 +53,10 @@ import org.slf4j.LoggerFactory;
  * its view's version, so that the caller, which may still route with an older view (one where this silo owned
  * the actor), reads membership up to that version and sends the call again where its actor lives now
  * ({@link ClusterRouter}); it passes a one-way call on to the silo that owns its actor in its own view, if that
- * is another silo, and drops it otherwise. What cannot be decoded or delivered
+ * is another silo, and drops it otherwise. A request whose activation the runtime's activation gate refused because
+ * this silo stopped serving while it decided ({@link dev.quark.runtime.routing.InboundCalls#refusedByGate}: a
+ * directory registration or a previous owner's answer that came late) ran nowhere either, and is refused the same
+ * way. What cannot be decoded or delivered
  * (an unknown type or method, bad arguments) is answered with an {@code ERROR} naming it; the silo goes on.
  * <p>
  * A call this silo passes on and its transport cannot hand over to the owner, because it cannot reach it
@@ -372,15 +376,17 @@ final class IncomingCalls {
         }
         countRoutedAgain(reroutes);
         this.inProgress.incrementAndGet();
-        CompletableFuture<@Nullable Object> outcome;
+        InboundCalls inbound = this.silo.runtime().inbound();
+        CompletableFuture<@Nullable Object> delivered;
         try {
-            outcome = this.waits.deliver(new InboundCall(address, request.methodId(), arguments,
+            delivered = this.waits.deliver(new InboundCall(address, request.methodId(), arguments,
                     request.callChainId(), request.requestId(), request.metadata(), request.deadlineEpochMillis(),
-                    reroutes.count()), this.silo.runtime().inbound());
+                    reroutes.count()), inbound);
         }
         catch (RuntimeException ex) {
-            outcome = CompletableFuture.failedFuture(ex);
+            delivered = CompletableFuture.failedFuture(ex);
         }
+        CompletableFuture<@Nullable Object> outcome = delivered;
         outcome.whenComplete((result, failure) -> {
             try {
                 if (request.kind() == Envelope.Kind.ONE_WAY) {
@@ -392,7 +398,9 @@ final class IncomingCalls {
                     }
                 }
                 else if (failure != null) {
-                    answerFailure(request, Messenger.unwrap(failure), movedTo(address));
+                    Throwable cause = Messenger.unwrap(failure);
+                    answerFailure(request, cause, (cause instanceof SiloNotServingException
+                            && inbound.refusedByGate(outcome)) ? Map.of(NOT_DELIVERED, "true") : movedTo(address));
                 }
                 else {
                     answerResult(request, codec, method, result, movedTo(address));

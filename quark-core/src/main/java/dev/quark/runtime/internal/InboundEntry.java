@@ -40,6 +40,11 @@ public final class InboundEntry implements InboundCalls {
     }
 
     @Override
+    public boolean refusedByGate(CompletableFuture<?> outcome) {
+        return outcome instanceof Invocation invocation && invocation.refusedByGate;
+    }
+
+    @Override
     public boolean servesChain(ActorAddress address, long callChainId) {
         return this.router.servesChain(address, callChainId);
     }

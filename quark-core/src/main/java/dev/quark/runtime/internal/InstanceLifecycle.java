@@ -83,6 +83,10 @@ final class InstanceLifecycle {
             RuntimeException failure = (refusal != null) ? refusal
                     : new IllegalStateException("The activation gate placed " + activation.identity + " nowhere");
             Activation.logger.debug("Activation of {} refused", activation.identity, failure);
+            trigger.refusedByGate = true;
+            for (Invocation invocation = waiting; invocation != null; invocation = invocation.next) {
+                invocation.refusedByGate = true;
+            }
             TurnRunner.fail(activation, trigger, failure);
             TurnRunner.failAll(activation, waiting, failure);
             return false;

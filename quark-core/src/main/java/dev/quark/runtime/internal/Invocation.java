@@ -113,6 +113,12 @@ sealed class Invocation extends CompletableFuture<Object> implements ActorContex
     /** Whether this call waited in a mailbox here and was then sent to the silo its activation moved to. */
     boolean relocated;
 
+    /**
+     * Whether the activation gate refused the activation this call waited for, so that it ran nowhere; set before the
+     * call is failed, read once it is ({@link InboundEntry#refusedByGate}).
+     */
+    boolean refusedByGate;
+
     Invocation(@Nullable ActorIdentity target, @Nullable ActorAddress address, @Nullable ActorMethod method,
             @Nullable SystemTask task, Object @Nullable [] arguments, long chainId, @Nullable String requestId,
             Map<String, String> metadata, long deadlineMillis) {

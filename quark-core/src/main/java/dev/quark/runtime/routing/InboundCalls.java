@@ -86,4 +86,15 @@ public interface InboundCalls {
     default boolean servesChain(ActorAddress address, long callChainId) {
         return false;
     }
+
+    /**
+     * Returns whether a call {@link #deliver delivered} here failed because the {@link ActivationGate} refused the
+     * activation it waited for: it ran nowhere, so its caller may send it elsewhere. A failure of the call's own turn,
+     * even with the same exception (a nested call the gate refused), is not. By default {@code false}.
+     * @param outcome what {@link #deliver} or {@link #offer} returned, completed exceptionally
+     * @return whether the activation gate refused it before its turn
+     */
+    default boolean refusedByGate(CompletableFuture<?> outcome) {
+        return false;
+    }
 }

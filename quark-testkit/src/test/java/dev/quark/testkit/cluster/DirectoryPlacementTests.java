@@ -1,15 +1,20 @@
 package dev.quark.testkit.cluster;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiFunction;
 import java.util.stream.IntStream;
@@ -20,14 +25,19 @@ import dev.quark.actor.ActivationException;
 import dev.quark.actor.Actor;
 import dev.quark.cluster.SiloNotServingException;
 import dev.quark.cluster.directory.DirectoryRequest;
+import dev.quark.cluster.membership.SiloAddress;
+import dev.quark.cluster.membership.SiloEntry;
 import dev.quark.cluster.placement.HashPlacementDirector;
 import dev.quark.cluster.ring.HashRing;
 import dev.quark.cluster.ring.RingHash;
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.injvm.InJvmNetwork;
+import dev.quark.cluster.transport.injvm.InJvmTransport;
+import dev.quark.cluster.transport.jackson.JacksonPayloadCodec;
 import dev.quark.runtime.ActorAddress;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
+import tools.jackson.databind.json.JsonMapper;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -296,6 +306,56 @@ class DirectoryPlacementTests {
         }
         finally {
             heldTransport.release();
+            this.cluster.close();
+            network.close();
+        }
+    }
+
+    /**
+     * A call from another silo that waited for such a refused registration ran nowhere: it is answered as not
+     * delivered, so that its caller may send it elsewhere (an outsider reads the answer as it comes).
+     */
+    @Test
+    void aCallFromAnotherSiloThatARefusedRegistrationWaitedForIsAnsweredAsNotDelivered() throws Exception {
+        InJvmNetwork network = new InJvmNetwork();
+        FirstEnvelopeHeld heldTransport = new FirstEnvelopeHeld(network.transport());
+        this.cluster = new TallyCluster(this.environment, TestCluster.builder().silos(2).runtime((siloId, runtime) -> {
+            runtime.actor(TallyActor.class, () -> new TallyActor(this.environment, siloId));
+            runtime.actor(HomebodyActor.class, () -> new HomebodyActor(this.environment, siloId));
+        }).transport((siloId) -> siloId.equals("silo-1") ? heldTransport : network.transport()));
+        InJvmTransport outsider = network.transport();
+        BlockingQueue<Envelope> answers = new LinkedBlockingQueue<>();
+        SiloAddress outsiderAddress = outsider.start("outsider", answers::add);
+        try {
+            HashRing ring = this.cluster.silo(0).routing().view().ring();
+            String id = IntStream.range(0, 10_000).mapToObj((i) -> "refused-" + i)
+                .filter((candidate) -> "silo-0".equals(
+                        ring.ownerOf(RingHash.of(new ActorAddress("Homebody", candidate)))))
+                .findFirst().orElseThrow();
+            heldTransport.hold((envelope) -> envelope.kind() == Envelope.Kind.DIRECTORY && id.equals(envelope.actorId())
+                    && DirectoryRequest.decode(envelope.payload()).operation() == DirectoryRequest.Operation.REGISTER);
+            TestSilo fenced = this.cluster.silo(1);
+            SiloEntry entry = fenced.routing().view().silo("silo-1").orElseThrow();
+            outsider.send(entry.address(), new Envelope(1, 1, Envelope.Kind.REQUEST, "outsider", 1, outsiderAddress,
+                    "silo-1", entry.epoch(), "Homebody", id, ClusterEnvelopeTests.methodId("where()"),
+                    "[]".getBytes(StandardCharsets.UTF_8), 5, null, Map.of(),
+                    System.currentTimeMillis() + TallyEnvironment.timeout().toMillis(), 0, 0));
+            await().atMost(TallyEnvironment.timeout()).until(heldTransport::holds);
+            fenced.membership().halt();
+            heldTransport.release();
+
+            Envelope answer = answers.poll(TallyEnvironment.timeout().toMillis(), TimeUnit.MILLISECONDS);
+            assertThat(answer).as("the outsider's answer").isNotNull();
+            assertThat(answer.kind()).isEqualTo(Envelope.Kind.ERROR);
+            assertThat(answer.metadata()).containsEntry("quark-not-delivered", "true");
+            assertThat(new JacksonPayloadCodec(JsonMapper.builder().build(), fenced.runtime(), List.of())
+                .decodeFailure(answer.payload())).isInstanceOf(SiloNotServingException.class)
+                .hasMessageContaining("Silo silo-1 stopped serving while it registered Homebody/" + id);
+            assertThat(this.environment.activations("Homebody:" + id)).isZero();
+        }
+        finally {
+            heldTransport.release();
+            outsider.close();
             this.cluster.close();
             network.close();
         }
