@@ -275,20 +275,11 @@ class DirectoryPlacementTests {
     @Test
     void aSiloThatStopsServingWhileItRegistersAnActorActivatesNothingAndLeavesNoEntry() {
         InJvmNetwork network = new InJvmNetwork();
-        FirstEnvelopeHeld heldTransport = new FirstEnvelopeHeld(network.transport());
-        this.cluster = new TallyCluster(this.environment, TestCluster.builder().silos(2).runtime((siloId, runtime) -> {
-            runtime.actor(TallyActor.class, () -> new TallyActor(this.environment, siloId));
-            runtime.actor(HomebodyActor.class, () -> new HomebodyActor(this.environment, siloId));
-        }).transport((siloId) -> siloId.equals("silo-1") ? heldTransport : network.transport()));
+        FirstEnvelopeHeld heldTransport = startHoldingSilo1(network);
         try {
-            HashRing ring = this.cluster.silo(0).routing().view().ring();
-            String id = IntStream.range(0, 10_000).mapToObj((i) -> "fenced-" + i)
-                .filter((candidate) -> "silo-0".equals(
-                        ring.ownerOf(RingHash.of(new ActorAddress("Homebody", candidate)))))
-                .findFirst().orElseThrow();
+            String id = homebodyRegisteredAtSilo0("fenced");
             // silo-1's request to register the homebody at silo-0, which keeps that part of the directory, waits.
-            heldTransport.hold((envelope) -> envelope.kind() == Envelope.Kind.DIRECTORY && id.equals(envelope.actorId())
-                    && DirectoryRequest.decode(envelope.payload()).operation() == DirectoryRequest.Operation.REGISTER);
+            heldTransport.hold((envelope) -> registers(envelope, id));
             TestSilo fenced = this.cluster.silo(1);
             CompletableFuture<String> call = CompletableFuture
                 .supplyAsync(() -> fenced.get(Homebody.class, id).where());
@@ -311,6 +302,30 @@ class DirectoryPlacementTests {
         }
     }
 
+    /** Starts two silos whose silo-1 sends through a transport that can hold one of its envelopes. */
+    private FirstEnvelopeHeld startHoldingSilo1(InJvmNetwork network) {
+        FirstEnvelopeHeld heldTransport = new FirstEnvelopeHeld(network.transport());
+        this.cluster = new TallyCluster(this.environment, TestCluster.builder().silos(2).runtime((siloId, runtime) -> {
+            runtime.actor(TallyActor.class, () -> new TallyActor(this.environment, siloId));
+            runtime.actor(HomebodyActor.class, () -> new HomebodyActor(this.environment, siloId));
+        }).transport((siloId) -> siloId.equals("silo-1") ? heldTransport : network.transport()));
+        return heldTransport;
+    }
+
+    /** The first homebody id with a prefix whose directory entry silo-0 keeps. */
+    private String homebodyRegisteredAtSilo0(String prefix) {
+        HashRing ring = this.cluster.silo(0).routing().view().ring();
+        return IntStream.range(0, 10_000).mapToObj((i) -> prefix + "-" + i)
+            .filter((candidate) -> "silo-0".equals(ring.ownerOf(RingHash.of(new ActorAddress("Homebody", candidate)))))
+            .findFirst().orElseThrow();
+    }
+
+    /** Whether an envelope is a silo's request to register a homebody in the directory. */
+    private static boolean registers(Envelope envelope, String homebodyId) {
+        return envelope.kind() == Envelope.Kind.DIRECTORY && homebodyId.equals(envelope.actorId())
+                && DirectoryRequest.decode(envelope.payload()).operation() == DirectoryRequest.Operation.REGISTER;
+    }
+
     /**
      * A call from another silo that waited for such a refused registration ran nowhere: it is answered as not
      * delivered, so that its caller may send it elsewhere (an outsider reads the answer as it comes).
@@ -318,22 +333,13 @@ class DirectoryPlacementTests {
     @Test
     void aCallFromAnotherSiloThatARefusedRegistrationWaitedForIsAnsweredAsNotDelivered() throws Exception {
         InJvmNetwork network = new InJvmNetwork();
-        FirstEnvelopeHeld heldTransport = new FirstEnvelopeHeld(network.transport());
-        this.cluster = new TallyCluster(this.environment, TestCluster.builder().silos(2).runtime((siloId, runtime) -> {
-            runtime.actor(TallyActor.class, () -> new TallyActor(this.environment, siloId));
-            runtime.actor(HomebodyActor.class, () -> new HomebodyActor(this.environment, siloId));
-        }).transport((siloId) -> siloId.equals("silo-1") ? heldTransport : network.transport()));
+        FirstEnvelopeHeld heldTransport = startHoldingSilo1(network);
         InJvmTransport outsider = network.transport();
         BlockingQueue<Envelope> answers = new LinkedBlockingQueue<>();
         SiloAddress outsiderAddress = outsider.start("outsider", answers::add);
         try {
-            HashRing ring = this.cluster.silo(0).routing().view().ring();
-            String id = IntStream.range(0, 10_000).mapToObj((i) -> "refused-" + i)
-                .filter((candidate) -> "silo-0".equals(
-                        ring.ownerOf(RingHash.of(new ActorAddress("Homebody", candidate)))))
-                .findFirst().orElseThrow();
-            heldTransport.hold((envelope) -> envelope.kind() == Envelope.Kind.DIRECTORY && id.equals(envelope.actorId())
-                    && DirectoryRequest.decode(envelope.payload()).operation() == DirectoryRequest.Operation.REGISTER);
+            String id = homebodyRegisteredAtSilo0("refused");
+            heldTransport.hold((envelope) -> registers(envelope, id));
             TestSilo fenced = this.cluster.silo(1);
             SiloEntry entry = fenced.routing().view().silo("silo-1").orElseThrow();
             outsider.send(entry.address(), new Envelope(1, 1, Envelope.Kind.REQUEST, "outsider", 1, outsiderAddress,
