@@ -13,6 +13,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import dev.quark.actor.ActivationException;
 import dev.quark.actor.ActorUnreachableException;
 import dev.quark.actor.DeactivationReason;
+import dev.quark.cluster.SiloNotServingException;
 import dev.quark.runtime.fixtures.Counter;
 import dev.quark.runtime.fixtures.CounterActor;
 import dev.quark.runtime.fixtures.Probe;
@@ -332,31 +333,33 @@ class ActivationGateTests {
 
     /**
      * A call from another silo that the gate's refusal failed ran nowhere, and the cluster may send it elsewhere; one
-     * whose own turn failed ran.
+     * whose own turn failed with the same exception (a nested call the gate refused) ran.
      */
     @Test
-    void anInboundCallTheGateRefusedIsToldApartFromOneWhoseTurnFailed() throws Exception {
+    void anInboundCallTheGateRefusedIsToldApartFromOneWhoseTurnFailedWithTheSameException() throws Exception {
         this.gate.set((address) -> {
             if (address.id().equals("refused")) {
-                throw new ActorUnreachableException("not here: " + address);
+                throw new SiloNotServingException("not serving: " + address);
             }
             return ActorLocation.LOCAL;
         });
-        CompletableFuture<Object> refused = this.runtime.inbound().deliver(failing("refused"));
-        CompletableFuture<Object> failed = this.runtime.inbound().deliver(failing("failing"));
+        this.environment.actors().set(this.runtime);
+        CompletableFuture<Object> refused = this.runtime.inbound().deliver(probeCall("refused",
+                "fail(java.lang.RuntimeException)", new IllegalStateException("never thrown")));
+        CompletableFuture<Object> failed = this.runtime.inbound().deliver(probeCall("caller",
+                "contextOf(java.lang.String)", "refused"));
 
-        assertThat(refused).failsWithin(Duration.ofSeconds(5));
+        assertThat(refused).failsWithin(Duration.ofSeconds(5)).withThrowableThat().havingRootCause()
+            .isInstanceOf(SiloNotServingException.class);
         assertThat(failed).failsWithin(Duration.ofSeconds(5)).withThrowableThat().havingRootCause()
-            .isInstanceOf(IllegalStateException.class).withMessage("the turn failed");
+            .isInstanceOf(SiloNotServingException.class);
         assertThat(this.runtime.inbound().refusedByGate(refused)).isTrue();
         assertThat(this.runtime.inbound().refusedByGate(failed)).isFalse();
     }
 
-    private InboundCall failing(String probeId) throws Exception {
-        return new InboundCall(new ActorAddress("Probe", probeId),
-                ContractRegistryTests.idOf("fail(java.lang.RuntimeException)"),
-                new Object[] { new IllegalStateException("the turn failed") }, 0, null, Map.of(),
-                this.runtime.clock().millis() + 10_000, 0, false);
+    private InboundCall probeCall(String probeId, String signature, Object argument) throws Exception {
+        return new InboundCall(new ActorAddress("Probe", probeId), ContractRegistryTests.idOf(signature),
+                new Object[] { argument }, 0, null, Map.of(), this.runtime.clock().millis() + 10_000, 0, false);
     }
 
     @Test

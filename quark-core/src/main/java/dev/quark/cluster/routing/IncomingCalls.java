@@ -1,6 +1,7 @@
 package dev.quark.cluster.routing;
 
 import java.time.Clock;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -399,8 +400,12 @@ final class IncomingCalls {
                 }
                 else if (failure != null) {
                     Throwable cause = Messenger.unwrap(failure);
-                    answerFailure(request, cause, (cause instanceof SiloNotServingException
-                            && inbound.refusedByGate(outcome)) ? Map.of(NOT_DELIVERED, "true") : movedTo(address));
+                    Map<String, String> metadata = movedTo(address);
+                    if (cause instanceof SiloNotServingException && inbound.refusedByGate(outcome)) {
+                        metadata = new HashMap<>(metadata);
+                        metadata.put(NOT_DELIVERED, "true");
+                    }
+                    answerFailure(request, cause, metadata);
                 }
                 else {
                     answerResult(request, codec, method, result, movedTo(address));
