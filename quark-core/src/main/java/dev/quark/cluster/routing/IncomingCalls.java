@@ -401,7 +401,7 @@ final class IncomingCalls {
                 else if (failure != null) {
                     Throwable cause = Messenger.unwrap(failure);
                     Map<String, String> metadata = movedTo(address);
-                    if (cause instanceof SiloNotServingException && inbound.refusedByGate(outcome)) {
+                    if (cause instanceof SiloNotServingException && MailboxWaits.refusedByGate(outcome, inbound)) {
                         metadata = new HashMap<>(metadata);
                         metadata.put(NOT_DELIVERED, "true");
                     }

@@ -100,7 +100,7 @@ final class MailboxWaits {
             return CompletableFuture.failedFuture(new MailboxFullException(call.address().toString(),
                     maxWaitingPerActor, Duration.ZERO));
         }
-        Waiting entry = new Waiting(call, new CompletableFuture<>());
+        Waiting entry = new Waiting(call, new Relayed());
         queue.add(entry);
         return entry.outcome();
     }
@@ -129,6 +129,7 @@ final class MailboxWaits {
                     }
                 }
             }
+            head.outcome().delivered = delivered;
             relay(delivered, head.outcome());
             failed.forEach((entry) -> entry.outcome().completeExceptionally(refused));
         }
@@ -163,6 +164,23 @@ final class MailboxWaits {
         });
     }
 
-    private record Waiting(InboundCall call, CompletableFuture<@Nullable Object> outcome) {
+    /**
+     * Returns whether a call {@link #deliver} took failed because the runtime's activation gate refused the activation
+     * it waited for ({@link InboundCalls#refusedByGate}), also when it waited here for room first.
+     * @param outcome what {@link #deliver} returned, completed exceptionally
+     */
+    static boolean refusedByGate(CompletableFuture<?> outcome, InboundCalls inbound) {
+        CompletableFuture<?> delivered = (outcome instanceof Relayed relayed) ? relayed.delivered : outcome;
+        return delivered != null && inbound.refusedByGate(delivered);
+    }
+
+    private record Waiting(InboundCall call, Relayed outcome) {
+    }
+
+    /** The outcome of a call that waited for room: the runtime's once the call is delivered. */
+    private static final class Relayed extends CompletableFuture<@Nullable Object> {
+
+        /** What the runtime returned for the call; set before this completes from it. */
+        volatile @Nullable CompletableFuture<@Nullable Object> delivered;
     }
 }

@@ -50,6 +50,41 @@ class MailboxWaitsTests {
         assertThat(waits.size()).isEqualTo(2);
     }
 
+    /**
+     * A call that waited here for room and that the runtime then failed because its activation gate refused the
+     * activation is told so, as one delivered at once is.
+     */
+    @Test
+    void aCallThatWaitedForRoomIsToldRefusedByTheGateWhenTheRuntimeSaysSo() {
+        MailboxWaits waits = new MailboxWaits(this.executor);
+        CompletableFuture<@Nullable Object> refusal = new CompletableFuture<>();
+        CompletableFuture<@Nullable Object> otherFailure = new CompletableFuture<>();
+        FullMailbox inbound = new FullMailbox(2) {
+
+            private int delivered;
+
+            @Override
+            public synchronized CompletableFuture<@Nullable Object> deliver(InboundCall call) {
+                return (this.delivered++ == 0) ? refusal : otherFailure;
+            }
+
+            @Override
+            public boolean refusedByGate(CompletableFuture<?> outcome) {
+                return outcome == refusal;
+            }
+        };
+        ActorAddress address = new ActorAddress("account", "acc-1");
+        CompletableFuture<@Nullable Object> first = waits.deliver(call(address), inbound);
+        CompletableFuture<@Nullable Object> second = waits.deliver(call(address), inbound);
+        refusal.completeExceptionally(new IllegalStateException("refused"));
+        otherFailure.completeExceptionally(new IllegalStateException("failed"));
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> first.isDone() && second.isDone());
+        assertThat(MailboxWaits.refusedByGate(first, inbound)).isTrue();
+        assertThat(MailboxWaits.refusedByGate(second, inbound)).isFalse();
+        assertThat(MailboxWaits.refusedByGate(refusal, inbound)).as("a call delivered at once").isTrue();
+    }
+
     @Test
     void theRuntimesInboundCallsTellItsConfiguredMailboxCapacity() {
         try (ActorRuntime runtime = ActorRuntime.builder().mailboxCapacity(3).build()) {
@@ -62,7 +97,7 @@ class MailboxWaitsTests {
     }
 
     /** An actor whose mailbox stays full: offers are refused and deliveries wait until the test ends. */
-    private final class FullMailbox implements InboundCalls {
+    private class FullMailbox implements InboundCalls {
 
         private final int capacity;
 
