@@ -663,9 +663,11 @@ final class DistributedDirectory implements ActivationHook {
      * silos have registered again what they host ({@link #awaitRegisteredAgain}). Then it marks the actor claimed
      * and reads the partition, while a registration writes the partition and then reads the marks
      * ({@link #registeredFirst}), each with a full fence between: one of the two sees the other. The mark stays
-     * until the activation ends for good (restarts keep it), and is taken back when the call goes elsewhere.
+     * until the activation ends for good (restarts keep it), and is taken back when the call goes elsewhere, or when
+     * this silo stopped serving while it waited (as {@link #register} checks).
      * @param previousOwners the silos that owned the actor in views replaced within the hand-off window
      * @return {@link ActorLocation#LOCAL}, or the silo the partition names
+     * @throws SiloNotServingException when this silo would start the activation but stopped serving meanwhile
      */
     ActorLocation claim(ActorAddress address, Set<String> previousOwners) {
         ClusterView view = this.views.current();
@@ -680,6 +682,11 @@ final class DistributedDirectory implements ActivationHook {
             this.claimed.remove(address);
             remember(address, entry.siloId());
             return ActorLocation.remote(entry.siloId());
+        }
+        if (!this.silo.isServing()) {
+            this.claimed.remove(address);
+            throw new SiloNotServingException("Silo " + this.self + " stopped serving while it claimed " + address
+                    + ": it does not activate it (membership version " + this.views.current().version() + ")");
         }
         return ActorLocation.LOCAL;
     }

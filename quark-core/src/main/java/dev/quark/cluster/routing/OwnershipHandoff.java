@@ -220,17 +220,7 @@ final class OwnershipHandoff implements ActivationGate {
                     + "previous owners of " + address + ": it does not activate it (membership version "
                     + this.views.current().version() + ")");
         }
-        if (!this.silo.placedWithParent(address.typeName())) {
-            return owner;
-        }
-        ActorLocation claimed = this.directory.claim(address, previousOwners);
-        if (claimed.isLocal() && !this.silo.isServing()) {
-            // The claim may wait for previous owners and re-registrations as well.
-            this.directory.claimEnded(address);
-            throw new SiloNotServingException("Silo " + this.self + " stopped serving while it claimed " + address
-                    + ": it does not activate it (membership version " + this.views.current().version() + ")");
-        }
-        return claimed;
+        return this.silo.placedWithParent(address.typeName()) ? this.directory.claim(address, previousOwners) : owner;
     }
 
     /**
