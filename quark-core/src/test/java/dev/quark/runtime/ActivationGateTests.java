@@ -186,6 +186,55 @@ class ActivationGateTests {
         }
     }
 
+    /**
+     * Two calls relocated together, the sending of the first throwing an {@link Error}: a {@link LinkageError} fails
+     * that call only and the second is sent; a {@link VirtualMachineError} fails both, so that neither waits for its
+     * timeout.
+     */
+    @Test
+    void anErrorSendingOneRelocatedCallFailsThatCallAndAVirtualMachineErrorEveryCallNotSentYet() throws Exception {
+        assertThat(relocateTwoThrowingOnTheFirst(new LinkageError("class of the argument gone")))
+            .satisfiesExactly((first) -> assertThat(first).failsWithin(Duration.ofSeconds(5))
+                    .withThrowableThat().havingRootCause().isInstanceOf(LinkageError.class)
+                    .withMessage("class of the argument gone"),
+                (second) -> assertThat(second).succeedsWithin(Duration.ofSeconds(5)).isEqualTo(42L));
+        assertThat(relocateTwoThrowingOnTheFirst(new InternalError("out of something")))
+            .allSatisfy((call) -> assertThat(call).failsWithin(Duration.ofSeconds(5))
+                .withThrowableThat().havingRootCause().isInstanceOf(InternalError.class)
+                .withMessage("out of something"));
+    }
+
+    private static List<CompletableFuture<Object>> relocateTwoThrowingOnTheFirst(Error error) throws Exception {
+        ActorAddress moved = new ActorAddress("Counter", "together");
+        CountDownLatch asked = new CountDownLatch(1);
+        CountDownLatch decide = new CountDownLatch(1);
+        try (ActorRuntime sending = ActorRuntime.builder()
+            .actor(CounterActor.class)
+            .activationGate((address) -> {
+                asked.countDown();
+                awaitLatch(decide);
+                return ActorLocation.remote("silo-9");
+            })
+            .remoteCallSender((siloId, call) -> {
+                if (call.callChainId() == 7) {
+                    throw error;
+                }
+                return CompletableFuture.completedFuture(42L);
+            })
+            .build()) {
+            CompletableFuture<Object> first = sending.inbound().deliver(inbound(sending, moved, 7));
+            awaitLatch(asked);
+            CompletableFuture<Object> second = sending.inbound().deliver(inbound(sending, moved, 8));
+            await().atMost(Duration.ofSeconds(5)).until(() -> sending.queuedMessages(Counter.class, "together") == 1);
+            decide.countDown();
+            // A VirtualMachineError goes on to end the thread that relocated the calls, uncaught.
+            await().dontCatchUncaughtExceptions()
+                .atMost(Duration.ofSeconds(5))
+                .until(() -> first.isDone() && second.isDone());
+            return List.of(first, second);
+        }
+    }
+
     private static InboundCall inbound(ActorRuntime runtime, ActorAddress address, long chainId) throws Exception {
         return new InboundCall(address, ContractRegistryTests.idOf("increment()"), new Object[0], chainId, null,
                 Map.of(), runtime.clock().millis() + 10_000, 0, false);

@@ -123,7 +123,9 @@ public final class ActivationCatalog {
     /**
      * Sends the calls that waited for an activation the gate placed on another silo to that silo, in order. Timer
      * ticks and other system turns cannot travel: they are dropped. Every call is recorded for deadlock probes
-     * ({@link RelocatedCalls}) before the first is sent, so that a probe arriving meanwhile finds each of them.
+     * ({@link RelocatedCalls}) before the first is sent, so that a probe arriving meanwhile finds each of them. A call
+     * whose sending throws fails with what it threw, and the others are sent all the same; a
+     * {@link VirtualMachineError} fails every call not sent yet with it and is thrown on.
      * @param invocations the calls, taken out of the mailbox
      */
     void relocate(String siloId, List<Invocation> invocations) {
@@ -143,11 +145,20 @@ public final class ActivationCatalog {
             }
             sending.add(invocation);
         }
-        for (Invocation invocation : sending) {
+        for (int i = 0; i < sending.size(); i++) {
+            Invocation invocation = sending.get(i);
             try {
                 Objects.requireNonNull(bound).sendRemote(siloId, invocation);
             }
-            catch (RuntimeException ex) {
+            catch (VirtualMachineError error) {
+                // The calls not sent yet fail with it too rather than wait for their timeouts, still recorded.
+                for (Invocation unsent : sending.subList(i, sending.size())) {
+                    unsent.finish(null, error, this.settings.turnExecutor());
+                }
+                throw error;
+            }
+            catch (RuntimeException | Error ex) {
+                // An Error of one call (a LinkageError of its argument's class) fails that call only.
                 invocation.finish(null, ex, this.settings.turnExecutor());
             }
         }
