@@ -81,6 +81,64 @@ public interface EventFeed {
     }
 
     /**
+     * Whether this feed keeps dead letters: implements {@link #deadLetter}, {@link #deadLetters},
+     * {@link #findDeadLetter} and {@link #deleteDeadLetter}. A subscription with a maximum number of attempts on a feed
+     * that keeps none has its event tried again until the handler succeeds.
+     * @return {@code false} by default
+     */
+    default boolean keepsDeadLetters() {
+        return false;
+    }
+
+    /**
+     * Records that a subscription gave up on an event, and moves its checkpoint to the event's position, fenced by the
+     * lease, in one atomic step: either both happen or neither (a node whose lease was taken over records nothing, so
+     * the event is neither skipped nor dead-lettered by a node that no longer follows). A dead letter at a position
+     * already recorded for the subscription (a node that gave up on the event again after a take-over) is kept as it
+     * was; the checkpoint moves all the same.
+     * @param letter the dead letter, naming the subscription and the event
+     * @param lease the lease on the subscription the event was handled under
+     * @throws LeaseLostException naming the lease's resource and token when a newer lease stamped the checkpoint:
+     * nothing is recorded and the checkpoint stays what the newer holder made it
+     * @throws UnsupportedOperationException by default, for feeds that keep no dead letters: the subscription then
+     * tries the event again until its handler succeeds
+     */
+    default void deadLetter(EventDeadLetter letter, Lease lease) {
+        throw new UnsupportedOperationException(getClass().getName() + " keeps no dead letters: implement "
+                + "EventFeed.deadLetter, deadLetters, findDeadLetter and deleteDeadLetter");
+    }
+
+    /**
+     * Reads a subscription's dead letters.
+     * @param subscription the subscription's name
+     * @param limit the most dead letters to return, at least 1
+     * @return the dead letters in feed order, at most {@code limit}; by default none (a feed that keeps none)
+     */
+    default List<EventDeadLetter> deadLetters(String subscription, int limit) {
+        return List.of();
+    }
+
+    /**
+     * Reads one dead letter of a subscription.
+     * @param subscription the subscription's name
+     * @param position the dead-lettered event's feed position
+     * @return the dead letter, empty when there is none at that position (never recorded, retried or discarded)
+     */
+    default Optional<EventDeadLetter> findDeadLetter(String subscription, FeedPosition position) {
+        return Optional.empty();
+    }
+
+    /**
+     * Deletes a dead letter: once retried successfully, or discarded by an operator.
+     * @param subscription the subscription's name
+     * @param position the dead-lettered event's feed position
+     * @return whether there was one to delete
+     */
+    default boolean deleteDeadLetter(String subscription, FeedPosition position) {
+        return false;
+    }
+
+    /**
      * Reads the lease token stamped on a subscription's checkpoint: what a node whose claim was refused right after
      * acquiring the lease compares with its lease's token, to tell a lease store whose tokens went back (its lease still
      * valid, the stamp above its token) from a take-over.

@@ -18,6 +18,7 @@ import javax.sql.DataSource;
 
 import dev.quark.eventsourcing.AppendResult;
 import dev.quark.eventsourcing.ConcurrencyException;
+import dev.quark.eventsourcing.EventDeadLetter;
 import dev.quark.eventsourcing.EventFeed;
 import dev.quark.eventsourcing.EventStore;
 import dev.quark.eventsourcing.EventStoreArguments;
@@ -42,7 +43,7 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.util.Assert;
 
 /**
- * Keeps event streams in PostgreSQL (13 or later), in four tables created by the Liquibase changelog
+ * Keeps event streams in PostgreSQL (13 or later), in five tables created by the Liquibase changelog
  * {@value #CHANGELOG}:
  * <pre>
  * {prefix}event             position identity, txid xid8, stream, version, event_id uuid, event_type, schema_version,
@@ -52,6 +53,8 @@ import org.springframework.util.Assert;
  * {prefix}event_checkpoint  subscription primary key, txid, position (null when claimed before any was saved),
  *                           lease_token (of the newest lease that claimed or wrote it), tokens_raised_at (when a
  *                           node last raised the lease store's tokens above the stamp)
+ * {prefix}event_dead_letter (subscription, txid, position) primary key, the event's columns, attempts, error,
+ *                           dead_lettered_at: the events a subscription gave up on
  * </pre>
  * An append runs in one transaction, the caller's when it has a Spring-managed one on the same data source
  * (so events can commit atomically with the caller's other writes; under a savepoint, so that a failed append leaves
@@ -77,7 +80,8 @@ import org.springframework.util.Assert;
  * <p>
  * <b>Fenced checkpoints.</b> A claim and a fenced write are each one statement, an upsert of the checkpoint's row
  * whose update requires {@code lease_token is null or lease_token <= token} and sets the token: a row stamped by a
- * newer lease is left as it is and the statement changes no row, which is the refusal.
+ * newer lease is left as it is and the statement changes no row, which is the refusal. A dead letter is recorded in the
+ * same statement as the fenced write that moves the checkpoint past its event, and only when that write passed.
  */
 public class JdbcEventStore implements EventStore, EventFeed {
 
@@ -165,6 +169,18 @@ public class JdbcEventStore implements EventStore, EventFeed {
     private final String streamTable;
 
     /**
+     * The fenced write of a checkpoint and, only when it passed, the insert of the dead letter at its position, in one
+     * statement; returns how many checkpoint rows it wrote (0: refused).
+     */
+    private final String deadLetter;
+
+    private final String loadDeadLetters;
+
+    private final String findDeadLetter;
+
+    private final String deleteDeadLetter;
+
+    /**
      * Creates a store.
      * @param dataSource the database, usually the application's
      * @param tablePrefix put before the table names, for instance {@code quark_}
@@ -233,6 +249,19 @@ public class JdbcEventStore implements EventStore, EventFeed {
         this.saveFencedCheckpoint = "insert into " + checkpoints + " as c (subscription, txid, position, lease_token) "
                 + "values (?, ?, ?, ?) on conflict (subscription) do update set txid = excluded.txid, "
                 + "position = excluded.position, lease_token = excluded.lease_token, updated_at = now()" + fence;
+        String deadLetters = tablePrefix.table("event_dead_letter");
+        String letterColumns = "stream, version, event_id, event_type, schema_version, payload, recorded_at, txid, "
+                + "position, attempts, error, dead_lettered_at";
+        this.deadLetter = "with fenced as (" + this.saveFencedCheckpoint + " returning 1), "
+                + "letter as (insert into " + deadLetters + " (subscription, " + letterColumns + ") "
+                + "select ?, ?, ?, ?::uuid, ?, ?, ?, ?::timestamptz, ?, ?, ?, ?, ?::timestamptz "
+                + "where exists (select 1 from fenced) on conflict (subscription, txid, position) do nothing) "
+                + "select count(*)::int from fenced";
+        this.loadDeadLetters = "select subscription, " + letterColumns + " from " + deadLetters
+                + " where subscription = ? order by txid, position limit ?";
+        this.findDeadLetter = "select subscription, " + letterColumns + " from " + deadLetters
+                + " where subscription = ? and txid = ? and position = ?";
+        this.deleteDeadLetter = "delete from " + deadLetters + " where subscription = ? and txid = ? and position = ?";
     }
 
     /**
@@ -765,6 +794,65 @@ public class JdbcEventStore implements EventStore, EventFeed {
         if (rows == 0) {
             throw new LeaseLostException(lease.resource(), lease.token(), null);
         }
+    }
+
+    @Override
+    public boolean keepsDeadLetters() {
+        return true;
+    }
+
+    @Override
+    public void deadLetter(EventDeadLetter letter, Lease lease) {
+        Objects.requireNonNull(letter, "letter must not be null");
+        Objects.requireNonNull(lease, "lease must not be null");
+        StoredEvent event = letter.event();
+        FeedPosition position = event.position();
+        Integer written = this.jdbc.sql(this.deadLetter)
+            .params(letter.subscription(), position.transaction(), position.sequence(), lease.token().value(),
+                    letter.subscription(), event.stream(), event.version(), event.eventId(), event.type(),
+                    event.schemaVersion(), event.payload(),
+                    OffsetDateTime.ofInstant(event.recordedAt(), ZoneOffset.UTC),
+                    position.transaction(), position.sequence(), letter.attempts(), letter.error(),
+                    OffsetDateTime.ofInstant(letter.deadLetteredAt(), ZoneOffset.UTC))
+            .query(Integer.class)
+            .single();
+        if (written == 0) {
+            throw new LeaseLostException(lease.resource(), lease.token(), null);
+        }
+    }
+
+    @Override
+    public List<EventDeadLetter> deadLetters(String subscription, int limit) {
+        Objects.requireNonNull(subscription, "subscription must not be null");
+        EventStoreArguments.limit(limit);
+        return this.jdbc.sql(this.loadDeadLetters).params(subscription, limit).query(JdbcEventStore::deadLetter).list();
+    }
+
+    @Override
+    public Optional<EventDeadLetter> findDeadLetter(String subscription, FeedPosition position) {
+        Objects.requireNonNull(subscription, "subscription must not be null");
+        Objects.requireNonNull(position, "position must not be null");
+        return this.jdbc.sql(this.findDeadLetter)
+            .params(subscription, position.transaction(), position.sequence())
+            .query(JdbcEventStore::deadLetter)
+            .optional();
+    }
+
+    @Override
+    public boolean deleteDeadLetter(String subscription, FeedPosition position) {
+        Objects.requireNonNull(subscription, "subscription must not be null");
+        Objects.requireNonNull(position, "position must not be null");
+        return this.jdbc.sql(this.deleteDeadLetter)
+            .params(subscription, position.transaction(), position.sequence())
+            .update() > 0;
+    }
+
+    private static EventDeadLetter deadLetter(ResultSet row, int number) throws SQLException {
+        StoredEvent event = new StoredEvent(row.getString(2), row.getLong(3), row.getObject(4, UUID.class),
+                row.getString(5), row.getInt(6), row.getString(7), row.getObject(8, OffsetDateTime.class).toInstant(),
+                new FeedPosition(row.getLong(9), row.getLong(10)));
+        return new EventDeadLetter(row.getString(1), event, row.getInt(11), row.getString(12),
+                row.getObject(13, OffsetDateTime.class).toInstant());
     }
 
     private static StoredEvent event(ResultSet row, int number) throws SQLException {

@@ -6,13 +6,16 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 import dev.quark.eventsourcing.AppendResult;
+import dev.quark.eventsourcing.EventDeadLetter;
 import dev.quark.eventsourcing.EventFeed;
 import dev.quark.eventsourcing.EventStore;
 import dev.quark.eventsourcing.EventStoreArguments;
@@ -50,6 +53,9 @@ public final class InMemoryEventStore implements EventStore, EventFeed {
 
     /** Each subscription's checkpoint with the token that stamped it; changed atomically per name by compute. */
     private final Map<String, Checkpoint> checkpoints = new ConcurrentHashMap<>();
+
+    /** Each subscription's dead letters by position; a subscription's are added under its checkpoint's compute. */
+    private final Map<String, NavigableMap<FeedPosition, EventDeadLetter>> deadLetters = new ConcurrentHashMap<>();
 
     /** When each subscription's lease tokens were last raised above its stamp; the later raise wins. */
     private final Map<String, Instant> tokensRaised = new ConcurrentHashMap<>();
@@ -374,6 +380,47 @@ public final class InMemoryEventStore implements EventStore, EventFeed {
             requireStampable(current, lease);
             return new Checkpoint(position, lease.token());
         });
+    }
+
+    @Override
+    public boolean keepsDeadLetters() {
+        return true;
+    }
+
+    @Override
+    public void deadLetter(EventDeadLetter letter, Lease lease) {
+        Objects.requireNonNull(letter, "letter must not be null");
+        Objects.requireNonNull(lease, "lease must not be null");
+        this.checkpoints.compute(letter.subscription(), (name, current) -> {
+            requireStampable(current, lease);
+            this.deadLetters.computeIfAbsent(name, (ignored) -> new ConcurrentSkipListMap<>())
+                .putIfAbsent(letter.position(), letter);
+            return new Checkpoint(letter.position(), lease.token());
+        });
+    }
+
+    @Override
+    public List<EventDeadLetter> deadLetters(String subscription, int limit) {
+        Objects.requireNonNull(subscription, "subscription must not be null");
+        EventStoreArguments.limit(limit);
+        @Nullable NavigableMap<FeedPosition, EventDeadLetter> letters = this.deadLetters.get(subscription);
+        return (letters != null) ? letters.values().stream().limit(limit).toList() : List.of();
+    }
+
+    @Override
+    public Optional<EventDeadLetter> findDeadLetter(String subscription, FeedPosition position) {
+        Objects.requireNonNull(subscription, "subscription must not be null");
+        Objects.requireNonNull(position, "position must not be null");
+        @Nullable NavigableMap<FeedPosition, EventDeadLetter> letters = this.deadLetters.get(subscription);
+        return Optional.ofNullable((letters != null) ? letters.get(position) : null);
+    }
+
+    @Override
+    public boolean deleteDeadLetter(String subscription, FeedPosition position) {
+        Objects.requireNonNull(subscription, "subscription must not be null");
+        Objects.requireNonNull(position, "position must not be null");
+        @Nullable NavigableMap<FeedPosition, EventDeadLetter> letters = this.deadLetters.get(subscription);
+        return letters != null && letters.remove(position) != null;
     }
 
     /** Refuses a lease older than the one that stamped the checkpoint; throwing in compute leaves the entry as it was. */

@@ -40,6 +40,14 @@ public interface EventSubscriptionMetrics {
     }
 
     /**
+     * The handler failed on an event the subscription's maximum number of attempts in a row, and the event was recorded
+     * as a dead letter: the subscription went on with the next event.
+     * @param subscription the subscription's name
+     */
+    default void deadLettered(String subscription) {
+    }
+
+    /**
      * The runner starts following the subscription: a metrics backend registers its meters now, at zero, so that a
      * rate or an increase over the first report (a lease store's tokens lost once) is not read as no change.
      * @param subscription the subscription's name

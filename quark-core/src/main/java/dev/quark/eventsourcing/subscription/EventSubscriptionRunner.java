@@ -56,8 +56,12 @@ import dev.quark.lease.LeaseStore;
  * <b>Failures.</b> A handler that throws, a feed that cannot be read or a checkpoint that cannot be saved is logged at
  * WARN (subscription, stream, version, feed position, attempt), counted ({@link EventSubscriptionMetrics#failed}), and
  * tried again on the same event after a {@link SubscriptionBackoff} (doubling, bounded); the subscription never skips
- * the event, keeps its lease meanwhile, and the other subscriptions go on. A claim of the checkpoint that fails
- * otherwise than refused is tried again after the back-off too, but lets the lease go meanwhile (acquired again for the
+ * the event, keeps its lease meanwhile, and the other subscriptions go on. Unless it has a maximum number of attempts
+ * ({@link Builder#maxAttempts}, {@link EventSubscriptionDefinition#withMaxAttempts}): once its handler failed that many
+ * times in a row on one event, the event is recorded as a dead letter with the checkpoint moved past it, and the
+ * subscription goes on with the next ({@link #deadLetters()} to retry or discard it).
+ * <p>
+ * A claim of the checkpoint that fails otherwise than refused is tried again after the back-off too, but lets the lease go meanwhile (acquired again for the
  * next claim, the back-off growing across the acquisitions): held through the back-off, the lease would tell a
  * fenced-out node that this node's claim was accepted. A handler's {@link Error} counts as a failure
  * like an exception, except a {@link VirtualMachineError}; an interrupt the runner did not send (a handler throwing
@@ -98,6 +102,10 @@ public final class EventSubscriptionRunner implements AutoCloseable {
 
     private final Duration stopTimeout;
 
+    private final int maxAttempts;
+
+    private final SubscriptionDeadLetters deadLetters;
+
     /** Guards starting and stopping; its condition wakes the pausing threads when the runner stops. */
     private final ReentrantLock lock = new ReentrantLock();
 
@@ -119,6 +127,8 @@ public final class EventSubscriptionRunner implements AutoCloseable {
         this.metrics = builder.metrics;
         this.scheduler = builder.scheduler;
         this.stopTimeout = builder.stopTimeout;
+        this.maxAttempts = builder.maxAttempts;
+        this.deadLetters = new SubscriptionDeadLetters(this.feed, this.definitions);
         this.generation = new Generation();
     }
 
@@ -167,6 +177,14 @@ public final class EventSubscriptionRunner implements AutoCloseable {
      */
     public SubscriptionStatus status(String name) {
         return follower(name).status();
+    }
+
+    /**
+     * Returns the events this runner's subscriptions gave up on, for an operator to list, retry or discard.
+     * @return the dead letters
+     */
+    public SubscriptionDeadLetters deadLetters() {
+        return this.deadLetters;
     }
 
     /**
@@ -423,7 +441,7 @@ public final class EventSubscriptionRunner implements AutoCloseable {
                 this.followers.put(definition.name(), new SubscriptionFollower(definition,
                         RESOURCE + definition.name(), runner.feed, runner.leases, this.keeper, runner.backoff,
                         runner.pollInterval,
-                        runner.leaseDuration, runner.clock, runner.metrics));
+                        runner.leaseDuration, runner.clock, runner.metrics, runner.maxAttempts));
             }
         }
     }
@@ -457,6 +475,8 @@ public final class EventSubscriptionRunner implements AutoCloseable {
         private LeaseKeeper.@Nullable Scheduler scheduler;
 
         private Duration stopTimeout = Duration.ofSeconds(10);
+
+        private int maxAttempts = Integer.MAX_VALUE;
 
         private Builder(EventFeed feed, LeaseStore leases, Collection<EventSubscriptionDefinition> definitions) {
             this.feed = Objects.requireNonNull(feed, "feed must not be null");
@@ -576,6 +596,24 @@ public final class EventSubscriptionRunner implements AutoCloseable {
                 throw new IllegalArgumentException("Event subscription stopTimeout must be positive, was " + stopTimeout);
             }
             this.stopTimeout = stopTimeout;
+            return this;
+        }
+
+        /**
+         * Sets how many times in a row a handler may fail on one event before the event is recorded as an
+         * {@link dev.quark.eventsourcing.EventDeadLetter} and the subscription goes on with the next: the default of
+         * the subscriptions whose definition sets none ({@link EventSubscriptionDefinition#withMaxAttempts}). Unless
+         * set, a failing event is tried again until the handler succeeds.
+         * @param maxAttempts the maximum, at least 1
+         * @return this builder
+         * @throws IllegalArgumentException naming the value when it is below 1
+         */
+        public Builder maxAttempts(int maxAttempts) {
+            if (maxAttempts < 1) {
+                throw new IllegalArgumentException("Event subscription maxAttempts must be at least 1 "
+                        + "(quark.eventstore.subscriptions.max-attempts), was " + maxAttempts);
+            }
+            this.maxAttempts = maxAttempts;
             return this;
         }
 

@@ -12,6 +12,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
 
+import dev.quark.eventsourcing.EventDeadLetter;
 import dev.quark.eventsourcing.EventFeed;
 import dev.quark.eventsourcing.EventSubscriptionDefinition;
 import dev.quark.eventsourcing.FeedPosition;
@@ -72,6 +73,24 @@ final class SubscriptionFollower {
     private final EventSubscriptionMetrics metrics;
 
     private final LostFencingTokens lostTokens;
+
+    /** How many times in a row the handler may fail on one event before it is dead-lettered. */
+    private final int maxAttempts;
+
+    /**
+     * The event the handler last failed on, until it succeeds on it or it is dead-lettered; counted apart from
+     * {@link #failures}, which failures of the feed add to.
+     */
+    private @Nullable FeedPosition failingAt;
+
+    /** How many times in a row the handler failed on the event at {@link #failingAt} on this node. */
+    private int attemptsAt;
+
+    /** Whether the error that the feed keeps no dead letters was logged: once per follower. */
+    private boolean noDeadLettersLogged;
+
+    /** Written by this subscription's thread only, read by {@link #status()}. */
+    private volatile int deadLettered;
 
     /**
      * The stamp this node last raised the lease store's tokens above, until a claim is accepted: a claim refused again
@@ -149,8 +168,9 @@ final class SubscriptionFollower {
 
     SubscriptionFollower(EventSubscriptionDefinition definition, String resource, EventFeed feed, LeaseStore store,
             LeaseKeeper keeper, SubscriptionBackoff backoff, Duration pollInterval, Duration leaseDuration, Clock clock,
-            EventSubscriptionMetrics metrics) {
+            EventSubscriptionMetrics metrics, int maxAttempts) {
         this.definition = definition;
+        this.maxAttempts = (definition.maxAttempts() != null) ? definition.maxAttempts() : maxAttempts;
         this.resource = resource;
         this.feed = feed;
         this.keeper = keeper;
@@ -242,8 +262,18 @@ final class SubscriptionFollower {
                     if (ex instanceof InterruptedException && this.stopping) {
                         Thread.currentThread().interrupt();
                     }
-                    return failed(describe(event), "the same event", ex);
+                    // A handler interrupted by a close is no attempt of its own.
+                    int attempts = this.stopping ? 0 : handlerFailed(event);
+                    if (attempts < this.maxAttempts) {
+                        return failed(describe(event), "the same event", ex);
+                    }
+                    @Nullable Duration notRecorded = deadLetter(event, lease, attempts, ex);
+                    if (notRecorded != null) {
+                        return notRecorded;
+                    }
+                    continue;
                 }
+                this.failingAt = null;
                 if (!this.stopping && Thread.interrupted()) {
                     logger.warn("Event subscription '{}' handler left the interrupt flag set on {}; cleared it",
                             name(), describe(event));
@@ -481,6 +511,8 @@ final class SubscriptionFollower {
         this.retryAt = null;
         if (!this.claimFailing) {
             this.failures = 0;
+            // A node that follows anew counts its attempts on a failing event from one again.
+            this.failingAt = null;
         }
         if (this.stopping) {
             return null;
@@ -600,6 +632,60 @@ final class SubscriptionFollower {
         return this.leaseDuration.plus(this.pollInterval);
     }
 
+    /** Counts a failure of the handler on an event, returning the failures in a row on it. */
+    private int handlerFailed(StoredEvent event) {
+        this.attemptsAt = event.position().equals(this.failingAt) ? this.attemptsAt + 1 : 1;
+        this.failingAt = event.position();
+        return this.attemptsAt;
+    }
+
+    /**
+     * The handler failed on an event the subscription's maximum number of times in a row: records it as a dead letter
+     * and moves the checkpoint past it, fenced by the lease, in one step (a refusal is thrown on: taken over).
+     * @return {@code null} once recorded, the subscription going on with the next event; otherwise the back-off before
+     * the event is tried again: on a feed that keeps no dead letters, or when recording failed (the attempts go on
+     * counting, so the next failure tries to record it again)
+     */
+    private @Nullable Duration deadLetter(StoredEvent event, Lease lease, int attempts, Throwable ex) {
+        if (!this.feed.keepsDeadLetters()) {
+            if (!this.noDeadLettersLogged) {
+                this.noDeadLettersLogged = true;
+                logger.error("Event subscription '{}' gave up on {} after {} attempts, but its feed keeps no dead "
+                        + "letters ({}): trying the event again until the handler succeeds", name(), describe(event),
+                        attempts, this.feed.getClass().getName());
+            }
+            return failed(describe(event), "the same event", ex);
+        }
+        if (!this.stopping) {
+            // A flag the handler left set would fail the write (a pool's wait for a connection).
+            Thread.interrupted();
+        }
+        try {
+            this.feed.deadLetter(new EventDeadLetter(name(), event, attempts, ex.toString(), this.clock.instant()),
+                    lease);
+        }
+        catch (LeaseLostException refused) {
+            throw refused;
+        }
+        catch (RuntimeException failure) {
+            failure.addSuppressed(ex);
+            return failed("recording " + describe(event) + " as a dead letter after " + attempts + " attempts",
+                    "the event (and its dead letter)", failure);
+        }
+        this.position = event.position();
+        this.failingAt = null;
+        this.failures = 0;
+        this.retryAt = null;
+        this.lastError = null;
+        this.state = SubscriptionState.FOLLOWING;
+        this.deadLettered++;
+        this.metrics.deadLettered(name());
+        logger.error("Event subscription '{}' gave up on {} after {} attempts in a row and recorded it as a dead "
+                + "letter; going on with the next event. Once the handler is fixed, retry it (runner.deadLetters()"
+                + ".retry(\"{}\", {})) or discard it", name(), describe(event), attempts, name(), event.position(), ex);
+        return null;
+    }
+
     private void succeeded(StoredEvent event) {
         this.failures = 0;
         this.retryAt = null;
@@ -675,6 +761,6 @@ final class SubscriptionFollower {
 
     SubscriptionStatus status() {
         return new SubscriptionStatus(name(), this.state, this.position, this.failures, this.lastError,
-                this.fencingTokensLost, this.lastFencingTokensLoss);
+                this.fencingTokensLost, this.lastFencingTokensLoss, this.deadLettered);
     }
 }

@@ -7,6 +7,7 @@ package dev.quark.eventsourcing.subscription;
  *      ▲                          │   │                      │
  *      ├──────lease lost──────────┤   └──handler failed──▶ RETRYING (same event, after a back-off)
  *      └──checkpoint refused──────┘ (a newer lease stamped it: taken over; lease released)
+ *   RETRYING ──handler failed its maximum attempts──▶ FOLLOWING (the event dead-lettered, the checkpoint past it)
  *   FOLLOWING ──claim failed──▶ RETRYING (lease released; acquired again and the claim tried again after a back-off)
  *   any ──runner closed──▶ STOPPED      any ──thread ended by an Error──▶ FAILED (lease released)
  *   FOLLOWING ──claim refused while the lease is the store's current one: the store's tokens went back──┐

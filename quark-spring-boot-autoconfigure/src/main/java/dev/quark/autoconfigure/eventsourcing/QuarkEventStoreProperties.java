@@ -133,6 +133,13 @@ public class QuarkEventStoreProperties implements InitializingBean {
         private Duration maxBackoff = Duration.ofMinutes(1);
 
         /**
+         * How many times in a row a handler may fail on one event before the event is recorded as a dead letter and
+         * the subscription goes on with the next, for subscriptions whose definition sets no maximum of its own. Not
+         * set: the event is tried again until the handler succeeds (the subscription waits there). At least 1.
+         */
+        private @Nullable Integer maxAttempts;
+
+        /**
          * Owner name of this node's subscription leases, shown by the health endpoint and in the logs; a random one
          * unless set. Must differ between nodes.
          */
@@ -178,6 +185,14 @@ public class QuarkEventStoreProperties implements InitializingBean {
             this.maxBackoff = maxBackoff;
         }
 
+        public @Nullable Integer getMaxAttempts() {
+            return this.maxAttempts;
+        }
+
+        public void setMaxAttempts(@Nullable Integer maxAttempts) {
+            this.maxAttempts = maxAttempts;
+        }
+
         public @Nullable String getNodeId() {
             return this.nodeId;
         }
@@ -196,6 +211,9 @@ public class QuarkEventStoreProperties implements InitializingBean {
             if (this.maxBackoff.compareTo(this.initialBackoff) < 0) {
                 throw CHECKS.invalid("max-backoff", this.maxBackoff,
                         "must be at least " + PREFIX + ".initial-backoff (" + this.initialBackoff + ")");
+            }
+            if (this.maxAttempts != null) {
+                CHECKS.positive("max-attempts", this.maxAttempts);
             }
             if (this.nodeId != null && this.nodeId.isBlank()) {
                 throw CHECKS.invalid("node-id", this.nodeId,

@@ -64,6 +64,10 @@ public final class QuarkEventSubscriptionsAutoConfiguration {
         if (nodeId != null) {
             builder.owner(nodeId);
         }
+        Integer maxAttempts = subscriptions.getMaxAttempts();
+        if (maxAttempts != null) {
+            builder.maxAttempts(maxAttempts);
+        }
         return builder.build();
     }
 

@@ -31,7 +31,9 @@ import dev.quark.eventsourcing.subscription.SubscriptionStatus;
  * Each subscription's details also show the incidents of lost fencing tokens this node found since it started
  * ({@code fencingTokensLost}, once per incident, raised or not) and, once there was one, when it found the last
  * ({@code lastFencingTokensLoss}, an ISO-8601 instant): a raised store leaves the status {@code UP}, so these and the
- * counter are where an operator sees that the store lost its data.
+ * counter are where an operator sees that the store lost its data. And the events this node recorded as dead letters
+ * since it started ({@code deadLettered}), which leave it {@code UP} too: the subscription went on; the feed keeps
+ * them for an operator to retry or discard ({@code runner.deadLetters()}).
  */
 public class EventSubscriptionsHealthIndicator extends AbstractHealthIndicator {
 
@@ -68,6 +70,7 @@ public class EventSubscriptionsHealthIndicator extends AbstractHealthIndicator {
             if (lastLoss != null) {
                 details.put("lastFencingTokensLoss", lastLoss.toString());
             }
+            details.put("deadLettered", status.deadLettered());
             subscriptions.put(status.name(), details);
         }
         builder.withDetail("subscriptions", subscriptions);

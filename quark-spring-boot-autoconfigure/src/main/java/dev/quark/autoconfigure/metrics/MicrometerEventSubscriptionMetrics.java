@@ -38,6 +38,9 @@ public class MicrometerEventSubscriptionMetrics implements EventSubscriptionMetr
     /** Name of the counter of checkpoints found stamped above a lease store's tokens. */
     public static final String TOKENS_LOST = "quark.eventstore.subscription.lease.tokens.lost";
 
+    /** Name of the counter of events given up on and recorded as dead letters. */
+    public static final String DEAD_LETTERS = "quark.eventstore.subscription.dead.letters";
+
     /** Name of the lateness timer. */
     public static final String LATENESS = "quark.eventstore.subscription.lateness";
 
@@ -71,6 +74,11 @@ public class MicrometerEventSubscriptionMetrics implements EventSubscriptionMetr
     }
 
     @Override
+    public void deadLettered(String subscription) {
+        meters(subscription).deadLetters.increment();
+    }
+
+    @Override
     public void fencingTokensLost(String subscription) {
         meters(subscription).tokensLost.increment();
     }
@@ -87,9 +95,13 @@ public class MicrometerEventSubscriptionMetrics implements EventSubscriptionMetr
                     .description("Checkpoints of a subscription found stamped above the token of a lease still "
                             + "current in the lease store: its tokens went back (raised above the stamp, or the node "
                             + "fenced out)")
+                    .tag("subscription", name).register(this.registry),
+                Counter.builder(DEAD_LETTERS)
+                    .description("Events an event subscription gave up on after its maximum number of attempts and "
+                            + "recorded as dead letters")
                     .tag("subscription", name).register(this.registry)));
     }
 
-    private record Meters(Counter events, Counter failures, Timer lateness, Counter tokensLost) {
+    private record Meters(Counter events, Counter failures, Timer lateness, Counter tokensLost, Counter deadLetters) {
     }
 }

@@ -146,11 +146,51 @@ class QuarkEventSubscriptionsAutoConfigurationTests {
             .run((context) -> {
                 MeterRegistry registry = context.getBean(MeterRegistry.class);
                 for (String name : List.of(MicrometerEventSubscriptionMetrics.TOKENS_LOST,
-                        MicrometerEventSubscriptionMetrics.FAILURES)) {
+                        MicrometerEventSubscriptionMetrics.FAILURES, MicrometerEventSubscriptionMetrics.DEAD_LETTERS)) {
                     Counter counter = registry.find(name).tag("subscription", "balances").counter();
                     assertThat(counter).as(name).isNotNull();
                     assertThat(counter.count()).as(name).isZero();
                 }
+            });
+    }
+
+    @Test
+    void anEventTheHandlerFailsOnMaxAttemptsTimesIsDeadLetteredCountedAndShownAndTheSubscriptionGoesOn() {
+        String stream = "orders/" + UUID.randomUUID();
+        List<StoredEvent> handled = new CopyOnWriteArrayList<>();
+        this.contextRunner
+            .withConfiguration(AutoConfigurations.of(MetricsAutoConfiguration.class, QuarkMetricsAutoConfiguration.class))
+            .withPropertyValues("quark.eventstore.subscriptions.max-attempts=2",
+                    "quark.eventstore.subscriptions.initial-backoff=10ms")
+            .withBean(MeterRegistry.class, SimpleMeterRegistry::new)
+            .withBean("ledger", EventSubscriptionDefinition.class, () -> EventSubscriptionDefinition.of("ledger",
+                    (event) -> {
+                        if (event.stream().equals(stream) && event.version() == 1) {
+                            throw new IllegalStateException("poison");
+                        }
+                        handled.add(event);
+                    }))
+            .run((context) -> {
+                append(context, stream);
+                append(context, stream);
+                EventSubscriptionRunner runner = context.getBean(EventSubscriptionRunner.class);
+                await().atMost(Duration.ofSeconds(30))
+                    .until(() -> handled.stream().anyMatch((event) -> event.stream().equals(stream)));
+                assertThat(runner.deadLetters().list("ledger", 10)).singleElement().satisfies((letter) -> {
+                    assertThat(letter.event().stream()).isEqualTo(stream);
+                    assertThat(letter.event().version()).isEqualTo(1);
+                    assertThat(letter.attempts()).isEqualTo(2);
+                    assertThat(letter.error()).isEqualTo("java.lang.IllegalStateException: poison");
+                });
+                Counter deadLetters = context.getBean(MeterRegistry.class)
+                    .find(MicrometerEventSubscriptionMetrics.DEAD_LETTERS)
+                    .tag("subscription", "ledger")
+                    .counter();
+                assertThat(deadLetters).isNotNull();
+                assertThat(deadLetters.count()).isEqualTo(1);
+                Health health = context.getBean(EventSubscriptionsHealthIndicator.class).health();
+                assertThat(health.getStatus()).isEqualTo(Status.UP);
+                assertThat(health.getDetails().get("subscriptions").toString()).contains("deadLettered=1");
             });
     }
 
@@ -192,6 +232,11 @@ class QuarkEventSubscriptionsAutoConfigurationTests {
             .run((context) -> assertThat(context.getStartupFailure()).rootCause()
                 .hasMessageContaining("quark.eventstore.subscriptions.max-backoff")
                 .hasMessageContaining("must be at least quark.eventstore.subscriptions.initial-backoff (PT10S)"));
+        this.contextRunner.withPropertyValues("quark.eventstore.subscriptions.max-attempts=0")
+            .withBean("balances", EventSubscriptionDefinition.class, () -> recording("balances"))
+            .run((context) -> assertThat(context.getStartupFailure()).rootCause()
+                .isInstanceOf(InvalidConfigurationPropertyValueException.class)
+                .hasMessageContaining("quark.eventstore.subscriptions.max-attempts"));
     }
 
     @Test

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 
+import dev.quark.eventsourcing.EventDeadLetter;
 import dev.quark.eventsourcing.EventFeed;
 import dev.quark.eventsourcing.EventStore;
 import dev.quark.eventsourcing.EventSubscription;
@@ -236,6 +237,94 @@ public abstract class EventFeedContractTests {
         assertThatExceptionOfType(LeaseLostException.class)
             .isThrownBy(() -> feed().saveCheckpoint(name, new FeedPosition(3, 3), lease(name, 6)));
         assertThat(feed().claimCheckpoint(name, lease(name, 7))).contains(new FeedPosition(1, 1));
+    }
+
+    /**
+     * A dead letter and the checkpoint past its event are written together, fenced like a checkpoint: a refused lease
+     * records neither; the event is kept whole; recording the same position again keeps the first.
+     */
+    @Test
+    public void aDeadLetterMovesTheCheckpointPastItsEventAndKeepsTheEventUntilDeleted() {
+        String name = "dead-" + this.run;
+        String stream = newStream();
+        store().append(stream, List.of(event("{\"n\":1}"), event("{\"n\":2}")), 0);
+        List<StoredEvent> events = await().atMost(feedLag())
+            .until(() -> readAll(FeedPosition.START, Set.of(stream)), (read) -> read.size() == 2);
+        feed().claimCheckpoint(name, lease(name, 2));
+        Instant at = Instant.parse("2026-12-07T10:15:30.123Z");
+        EventDeadLetter first = new EventDeadLetter(name, events.get(0), 5, "java.lang.IllegalStateException: boom",
+                at);
+
+        feed().deadLetter(first, lease(name, 2));
+        assertThat(feed().checkpoint(name)).as("moved past the event").contains(events.get(0).position());
+        assertThat(feed().deadLetters(name, 10)).containsExactly(first);
+        assertThat(feed().findDeadLetter(name, events.get(0).position())).contains(first);
+        assertThat(feed().deadLetters("other-" + name, 10)).as("kept per subscription").isEmpty();
+
+        feed().deadLetter(new EventDeadLetter(name, events.get(0), 7, "again", at.plusSeconds(1)), lease(name, 2));
+        assertThat(feed().deadLetters(name, 10)).as("the first is kept").containsExactly(first);
+
+        EventDeadLetter second = new EventDeadLetter(name, events.get(1), 1, "x".repeat(5000), at);
+        assertThatExceptionOfType(LeaseLostException.class)
+            .isThrownBy(() -> feed().deadLetter(second, lease(name, 1)))
+            .withMessageContaining("fencing token 1");
+        assertThat(feed().deadLetters(name, 10)).as("an older lease records nothing").containsExactly(first);
+        assertThat(feed().checkpoint(name)).as("nor moves the checkpoint").contains(events.get(0).position());
+
+        feed().deadLetter(second, lease(name, 3));
+        assertThat(feed().checkpointStamp(name)).contains(new FencingToken(3));
+        assertThat(feed().checkpoint(name)).contains(events.get(1).position());
+        assertThat(feed().deadLetters(name, 10)).containsExactly(first, second);
+        assertThat(second.error()).hasSize(EventDeadLetter.MAX_ERROR_LENGTH);
+        assertThat(feed().deadLetters(name, 1)).containsExactly(first);
+
+        assertThat(feed().deleteDeadLetter(name, events.get(0).position())).isTrue();
+        assertThat(feed().deleteDeadLetter(name, events.get(0).position())).as("deleted already").isFalse();
+        assertThat(feed().findDeadLetter(name, events.get(0).position())).isEmpty();
+        assertThat(feed().deadLetters(name, 10)).containsExactly(second);
+    }
+
+    /** A dead letter of a subscription without a checkpoint yet (unfenced by any claim) makes the checkpoint. */
+    @Test
+    public void aDeadLetterOfASubscriptionWithoutACheckpointMakesIt() {
+        String name = "dead-first-" + this.run;
+        String stream = newStream();
+        store().append(stream, List.of(event("{}")), 0);
+        StoredEvent stored = await().atMost(feedLag())
+            .until(() -> readAll(FeedPosition.START, Set.of(stream)), (read) -> read.size() == 1)
+            .getFirst();
+        assertThat(feed().keepsDeadLetters()).isTrue();
+        feed().deadLetter(new EventDeadLetter(name, stored, 1, "boom", Instant.parse("2026-12-07T10:15:30Z")),
+                lease(name, 4));
+        assertThat(feed().checkpoint(name)).contains(stored.position());
+        assertThat(feed().checkpointStamp(name)).contains(new FencingToken(4));
+        assertThat(feed().deadLetters(name, 10)).extracting(EventDeadLetter::event).containsExactly(stored);
+    }
+
+    @Test
+    public void deadLetterCallsRefuseBadArgumentsNamingThem() {
+        Lease lease = lease("s", 1);
+        StoredEvent stored = new StoredEvent("Feed/x", 1, UUID.randomUUID(), "Noted", 1, "{}", Instant.EPOCH,
+                new FeedPosition(1, 1));
+        EventDeadLetter letter = new EventDeadLetter("s", stored, 1, "boom", Instant.EPOCH);
+        assertThatNullPointerException().isThrownBy(() -> feed().deadLetter(null, lease))
+            .withMessage("letter must not be null");
+        assertThatNullPointerException().isThrownBy(() -> feed().deadLetter(letter, null))
+            .withMessage("lease must not be null");
+        assertThatNullPointerException().isThrownBy(() -> feed().deadLetters(null, 10))
+            .withMessage("subscription must not be null");
+        assertThatIllegalArgumentException().isThrownBy(() -> feed().deadLetters("s", 0))
+            .withMessage("The limit of a read must be at least 1, was 0");
+        assertThatNullPointerException().isThrownBy(() -> feed().findDeadLetter("s", null))
+            .withMessage("position must not be null");
+        assertThatNullPointerException().isThrownBy(() -> feed().deleteDeadLetter(null, FeedPosition.START))
+            .withMessage("subscription must not be null");
+        assertThatIllegalArgumentException()
+            .isThrownBy(() -> new EventDeadLetter("s", stored, 0, "boom", Instant.EPOCH))
+            .withMessage("A dead letter of subscription 's' needs at least 1 attempt, was 0");
+        assertThat(new EventDeadLetter("s", stored, 1, "a\u0000bc" + "\uD83D\uDE00".repeat(2000), Instant.EPOCH)
+            .error()).as("NUL taken out, cut on a code point boundary").hasSize(EventDeadLetter.MAX_ERROR_LENGTH - 1)
+            .startsWith("abc").doesNotContain("\u0000");
     }
 
     @Test

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.UUID;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.quark.eventsourcing.EventDeadLetter;
 import dev.quark.eventsourcing.FeedPosition;
 import dev.quark.eventsourcing.NewEvent;
 import dev.quark.eventsourcing.Snapshot;
@@ -38,7 +39,8 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
  * The event store's changelog across versions: changeset {@code event-3} fills {@code quark_event_stream} from the
  * snapshots of streams truncated before it ran, is marked ran when the table is already there, and rolls back;
  * {@code event-4} adds each stream's version to its row, filled from the events and truncations already there;
- * {@code event-5} adds the checkpoints' lease token, {@code event-6} when their lease store's tokens were last raised.
+ * {@code event-5} adds the checkpoints' lease token, {@code event-6} when their lease store's tokens were last raised,
+ * {@code event-7} the dead letters.
  * The rollbacks count changesets from the last one.
  */
 class JdbcEventStoreChangelogTests {
@@ -109,7 +111,8 @@ class JdbcEventStoreChangelogTests {
         store.saveSnapshot("Tally/t", new Snapshot(3, "{}"), 4);
         assertThat(store.truncateStream("Tally/t", 3, 4)).isEqualTo(3);
 
-        onLiquibase((liquibase) -> liquibase.rollback(4, (String) null));   // event-6, event-5, event-4, event-3
+        // event-7, event-6, event-5, event-4, event-3
+        onLiquibase((liquibase) -> liquibase.rollback(5, (String) null));
         assertThat(tableExists("quark_event_stream")).as("after the rollback").isFalse();
         assertThat(tableExists("quark_event_snapshot")).isTrue();
 
@@ -177,7 +180,7 @@ class JdbcEventStoreChangelogTests {
         for (long version = 0; version < 3; version++) {
             store.append("Tally/t", List.of(new NewEvent(UUID.randomUUID(), "Added", 1, "{}")), version);
         }
-        onLiquibase((liquibase) -> liquibase.rollback(3, (String) null));   // event-6, event-5, event-4
+        onLiquibase((liquibase) -> liquibase.rollback(4, (String) null));   // event-7, event-6, event-5, event-4
         assertThat(columnExists("quark_event_stream", "version")).as("after the rollback").isFalse();
         event("Tally/t", 4);
 
@@ -204,7 +207,7 @@ class JdbcEventStoreChangelogTests {
         assertThat(store.claimCheckpoint("audit", lease("audit", 4))).as("a row without a position yet").isEmpty();
         assertThat(store.checkpoint("audit")).isEmpty();
 
-        onLiquibase((liquibase) -> liquibase.rollback(2, (String) null));   // event-6, event-5
+        onLiquibase((liquibase) -> liquibase.rollback(3, (String) null));   // event-7, event-6, event-5
         assertThat(columnExists("quark_event_checkpoint", "lease_token")).as("after the rollback").isFalse();
         assertThat(this.jdbc.sql("select subscription || ' ' || txid || '/' || position from quark_event_checkpoint")
             .query(String.class)
@@ -224,13 +227,32 @@ class JdbcEventStoreChangelogTests {
         store.recordTokensRaised("balances", raisedAt);
         assertThat(store.tokensRaisedAt("balances")).contains(raisedAt);
 
-        onLiquibase((liquibase) -> liquibase.rollback(1, (String) null));   // event-6
+        onLiquibase((liquibase) -> liquibase.rollback(2, (String) null));   // event-7, event-6
         assertThat(columnExists("quark_event_checkpoint", "tokens_raised_at")).as("after the rollback").isFalse();
         assertThat(store.checkpoint("balances")).contains(new FeedPosition(12, 34));
         assertThat(store.checkpointStamp("balances")).contains(new FencingToken(3));
 
         JdbcEventStore.migration(PREFIX).apply(this.dataSource);
         assertThat(store.tokensRaisedAt("balances")).as("applied again: no raise kept").isEmpty();
+    }
+
+    @Test
+    void event7KeepsDeadLettersBesideTheCheckpointAndRollsBackKeepingTheCheckpoint() throws Exception {
+        JdbcEventStore.migration(PREFIX).apply(this.dataSource);
+        JdbcEventStore store = new JdbcEventStore(this.dataSource, PREFIX);
+        store.claimCheckpoint("balances", lease("balances", 3));
+        StoredEvent event = new StoredEvent("Tally/t", 2, UUID.randomUUID(), "Added", 1, "{}",
+                Instant.parse("2026-12-07T10:15:30Z"), new FeedPosition(12, 34));
+        store.deadLetter(new EventDeadLetter("balances", event, 5, "boom", Instant.parse("2026-12-07T10:16:00Z")),
+                lease("balances", 3));
+        assertThat(store.deadLetters("balances", 10)).extracting(EventDeadLetter::event).containsExactly(event);
+
+        onLiquibase((liquibase) -> liquibase.rollback(1, (String) null));   // event-7
+        assertThat(tableExists("quark_event_dead_letter")).as("after the rollback").isFalse();
+        assertThat(store.checkpoint("balances")).contains(new FeedPosition(12, 34));
+
+        JdbcEventStore.migration(PREFIX).apply(this.dataSource);
+        assertThat(store.deadLetters("balances", 10)).as("applied again: none kept").isEmpty();
     }
 
     private static Lease lease(String subscription, long token) {

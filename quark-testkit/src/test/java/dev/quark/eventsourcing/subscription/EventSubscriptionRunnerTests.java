@@ -10,14 +10,17 @@ import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import dev.quark.LogCapture;
+import dev.quark.eventsourcing.EventDeadLetter;
 import dev.quark.eventsourcing.EventFeed;
 import dev.quark.eventsourcing.EventHandler;
 import dev.quark.eventsourcing.EventStore;
 import dev.quark.eventsourcing.EventSubscriptionDefinition;
+import dev.quark.eventsourcing.EventSubscriptionException;
 import dev.quark.eventsourcing.FeedPosition;
 import dev.quark.eventsourcing.NewEvent;
 import dev.quark.eventsourcing.StoredEvent;
@@ -34,6 +37,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 import static org.awaitility.Awaitility.await;
 
@@ -188,6 +192,260 @@ class EventSubscriptionRunnerTests {
             .isEqualTo(new SubscriptionStatus("flaky", SubscriptionState.FOLLOWING, new FeedPosition(3, 3), 0, null));
         assertThat(metrics.failed).containsExactly("flaky", "flaky");
         assertThat(metrics.handled).filteredOn("flaky"::equals).hasSize(3);
+    }
+
+    /** Fails on the events of version 2 while {@code failing} is set, handling the others. */
+    private static EventHandler poisonedAtVersion2(List<String> handled, AtomicBoolean failing) {
+        return (event) -> {
+            if (event.version() == 2 && failing.get()) {
+                throw new IllegalStateException("cannot project " + id(event));
+            }
+            handled.add(id(event));
+        };
+    }
+
+    @Test
+    void anEventTheHandlerFailsOnItsMaximumAttemptsIsDeadLetteredAndTheSubscriptionGoesOnWithTheNext() {
+        append("a", 3);
+        List<String> handled = new ArrayList<>();
+        AtomicBoolean failing = new AtomicBoolean(true);
+        CountingMetrics metrics = new CountingMetrics();
+        EventSubscriptionRunner runner = runner("node-1", metrics,
+                EventSubscriptionDefinition.of("poison", poisonedAtVersion2(handled, failing)).withMaxAttempts(3));
+        LogCapture logged = LogCapture.of("dev.quark.eventsourcing.subscription");
+        try {
+            assertThat(runner.followOnce("poison")).isEqualTo(Duration.ofSeconds(1));
+            this.clock.advance(Duration.ofSeconds(1));
+            assertThat(runner.followOnce("poison")).isEqualTo(Duration.ofSeconds(2));
+            assertThat(this.store.deadLetters("poison", 10)).as("two attempts: not yet").isEmpty();
+            this.clock.advance(Duration.ofSeconds(2));
+            assertThat(runner.followOnce("poison")).isEqualTo(POLL);
+        }
+        finally {
+            logged.close();
+        }
+        assertThat(handled).containsExactly("a#1", "a#3");
+        assertThat(this.store.checkpoint("poison")).contains(new FeedPosition(3, 3));
+        List<EventDeadLetter> letters = this.store.deadLetters("poison", 10);
+        assertThat(letters).hasSize(1);
+        EventDeadLetter letter = letters.getFirst();
+        assertThat(id(letter.event())).isEqualTo("a#2");
+        assertThat(letter.position()).isEqualTo(new FeedPosition(2, 2));
+        assertThat(letter.attempts()).isEqualTo(3);
+        assertThat(letter.error()).isEqualTo("java.lang.IllegalStateException: cannot project a#2");
+        assertThat(letter.deadLetteredAt()).isEqualTo(this.clock.instant());
+        assertThat(runner.status("poison")).isEqualTo(new SubscriptionStatus("poison", SubscriptionState.FOLLOWING,
+                new FeedPosition(3, 3), 0, null, 0, null, 1));
+        assertThat(metrics.failed).as("the attempts retried").containsExactly("poison", "poison");
+        assertThat(metrics.deadLettered).containsExactly("poison");
+        assertThat(logged.messages(Level.ERROR)).singleElement().asString()
+            .startsWith("Event subscription 'poison' gave up on event Noted of stream 'a' version 2 at feed position "
+                    + "2/2 after 3 attempts in a row and recorded it as a dead letter")
+            .contains("runner.deadLetters().retry(\"poison\", 2/2)");
+
+        failing.set(false);
+        assertThat(runner.deadLetters().retry("poison", letter.position())).isTrue();
+        assertThat(handled).containsExactly("a#1", "a#3", "a#2");
+        assertThat(runner.deadLetters().list("poison", 10)).isEmpty();
+        assertThat(runner.deadLetters().retry("poison", letter.position())).as("retried already").isFalse();
+        assertThat(handled).hasSize(3);
+    }
+
+    @Test
+    void theRunnersMaximumAttemptsApplyToSubscriptionsWithoutTheirOwnAndAFailedRetryKeepsTheDeadLetter() {
+        append("a", 3);
+        List<String> handled = new ArrayList<>();
+        List<String> patient = new ArrayList<>();
+        AtomicBoolean failing = new AtomicBoolean(true);
+        EventSubscriptionRunner runner = EventSubscriptionRunner.builder(this.store, this.cannotRaise,
+                List.of(EventSubscriptionDefinition.of("poison", poisonedAtVersion2(handled, failing)),
+                        EventSubscriptionDefinition.of("patient", poisonedAtVersion2(patient, failing))
+                            .withMaxAttempts(Integer.MAX_VALUE)))
+            .owner("node-1")
+            .leaseDuration(Duration.ofHours(1))
+            .clock(this.clock)
+            .scheduler((at, task) -> this.scheduler.schedule(at, task)::cancel)
+            .maxAttempts(1)
+            .build();
+        this.runners.add(runner);
+
+        assertThat(runner.followOnce("poison")).isEqualTo(POLL);
+        assertThat(handled).containsExactly("a#1", "a#3");
+        for (int attempt = 0; attempt < 5; attempt++) {
+            this.clock.advance(runner.followOnce("patient"));
+        }
+        assertThat(patient).as("its own maximum: tried again until it succeeds").containsExactly("a#1");
+        assertThat(runner.status("patient").failures()).isEqualTo(5);
+        assertThat(this.store.deadLetters("patient", 10)).isEmpty();
+
+        FeedPosition position = new FeedPosition(2, 2);
+        assertThatExceptionOfType(EventSubscriptionException.class)
+            .isThrownBy(() -> runner.deadLetters().retry("poison", position))
+            .withMessage("Subscription 'poison' failed again to handle its dead letter, event Noted version 2 of "
+                    + "stream 'a' at feed position 2/2; the dead letter stays: java.lang.IllegalStateException: "
+                    + "cannot project a#2");
+        assertThat(runner.deadLetters().list("poison", 10)).extracting(EventDeadLetter::position)
+            .containsExactly(position);
+        assertThatIllegalArgumentException().isThrownBy(() -> runner.deadLetters().list("totals", 10))
+            .withMessage("No event subscription named 'totals'; this runner follows [poison, patient]");
+        assertThat(runner.deadLetters().discard("poison", position)).isTrue();
+        assertThat(runner.deadLetters().discard("poison", position)).isFalse();
+        assertThat(runner.deadLetters().list("poison", 10)).isEmpty();
+        assertThat(handled).containsExactly("a#1", "a#3");
+    }
+
+    @Test
+    void aFeedThatKeepsNoDeadLettersHasTheEventTriedAgainAndSaysSoOnce() {
+        append("a", 3);
+        List<String> handled = new ArrayList<>();
+        EventFeed keepsNone = new ForwardingFeed(this.store) {
+            @Override
+            public boolean keepsDeadLetters() {
+                return false;
+            }
+        };
+        EventSubscriptionRunner runner = runner("node-1", EventSubscriptionMetrics.NONE, keepsNone, this.cannotRaise,
+                this.clock,
+                EventSubscriptionDefinition.of("poison", poisonedAtVersion2(handled, new AtomicBoolean(true)))
+                    .withMaxAttempts(1));
+        LogCapture logged = LogCapture.of("dev.quark.eventsourcing.subscription");
+        try {
+            for (int attempt = 0; attempt < 3; attempt++) {
+                assertThat(runner.followOnce("poison")).isPositive().isLessThan(POLL.multipliedBy(10));
+                this.clock.advance(Duration.ofSeconds(10));
+            }
+        }
+        finally {
+            logged.close();
+        }
+        assertThat(handled).containsExactly("a#1");
+        assertThat(this.store.checkpoint("poison")).contains(new FeedPosition(1, 1));
+        assertThat(runner.status("poison").state()).isEqualTo(SubscriptionState.RETRYING);
+        assertThat(logged.messages(Level.ERROR)).singleElement().asString()
+            .contains("gave up on event Noted of stream 'a' version 2", "but its feed keeps no dead letters",
+                    "trying the event again until the handler succeeds");
+    }
+
+    /**
+     * Attempts are the handler's failures in a row on one event: failures to read the feed in between are not counted,
+     * and a success on the event (whose checkpoint write then failed) starts the count again.
+     */
+    @Test
+    void onlyTheHandlersFailuresInARowOnOneEventCountTowardsItsDeadLetter() {
+        append("a", 3);
+        List<String> handled = new ArrayList<>();
+        AtomicBoolean failing = new AtomicBoolean(true);
+        AtomicBoolean feedFails = new AtomicBoolean(false);
+        AtomicBoolean checkpointFails = new AtomicBoolean(false);
+        EventFeed feed = new ForwardingFeed(this.store) {
+            @Override
+            public List<StoredEvent> readAfter(FeedPosition after, int limit) {
+                if (feedFails.get()) {
+                    throw new IllegalStateException("feed away");
+                }
+                return super.readAfter(after, limit);
+            }
+
+            @Override
+            public void saveCheckpoint(String subscription, FeedPosition position, Lease lease) {
+                if (checkpointFails.get()) {
+                    throw new IllegalStateException("checkpoint table away");
+                }
+                super.saveCheckpoint(subscription, position, lease);
+            }
+        };
+        EventSubscriptionRunner runner = runner("node-1", EventSubscriptionMetrics.NONE, feed, this.cannotRaise,
+                this.clock, EventSubscriptionDefinition.of("poison", poisonedAtVersion2(handled, failing))
+                    .withMaxAttempts(3));
+        this.clock.advance(runner.followOnce("poison"));                    // attempt 1
+        feedFails.set(true);
+        this.clock.advance(runner.followOnce("poison"));                    // the feed
+        this.clock.advance(runner.followOnce("poison"));                    // the feed
+        feedFails.set(false);
+        this.clock.advance(runner.followOnce("poison"));                    // attempt 2
+        assertThat(this.store.deadLetters("poison", 10)).as("two attempts, two feed failures").isEmpty();
+
+        failing.set(false);
+        checkpointFails.set(true);
+        this.clock.advance(runner.followOnce("poison"));                    // handled, its checkpoint not written
+        checkpointFails.set(false);
+        failing.set(true);
+        this.clock.advance(runner.followOnce("poison"));                    // attempt 1 again
+        this.clock.advance(runner.followOnce("poison"));                    // attempt 2
+        assertThat(this.store.deadLetters("poison", 10)).as("a success in between starts again").isEmpty();
+        assertThat(runner.status("poison").state()).isEqualTo(SubscriptionState.RETRYING);
+        assertThat(runner.followOnce("poison")).isEqualTo(POLL);           // attempt 3
+        assertThat(this.store.deadLetters("poison", 10)).extracting(EventDeadLetter::attempts).containsExactly(3);
+        assertThat(handled).containsExactly("a#1", "a#2", "a#3");
+    }
+
+    /** A handler that fails because the runner is closing makes no attempt: the event is not dead-lettered. */
+    @Test
+    void aHandlerFailingWhileTheRunnerStopsMakesNoAttempt() {
+        append("a", 2);
+        AtomicReference<EventSubscriptionRunner> runner = new AtomicReference<>();
+        runner.set(runner("node-1", EventSubscriptionDefinition.of("poison", (event) -> {
+            if (event.version() == 2) {
+                runner.get().close();
+                throw new IllegalStateException("interrupted by the close");
+            }
+        }).withMaxAttempts(1)));
+        runner.get().followOnce("poison");
+        assertThat(this.store.deadLetters("poison", 10)).isEmpty();
+        assertThat(this.store.checkpoint("poison")).contains(new FeedPosition(1, 1));
+    }
+
+    /** Recording the dead letter fails: the event is tried again, and recorded at the next failure once it can be. */
+    @Test
+    void aDeadLetterThatCannotBeRecordedHasTheEventTriedAgainAndRecordedLater() {
+        append("a", 3);
+        List<String> handled = new ArrayList<>();
+        AtomicBoolean recordFails = new AtomicBoolean(true);
+        EventFeed feed = new ForwardingFeed(this.store) {
+            @Override
+            public void deadLetter(EventDeadLetter letter, Lease lease) {
+                if (recordFails.get()) {
+                    throw new IllegalStateException("dead letter table away");
+                }
+                super.deadLetter(letter, lease);
+            }
+        };
+        EventSubscriptionRunner runner = runner("node-1", EventSubscriptionMetrics.NONE, feed, this.cannotRaise,
+                this.clock, EventSubscriptionDefinition.of("poison", poisonedAtVersion2(handled,
+                        new AtomicBoolean(true))).withMaxAttempts(1));
+        this.clock.advance(runner.followOnce("poison"));
+        SubscriptionStatus status = runner.status("poison");
+        assertThat(status.state()).isEqualTo(SubscriptionState.RETRYING);
+        assertThat(status.lastError()).startsWith("recording event Noted of stream 'a' version 2 at feed position 2/2 "
+                + "as a dead letter after 1 attempts: java.lang.IllegalStateException: dead letter table away");
+        assertThat(this.store.checkpoint("poison")).as("not skipped").contains(new FeedPosition(1, 1));
+        recordFails.set(false);
+        assertThat(runner.followOnce("poison")).isEqualTo(POLL);
+        assertThat(this.store.deadLetters("poison", 10)).extracting(EventDeadLetter::attempts).containsExactly(2);
+        assertThat(handled).containsExactly("a#1", "a#3");
+    }
+
+    @Test
+    void aNodeWhoseLeaseWasTakenOverWhileItsHandlerFailedRecordsNoDeadLetterAndStandsBy() {
+        append("a", 3);
+        List<String> handled = new ArrayList<>();
+        AtomicBoolean failing = new AtomicBoolean(true);
+        EventHandler handler = poisonedAtVersion2(handled, failing);
+        EventSubscriptionRunner runner = runner("node-1", EventSubscriptionDefinition.of("poison", (event) -> {
+            if (event.version() == 2) {
+                // A node that took over after this one paused claims the checkpoint meanwhile.
+                this.store.claimCheckpoint("poison", new Lease(EventSubscriptionRunner.RESOURCE + "poison", "node-2",
+                        new FencingToken(1_000_000), this.clock.instant().plus(LEASE)));
+            }
+            handler.handle(event);
+        }).withMaxAttempts(1));
+
+        assertThat(runner.followOnce("poison")).isEqualTo(POLL);
+        assertThat(handled).containsExactly("a#1");
+        assertThat(this.store.deadLetters("poison", 10)).isEmpty();
+        assertThat(this.store.checkpoint("poison")).as("the new holder's").contains(new FeedPosition(1, 1));
+        assertThat(runner.status("poison").state()).isEqualTo(SubscriptionState.STANDBY);
+        assertThat(runner.status("poison").deadLettered()).isZero();
     }
 
     @Test
@@ -1099,6 +1357,11 @@ class EventSubscriptionRunnerTests {
         assertThatIllegalArgumentException().isThrownBy(() -> new EventSubscriptionDefinition("balances", handler, 0))
             .withMessage("Subscription 'balances' needs a batch size of at least 1, was 0");
         assertThatIllegalArgumentException()
+            .isThrownBy(() -> EventSubscriptionDefinition.of("balances", handler).withMaxAttempts(0))
+            .withMessage("Subscription 'balances' needs a maximum of at least 1 attempt per event, was 0");
+        assertThat(EventSubscriptionDefinition.of("balances", handler).withMaxAttempts(4).withBatchSize(9))
+            .as("a batch size keeps the maximum").extracting(EventSubscriptionDefinition::maxAttempts).isEqualTo(4);
+        assertThatIllegalArgumentException()
             .isThrownBy(() -> EventSubscriptionRunner.builder(this.store, this.leases,
                     List.of(EventSubscriptionDefinition.of("balances", handler),
                             EventSubscriptionDefinition.of("balances", handler).withBatchSize(5))))
@@ -1184,9 +1447,12 @@ class EventSubscriptionRunnerTests {
             .withMessageContaining("was 256 characters");
         assertThatIllegalArgumentException().isThrownBy(() -> builder.stopTimeout(Duration.ZERO))
             .withMessage("Event subscription stopTimeout must be positive, was PT0S");
+        assertThatIllegalArgumentException().isThrownBy(() -> builder.maxAttempts(0))
+            .withMessage("Event subscription maxAttempts must be at least 1 "
+                    + "(quark.eventstore.subscriptions.max-attempts), was 0");
     }
 
-    /** Forwards every call to another feed; tests override the call they break. */
+    /** Forwards every call to another feed, dead letters included; tests override the call they break. */
     private static class ForwardingFeed implements EventFeed {
 
         private final EventFeed delegate;
@@ -1229,6 +1495,31 @@ class EventSubscriptionRunnerTests {
         public String clearCheckpointStamp(String subscription) {
             return this.delegate.clearCheckpointStamp(subscription);
         }
+
+        @Override
+        public boolean keepsDeadLetters() {
+            return this.delegate.keepsDeadLetters();
+        }
+
+        @Override
+        public void deadLetter(EventDeadLetter letter, Lease lease) {
+            this.delegate.deadLetter(letter, lease);
+        }
+
+        @Override
+        public List<EventDeadLetter> deadLetters(String subscription, int limit) {
+            return this.delegate.deadLetters(subscription, limit);
+        }
+
+        @Override
+        public Optional<EventDeadLetter> findDeadLetter(String subscription, FeedPosition position) {
+            return this.delegate.findDeadLetter(subscription, position);
+        }
+
+        @Override
+        public boolean deleteDeadLetter(String subscription, FeedPosition position) {
+            return this.delegate.deleteDeadLetter(subscription, position);
+        }
     }
 
     private static final class CountingMetrics implements EventSubscriptionMetrics {
@@ -1238,6 +1529,13 @@ class EventSubscriptionRunnerTests {
         final List<String> failed = new CopyOnWriteArrayList<>();
 
         final List<String> tokensLost = new CopyOnWriteArrayList<>();
+
+        final List<String> deadLettered = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void deadLettered(String subscription) {
+            this.deadLettered.add(subscription);
+        }
 
         @Override
         public void fencingTokensLost(String subscription) {

@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.quark.eventsourcing.EventDeadLetter;
 import dev.quark.eventsourcing.EventHandler;
 import dev.quark.eventsourcing.EventStore;
 import dev.quark.eventsourcing.EventSubscriptionDefinition;
@@ -265,6 +266,41 @@ class JdbcEventSubscriptionRunnerTests {
         assertThat(Duration.ofNanos(attemptsAt.get(1) - attemptsAt.get(0))).isGreaterThanOrEqualTo(Duration.ofMillis(200));
         assertThat(Duration.ofNanos(attemptsAt.get(2) - attemptsAt.get(1))).isGreaterThanOrEqualTo(Duration.ofMillis(400));
         assertThat(failures).hasValue(2);
+    }
+
+    /**
+     * An event the handler fails on its maximum attempts in a row: dead-lettered on PostgreSQL in the statement that
+     * moves the checkpoint past it, the next event handled, and the dead letter retried once the handler is fixed.
+     */
+    @Test
+    void anEventItsHandlerKeepsFailingOnIsDeadLetteredThenRetriedAndTheOthersAreHandled() {
+        String name = this.run + "-projection";
+        List<Handled> handled = new CopyOnWriteArrayList<>();
+        AtomicBoolean failing = new AtomicBoolean(true);
+        EventHandler recording = recording("node-1", handled);
+        EventSubscriptionRunner runner = start("node-1", EventSubscriptionDefinition.of(name, (event) -> {
+            if (event.stream().startsWith(this.run) && event.version() == 2 && failing.get()) {
+                throw new IllegalStateException("cannot project version 2");
+            }
+            recording.handle(event);
+        }).withMaxAttempts(2));
+        append("s", 3);
+        await().atMost(WAIT).until(() -> handled.size() == 2);
+
+        assertThat(handled).extracting((h) -> h.event().version()).containsExactly(1L, 3L);
+        List<EventDeadLetter> letters = runner.deadLetters().list(name, 10);
+        assertThat(letters).singleElement().satisfies((letter) -> {
+            assertThat(letter.event().version()).isEqualTo(2);
+            assertThat(letter.attempts()).isEqualTo(2);
+            assertThat(letter.error()).isEqualTo("java.lang.IllegalStateException: cannot project version 2");
+        });
+        await().atMost(WAIT).until(() -> store.feed().orElseThrow().checkpoint(name)
+            .filter((checkpoint) -> checkpoint.compareTo(handled.get(1).event().position()) >= 0)
+            .isPresent());
+        failing.set(false);
+        assertThat(runner.deadLetters().retry(name, letters.getFirst().position())).isTrue();
+        assertThat(handled).extracting((h) -> h.event().version()).containsExactly(1L, 3L, 2L);
+        assertThat(runner.deadLetters().list(name, 10)).isEmpty();
     }
 
     /**
