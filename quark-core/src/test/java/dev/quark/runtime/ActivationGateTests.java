@@ -156,13 +156,7 @@ class ActivationGateTests {
         WaitProbe probe = new WaitProbe("silo-1", 1, 1, moved, 8,
                 List.of(new WaitStep(8, "Node/x", "silo-0", moved, "increment", false)));
         AtomicReference<ActorRuntime> runtime = new AtomicReference<>();
-        try (ActorRuntime sending = ActorRuntime.builder()
-            .actor(CounterActor.class)
-            .activationGate((address) -> {
-                asked.countDown();
-                awaitLatch(decide);
-                return ActorLocation.remote("silo-9");
-            })
+        try (ActorRuntime sending = placedOnSilo9Once(asked, decide)
             .remoteCallSender((siloId, call) -> {
                 if (call.callChainId() == 7) {
                     // The first call is being sent: the second waits to be sent after it.
@@ -208,13 +202,7 @@ class ActivationGateTests {
         ActorAddress moved = new ActorAddress("Counter", "together");
         CountDownLatch asked = new CountDownLatch(1);
         CountDownLatch decide = new CountDownLatch(1);
-        try (ActorRuntime sending = ActorRuntime.builder()
-            .actor(CounterActor.class)
-            .activationGate((address) -> {
-                asked.countDown();
-                awaitLatch(decide);
-                return ActorLocation.remote("silo-9");
-            })
+        try (ActorRuntime sending = placedOnSilo9Once(asked, decide)
             .remoteCallSender((siloId, call) -> {
                 if (call.callChainId() == 7) {
                     throw error;
@@ -233,6 +221,20 @@ class ActivationGateTests {
                 .until(() -> first.isDone() && second.isDone());
             return List.of(first, second);
         }
+    }
+
+    /**
+     * A runtime of counters whose gate counts {@code asked} down, waits for {@code decide} and places the activation
+     * on silo-9: the calls delivered meanwhile queue, and are relocated there together.
+     */
+    private static ActorRuntime.Builder placedOnSilo9Once(CountDownLatch asked, CountDownLatch decide) {
+        return ActorRuntime.builder()
+            .actor(CounterActor.class)
+            .activationGate((address) -> {
+                asked.countDown();
+                awaitLatch(decide);
+                return ActorLocation.remote("silo-9");
+            });
     }
 
     private static InboundCall inbound(ActorRuntime runtime, ActorAddress address, long chainId) throws Exception {
