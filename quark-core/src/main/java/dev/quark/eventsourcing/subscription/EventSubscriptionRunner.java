@@ -104,6 +104,8 @@ public final class EventSubscriptionRunner implements AutoCloseable {
 
     private final int maxAttempts;
 
+    private final boolean spread;
+
     private final SubscriptionDeadLetters deadLetters;
 
     /** Guards starting and stopping; its condition wakes the pausing threads when the runner stops. */
@@ -128,6 +130,7 @@ public final class EventSubscriptionRunner implements AutoCloseable {
         this.scheduler = builder.scheduler;
         this.stopTimeout = builder.stopTimeout;
         this.maxAttempts = builder.maxAttempts;
+        this.spread = builder.spread;
         this.deadLetters = new SubscriptionDeadLetters(this.feed, this.definitions);
         this.generation = new Generation();
     }
@@ -177,6 +180,20 @@ public final class EventSubscriptionRunner implements AutoCloseable {
      */
     public SubscriptionStatus status(String name) {
         return follower(name).status();
+    }
+
+    /**
+     * Returns the lease resources of the member slots that nodes following these subscriptions hold to count each
+     * other when they spread them ({@link Builder#spread}): one per subscription, named after a digest of the names, so
+     * that only nodes running the same subscriptions count each other.
+     * @param names the names of the subscriptions, as declared
+     * @return the slots' lease resources, none for fewer than two subscriptions
+     */
+    public static List<String> memberSlots(List<String> names) {
+        if (names.size() < 2) {
+            return List.of();
+        }
+        return SubscriptionShare.slots(names.stream().map((name) -> RESOURCE + name).toList());
     }
 
     /**
@@ -430,20 +447,41 @@ public final class EventSubscriptionRunner implements AutoCloseable {
             LeaseKeeper.Builder builder = LeaseKeeper.builder(runner.leases, runner.owner)
                 .duration(runner.leaseDuration)
                 .clock(runner.clock)
-                .listener((lease, loss) -> logger.warn("Event subscription runner '{}' lost {} ({}); it stops "
-                        + "following after the current event, and the lease's next holder resumes from the "
-                        + "checkpoint", runner.owner, lease.resource(), loss));
+                .listener((lease, loss) -> {
+                    if (SubscriptionShare.isSlot(lease.resource())) {
+                        logger.info("Event subscription runner '{}' lost its member slot {} ({}); it takes one again "
+                                + "at its next count", runner.owner, lease.resource(), loss);
+                    }
+                    else {
+                        logger.warn("Event subscription runner '{}' lost {} ({}); it stops following after the "
+                                + "current event, and the lease's next holder resumes from the checkpoint",
+                                runner.owner, lease.resource(), loss);
+                    }
+                });
             if (runner.scheduler != null) {
                 builder.scheduler(runner.scheduler);
             }
             this.keeper = builder.build();
+            List<String> resources = runner.definitions.stream().map((definition) -> RESOURCE + definition.name())
+                .toList();
+            SubscriptionShare share = new SubscriptionShare(runner.leases, this.keeper,
+                    runner.spread ? resources : List.of(), runner.clock, refreshEvery(runner), runner.leaseDuration);
             for (EventSubscriptionDefinition definition : runner.definitions) {
                 this.followers.put(definition.name(), new SubscriptionFollower(definition,
                         RESOURCE + definition.name(), runner.feed, runner.leases, this.keeper, runner.backoff,
-                        runner.pollInterval,
-                        runner.leaseDuration, runner.clock, runner.metrics, runner.maxAttempts));
+                        runner.pollInterval, runner.leaseDuration, runner.clock, runner.metrics, runner.maxAttempts,
+                        share));
             }
         }
+    }
+
+    /**
+     * How often a node counts the nodes sharing the subscriptions: every poll interval, but no more than ten times a
+     * lease duration (each count reads every member slot).
+     */
+    private static Duration refreshEvery(EventSubscriptionRunner runner) {
+        Duration tenth = runner.leaseDuration.dividedBy(10);
+        return (tenth.compareTo(runner.pollInterval) > 0) ? tenth : runner.pollInterval;
     }
 
     /**
@@ -477,6 +515,8 @@ public final class EventSubscriptionRunner implements AutoCloseable {
         private Duration stopTimeout = Duration.ofSeconds(10);
 
         private int maxAttempts = Integer.MAX_VALUE;
+
+        private boolean spread = true;
 
         private Builder(EventFeed feed, LeaseStore leases, Collection<EventSubscriptionDefinition> definitions) {
             this.feed = Objects.requireNonNull(feed, "feed must not be null");
@@ -614,6 +654,19 @@ public final class EventSubscriptionRunner implements AutoCloseable {
                         + "(quark.eventstore.subscriptions.max-attempts), was " + maxAttempts);
             }
             this.maxAttempts = maxAttempts;
+            return this;
+        }
+
+        /**
+         * Sets whether the nodes running the same subscriptions spread them among them, each aiming at an equal share
+         * (counted through {@link #memberSlots member slot} leases in the lease store; a subscription left free for a
+         * lease duration and a poll interval is taken by any node), or each takes whatever is free (the first node up
+         * following them all); spread unless set. Nothing changes with one subscription.
+         * @param spread whether to spread
+         * @return this builder
+         */
+        public Builder spread(boolean spread) {
+            this.spread = spread;
             return this;
         }
 

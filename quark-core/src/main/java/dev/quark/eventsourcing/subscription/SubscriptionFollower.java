@@ -74,6 +74,14 @@ final class SubscriptionFollower {
 
     private final LostFencingTokens lostTokens;
 
+    /** This node's share of the runner's subscriptions, shared by its followers. */
+    private final SubscriptionShare share;
+
+    private final LeaseStore store;
+
+    /** When this node first found the subscription's lease free while at its share; {@code null} once not free. */
+    private @Nullable Instant freeSince;
+
     /** How many times in a row the handler may fail on one event before it is dead-lettered. */
     private final int maxAttempts;
 
@@ -168,8 +176,10 @@ final class SubscriptionFollower {
 
     SubscriptionFollower(EventSubscriptionDefinition definition, String resource, EventFeed feed, LeaseStore store,
             LeaseKeeper keeper, SubscriptionBackoff backoff, Duration pollInterval, Duration leaseDuration, Clock clock,
-            EventSubscriptionMetrics metrics, int maxAttempts) {
+            EventSubscriptionMetrics metrics, int maxAttempts, SubscriptionShare share) {
         this.definition = definition;
+        this.share = share;
+        this.store = store;
         this.maxAttempts = (definition.maxAttempts() != null) ? definition.maxAttempts() : maxAttempts;
         this.resource = resource;
         this.feed = feed;
@@ -219,6 +229,10 @@ final class SubscriptionFollower {
             // Lost during the back-off: stand by (or take the lease again at once if it is free).
         }
         Lease lease = heldLease(now);
+        if (lease != null && this.state != SubscriptionState.FENCED_OUT && !this.claimFailing
+                && this.share.isExtra(this.resource)) {
+            return giveBack(lease);
+        }
         if (lease == null) {
             lease = acquire();
             if (lease == null) {
@@ -243,6 +257,7 @@ final class SubscriptionFollower {
                     return claimFailed(lease, ex);
                 }
                 claimAccepted();
+                this.share.following(this.resource);
                 this.position = after;
             }
             List<StoredEvent> events = this.feed.readAfter(after, this.definition.batchSize());
@@ -491,6 +506,23 @@ final class SubscriptionFollower {
         }
     }
 
+    /**
+     * This node follows more subscriptions than its share (another node joined): gives this one back between two
+     * batches, its checkpoint saved after the last event handled, for a node below its share to take at its next poll.
+     */
+    private Duration giveBack(Lease lease) {
+        logger.info("Event subscription '{}' is handed over by '{}': this node follows more than its share ({}); "
+                + "another node takes it from the checkpoint", name(), this.keeper.owner(), this.share.describe());
+        this.share.notFollowing(this.resource);
+        this.position = null;
+        this.retryAt = null;
+        this.failures = 0;
+        this.lastError = null;
+        this.state = SubscriptionState.STANDBY;
+        release(lease);
+        return this.pollInterval;
+    }
+
     private void release(Lease lease) {
         try {
             this.keeper.release(lease);
@@ -517,6 +549,53 @@ final class SubscriptionFollower {
         if (this.stopping) {
             return null;
         }
+        if (this.state == SubscriptionState.FENCED_OUT || this.claimFailing) {
+            return acquireLease();
+        }
+        this.share.notFollowing(this.resource);
+        if (!this.share.reserve(this.resource, false)) {
+            if (!freeTooLong() || !this.share.reserve(this.resource, true)) {
+                // This node follows its share of the subscriptions already: this one is another node's to take.
+                this.state = SubscriptionState.STANDBY;
+                return null;
+            }
+            logger.info("Event subscription '{}' has been free for more than a lease duration and a poll interval; "
+                    + "'{}' takes it beyond its share ({})", name(), this.keeper.owner(), this.share.describe());
+        }
+        this.freeSince = null;
+        try {
+            return acquireLease();
+        }
+        finally {
+            this.share.settle(this.resource);
+        }
+    }
+
+    /**
+     * Whether the subscription's lease has been free, each time this node looked, for longer than a lease duration and
+     * a poll interval: no node takes it (their followers ended, or their counts lag), so this node does, beyond its
+     * share. A store that does not answer says nothing.
+     */
+    private boolean freeTooLong() {
+        Instant now = this.clock.instant();
+        try {
+            if (this.store.holder(this.resource).isPresent()) {
+                this.freeSince = null;
+                return false;
+            }
+        }
+        catch (RuntimeException ex) {
+            logger.debug("Event subscription '{}' could not read its lease's holder", name(), ex);
+            return false;
+        }
+        if (this.freeSince == null) {
+            this.freeSince = now;
+            return false;
+        }
+        return !now.isBefore(this.freeSince.plus(this.leaseDuration).plus(this.pollInterval));
+    }
+
+    private @Nullable Lease acquireLease() {
         Optional<Lease> lease;
         try {
             lease = this.keeper.acquire(this.resource);

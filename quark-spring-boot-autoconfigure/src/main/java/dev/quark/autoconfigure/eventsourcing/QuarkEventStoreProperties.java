@@ -140,6 +140,14 @@ public class QuarkEventStoreProperties implements InitializingBean {
         private @Nullable Integer maxAttempts;
 
         /**
+         * Whether the nodes running the same subscriptions spread them among them, each following about an equal share
+         * (counted through member slot leases in the lease store, about every poll interval; a node above its share
+         * hands the extra ones over between two batches; a subscription left free for a lease duration is taken by any
+         * node). Off: each node takes whatever is free, so the first node up follows them all.
+         */
+        private boolean spread = true;
+
+        /**
          * Owner name of this node's subscription leases, shown by the health endpoint and in the logs; a random one
          * unless set. Must differ between nodes.
          */
@@ -191,6 +199,14 @@ public class QuarkEventStoreProperties implements InitializingBean {
 
         public void setMaxAttempts(@Nullable Integer maxAttempts) {
             this.maxAttempts = maxAttempts;
+        }
+
+        public boolean isSpread() {
+            return this.spread;
+        }
+
+        public void setSpread(boolean spread) {
+            this.spread = spread;
         }
 
         public @Nullable String getNodeId() {

@@ -58,6 +58,7 @@ public final class QuarkEventSubscriptionsAutoConfiguration {
             .pollInterval(subscriptions.getPollInterval())
             .leaseDuration(subscriptions.getLeaseDuration())
             .backoff(new SubscriptionBackoff(subscriptions.getInitialBackoff(), subscriptions.getMaxBackoff()))
+            .spread(subscriptions.isSpread())
             .clock(clock.getIfUnique(Clock::systemUTC))
             .metrics(metrics.getIfUnique(() -> EventSubscriptionMetrics.NONE));
         String nodeId = subscriptions.getNodeId();

@@ -239,6 +239,32 @@ class QuarkEventSubscriptionsAutoConfigurationTests {
                 .hasMessageContaining("quark.eventstore.subscriptions.max-attempts"));
     }
 
+    /** Spreading counts the nodes through member slot leases; {@code spread=false} takes none. */
+    @Test
+    void spreadingTakesAMemberSlotUnlessTurnedOff() {
+        List<String> slots = EventSubscriptionRunner.memberSlots(List.of("balances", "totals"));
+        assertThat(slots).hasSize(2);
+        this.contextRunner.withBean("balances", EventSubscriptionDefinition.class, () -> recording("balances"))
+            .withBean("totals", EventSubscriptionDefinition.class, () -> recording("totals"))
+            .run((context) -> {
+                LeaseStore leases = context.getBean(QuarkLeasesAutoConfiguration.MEMORY_LEASE_STORE, LeaseStore.class);
+                String owner = context.getBean(EventSubscriptionRunner.class).owner();
+                await().atMost(Duration.ofSeconds(30)).until(() -> slots.stream()
+                    .anyMatch((slot) -> leases.holder(slot).filter((holder) -> holder.owner().equals(owner))
+                        .isPresent()));
+            });
+        this.contextRunner.withPropertyValues("quark.eventstore.subscriptions.spread=false")
+            .withBean("balances", EventSubscriptionDefinition.class, () -> recording("balances"))
+            .withBean("totals", EventSubscriptionDefinition.class, () -> recording("totals"))
+            .run((context) -> {
+                LeaseStore leases = context.getBean(QuarkLeasesAutoConfiguration.MEMORY_LEASE_STORE, LeaseStore.class);
+                await().atMost(Duration.ofSeconds(30))
+                    .until(() -> leases.holder(EventSubscriptionRunner.RESOURCE + "totals").isPresent()
+                            && leases.holder(EventSubscriptionRunner.RESOURCE + "balances").isPresent());
+                assertThat(slots).allSatisfy((slot) -> assertThat(leases.holder(slot)).isEmpty());
+            });
+    }
+
     @Test
     void theRunnerCanBeTurnedOffOrReplaced() {
         this.contextRunner.withPropertyValues("quark.eventstore.subscriptions.enabled=false")

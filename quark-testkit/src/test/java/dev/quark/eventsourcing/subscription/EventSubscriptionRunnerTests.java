@@ -3,6 +3,7 @@ package dev.quark.eventsourcing.subscription;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
@@ -446,6 +447,141 @@ class EventSubscriptionRunnerTests {
         assertThat(this.store.checkpoint("poison")).as("the new holder's").contains(new FeedPosition(1, 1));
         assertThat(runner.status("poison").state()).isEqualTo(SubscriptionState.STANDBY);
         assertThat(runner.status("poison").deadLettered()).isZero();
+    }
+
+    private static final List<String> FOUR = List.of("s1", "s2", "s3", "s4");
+
+    /** The four subscriptions of {@link #FOUR}, each recording the events it handles with the node. */
+    private static EventSubscriptionDefinition[] fourRecording(String node, List<String> handled) {
+        return FOUR.stream()
+            .map((name) -> EventSubscriptionDefinition.of(name, (event) -> handled.add(name + " " + id(event) + " "
+                    + node)))
+            .toArray(EventSubscriptionDefinition[]::new);
+    }
+
+    private void stepAll(EventSubscriptionRunner... runners) {
+        for (EventSubscriptionRunner runner : runners) {
+            FOUR.forEach(runner::followOnce);
+        }
+    }
+
+    /** The member slots of nodes running {@link #FOUR} held in the lease store. */
+    private long memberSlotsHeld() {
+        return SubscriptionShare.slots(FOUR.stream().map((name) -> EventSubscriptionRunner.RESOURCE + name).toList())
+            .stream()
+            .filter((slot) -> this.leases.holder(slot).isPresent())
+            .count();
+    }
+
+    private List<String> heldBy(String owner) {
+        return FOUR.stream()
+            .filter((name) -> this.leases.holder(EventSubscriptionRunner.RESOURCE + name)
+                .filter((holder) -> holder.owner().equals(owner))
+                .isPresent())
+            .toList();
+    }
+
+    /** How often a node counts the others in these tests: a tenth of the lease duration, above the poll interval. */
+    private static final Duration COUNT = LEASE.dividedBy(10);
+
+    /**
+     * Nodes spread the subscriptions: the first node up takes all four, a second one joining gets its share of two
+     * (the first gives back those with the greatest names between two batches and does not take them again, the
+     * second takes them from their checkpoints), and when the second dies the first, renewing its own leases, takes
+     * them back once the dead node's slot and leases expired. Every event is handled once per subscription.
+     */
+    @Test
+    void nodesSpreadTheSubscriptionsEvenlyAndTheSurvivorTakesADeadNodesShareBack() {
+        append("a", 1);
+        List<String> handled = new CopyOnWriteArrayList<>();
+        EventSubscriptionRunner first = runner("node-1", fourRecording("node-1", handled));
+        stepAll(first);
+        assertThat(heldBy("node-1")).containsExactlyElementsOf(FOUR);
+
+        EventSubscriptionRunner second = runner("node-2", fourRecording("node-2", handled));
+        stepAll(second);
+        assertThat(heldBy("node-2")).as("all held by node-1").isEmpty();
+        this.scheduler.advance(COUNT);
+        append("a", 1);
+        stepAll(first);
+        assertThat(heldBy("node-1")).as("its share of two, the others given back").containsExactly("s1", "s2");
+        this.scheduler.advance(POLL);
+        stepAll(first);
+        assertThat(heldBy("node-1")).as("at its share, it takes nothing more").containsExactly("s1", "s2");
+        stepAll(second);
+        assertThat(heldBy("node-2")).containsExactly("s3", "s4");
+        assertThat(second.status("s3").state()).isEqualTo(SubscriptionState.FOLLOWING);
+        assertThat(first.status("s3").state()).isEqualTo(SubscriptionState.STANDBY);
+        this.scheduler.advance(COUNT);
+        stepAll(first, second);
+        assertThat(heldBy("node-1")).as("settled").containsExactly("s1", "s2");
+        assertThat(heldBy("node-2")).containsExactly("s3", "s4");
+
+        second.halt();
+        append("a", 1);
+        this.scheduler.advance(LEASE.dividedBy(2));
+        stepAll(first);
+        assertThat(heldBy("node-1")).as("the dead node's leases not expired yet").containsExactly("s1", "s2");
+        this.scheduler.advance(LEASE.dividedBy(2).plus(POLL));
+        stepAll(first);
+        assertThat(heldBy("node-1")).as("the dead node's share taken back").containsExactlyElementsOf(FOUR);
+        for (String name : FOUR) {
+            assertThat(handled).filteredOn((entry) -> entry.startsWith(name + " "))
+                .extracting((entry) -> entry.split(" ")[1])
+                .as(name).containsExactly("a#1", "a#2", "a#3");
+        }
+        assertThat(handled).contains("s1 a#2 node-1", "s3 a#2 node-2", "s3 a#3 node-1");
+    }
+
+    /**
+     * Nodes count only the nodes that run the same subscriptions: a node with two of the four counts itself alone and
+     * keeps both, the node with all four takes the other two, and nobody gives anything back.
+     */
+    @Test
+    void nodesRunningOtherSubscriptionsAreNotCountedAndEverySubscriptionIsFollowed() {
+        List<String> handled = new CopyOnWriteArrayList<>();
+        EventSubscriptionRunner two = runner("node-2", Arrays.copyOf(fourRecording("node-2", handled), 2));
+        two.followOnce("s1");
+        two.followOnce("s2");
+        EventSubscriptionRunner four = runner("node-1", fourRecording("node-1", handled));
+        stepAll(four);
+        for (int round = 0; round < 3; round++) {
+            this.scheduler.advance(COUNT);
+            two.followOnce("s1");
+            two.followOnce("s2");
+            stepAll(four);
+        }
+        assertThat(heldBy("node-2")).containsExactly("s1", "s2");
+        assertThat(heldBy("node-1")).containsExactly("s3", "s4");
+    }
+
+    @Test
+    void withoutSpreadingTheFirstNodeKeepsEverySubscriptionAndOneSubscriptionTakesNoMemberSlot() {
+        List<String> handled = new CopyOnWriteArrayList<>();
+        List<EventSubscriptionRunner> unspread = new ArrayList<>();
+        for (String owner : List.of("node-1", "node-2")) {
+            EventSubscriptionRunner runner = EventSubscriptionRunner
+                .builder(this.store, this.leases, List.of(fourRecording(owner, handled)))
+                .owner(owner)
+                .clock(this.clock)
+                .scheduler((at, task) -> this.scheduler.schedule(at, task)::cancel)
+                .spread(false)
+                .build();
+            this.runners.add(runner);
+            unspread.add(runner);
+        }
+        stepAll(unspread.getFirst(), unspread.getLast());
+        this.clock.advance(POLL);
+        stepAll(unspread.getFirst(), unspread.getLast());
+        assertThat(heldBy("node-1")).containsExactlyElementsOf(FOUR);
+        assertThat(memberSlotsHeld()).isZero();
+
+        runner("node-3", EventSubscriptionDefinition.of("single", (event) -> { })).followOnce("single");
+        assertThat(this.leases.holder(EventSubscriptionRunner.RESOURCE + "single")).isPresent();
+        assertThat(this.leases.holder(SubscriptionShare.slots(List.of(EventSubscriptionRunner.RESOURCE + "single"))
+            .getFirst())).as("nothing to spread").isEmpty();
+        runner("node-4", fourRecording("node-4", handled)).followOnce("s1");
+        assertThat(memberSlotsHeld()).as("spreading takes one").isEqualTo(1);
     }
 
     @Test

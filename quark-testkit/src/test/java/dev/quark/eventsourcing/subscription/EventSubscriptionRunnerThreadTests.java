@@ -121,6 +121,42 @@ class EventSubscriptionRunnerThreadTests {
         assertThat(runner.isRunning()).isTrue();
     }
 
+    /**
+     * Two nodes spreading two subscriptions, one each; the second node's handlers end their threads with a
+     * {@link VirtualMachineError} on a new event, releasing its lease: the first node, at its share, takes that
+     * subscription once it has been free a lease duration and a poll interval, handles the event and keeps it (it
+     * may give its other one back, which the second node's other follower then takes from the checkpoint).
+     */
+    @Test
+    void aSubscriptionWhoseFollowerDiedIsTakenBeyondItsShareByANodeThatSeesItFreeTooLong() {
+        append("a", 1);
+        List<String> handled = new CopyOnWriteArrayList<>();
+        List<String> names = List.of("x", "y");
+        for (String node : List.of("node-1", "node-2")) {
+            EventSubscriptionRunner runner = EventSubscriptionRunner.builder(this.store, this.leases,
+                    names.stream().map((name) -> EventSubscriptionDefinition.of(name, (event) -> {
+                        if (node.equals("node-2") && event.version() == 2) {
+                            throw new InternalError("the JVM is in trouble");
+                        }
+                        handled.add(name + " " + id(event) + " " + node);
+                    })).toList())
+                .owner(node)
+                .pollInterval(Duration.ofMillis(20))
+                .leaseDuration(Duration.ofSeconds(2))
+                .build();
+            this.runners.add(runner);
+            runner.start();
+        }
+        await().dontCatchUncaughtExceptions().atMost(WAIT)
+            .until(() -> !holder("x").equals(holder("y")) && !holder("x").equals("nobody")
+                    && !holder("y").equals("nobody"));
+        String dying = holder("x").equals("node-2") ? "x" : "y";
+        append("a", 1);
+        await().dontCatchUncaughtExceptions().atMost(WAIT)
+            .until(() -> handled.containsAll(List.of("x a#2 node-1", "y a#2 node-1")));
+        assertThat(holder(dying)).as("rescued, kept beyond its share").isEqualTo("node-1");
+    }
+
     @Test
     void aHandlerThrowingInterruptedExceptionOrLeavingTheFlagSetDoesNotEndTheSubscription() {
         append("a", 2);

@@ -269,6 +269,47 @@ class JdbcEventSubscriptionRunnerTests {
     }
 
     /**
+     * Two nodes started one after the other on four subscriptions: the first takes all four, then hands two over to the
+     * second, which counts itself in through its member slot; every event is handled by each subscription, none
+     * skipped, each node's handling in feed order.
+     */
+    @Test
+    void twoNodesSpreadFourSubscriptionsTwoEachWithNoEventSkipped() {
+        List<String> names = List.of(this.run + "-a", this.run + "-b", this.run + "-c", this.run + "-d");
+        Map<String, List<Handled>> handled = new ConcurrentHashMap<>();
+        names.forEach((name) -> handled.put(name, new CopyOnWriteArrayList<>()));
+        append("s", 20);
+        for (String node : List.of("node-1", "node-2")) {
+            EventSubscriptionRunner runner = EventSubscriptionRunner.builder(store.feed().orElseThrow(), leases,
+                    names.stream().map((name) -> EventSubscriptionDefinition.of(name,
+                            recording(node, handled.get(name)))).toList())
+                .owner(this.run + "-" + node)
+                .pollInterval(Duration.ofMillis(50))
+                .leaseDuration(LEASE)
+                .build();
+            this.runners.add(runner);
+            runner.start();
+            if (node.equals("node-1")) {
+                await().atMost(WAIT).until(() -> heldBy("node-1", names) == 4);
+            }
+        }
+        await().atMost(WAIT).until(() -> heldBy("node-1", names) == 2 && heldBy("node-2", names) == 2);
+        append("s", 20);
+        await().atMost(WAIT).until(() -> handled.values().stream().allMatch((list) -> distinct(list) == 40));
+        handled.values().forEach((list) -> assertNoneSkippedEachNodeInFeedOrder(list, 40));
+        assertThat(heldBy("node-1", names)).as("still two each").isEqualTo(2);
+        assertThat(heldBy("node-2", names)).isEqualTo(2);
+    }
+
+    private long heldBy(String node, List<String> names) {
+        return names.stream()
+            .filter((name) -> leases.holder(EventSubscriptionRunner.RESOURCE + name)
+                .filter((holder) -> holder.owner().equals(this.run + "-" + node))
+                .isPresent())
+            .count();
+    }
+
+    /**
      * An event the handler fails on its maximum attempts in a row: dead-lettered on PostgreSQL in the statement that
      * moves the checkpoint past it, the next event handled, and the dead letter retried once the handler is fixed.
      */
