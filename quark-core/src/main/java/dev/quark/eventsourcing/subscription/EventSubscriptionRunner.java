@@ -29,11 +29,13 @@ import dev.quark.lease.LeaseStore;
  * <p>
  * <b>One node per name.</b> A node follows a subscription only while it holds the subscription's lease
  * ({@value #RESOURCE}{@code <name>}) in the {@link LeaseStore}, kept alive by a {@link LeaseKeeper}; the other nodes
- * stand by and try to take the lease every poll interval. A node that loses the lease stops after the event it is
- * handling; a node that dies leaves the lease to expire, and another node takes over within about the lease duration
- * (plus a poll interval), resuming after the checkpoint. A node closed gracefully releases its leases, so another
- * takes over within a poll interval (the leases of handlers that outlive the close's stop timeouts excepted: those
- * are left to expire).
+ * stand by and try to take the lease every poll interval (with two subscriptions or more, only while below their
+ * share: {@link Builder#spread}). A node that loses the lease stops after the event it is handling; a node that dies
+ * leaves the lease to expire, and another node takes over within about the lease duration (plus a poll interval and,
+ * spreading, a count interval), resuming after the checkpoint. A node closed gracefully releases its leases, so
+ * another takes over within a poll interval (spreading: once its next count, at most a tenth of the lease duration
+ * later, sees one node less; the leases of handlers that outlive the close's stop timeouts excepted: those are left
+ * to expire).
  * <p>
  * <b>Fenced checkpoints.</b> The checkpoint is written with the lease's fencing token
  * ({@link EventFeed#saveCheckpoint(String, FeedPosition, dev.quark.lease.Lease)}), and a node taking a subscription
@@ -340,7 +342,8 @@ public final class EventSubscriptionRunner implements AutoCloseable {
 
     /**
      * Stops following: each subscription finishes the event it is handling, then the leases are released, so that
-     * another node takes the subscriptions over within its poll interval. Handlers still running a stop timeout (10
+     * another node takes the subscriptions over within its poll interval (spreading: within its next
+     * count). Handlers still running a stop timeout (10
      * seconds unless set) after the call are interrupted; the leases of the subscriptions whose threads still run after
      * another stop timeout are not released but left to expire (a handler that ignores interrupts may still write), so that another node takes
      * those over only after the lease duration.

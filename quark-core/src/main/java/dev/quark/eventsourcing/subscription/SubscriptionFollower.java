@@ -82,6 +82,12 @@ final class SubscriptionFollower {
     /** When this node first found the subscription's lease free while at its share; {@code null} once not free. */
     private @Nullable Instant freeSince;
 
+    /** Whether this follower holds a reservation in the share: from its grant until the claim's outcome. */
+    private boolean reserving;
+
+    /** Whether the lease store's tokens were just raised: the next step claims again on a new lease, ungated. */
+    private boolean raisedJustNow;
+
     /** How many times in a row the handler may fail on one event before it is dead-lettered. */
     private final int maxAttempts;
 
@@ -247,6 +253,7 @@ final class SubscriptionFollower {
                     after = this.feed.claimCheckpoint(name(), lease).orElse(FeedPosition.START);
                 }
                 catch (LeaseLostException ex) {
+                    settleReservation();
                     claimRefused();
                     if (tokensWentBack(lease)) {
                         return tokensRaised(lease);
@@ -254,10 +261,12 @@ final class SubscriptionFollower {
                     throw ex;
                 }
                 catch (RuntimeException ex) {
+                    settleReservation();
                     return claimFailed(lease, ex);
                 }
                 claimAccepted();
                 this.share.following(this.resource);
+                settleReservation();
                 this.position = after;
             }
             List<StoredEvent> events = this.feed.readAfter(after, this.definition.batchSize());
@@ -429,6 +438,7 @@ final class SubscriptionFollower {
                 + " is above token " + lease.token() + " of the lease just acquired; raised the store's tokens above "
                 + "it, claiming again on a new lease");
         this.state = SubscriptionState.STANDBY;
+        this.raisedJustNow = true;
         logger.info("Event subscription '{}' on '{}' lets go of its lease (token {}) and claims the checkpoint again on "
                 + "a new one, above the stamp {}", name(), this.keeper.owner(), lease.token(), this.raisedAbove);
         release(lease);
@@ -549,7 +559,10 @@ final class SubscriptionFollower {
         if (this.stopping) {
             return null;
         }
-        if (this.state == SubscriptionState.FENCED_OUT || this.claimFailing) {
+        settleReservation();
+        if (this.state == SubscriptionState.FENCED_OUT || this.claimFailing || this.raisedJustNow) {
+            // Claims again at once (tokens raised), or while fenced out or backing off a failed claim: as before.
+            this.raisedJustNow = false;
             return acquireLease();
         }
         this.share.notFollowing(this.resource);
@@ -557,18 +570,43 @@ final class SubscriptionFollower {
             if (!freeTooLong() || !this.share.reserve(this.resource, true)) {
                 // This node follows its share of the subscriptions already: this one is another node's to take.
                 this.state = SubscriptionState.STANDBY;
+                this.lastError = null;
                 return null;
             }
-            logger.info("Event subscription '{}' has been free for more than a lease duration and a poll interval; "
-                    + "'{}' takes it beyond its share ({})", name(), this.keeper.owner(), this.share.describe());
+            logger.info("Event subscription '{}' has been free for more than {}; '{}' takes it beyond its share ({})",
+                    name(), freeWindow(), this.keeper.owner(), this.share.describe());
         }
         this.freeSince = null;
+        this.reserving = true;
+        Lease lease = null;
         try {
-            return acquireLease();
+            lease = acquireLease();
+            return lease;
         }
         finally {
+            if (lease == null) {
+                // Kept until the claim's outcome otherwise: a lease taken but not claimed yet is counted as reserved.
+                settleReservation();
+            }
+        }
+    }
+
+    /** Ends this follower's reservation of a take in the share, if it has one. */
+    private void settleReservation() {
+        if (this.reserving) {
+            this.reserving = false;
             this.share.settle(this.resource);
         }
+    }
+
+    /**
+     * How long a subscription must be seen free before a node at its share takes it: a lease duration, or the longest
+     * back-off if longer (a node whose claim fails lets the lease go for its back-off), and a poll interval.
+     */
+    private Duration freeWindow() {
+        Duration longestBackoff = this.backoff.delayAfter(64);
+        Duration wait = (longestBackoff.compareTo(this.leaseDuration) > 0) ? longestBackoff : this.leaseDuration;
+        return wait.plus(this.pollInterval);
     }
 
     /**
@@ -592,7 +630,7 @@ final class SubscriptionFollower {
             this.freeSince = now;
             return false;
         }
-        return !now.isBefore(this.freeSince.plus(this.leaseDuration).plus(this.pollInterval));
+        return !now.isBefore(this.freeSince.plus(freeWindow()));
     }
 
     private @Nullable Lease acquireLease() {
@@ -826,6 +864,12 @@ final class SubscriptionFollower {
         // FAILED sees why.
         this.lastError = truncate("the subscription's thread ended: " + cause);
         this.state = SubscriptionState.FAILED;
+        try {
+            this.share.withdraw();
+        }
+        catch (RuntimeException ex) {
+            logger.debug("Event subscription '{}' could not give its member slot up", name(), ex);
+        }
         this.metrics.failed(name());
         try {
             logger.error("Event subscription '{}' stopped following on '{}': its thread ended; releasing its lease so "

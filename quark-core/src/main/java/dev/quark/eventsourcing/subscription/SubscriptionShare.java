@@ -33,10 +33,12 @@ import dev.quark.lease.LeaseStore;
  * subscriptions) aims at none but may still take one that is free. One subscription has nothing to spread: no slot is
  * taken.
  * <p>
- * <b>Nothing left unfollowed.</b> A subscription that stays free longer than a lease duration and a poll interval
- * (a node's follower ended by an {@link Error}, a count that lags) is taken by the first node that sees it, whatever
- * its share ({@link #reserve}), and such a rescued subscription is never given back as extra: a node above its share
- * gives back others.
+ * <b>Nothing left unfollowed.</b> A node whose follower ended by an {@link Error} {@link #withdraw withdraws}: it
+ * gives its slot up, so the others count one member less and take its share. And a subscription that stays free
+ * longer than a lease duration (or the longest back-off) and a poll interval (counts that lag) is taken by the first
+ * node that sees it, whatever its share ({@link #reserve}); such a rescued subscription is followed on top of the
+ * share (neither counted in it nor given back as extra) until the members counted change (a node joins, leaves or
+ * withdraws), when it counts again like any other.
  * <p>
  * Followers call in from their own threads: the count runs on one of them at a time, outside the lock (the others
  * go on with the last count), and the lock guards only what is in memory.
@@ -82,6 +84,9 @@ final class SubscriptionShare {
     /** Takes reserved and not settled yet, counted as followed; guarded by this. */
     private int reserved;
 
+    /** Whether a follower of this node ended by an error: the node no longer counts itself a member. */
+    private volatile boolean withdrawn;
+
     /**
      * Creates the share.
      * @param subscriptions the lease resources of the runner's subscriptions; fewer than two spread nothing
@@ -97,7 +102,8 @@ final class SubscriptionShare {
         this.clock = clock;
         this.refreshEvery = refreshEvery;
         this.countValidFor = leaseDuration;
-        this.target = subscriptions.size();
+        // Until the first count: following none, a node may take one at a time (reserve).
+        this.target = 0;
         this.members = 1;
     }
 
@@ -137,7 +143,7 @@ final class SubscriptionShare {
         }
         count();
         synchronized (this) {
-            int followed = followed().size() + this.reserved;
+            int followed = withinShare().size() + this.reserved;
             if (followed == 0 || followed < this.target || freeTooLong) {
                 this.reserved++;
                 if (freeTooLong) {
@@ -189,12 +195,26 @@ final class SubscriptionShare {
             return false;
         }
         count();
+        if (this.countedAt == null) {
+            return false;
+        }
         synchronized (this) {
-            List<String> followed = followed();
-            int extra = followed.size() - Math.max(this.target, 1);
-            List<String> givable = new ArrayList<>(followed);
-            givable.removeAll(this.rescued);
-            return extra > 0 && givable.subList(Math.max(0, givable.size() - extra), givable.size()).contains(resource);
+            List<String> givable = withinShare();
+            int extra = givable.size() - Math.max(this.target, 1);
+            return extra > 0 && givable.subList(givable.size() - extra, givable.size()).contains(resource);
+        }
+    }
+
+    /**
+     * A follower of this node ended (its thread ended by an {@link Error}): the node gives its member slot up and
+     * aims at none for the rest of its run (keeping at most one subscription), so that the other nodes count one
+     * member less and take its share normally; it is {@code DOWN} until restarted anyway.
+     */
+    void withdraw() {
+        this.withdrawn = true;
+        this.target = 0;
+        for (String slot : this.slots) {
+            this.keeper.lease(slot).ifPresent(this.keeper::release);
         }
     }
 
@@ -203,13 +223,16 @@ final class SubscriptionShare {
         return this.target + " of " + this.subscriptions.size() + " subscriptions over " + this.members + " nodes";
     }
 
-    /** The subscriptions this node follows under a lease still valid, sorted by resource; called under the lock. */
-    private List<String> followed() {
+    /**
+     * The subscriptions this node follows within its share: those it follows under a lease still valid, but the
+     * rescued ones, which it follows on top; sorted by resource, called under the lock.
+     */
+    private List<String> withinShare() {
         Instant now = this.clock.instant();
         List<String> followed = new ArrayList<>();
         for (String resource : this.following) {
             Optional<Lease> lease = this.keeper.lease(resource);
-            if (lease.isPresent() && lease.get().isValidAt(now)) {
+            if (lease.isPresent() && lease.get().isValidAt(now) && !this.rescued.contains(resource)) {
                 followed.add(resource);
             }
         }
@@ -234,7 +257,7 @@ final class SubscriptionShare {
             boolean slotHeld = this.slots.stream()
                 .map(this.keeper::lease)
                 .anyMatch((lease) -> lease.isPresent() && lease.get().isValidAt(now));
-            if (!slotHeld) {
+            if (!slotHeld && !this.withdrawn) {
                 slotHeld = !this.keeper.acquire(this.slots, 1).isEmpty();
             }
             Set<String> owners = new HashSet<>();
@@ -244,8 +267,16 @@ final class SubscriptionShare {
             if (slotHeld) {
                 owners.add(this.keeper.owner());
             }
-            this.members = Math.max(1, owners.size());
-            this.target = slotHeld ? Math.ceilDiv(this.subscriptions.size(), this.members) : 0;
+            int counted = Math.max(1, owners.size());
+            if (counted != this.members) {
+                synchronized (this) {
+                    // The members changed (a node joined, left or came back): rescued subscriptions may be handed over
+                    // again, so that a node restarted healthy gets its share back.
+                    this.rescued.clear();
+                }
+            }
+            this.members = counted;
+            this.target = (slotHeld && !this.withdrawn) ? Math.ceilDiv(this.subscriptions.size(), this.members) : 0;
             this.countedAt = now;
         }
         catch (RuntimeException ex) {

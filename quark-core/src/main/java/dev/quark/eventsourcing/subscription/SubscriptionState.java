@@ -3,11 +3,12 @@ package dev.quark.eventsourcing.subscription;
 /**
  * What a node does with a subscription.
  * <pre>
- *   STANDBY ──lease acquired──▶ FOLLOWING ◀──event handled──┐
+ *   STANDBY ──lease acquired (below its share, or free too long)──▶ FOLLOWING ◀──event handled──┐
  *      ▲                          │   │                      │
  *      ├──────lease lost──────────┤   └──handler failed──▶ RETRYING (same event, after a back-off)
  *      └──checkpoint refused──────┘ (a newer lease stamped it: taken over; lease released)
  *   RETRYING ──handler failed its maximum attempts──▶ FOLLOWING (the event dead-lettered, the checkpoint past it)
+ *   FOLLOWING ──more than its share (another node joined), between two batches──▶ STANDBY (handed over; released)
  *   FOLLOWING ──claim failed──▶ RETRYING (lease released; acquired again and the claim tried again after a back-off)
  *   any ──runner closed──▶ STOPPED      any ──thread ended by an Error──▶ FAILED (lease released)
  *   FOLLOWING ──claim refused while the lease is the store's current one: the store's tokens went back──┐
@@ -23,9 +24,10 @@ package dev.quark.eventsourcing.subscription;
 public enum SubscriptionState {
 
     /**
-     * This node does not follow the subscription: another node holds its lease, nobody does yet, or this node was
-     * taken over (its checkpoint refused its lease's token) and let the lease go. It tries to take the lease every poll
-     * interval.
+     * This node does not follow the subscription: another node holds its lease, nobody does yet, this node was
+     * taken over (its checkpoint refused its lease's token) and let the lease go, or it follows its share of the
+     * subscriptions already (spreading) or handed this one over. It tries to take the lease every poll interval while
+     * below its share (or following none), and when the lease has been free too long.
      */
     STANDBY,
 

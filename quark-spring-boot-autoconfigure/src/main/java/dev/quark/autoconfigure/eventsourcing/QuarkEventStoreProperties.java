@@ -141,9 +141,10 @@ public class QuarkEventStoreProperties implements InitializingBean {
 
         /**
          * Whether the nodes running the same subscriptions spread them among them, each following about an equal share
-         * (counted through member slot leases in the lease store, about every poll interval; a node above its share
-         * hands the extra ones over between two batches; a subscription left free for a lease duration is taken by any
-         * node). Off: each node takes whatever is free, so the first node up follows them all.
+         * (counted through member slot leases in the lease store every poll interval or tenth of the lease duration,
+         * whichever is longer; a node above its share hands the extra ones over between two batches; a subscription
+         * seen free for a lease duration, or the longest back-off, and a poll interval is taken by any node). Off: each
+         * node takes whatever is free, so the first node up follows them all.
          */
         private boolean spread = true;
 

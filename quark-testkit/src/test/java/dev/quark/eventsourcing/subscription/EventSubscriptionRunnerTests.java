@@ -555,6 +555,67 @@ class EventSubscriptionRunnerTests {
         assertThat(heldBy("node-1")).containsExactly("s3", "s4");
     }
 
+    /** A member slot of two subscriptions held by a node that never takes any: the runner's share is one of two. */
+    private void ghostMember(String... names) {
+        List<String> slots = EventSubscriptionRunner.memberSlots(List.of(names));
+        assertThat(this.leases.tryAcquire(slots.getLast(), "ghost", Duration.ofDays(1))).isPresent();
+    }
+
+    /**
+     * A node at its share that keeps finding a subscription free (the node counted beside it never takes it) takes it
+     * beyond its share once it has been free a lease duration and a poll interval, and keeps it.
+     */
+    @Test
+    void aSubscriptionNoOtherNodeTakesIsTakenBeyondTheShareOnceFreeForALeaseDuration() {
+        ghostMember("s1", "s2");
+        EventSubscriptionRunner runner = runner("node-1",
+                EventSubscriptionDefinition.of("s1", (event) -> { }),
+                EventSubscriptionDefinition.of("s2", (event) -> { }));
+        runner.followOnce("s1");
+        runner.followOnce("s2");
+        assertThat(this.leases.holder(EventSubscriptionRunner.RESOURCE + "s2")).as("its share is one").isEmpty();
+        this.scheduler.advance(LEASE);
+        runner.followOnce("s1");
+        runner.followOnce("s2");
+        assertThat(this.leases.holder(EventSubscriptionRunner.RESOURCE + "s2")).as("free for a lease duration only")
+            .isEmpty();
+        this.scheduler.advance(POLL);
+        runner.followOnce("s2");
+        assertThat(this.leases.holder(EventSubscriptionRunner.RESOURCE + "s2")).isPresent();
+        assertThat(runner.status("s2").state()).isEqualTo(SubscriptionState.FOLLOWING);
+        this.scheduler.advance(COUNT);
+        runner.followOnce("s1");
+        runner.followOnce("s2");
+        assertThat(this.leases.holder(EventSubscriptionRunner.RESOURCE + "s1")).as("kept, not handed over").isPresent();
+        assertThat(this.leases.holder(EventSubscriptionRunner.RESOURCE + "s2")).isPresent();
+    }
+
+    /**
+     * A subscription taken but not claimed yet counts against the share: another follower of the node stepping
+     * meanwhile (here from inside the first one's claim) stands by.
+     */
+    @Test
+    void aTakeWhoseClaimIsStillRunningCountsAgainstTheShare() {
+        ghostMember("s1", "s2");
+        AtomicReference<EventSubscriptionRunner> runner = new AtomicReference<>();
+        EventFeed claimingSlowly = new ForwardingFeed(this.store) {
+            @Override
+            public Optional<FeedPosition> claimCheckpoint(String subscription, Lease lease) {
+                if (subscription.equals("s1")) {
+                    runner.get().followOnce("s2");
+                }
+                return super.claimCheckpoint(subscription, lease);
+            }
+        };
+        runner.set(runner("node-1", EventSubscriptionMetrics.NONE, claimingSlowly, this.cannotRaise, this.clock,
+                EventSubscriptionDefinition.of("s1", (event) -> { }),
+                EventSubscriptionDefinition.of("s2", (event) -> { })));
+        runner.get().followOnce("s1");
+        assertThat(this.leases.holder(EventSubscriptionRunner.RESOURCE + "s1")).isPresent();
+        assertThat(this.leases.holder(EventSubscriptionRunner.RESOURCE + "s2")).as("its share is one").isEmpty();
+        assertThat(runner.get().status("s2").state()).isEqualTo(SubscriptionState.STANDBY);
+    }
+
     @Test
     void withoutSpreadingTheFirstNodeKeepsEverySubscriptionAndOneSubscriptionTakesNoMemberSlot() {
         List<String> handled = new CopyOnWriteArrayList<>();
@@ -571,7 +632,9 @@ class EventSubscriptionRunnerTests {
             unspread.add(runner);
         }
         stepAll(unspread.getFirst(), unspread.getLast());
-        this.clock.advance(POLL);
+        this.scheduler.advance(COUNT);
+        stepAll(unspread.getFirst(), unspread.getLast());
+        this.scheduler.advance(COUNT);
         stepAll(unspread.getFirst(), unspread.getLast());
         assertThat(heldBy("node-1")).containsExactlyElementsOf(FOUR);
         assertThat(memberSlotsHeld()).isZero();
