@@ -28,6 +28,7 @@ import dev.quark.eventsourcing.StoredEvent;
 import dev.quark.eventsourcing.memory.InMemoryEventStore;
 import dev.quark.lease.FencingToken;
 import dev.quark.lease.Lease;
+import dev.quark.lease.LeaseHolder;
 import dev.quark.lease.LeaseRenewal;
 import dev.quark.lease.LeaseStore;
 import dev.quark.lease.memory.InMemoryLeaseStore;
@@ -588,6 +589,40 @@ class EventSubscriptionRunnerTests {
         runner.followOnce("s2");
         assertThat(this.leases.holder(EventSubscriptionRunner.RESOURCE + "s1")).as("kept, not handed over").isPresent();
         assertThat(this.leases.holder(EventSubscriptionRunner.RESOURCE + "s2")).isPresent();
+    }
+
+    /**
+     * A count that fails keeps the last one for a lease duration (the node at its share takes nothing more, and its
+     * look at a free subscription's holder says nothing either), then lets the node take whatever is free.
+     */
+    @Test
+    void aCountThatKeepsFailingKeepsTheLastShareForALeaseDurationThenTakesWhatIsFree() {
+        ghostMember("s1", "s2");
+        AtomicBoolean storeAway = new AtomicBoolean();
+        LeaseStore reads = new DelegatingLeaseStore(this.leases) {
+            @Override
+            public Optional<LeaseHolder> holder(String resource) {
+                if (storeAway.get()) {
+                    throw new IllegalStateException("lease store away");
+                }
+                return super.holder(resource);
+            }
+        };
+        EventSubscriptionRunner runner = runner("node-1", EventSubscriptionMetrics.NONE, reads, this.clock,
+                EventSubscriptionDefinition.of("s1", (event) -> { }),
+                EventSubscriptionDefinition.of("s2", (event) -> { }));
+        runner.followOnce("s1");
+        runner.followOnce("s2");
+        assertThat(this.leases.holder(EventSubscriptionRunner.RESOURCE + "s2")).as("its share is one").isEmpty();
+        storeAway.set(true);
+        this.scheduler.advance(LEASE.minus(COUNT));
+        runner.followOnce("s1");
+        runner.followOnce("s2");
+        assertThat(this.leases.holder(EventSubscriptionRunner.RESOURCE + "s2")).as("the last count kept").isEmpty();
+        this.scheduler.advance(COUNT.plus(COUNT));
+        runner.followOnce("s2");
+        assertThat(this.leases.holder(EventSubscriptionRunner.RESOURCE + "s2")).as("no count for a lease duration")
+            .isPresent();
     }
 
     /**
