@@ -362,7 +362,8 @@ final class Activation implements ActorHost {
      * {@link #lifecycleToken()}
      */
     synchronized boolean requestRestart(Duration delay) {
-        return this.state == ACTIVE && change().requestRestart(delay) && claimForLifecycle();
+        return this.state == ACTIVE && change().requestRestart(delay, catalog().settings().clock().instant())
+                && claimForLifecycle();
     }
 
     private boolean claimForLifecycle() {

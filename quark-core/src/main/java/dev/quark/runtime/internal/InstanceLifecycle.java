@@ -1,6 +1,7 @@
 package dev.quark.runtime.internal;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -191,6 +192,9 @@ final class InstanceLifecycle {
         ActivationException failure = new ActivationException(activation.identity.toString(), cause);
         Activation.logger.warn("Activation of {} failed", activation.identity, cause);
         Duration restartDelay = activation.catalog().supervision().activationFailed(activation, cause);
+        // The backoff counts from the decision, not from the end of what follows it.
+        Instant restartAt = (restartDelay != null)
+                ? activation.catalog().settings().clock().instant().plus(restartDelay) : null;
         if (restartDelay == null) {
             // Before the catalog forgets the activation: until then no other activation of the actor starts
             // here, so what the gate removes (the directory entry) is this activation's and no newer one's.
@@ -215,8 +219,8 @@ final class InstanceLifecycle {
                 activation.endedNow();
             }
         }
-        if (restartDelay != null) {
-            scheduleReactivation(activation, restartDelay);
+        if (restartAt != null) {
+            scheduleReactivation(activation, restartAt);
         }
         if (trigger != null) {
             TurnRunner.fail(activation, trigger, failure);
@@ -242,10 +246,10 @@ final class InstanceLifecycle {
         }
     }
 
-    private static void scheduleReactivation(Activation activation, Duration delay) {
+    private static void scheduleReactivation(Activation activation, Instant at) {
         ActivationCatalog catalog = activation.catalog();
         RuntimeScheduler.Cancellable task = catalog.scheduler()
-            .schedule(catalog.settings().clock().instant().plus(delay), () -> {
+            .schedule(at, () -> {
                 CompletableFuture<Void> done = new CompletableFuture<>();
                 catalog.settings().turnExecutor().execute(() -> {
                     try {
@@ -294,12 +298,14 @@ final class InstanceLifecycle {
         LifecycleChange.Kind kind;
         DeactivationReason reason = DeactivationReason.EXPLICIT;
         Duration delay = Duration.ZERO;
+        Instant restartAt = null;
         synchronized (activation) {
             LifecycleChange change = activation.change();
             kind = change.requested();
             if (kind != null) {
                 reason = change.reason();
                 delay = change.restartDelay();
+                restartAt = change.restartAt();
                 change.clearRequest();
             }
             if (kind == LifecycleChange.Kind.DEACTIVATE) {
@@ -311,7 +317,7 @@ final class InstanceLifecycle {
             }
         }
         if (kind == LifecycleChange.Kind.RESTART) {
-            return restart(activation, delay);
+            return restart(activation, delay, restartAt);
         }
         deactivate(activation, reason);
         return null;
@@ -326,9 +332,10 @@ final class InstanceLifecycle {
 
     /**
      * Restarts an active activation with a fresh instance, at once or after a delay.
+     * @param restartAt when the delay ends, counted from the decision; {@code null} without a delay
      * @return what to run next, or {@code null}
      */
-    private static @Nullable Object restart(Activation activation, Duration delay) {
+    private static @Nullable Object restart(Activation activation, Duration delay, @Nullable Instant restartAt) {
         Object current = activation.instance();
         Activation.logger.debug("Restarting {} after {}", activation.identity, delay);
         if (current != null) {
@@ -342,7 +349,8 @@ final class InstanceLifecycle {
             }
         }
         if (!delay.isZero()) {
-            scheduleReactivation(activation, delay);
+            scheduleReactivation(activation,
+                    (restartAt != null) ? restartAt : activation.catalog().settings().clock().instant().plus(delay));
             return null;
         }
         if (activate(activation, null) == null) {

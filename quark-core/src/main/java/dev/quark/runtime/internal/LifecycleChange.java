@@ -1,6 +1,7 @@
 package dev.quark.runtime.internal;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 
 import dev.quark.actor.DeactivationReason;
@@ -31,6 +32,9 @@ final class LifecycleChange {
 
     private Duration restartDelay = Duration.ZERO;
 
+    /** When the restart's backoff ends: the decision's instant plus the delay; {@code null} without a delay. */
+    private @Nullable Instant restartAt;
+
     private RuntimeScheduler.@Nullable Cancellable restartTask;
 
     private @Nullable CompletableFuture<Void> ended;
@@ -51,15 +55,18 @@ final class LifecycleChange {
     }
 
     /**
-     * Asks for a restart with a fresh instance after a delay.
+     * Asks for a restart with a fresh instance after a delay, counted from the decision (not from the end of the
+     * old instance's deactivation, which runs later and may take a while).
+     * @param now when the restart was decided
      * @return {@code false} when a change was asked for already, which then stands
      */
-    boolean requestRestart(Duration delay) {
+    boolean requestRestart(Duration delay, Instant now) {
         if (this.requested != null) {
             return false;
         }
         this.requested = Kind.RESTART;
         this.restartDelay = delay;
+        this.restartAt = delay.isZero() ? null : now.plus(delay);
         return true;
     }
 
@@ -73,6 +80,10 @@ final class LifecycleChange {
 
     Duration restartDelay() {
         return this.restartDelay;
+    }
+
+    @Nullable Instant restartAt() {
+        return this.restartAt;
     }
 
     /**

@@ -14,14 +14,19 @@ import dev.quark.supervision.SupervisorStrategy;
  * fail to activate, and each supervisor's strategy.
  */
 public record SupervisionLog(List<String> events, AtomicInteger instances, Set<String> failingActivations,
-        Map<String, SupervisorStrategy> strategies, AtomicInteger activationAttempts) {
+        Map<String, SupervisorStrategy> strategies, AtomicInteger activationAttempts, Map<String, Runnable> hooks) {
 
     public SupervisionLog() {
         this(new CopyOnWriteArrayList<>(), new AtomicInteger(), ConcurrentHashMap.newKeySet(), new ConcurrentHashMap<>(),
-                new AtomicInteger());
+                new AtomicInteger(), new ConcurrentHashMap<>());
     }
 
+    /** Records an event, then runs the hook a test set for it, on the actor's turn. */
     void add(String event) {
         this.events.add(event);
+        Runnable hook = this.hooks.get(event);
+        if (hook != null) {
+            hook.run();
+        }
     }
 }

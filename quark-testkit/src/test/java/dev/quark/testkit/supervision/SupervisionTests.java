@@ -186,13 +186,38 @@ class SupervisionTests {
             assertThat(waiting).isNotDone();
 
             this.kit.advanceTime(Duration.ofMillis(1));
-            // The restart is due now; the activation runs on a turn thread, not on the thread that advanced the time.
+            // The restart was due: advanceTime waited for the work its timer started (the activation, on a turn
+            // thread), so this await is a bound, not a wait.
             await().atMost(Duration.ofSeconds(5))
                 .until(() -> this.log.events().stream().filter("c1:activate"::equals).count() == activations + 1);
             assertThat(waiting).succeedsWithin(Duration.ofSeconds(5)).isEqualTo(1);
             assertThat(this.log.events().stream().filter("c1:activate"::equals).count()).isEqualTo(activations + 1);
             this.log.events().remove("c1:deactivate:FAILURE");
         }
+    }
+
+    /**
+     * The backoff counts from the failure, not from the end of the old instance's deactivation: here the deactivation
+     * takes 400 ms of virtual time, and the restart still comes 1 s after the failure.
+     */
+    @Test
+    void aRestartsBackoffCountsFromTheFailureNotFromTheEndOfTheDeactivation() {
+        parent(SupervisorStrategy.oneForOne()
+            .maxRestarts(5, Duration.ofHours(1))
+            .backoff(Backoff.exponential(Duration.ofSeconds(1), Duration.ofSeconds(10), 2.0, 0.0))
+            .build());
+        worker("c1").work("ok");
+        this.log.hooks().put("c1:deactivate:FAILURE", () -> this.kit.clock().advance(Duration.ofMillis(400)));
+        int pending = this.kit.scheduler().pendingTasks();
+        long activations = this.log.events().stream().filter("c1:activate"::equals).count();
+        assertThatIllegalStateException().isThrownBy(() -> worker("c1").work("fail"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> this.kit.scheduler().pendingTasks() == pending + 1);
+
+        this.kit.advanceTime(Duration.ofMillis(599));
+        assertThat(this.log.events().stream().filter("c1:activate"::equals).count()).isEqualTo(activations);
+        this.kit.advanceTime(Duration.ofMillis(1));
+        assertThat(this.log.events().stream().filter("c1:activate"::equals).count()).isEqualTo(activations + 1);
+        assertThat(worker("c1").work("ok")).isEqualTo(1);
     }
 
     @Test
