@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 
 import dev.quark.actor.AbstractActor;
@@ -349,8 +350,7 @@ final class InstanceLifecycle {
             }
         }
         if (!delay.isZero()) {
-            scheduleReactivation(activation,
-                    (restartAt != null) ? restartAt : activation.catalog().settings().clock().instant().plus(delay));
+            scheduleReactivation(activation, Objects.requireNonNull(restartAt, "a delayed restart has its instant"));
             return null;
         }
         if (activate(activation, null) == null) {
